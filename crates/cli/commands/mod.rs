@@ -1,0 +1,46 @@
+//! One module per subcommand; [`run`] dispatches.
+
+mod eval;
+mod train;
+
+use std::io::Write;
+
+use crate::args::{Cli, Command, RunArgs};
+use crate::config::{self, Config, Overrides};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+    }
+}
+
+/// Loads the config named by `args`, with the shared overrides and any extra ones.
+fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        dtype: args.dtype,
+        seed: args.seed,
+        ..extra
+    };
+    config::load(&args.config, &overrides)
+}
+
+/// Writes `value` as one line of JSON on stdout.
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{value}")?;
+    Ok(())
+}
+
+/// `a 1-[2]-1 softplus network on 3 data points (flex, f32)`.
+fn describe_run(config: &Config, args: &RunArgs) -> String {
+    let rows = config.data.len();
+    format!(
+        "a {} network on {rows} data point{} ({}, {})",
+        config.arch.describe(),
+        if rows == 1 { "" } else { "s" },
+        args.backend,
+        config.plan.precision
+    )
+}

@@ -1,0 +1,71 @@
+//! Output files, written so that a reader never sees half of one.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tempfile::NamedTempFile;
+
+/// A file being written: the data goes to a temporary file in the same folder, which
+/// replaces the target only on [`AtomicFile::commit`]. Dropping it uncommitted (an error, a
+/// diverged run) leaves the target untouched and removes the temporary file.
+pub struct AtomicFile {
+    path: PathBuf,
+    writer: BufWriter<NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file next to `path`.
+    ///
+    /// # Errors
+    /// When the folder does not exist or cannot be written, naming `path`.
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "cannot write `{}`: folder `{}` does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+        let temp = NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: BufWriter::new(temp),
+        })
+    }
+
+    /// Flushes the data and moves it into place.
+    ///
+    /// # Errors
+    /// When the data cannot be flushed or the rename fails, naming the file.
+    pub fn commit(self) -> anyhow::Result<()> {
+        let context = || format!("cannot write `{}`", self.path.display());
+        let temp = self
+            .writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(context)?;
+        temp.as_file().sync_all().with_context(context)?;
+        let _: File = temp
+            .persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(context)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}

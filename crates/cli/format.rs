@@ -1,0 +1,159 @@
+//! Numbers, parameter listings and JSON values shared by the commands' outputs.
+
+use serde_json::{Map, Value, json};
+use squiggle_model::{Architecture, ParamNames, Precision, TensorKind};
+
+/// A number for a table cell, at most 11 characters: six decimals below 1000, three below a
+/// million, scientific notation for numbers too small or too large to show that way.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let fixed = x == 0.0 || x.abs() >= 1e-4;
+    let candidates = if fixed {
+        [
+            format!("{x:.6}"),
+            format!("{x:.3}"),
+            format!("{x:.4e}"),
+            format!("{x:.3e}"),
+        ]
+    } else {
+        [
+            format!("{x:.4e}"),
+            format!("{x:.3e}"),
+            String::new(),
+            String::new(),
+        ]
+    };
+    candidates
+        .into_iter()
+        .find(|s| !s.is_empty() && s.len() <= 11)
+        .unwrap_or_else(|| format!("{x:.2e}"))
+}
+
+/// A right-aligned table cell, 12 characters wide with at least one space before the value.
+pub fn cell(text: &str) -> String {
+    format!(" {text:>11}")
+}
+
+/// `x` as the shortest decimal that reads back to the same value at `precision`, for JSON
+/// and CSV: an f32 parameter 3.34 prints as `3.34`, not `3.3399999141693115`.
+pub fn exact(x: f64, precision: Precision) -> f64 {
+    match precision {
+        Precision::F32 if x.is_finite() => (x as f32).to_string().parse().unwrap_or(x),
+        _ => x,
+    }
+}
+
+/// `params` as JSON: lesson name → number for the lesson's 1-[2]-1 network, tensor path →
+/// nested array (weights as rows) for every other shape.
+pub fn params_json(
+    arch: &Architecture,
+    names: &ParamNames,
+    params: &[f64],
+    precision: Precision,
+) -> Value {
+    let params: Vec<f64> = params.iter().map(|&x| exact(x, precision)).collect();
+    let mut map = Map::new();
+    if arch.is_lesson_shape() {
+        for (name, value) in names.names().iter().zip(params) {
+            map.insert(name.clone(), json!(value));
+        }
+    } else {
+        for spec in names.tensors() {
+            let values = &params[spec.range()];
+            let value = match spec.kind {
+                TensorKind::Weight => json!(values.chunks(spec.shape[1]).collect::<Vec<_>>()),
+                TensorKind::Bias => json!(values),
+            };
+            map.insert(spec.path.clone(), value);
+        }
+    }
+    Value::Object(map)
+}
+
+/// Human-readable parameter lines: `name = value` per scalar where lesson names apply,
+/// `path = [[…]]` per tensor otherwise. `frozen` marks parameters that did not train.
+pub fn param_lines(names: &ParamNames, params: &[f64], frozen: &[bool]) -> Vec<String> {
+    if names.has_lesson_names() {
+        let width = names.names().iter().map(String::len).max().unwrap_or(0);
+        names
+            .names()
+            .iter()
+            .zip(params)
+            .zip(frozen)
+            .map(|((name, value), &f)| {
+                let mark = if f { "  (frozen)" } else { "" };
+                format!("  {name:<width$} = {:>11}{mark}", num(*value))
+            })
+            .collect()
+    } else {
+        names
+            .tensors()
+            .iter()
+            .map(|spec| {
+                let values: Vec<String> = params[spec.range()].iter().map(|v| num(*v)).collect();
+                let body = match spec.kind {
+                    TensorKind::Weight => {
+                        let rows: Vec<String> = values
+                            .chunks(spec.shape[1])
+                            .map(|r| format!("[{}]", r.join(", ")))
+                            .collect();
+                        format!("[{}]", rows.join(", "))
+                    }
+                    TensorKind::Bias => format!("[{}]", values.join(", ")),
+                };
+                let mark = if frozen[spec.range()].iter().all(|&f| f) {
+                    "  (frozen)"
+                } else {
+                    ""
+                };
+                format!("  {} = {body}{mark}", spec.path)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_six_decimals_or_switch_to_scientific() {
+        assert_eq!(num(2.6089114), "2.608911");
+        assert_eq!(num(-15.655108), "-15.655108");
+        assert_eq!(num(0.0), "0.000000");
+        assert_eq!(num(3.2e-6), "3.2000e-6");
+        assert_eq!(num(-12519.938477), "-12519.938");
+        assert_eq!(num(-1.2457e15), "-1.2457e15");
+        assert_eq!(num(f64::NAN), "NaN");
+        for x in [-999.9999999, -999999.9999, -1.23456e-300, 123.456] {
+            assert!(num(x).len() <= 11, "{x} → {}", num(x));
+        }
+    }
+
+    #[test]
+    fn f32_values_print_as_their_shortest_decimal() {
+        assert_eq!(exact(3.34f32 as f64, Precision::F32), 3.34);
+        assert_eq!(exact(3.34f32 as f64, Precision::F64), 3.34f32 as f64);
+    }
+
+    #[test]
+    fn lesson_params_are_named_and_others_are_nested_by_path() {
+        let arch = Architecture::statquest();
+        let names = ParamNames::new(&arch);
+        let params = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let json = params_json(&arch, &names, &params, Precision::F64);
+        assert_eq!(
+            json.to_string(),
+            r#"{"w1":1.0,"w2":2.0,"b1":3.0,"b2":4.0,"w3":5.0,"w4":6.0,"b3":7.0}"#
+        );
+        let arch = Architecture::new(2, vec![], 1, squiggle_model::Activation::Identity).unwrap();
+        let names = ParamNames::new(&arch);
+        let json = params_json(&arch, &names, &[1.0, 2.0, 3.0], Precision::F32);
+        assert_eq!(
+            json.to_string(),
+            r#"{"output.weight":[[1.0],[2.0]],"output.bias":[3.0]}"#
+        );
+    }
+}

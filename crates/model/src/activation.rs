@@ -1,0 +1,125 @@
+//! Activation functions applied by the hidden layers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::prelude::*;
+use burn::tensor::activation;
+
+/// The non-linearity applied to every hidden unit.
+///
+/// The lessons use [`Activation::Softplus`]; the others are there so a learner can compare
+/// the shapes they produce. `Identity` turns every network into a linear model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// `softplus(z) = ln(1 + e^z)`, whose derivative is `sigmoid(z)`. The default, as in the lessons.
+    #[default]
+    Softplus,
+    /// `relu(z) = max(0, z)`.
+    Relu,
+    /// `sigmoid(z) = 1 / (1 + e^-z)`.
+    Sigmoid,
+    /// `tanh(z)`.
+    Tanh,
+    /// `identity(z) = z`.
+    Identity,
+}
+
+impl Activation {
+    /// Every activation, in the order the documentation lists them.
+    pub const ALL: [Activation; 5] = [
+        Activation::Softplus,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Identity,
+    ];
+
+    /// The name used in config files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Softplus => "softplus",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Identity => "identity",
+        }
+    }
+
+    /// Applies the activation element-wise.
+    ///
+    /// Softplus uses Burn's `softplus` with `beta = 1` (which switches to `z` above 20 to
+    /// avoid overflow), so its autodiff derivative is `sigmoid(z)` as in the lesson.
+    pub fn apply<const D: usize>(self, z: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Softplus => activation::softplus(z, 1.0),
+            Activation::Relu => activation::relu(z),
+            Activation::Sigmoid => activation::sigmoid(z),
+            Activation::Tanh => activation::tanh(z),
+            Activation::Identity => z,
+        }
+    }
+
+    /// Applies the activation to one number, in double precision.
+    ///
+    /// Used where a reference value is needed without a device (tests, plots, explanations).
+    pub fn apply_scalar(self, z: f64) -> f64 {
+        match self {
+            Activation::Softplus => {
+                // ln(1 + e^z) without overflow: max(z, 0) + ln(1 + e^-|z|).
+                z.max(0.0) + (-z.abs()).exp().ln_1p()
+            }
+            Activation::Relu => z.max(0.0),
+            Activation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
+            Activation::Tanh => z.tanh(),
+            Activation::Identity => z,
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Activation::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Activation::ALL.iter().map(|a| a.name()).collect();
+                format!(
+                    "unknown activation `{s}`; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softplus_scalar_matches_its_definition() {
+        // softplus(1) = ln(1 + e) ≈ 1.3132616875
+        assert!((Activation::Softplus.apply_scalar(1.0) - 1.313_261_687_518_223).abs() < 1e-15);
+        // Large arguments do not overflow: softplus(800) = 800 to double precision.
+        assert_eq!(Activation::Softplus.apply_scalar(800.0), 800.0);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(a.name().parse::<Activation>().unwrap(), a);
+        }
+        assert_eq!(
+            "swish".parse::<Activation>().unwrap_err(),
+            "unknown activation `swish`; expected one of softplus, relu, sigmoid, tanh, identity"
+        );
+    }
+}

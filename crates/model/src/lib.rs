@@ -1,0 +1,33 @@
+//! The network of StatQuest's "Neural Networks" lessons as a Burn [`Module`](burn::module::Module).
+//!
+//! The lesson's network takes a dosage, feeds it to two softplus hidden units and adds their
+//! weighted outputs to a final bias: `w3·softplus(w1·x + b1) + w4·softplus(w2·x + b2) + b3`.
+//! This crate generalises it to `inputs → hidden layers → outputs` while keeping the lesson's
+//! names (w1..w4, b1..b3) as public vocabulary for the shapes where they make sense.
+//!
+//! What lives here:
+//! - [`Architecture`]: the shape of a network (widths and activation), independent of any device;
+//! - [`Network`]: the Burn module, built from a flat list of values and read back into one;
+//! - [`ParamNames`]: the one place that maps lesson names and tensor paths onto parameters;
+//! - [`standard_normal_values`]: the seeded initialiser (standard-normal weights, zero biases).
+//!
+//! Nothing here chooses a backend: every function takes the [`Device`](burn::prelude::Device)
+//! it should work on, so the same code runs on flex, ndarray or a GPU.
+
+mod activation;
+mod architecture;
+mod error;
+mod init;
+mod network;
+mod params;
+mod precision;
+mod values;
+
+pub use activation::Activation;
+pub use architecture::{Architecture, TensorKind, TensorSpec};
+pub use error::ModelError;
+pub use init::standard_normal_values;
+pub use network::{Layer, Network};
+pub use params::{ParamNames, ParamTarget};
+pub use precision::Precision;
+pub use values::Values;

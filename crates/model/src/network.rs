@@ -1,0 +1,192 @@
+//! The network as a Burn module.
+
+use burn::module::Param;
+use burn::prelude::*;
+
+use crate::{Activation, Architecture, Precision, TensorKind};
+
+/// One fully connected layer: `y = x·W + b`.
+#[derive(Module, Debug)]
+pub struct Layer {
+    /// Weights, shape `[fan_in, fan_out]` (Burn's row layout, not PyTorch's `[out, in]`).
+    pub weight: Param<Tensor<2>>,
+    /// Biases, shape `[fan_out]`.
+    pub bias: Param<Tensor<1>>,
+}
+
+impl Layer {
+    /// Applies the layer.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, fan_in]`
+    /// - output: `[batch, fan_out]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let [fan_in, fan_out] = self.weight.dims();
+        let weighted = if fan_in == 1 {
+            // With one input, x·W is an outer product; a broadcast multiply is the same
+            // arithmetic and much faster than a K = 1 matmul on the CPU backends.
+            x * self.weight.val()
+        } else {
+            x.matmul(self.weight.val())
+        };
+        weighted + self.bias.val().reshape([1, fan_out])
+    }
+}
+
+/// A fully connected network: hidden layers with an activation, then a linear output layer.
+///
+/// For the lesson's 1-[2]-1 shape this computes
+/// `prediction(x) = w3·softplus(w1·x + b1) + w4·softplus(w2·x + b2) + b3`.
+///
+/// Parameter paths are `hidden.{i}.weight`, `hidden.{i}.bias`, `output.weight` and
+/// `output.bias`; [`ParamNames`](crate::ParamNames) maps the lesson's names onto them.
+#[derive(Module, Debug)]
+pub struct Network {
+    /// Hidden layers, in order from the input.
+    pub hidden: Vec<Layer>,
+    /// The output layer (no activation).
+    pub output: Layer,
+    /// Activation applied after every hidden layer.
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+impl Network {
+    /// Builds a network from a flat parameter vector (layer by layer, weight before bias,
+    /// row-major; see [`Architecture::tensors`]).
+    ///
+    /// Values are given in f64 and stored at `precision` on `device`.
+    ///
+    /// # Panics
+    /// If `values.len()` differs from [`Architecture::num_params`]: callers build the vector
+    /// from the same architecture.
+    pub fn from_values(
+        arch: &Architecture,
+        values: &[f64],
+        device: &Device,
+        precision: Precision,
+    ) -> Self {
+        assert_eq!(
+            values.len(),
+            arch.num_params(),
+            "the parameter vector should match the architecture"
+        );
+        let options = (device, precision.dtype());
+        let mut layers: Vec<Layer> = Vec::new();
+        let mut weight = None;
+        for spec in arch.tensors() {
+            let data = values[spec.range()].to_vec();
+            match spec.kind {
+                TensorKind::Weight => {
+                    let tensor = Tensor::<2>::from_data(TensorData::new(data, spec.shape), options);
+                    weight = Some(Param::from_tensor(tensor));
+                }
+                TensorKind::Bias => {
+                    let tensor = Tensor::<1>::from_data(TensorData::new(data, spec.shape), options);
+                    layers.push(Layer {
+                        weight: weight.take().expect("a weight tensor precedes its bias"),
+                        bias: Param::from_tensor(tensor),
+                    });
+                }
+            }
+        }
+        let output = layers.pop().expect("a network has an output layer");
+        Self {
+            hidden: layers,
+            output,
+            activation: arch.activation,
+        }
+    }
+
+    /// Every layer, hidden layers first, the output layer last.
+    pub fn layers(&self) -> impl Iterator<Item = &Layer> {
+        self.hidden.iter().chain(std::iter::once(&self.output))
+    }
+
+    /// Reads every parameter back into a flat f64 vector (the order of
+    /// [`Network::from_values`]). Synchronises with the device.
+    pub fn values(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        for layer in self.layers() {
+            out.extend(read(layer.weight.val()));
+            out.extend(read(layer.bias.val()));
+        }
+        out
+    }
+
+    /// The prediction for each row of `x`.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, inputs]`
+    /// - output: `[batch, outputs]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let hidden = self
+            .hidden
+            .iter()
+            .fold(x, |h, layer| self.activation.apply(layer.forward(h)));
+        self.output.forward(hidden)
+    }
+}
+
+/// Reads a tensor of any rank into host memory as f64.
+///
+/// # Panics
+/// If the backend cannot read the tensor back, which only a broken device does.
+pub(crate) fn read<const D: usize>(tensor: Tensor<D>) -> Vec<f64> {
+    tensor
+        .try_into_vec_as::<f64>()
+        .expect("reading a tensor back from the device should succeed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device() -> Device {
+        Device::flex()
+    }
+
+    /// "Neural Networks Pt. 1: Inside the Black Box" (shared/statquest.md): the fitted
+    /// network's predictions at dosage 0, 0.5 and 1 are -0.0110, 1.0348 and 0.0046.
+    #[test]
+    fn pt1_black_box_predictions_match_the_lesson() {
+        // Flat order: w1, w2, b1, b2, w3, w4, b3.
+        let values = [-34.4, -2.52, 2.14, 1.29, -1.30, 2.28, -0.58];
+        let arch = Architecture::statquest();
+        for precision in [Precision::F32, Precision::F64] {
+            let net = Network::from_values(&arch, &values, &device(), precision);
+            let x = Tensor::<2>::from_data(
+                TensorData::new(vec![0.0, 0.5, 1.0], [3, 1]),
+                (&device(), precision.dtype()),
+            );
+            let got = read(net.forward(x));
+            for (g, want) in got.iter().zip([-0.0110, 1.0348, 0.0046]) {
+                assert!((g - want).abs() < 5e-5, "{got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_round_trip_through_the_module() {
+        let arch = Architecture::new(3, vec![4, 2], 2, Activation::Tanh).unwrap();
+        let values: Vec<f64> = (0..arch.num_params())
+            .map(|i| i as f64 * 0.25 - 3.0)
+            .collect();
+        let net = Network::from_values(&arch, &values, &device(), Precision::F64);
+        assert_eq!(net.values(), values);
+        assert_eq!(net.hidden.len(), 2);
+        assert_eq!(net.output.weight.dims(), [2, 2]);
+    }
+
+    #[test]
+    fn matmul_and_broadcast_layers_agree_with_hand_arithmetic() {
+        // 2 inputs, no hidden layer: y = 2·x0 − 1·x1 + 0.5
+        let arch = Architecture::new(2, vec![], 1, Activation::Identity).unwrap();
+        let net = Network::from_values(&arch, &[2.0, -1.0, 0.5], &device(), Precision::F64);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0, 1.0, 3.0, -2.0], [2, 2]),
+            (&device(), Precision::F64.dtype()),
+        );
+        assert_eq!(read(net.forward(x)), [1.5, 8.5]);
+    }
+}

@@ -1,0 +1,243 @@
+//! Parameter names: the one place that maps the lesson's w1..w4, b1..b3 and Burn's tensor
+//! paths onto positions in the flat parameter vector.
+//!
+//! Three kinds of name are accepted everywhere a parameter is named (config keys, `trainable`,
+//! `--param`):
+//! - a **lesson name** for 1-[H]-1 networks: `w1..wH` are the input→hidden weights,
+//!   `b1..bH` the hidden biases, `w(H+1)..w(2H)` the hidden→output weights and `b(H+1)` the
+//!   output bias. For the lesson's 1-[2]-1 network that is exactly w1, w2, b1, b2, w3, w4, b3;
+//! - a **tensor path** naming a whole tensor: `hidden.0.weight`, `hidden.0.bias`, …,
+//!   `output.weight`, `output.bias`;
+//! - an **element** of a tensor: `hidden.0.weight[0][1]`, `output.bias[0]`.
+
+use std::ops::Range;
+
+use crate::{Architecture, ModelError, TensorKind, TensorSpec};
+
+/// What a parameter name refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamTarget {
+    /// One scalar, by its index in the flat parameter vector.
+    Scalar(usize),
+    /// A whole tensor, by its index in [`Architecture::tensors`].
+    Tensor(usize),
+}
+
+/// Names of every parameter of one architecture, precomputed.
+#[derive(Clone, Debug)]
+pub struct ParamNames {
+    tensors: Vec<TensorSpec>,
+    names: Vec<String>,
+    lesson: bool,
+}
+
+impl ParamNames {
+    /// Computes the display name of every scalar of `arch`.
+    pub fn new(arch: &Architecture) -> Self {
+        let tensors = arch.tensors();
+        let lesson = arch.has_lesson_names();
+        let mut names = Vec::with_capacity(arch.num_params());
+        for spec in &tensors {
+            for element in 0..spec.len() {
+                names.push(match lesson_name(arch, spec, element) {
+                    Some(name) => name,
+                    None => element_name(spec, element),
+                });
+            }
+        }
+        Self {
+            tensors,
+            names,
+            lesson,
+        }
+    }
+
+    /// Display name of every scalar, in flat order (lesson names where they apply).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Display name of the scalar at flat index `i`.
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+
+    /// Every parameter tensor, in flat order.
+    pub fn tensors(&self) -> &[TensorSpec] {
+        &self.tensors
+    }
+
+    /// Returns true if and only if the lesson's names (w1, b1, …) are in use.
+    pub fn has_lesson_names(&self) -> bool {
+        self.lesson
+    }
+
+    /// Which tensor holds flat index `i`, and its row-major position inside it.
+    pub fn locate(&self, i: usize) -> (usize, usize) {
+        let t = self
+            .tensors
+            .iter()
+            .position(|s| s.range().contains(&i))
+            .expect("flat index should be smaller than the number of parameters");
+        (t, i - self.tensors[t].offset)
+    }
+
+    /// The flat indices a target covers.
+    pub fn indices(&self, target: &ParamTarget) -> Range<usize> {
+        match *target {
+            ParamTarget::Scalar(i) => i..i + 1,
+            ParamTarget::Tensor(t) => self.tensors[t].range(),
+        }
+    }
+
+    /// Resolves a name as written by a user.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownParam`] for names that match nothing, and
+    /// [`ModelError::IndexOutOfRange`] for element indices outside their tensor.
+    pub fn resolve(&self, name: &str) -> Result<ParamTarget, ModelError> {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return Ok(ParamTarget::Scalar(i));
+        }
+        if let Some(t) = self.tensors.iter().position(|s| s.path == name) {
+            return Ok(ParamTarget::Tensor(t));
+        }
+        if let Some((path, index)) = parse_element(name)
+            && let Some(spec) = self.tensors.iter().find(|s| s.path == path)
+        {
+            let in_range = index.len() == spec.shape.len()
+                && index.iter().zip(&spec.shape).all(|(i, n)| i < n);
+            if !in_range {
+                return Err(ModelError::IndexOutOfRange {
+                    name: name.to_string(),
+                    path: spec.path.clone(),
+                    shape: spec.shape.clone(),
+                });
+            }
+            let element = index
+                .iter()
+                .zip(&spec.shape)
+                .fold(0, |acc, (i, n)| acc * n + i);
+            return Ok(ParamTarget::Scalar(spec.offset + element));
+        }
+        Err(ModelError::UnknownParam {
+            name: name.to_string(),
+            expected: self.expected(),
+        })
+    }
+
+    /// The accepted names, for error messages: lesson names (weights first) then tensor paths.
+    fn expected(&self) -> String {
+        let mut list: Vec<&str> = Vec::new();
+        if self.lesson {
+            let mut lesson: Vec<&str> = self.names.iter().map(String::as_str).collect();
+            lesson.sort_by_key(|n| (!n.starts_with('w'), n[1..].parse::<usize>().unwrap_or(0)));
+            list.extend(lesson);
+        }
+        list.extend(self.tensors.iter().map(|s| s.path.as_str()));
+        let example = element_name(self.tensors.last().expect("a network has tensors"), 0);
+        format!("{} (or an element such as {example})", list.join(", "))
+    }
+}
+
+/// The lesson name of an element of a 1-[H]-1 network, if the network has that shape.
+fn lesson_name(arch: &Architecture, spec: &TensorSpec, element: usize) -> Option<String> {
+    if !arch.has_lesson_names() {
+        return None;
+    }
+    let h = arch.hidden[0];
+    let output_layer = spec.layer == 1;
+    Some(match (spec.kind, output_layer) {
+        (TensorKind::Weight, false) => format!("w{}", element + 1),
+        (TensorKind::Bias, false) => format!("b{}", element + 1),
+        (TensorKind::Weight, true) => format!("w{}", h + element + 1),
+        (TensorKind::Bias, true) => format!("b{}", h + 1),
+    })
+}
+
+/// `path[i][j]` for weights, `path[i]` for biases.
+fn element_name(spec: &TensorSpec, element: usize) -> String {
+    match spec.kind {
+        TensorKind::Weight => {
+            let cols = spec.shape[1];
+            format!("{}[{}][{}]", spec.path, element / cols, element % cols)
+        }
+        TensorKind::Bias => format!("{}[{element}]", spec.path),
+    }
+}
+
+/// Splits `hidden.0.weight[1][2]` into its path and indices.
+fn parse_element(name: &str) -> Option<(&str, Vec<usize>)> {
+    let open = name.find('[')?;
+    let (path, mut rest) = name.split_at(open);
+    let mut index = Vec::new();
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('[')?;
+        let close = inner.find(']')?;
+        index.push(inner[..close].trim().parse().ok()?);
+        rest = &inner[close + 1..];
+    }
+    Some((path, index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Activation;
+
+    #[test]
+    fn lesson_names_follow_the_video() {
+        let names = ParamNames::new(&Architecture::statquest());
+        assert_eq!(names.names(), ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]);
+        assert_eq!(names.resolve("b3"), Ok(ParamTarget::Scalar(6)));
+        assert_eq!(names.resolve("w4"), Ok(ParamTarget::Scalar(5)));
+        assert_eq!(names.resolve("output.weight"), Ok(ParamTarget::Tensor(2)));
+        assert_eq!(names.indices(&ParamTarget::Tensor(2)), 4..6);
+        assert_eq!(
+            names.resolve("output.weight[1][0]"),
+            Ok(ParamTarget::Scalar(5))
+        );
+        assert_eq!(
+            names.resolve("hidden.0.weight[0][1]"),
+            Ok(ParamTarget::Scalar(1))
+        );
+    }
+
+    #[test]
+    fn three_hidden_units_extend_the_lesson_names() {
+        let arch = Architecture::new(1, vec![3], 1, Activation::Softplus).unwrap();
+        let names = ParamNames::new(&arch);
+        assert_eq!(
+            names.names(),
+            ["w1", "w2", "w3", "b1", "b2", "b3", "w4", "w5", "w6", "b4"]
+        );
+    }
+
+    #[test]
+    fn deeper_networks_use_tensor_paths() {
+        let arch = Architecture::new(2, vec![2, 1], 1, Activation::Relu).unwrap();
+        let names = ParamNames::new(&arch);
+        assert_eq!(names.name(0), "hidden.0.weight[0][0]");
+        assert_eq!(names.name(3), "hidden.0.weight[1][1]");
+        assert_eq!(names.name(4), "hidden.0.bias[0]");
+        assert_eq!(names.locate(4), (1, 0));
+        assert!(names.resolve("w1").is_err());
+    }
+
+    #[test]
+    fn unknown_and_out_of_range_names_say_what_is_accepted() {
+        let names = ParamNames::new(&Architecture::statquest());
+        assert_eq!(
+            names.resolve("w5").unwrap_err().to_string(),
+            "unknown parameter `w5`; expected one of w1, w2, w3, w4, b1, b2, b3, \
+             hidden.0.weight, hidden.0.bias, output.weight, output.bias \
+             (or an element such as output.bias[0])"
+        );
+        assert_eq!(
+            names.resolve("output.bias[1]").unwrap_err().to_string(),
+            "parameter `output.bias[1]` is out of range: `output.bias` has shape [1]"
+        );
+        assert!(names.resolve("output.weight[0]").is_err());
+        assert!(names.resolve("output.weight[x][0]").is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! One forward and backward pass: the loss and its derivative with respect to every parameter.
+
+use burn::module::Param;
+use burn::prelude::*;
+use burn::tensor::Gradients;
+use squiggle_model::{Architecture, Network, Precision};
+
+use crate::{Dataset, LossKind};
+
+/// A data set uploaded once to an autodiff device, ready to differentiate the loss of any
+/// parameter vector.
+///
+/// Parameters live on the host (as the lesson's table does) and are uploaded at each call;
+/// the data stays on the device. Tensors without a parameter that needs a derivative are not
+/// tracked, so frozen parts of the network cost no backward work.
+pub struct Backprop {
+    arch: Architecture,
+    device: Device,
+    precision: Precision,
+    loss: LossKind,
+    x: Tensor<2>,
+    y: Tensor<2>,
+    tracked: Vec<bool>,
+}
+
+impl Backprop {
+    /// Uploads `data` to `device.autodiff()`.
+    ///
+    /// `wanted` has one entry per scalar parameter: derivatives are computed for the tensors
+    /// holding at least one `true` (the others come back as 0).
+    pub fn new(
+        arch: &Architecture,
+        data: &Dataset,
+        loss: LossKind,
+        device: &Device,
+        precision: Precision,
+        wanted: &[bool],
+    ) -> Self {
+        let device = device.clone().autodiff();
+        let (x, y) = data.to_tensors(&device, precision);
+        let tracked = arch
+            .tensors()
+            .iter()
+            .map(|spec| wanted[spec.range()].iter().any(|&w| w))
+            .collect();
+        Self {
+            arch: arch.clone(),
+            device,
+            precision,
+            loss,
+            x,
+            y,
+            tracked,
+        }
+    }
+
+    /// The loss at `values` and its derivative with respect to every parameter (flat order).
+    ///
+    /// Derivatives of untracked tensors are reported as 0.
+    pub fn loss_and_gradient(&self, values: &[f64]) -> (f64, Vec<f64>) {
+        let mut net = Network::from_values(&self.arch, values, &self.device, self.precision);
+        let mut tracked = self.tracked.iter().copied();
+        for layer in net
+            .hidden
+            .iter_mut()
+            .chain(std::iter::once(&mut net.output))
+        {
+            freeze_unless(&mut layer.weight, tracked.next());
+            freeze_unless(&mut layer.bias, tracked.next());
+        }
+        let loss = self
+            .loss
+            .compute(net.forward(self.x.clone()), self.y.clone());
+        let grads = loss.backward();
+        let mut gradient = Vec::with_capacity(values.len());
+        for (layer, specs) in net.layers().zip(self.arch.tensors().chunks(2)) {
+            gradient.extend(read_grad(&layer.weight, &grads, specs[0].len()));
+            gradient.extend(read_grad(&layer.bias, &grads, specs[1].len()));
+        }
+        (read_scalar(loss), gradient)
+    }
+
+    /// The loss at `values`, without derivatives.
+    pub fn loss(&self, values: &[f64]) -> f64 {
+        let net = Network::from_values(&self.arch, values, &self.device, self.precision).no_grad();
+        read_scalar(
+            self.loss
+                .compute(net.forward(self.x.clone()), self.y.clone()),
+        )
+    }
+}
+
+fn freeze_unless<const D: usize>(param: &mut Param<Tensor<D>>, tracked: Option<bool>) {
+    if tracked == Some(false) {
+        let frozen = param.clone().set_require_grad(false);
+        *param = frozen;
+    }
+}
+
+fn read_grad<const D: usize>(param: &Param<Tensor<D>>, grads: &Gradients, len: usize) -> Vec<f64> {
+    match param.grad(grads) {
+        Some(g) => g
+            .try_into_vec_as::<f64>()
+            .expect("reading a gradient back from the device should succeed"),
+        None => vec![0.0; len],
+    }
+}
+
+fn read_scalar(t: Tensor<1>) -> f64 {
+    t.into_scalar::<f64>()
+}

@@ -1,0 +1,19 @@
+//! Errors of a training run that started.
+
+use thiserror::Error;
+
+/// A run that started but could not finish.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The loss or a derivative became NaN or infinite: gradient descent diverged.
+    #[error("{what} became {value} at step {step}; try a smaller learning_rate")]
+    NonFinite {
+        /// The step at which it was seen.
+        step: usize,
+        /// What became non-finite (`the loss`, `dSSR/dw1`).
+        what: String,
+        /// The value (NaN, inf or -inf).
+        value: f64,
+    },
+}

@@ -1,0 +1,225 @@
+//! Finite-difference gradient checks: the independent witness that backprop is right.
+
+use burn::prelude::*;
+use squiggle_model::{Architecture, Precision};
+
+use crate::backprop::Backprop;
+use crate::{Dataset, LossKind};
+
+/// Autodiff derivatives next to central finite differences, for every parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradCheck {
+    /// The loss at the checked point.
+    pub loss: f64,
+    /// Derivatives from Burn's autodiff, flat order.
+    pub autodiff: Vec<f64>,
+    /// `(L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h`, flat order.
+    pub numeric: Vec<f64>,
+    /// `|autodiff − numeric| / max(|autodiff|, |numeric|, 1e-3)`: relative above 1e-3 in
+    /// size, scaled-absolute below, where finite differences cannot resolve relative error.
+    pub errors: Vec<f64>,
+}
+
+impl GradCheck {
+    /// Pairs autodiff and numeric derivatives and computes their errors.
+    pub fn new(loss: f64, autodiff: Vec<f64>, numeric: Vec<f64>) -> Self {
+        let errors = autodiff
+            .iter()
+            .zip(&numeric)
+            .map(|(a, n)| (a - n).abs() / a.abs().max(n.abs()).max(1e-3))
+            .collect();
+        Self {
+            loss,
+            autodiff,
+            numeric,
+            errors,
+        }
+    }
+
+    /// The flat index and size of the largest error.
+    pub fn worst(&self) -> (usize, f64) {
+        self.errors
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, 0.0),
+                |w, (i, e)| if e > w.1 || e.is_nan() { (i, e) } else { w },
+            )
+    }
+}
+
+/// The loss and the autodiff derivative of every parameter at `values`.
+pub fn loss_and_gradient(
+    arch: &Architecture,
+    values: &[f64],
+    data: &Dataset,
+    loss: LossKind,
+    device: &Device,
+    precision: Precision,
+) -> (f64, Vec<f64>) {
+    let all = vec![true; values.len()];
+    Backprop::new(arch, data, loss, device, precision, &all).loss_and_gradient(values)
+}
+
+/// Compares autodiff with central differences of step `h` for every parameter.
+///
+/// Run it in f64: in f32 the differences themselves carry errors around 1e-3.
+pub fn check_gradients(
+    arch: &Architecture,
+    values: &[f64],
+    data: &Dataset,
+    loss: LossKind,
+    device: &Device,
+    precision: Precision,
+    h: f64,
+) -> GradCheck {
+    let all = vec![true; values.len()];
+    let backprop = Backprop::new(arch, data, loss, device, precision, &all);
+    let (loss, autodiff) = backprop.loss_and_gradient(values);
+    let mut shifted = values.to_vec();
+    let numeric: Vec<f64> = (0..values.len())
+        .map(|i| {
+            shifted[i] = values[i] + h;
+            let up = backprop.loss(&shifted);
+            shifted[i] = values[i] - h;
+            let down = backprop.loss(&shifted);
+            shifted[i] = values[i];
+            (up - down) / (2.0 * h)
+        })
+        .collect();
+    GradCheck::new(loss, autodiff, numeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+    use squiggle_model::{Activation, standard_normal_values};
+
+    fn lesson_data() -> Dataset {
+        Dataset::from_rows(&[vec![0.0, 0.0], vec![0.5, 1.0], vec![1.0, 0.0]], 1, 1).unwrap()
+    }
+
+    /// The full gradient at the lesson's values with b3 = 0 (shared/statquest.md), in the
+    /// lesson's order w1, b1, w2, b2, w3, w4, b3.
+    #[test]
+    fn full_gradient_at_the_lesson_values_matches_the_reference() {
+        let values = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
+        let (loss, g) = loss_and_gradient(
+            &Architecture::statquest(),
+            &values,
+            &lesson_data(),
+            LossKind::Ssr,
+            &Device::flex(),
+            Precision::F64,
+        );
+        assert!((loss - 20.423598).abs() < 1e-6);
+        let lesson_order = [g[0], g[2], g[1], g[3], g[4], g[5], g[6]];
+        let want = [
+            7.33892, 10.34723, 1.98696, 11.03170, -16.10875, -6.94630, -15.65511,
+        ];
+        for (got, want) in lesson_order.iter().zip(want) {
+            assert!((got - want).abs() < 1e-5, "{lesson_order:?}");
+        }
+    }
+
+    /// "Details Pt. 2": all seven parameters from the lesson's start.
+    #[test]
+    fn details_pt2_start_gradient_matches_the_reference() {
+        let values = [2.74, -1.13, 0.0, 0.0, 0.36, 0.63, 0.0];
+        let (loss, g) = loss_and_gradient(
+            &Architecture::statquest(),
+            &values,
+            &lesson_data(),
+            LossKind::Ssr,
+            &Device::flex(),
+            Precision::F64,
+        );
+        assert!((loss - 1.8959).abs() < 1e-4);
+        let lesson_order = [g[0], g[2], g[1], g[3], g[4], g[5], g[6]];
+        let want = [
+            0.76094, 0.96729, 0.33228, 0.73223, 7.14231, 1.48728, 3.45945,
+        ];
+        for (got, want) in lesson_order.iter().zip(want) {
+            assert!((got - want).abs() < 1e-5, "{lesson_order:?}");
+        }
+    }
+
+    /// Property: for seeded random shapes, activations, parameters and data, autodiff agrees
+    /// with central differences to a relative error below 1e-6 in f64.
+    #[test]
+    fn autodiff_matches_central_differences_on_random_networks() {
+        let mut rng = StdRng::seed_from_u64(2024);
+        for case in 0..24 {
+            let inputs = rng.random_range(1..=3);
+            let outputs = rng.random_range(1..=2);
+            let depth = rng.random_range(0..=3);
+            let hidden: Vec<usize> = (0..depth).map(|_| rng.random_range(1..=4)).collect();
+            // ReLU's kink makes finite differences wrong within h of 0; smooth activations only.
+            let activation = [
+                Activation::Softplus,
+                Activation::Sigmoid,
+                Activation::Tanh,
+                Activation::Identity,
+            ][case % 4];
+            let arch = Architecture::new(inputs, hidden, outputs, activation).unwrap();
+            let mut values = standard_normal_values(&arch, case as u64);
+            for v in values.iter_mut() {
+                *v += rng.random_range(-0.5..0.5); // non-zero biases too
+            }
+            let rows: Vec<Vec<f64>> = (0..rng.random_range(1..=6))
+                .map(|_| {
+                    (0..inputs + outputs)
+                        .map(|_| rng.random_range(-2.0..2.0))
+                        .collect()
+                })
+                .collect();
+            let data = Dataset::from_rows(&rows, inputs, outputs).unwrap();
+            let loss = if case % 2 == 0 {
+                LossKind::Ssr
+            } else {
+                LossKind::Mse
+            };
+            let check = check_gradients(
+                &arch,
+                &values,
+                &data,
+                loss,
+                &Device::flex(),
+                Precision::F64,
+                1e-6,
+            );
+            let (worst, error) = check.worst();
+            assert!(
+                error < 1e-6,
+                "case {case} ({}): parameter {worst} autodiff {} numeric {} error {error}",
+                arch.describe(),
+                check.autodiff[worst],
+                check.numeric[worst]
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_gradient_is_caught() {
+        let values = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
+        let check = check_gradients(
+            &Architecture::statquest(),
+            &values,
+            &lesson_data(),
+            LossKind::Ssr,
+            &Device::flex(),
+            Precision::F64,
+            1e-6,
+        );
+        assert!(check.worst().1 < 1e-6);
+        // Perturb one autodiff derivative by 0.1 % and compare again.
+        let mut wrong = check.autodiff.clone();
+        wrong[3] *= 1.001;
+        let check = GradCheck::new(check.loss, wrong, check.numeric);
+        assert_eq!(check.worst().0, 3);
+        assert!(check.worst().1 > 1e-4);
+    }
+}

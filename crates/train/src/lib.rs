@@ -1,0 +1,27 @@
+//! Backpropagation and gradient descent for [`squiggle_model::Network`]s.
+//!
+//! This crate owns the training loop of the lessons: full-batch gradient descent on an
+//! autodiff [`Device`](burn::prelude::Device), with any subset of parameters frozen (down to a
+//! single scalar inside a tensor), three stopping rules, and one [`StepRecord`] per step
+//! carrying every number the lesson's step table shows. It also owns the finite-difference
+//! gradient check that proves the autodiff derivatives right.
+//!
+//! It never chooses a backend: callers pass the device, and the loop calls `.autodiff()` on
+//! it. Config files, output formats and flags belong to the CLI.
+
+mod backprop;
+mod data;
+mod error;
+mod gradcheck;
+mod loss;
+mod plan;
+mod stopping;
+mod trainer;
+
+pub use data::{DataError, Dataset};
+pub use error::TrainError;
+pub use gradcheck::{GradCheck, check_gradients, loss_and_gradient};
+pub use loss::LossKind;
+pub use plan::TrainPlan;
+pub use stopping::{StopReason, StopRules};
+pub use trainer::{Evaluation, Outcome, ParamStep, StepRecord, evaluate, train};

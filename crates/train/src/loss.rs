@@ -1,0 +1,88 @@
+//! Loss functions: how far the predictions are from the observations.
+
+use std::fmt;
+
+use burn::prelude::*;
+
+/// Which loss gradient descent minimises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LossKind {
+    /// Sum of squared residuals, `SSR = Σ (observed − predicted)²`: what the lessons use, so
+    /// the default. Its gradient grows with the number of rows.
+    #[default]
+    Ssr,
+    /// Mean squared error, `SSR / (rows × outputs)`: the same minimum, a gradient that does
+    /// not grow with the data set.
+    Mse,
+}
+
+impl LossKind {
+    /// The loss of `predicted` against `observed`, as a one-element tensor.
+    ///
+    /// # Shapes
+    /// - `predicted`, `observed`: `[batch, outputs]`
+    /// - output: `[1]`
+    pub fn compute(self, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
+        let squared = (observed - predicted).square();
+        match self {
+            LossKind::Ssr => squared.sum(),
+            LossKind::Mse => squared.mean(),
+        }
+    }
+
+    /// The same loss in double precision on the host, for reference computations.
+    pub fn compute_host(self, predicted: &[f64], observed: &[f64]) -> f64 {
+        let ssr: f64 = predicted
+            .iter()
+            .zip(observed)
+            .map(|(p, o)| (o - p) * (o - p))
+            .sum();
+        match self {
+            LossKind::Ssr => ssr,
+            LossKind::Mse => ssr / observed.len() as f64,
+        }
+    }
+
+    /// The name used in config files (`ssr`, `mse`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LossKind::Ssr => "ssr",
+            LossKind::Mse => "mse",
+        }
+    }
+
+    /// The symbol used in tables and derivative names (`SSR`, `MSE`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            LossKind::Ssr => "SSR",
+            LossKind::Mse => "MSE",
+        }
+    }
+}
+
+impl fmt::Display for LossKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssr_sums_and_mse_averages() {
+        let device = Device::flex();
+        let p = Tensor::<2>::from_floats([[1.0], [2.0], [3.0]], &device);
+        let o = Tensor::<2>::from_floats([[1.0], [0.0], [0.0]], &device);
+        // residuals 0, -2, -3 → squares 0, 4, 9
+        let ssr: f32 = LossKind::Ssr.compute(p.clone(), o.clone()).into_scalar();
+        let mse: f32 = LossKind::Mse.compute(p, o).into_scalar();
+        assert_eq!(ssr, 13.0);
+        assert!((mse - 13.0 / 3.0).abs() < 1e-6);
+        assert_eq!(
+            LossKind::Ssr.compute_host(&[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0]),
+            13.0
+        );
+    }
+}

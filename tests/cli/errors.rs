@@ -1,0 +1,255 @@
+//! Bad input: every message is one line naming the file, line and column (or the flag), and
+//! the exit code is 2; a run that diverges exits 1. No panics, no half-written files.
+
+use crate::util::*;
+
+/// Writes `text` as `bad.toml` in a scratch folder, runs `squiggle train bad.toml ARGS` there
+/// and checks the exact error.
+#[track_caller]
+fn rejects(text: &str, args: &[&str], status: i32, stderr: &str) {
+    let dir = scratch();
+    write(dir.path(), "bad.toml", text);
+    let mut all = vec!["train", "bad.toml"];
+    all.extend_from_slice(args);
+    squiggle_in(dir.path(), &all).fails_with(status, stderr);
+}
+
+#[test]
+fn missing_config_file_is_named() {
+    squiggle(&["train", "configs/nope.toml"]).fails_with(
+        2,
+        "squiggle: failed to read `configs/nope.toml`: No such file or directory (os error 2)",
+    );
+}
+
+#[test]
+fn toml_syntax_errors_point_at_the_character() {
+    rejects(
+        "[model\nhidden = [2]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:1:7: unclosed table, expected `]`",
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_the_accepted_ones() {
+    rejects(
+        "[train]\nlearning_rat = 0.1\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:1: unknown field `learning_rat`, expected one of `trainable`, \
+         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`",
+    );
+    rejects(
+        "[modle]\nhidden = [2]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:1:2: unknown field `modle`, expected one of `model`, `data`, `train`",
+    );
+}
+
+#[test]
+fn wrong_types_are_rejected() {
+    rejects(
+        "[train]\nlearning_rate = \"fast\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:17: invalid type: string \"fast\", expected f64",
+    );
+    rejects(
+        "[model]\nhidden = 2\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:10: invalid type: integer `2`, expected a sequence",
+    );
+}
+
+#[test]
+fn non_positive_learning_rates_are_rejected_in_files_and_flags() {
+    rejects(
+        "[train]\nlearning_rate = 0\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:17: `learning_rate` must be a positive number, got 0",
+    );
+    rejects(
+        "[train]\nlearning_rate = -0.1\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:17: `learning_rate` must be a positive number, got -0.1",
+    );
+    rejects(
+        "",
+        &["--learning-rate=0"],
+        2,
+        "squiggle: invalid value '0' for '--learning-rate <LEARNING_RATE>': must be a positive number, got 0",
+    );
+}
+
+#[test]
+fn unknown_parameter_names_list_the_accepted_ones() {
+    rejects(
+        "[train]\ntrainable = [\"b3\", \"w5\"]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:20: [train] trainable: unknown parameter `w5`; expected one of \
+         w1, w2, w3, w4, b1, b2, b3, hidden.0.weight, hidden.0.bias, output.weight, output.bias \
+         (or an element such as output.bias[0])",
+    );
+    rejects(
+        "[model.init]\nw9 = 1.0\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:6: [model.init] unknown parameter `w9`; expected one of \
+         w1, w2, w3, w4, b1, b2, b3, hidden.0.weight, hidden.0.bias, output.weight, output.bias \
+         (or an element such as output.bias[0])",
+    );
+}
+
+#[test]
+fn duplicate_parameters_are_rejected() {
+    rejects(
+        "[train]\ntrainable = [\"b3\", \"b3\"]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:20: [train] trainable: duplicate parameter: `b3` is listed twice",
+    );
+    rejects(
+        "[train]\ntrainable = [\"w3\", \"output.weight\"]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:20: [train] trainable: duplicate parameter: `output.weight` covers \
+         w3 again (already listed as `w3`)",
+    );
+    rejects(
+        "[model.init]\nw1 = 1.0\n\"hidden.0.weight\" = [[1.0, 2.0]]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:3:21: [model.init] `hidden.0.weight` sets w1 again (already set by `w1`)",
+    );
+}
+
+#[test]
+fn init_arrays_of_the_wrong_shape_are_rejected() {
+    rejects(
+        "[model.init]\n\"hidden.0.weight\" = [3.34, -3.53]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:21: [model.init] `hidden.0.weight` needs an array of shape [1, 2], \
+         got an array of shape [2]",
+    );
+    rejects(
+        "[model.init]\nw1 = \"x\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:6: [model.init] `w1` must be a number or an array of numbers",
+    );
+}
+
+#[test]
+fn data_rows_of_the_wrong_width_and_empty_data_are_rejected() {
+    rejects(
+        "[data]\npoints = [[0.0, 0.0],\n  [0.5, 1.0, 2.0]]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:3:3: [data] points: row 2 has 3 values; expected 2 (1 inputs then 1 outputs)",
+    );
+    rejects(
+        "[data]\npoints = []\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:10: [data] points: no data rows",
+    );
+    rejects(
+        "[data]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:1:1: [data] needs `points = [[input…, output…], …]`",
+    );
+}
+
+#[test]
+fn other_bad_values_name_what_is_accepted() {
+    rejects(
+        "[model]\nhidden = [2, 0]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:10: `hidden[1]` must be at least 1, got 0",
+    );
+    rejects(
+        "[model]\nactivation = \"swish\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:14: unknown activation `swish`; expected one of softplus, relu, \
+         sigmoid, tanh, identity",
+    );
+    rejects(
+        "[train]\nloss = \"mae\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:8: unknown loss `mae`; expected one of ssr, mse",
+    );
+    rejects(
+        "[train]\ndtype = \"f16\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:9: unknown variant `f16`, expected `f32` or `f64`",
+    );
+    rejects(
+        "[train]\ntrainable = []\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:13: `trainable` is empty; name at least one parameter (use \
+         `squiggle eval` to run without training)",
+    );
+    rejects(
+        "[train]\nmin_step_size = -1\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:17: `min_step_size` must be a number ≥ 0 (0 disables it), got -1",
+    );
+}
+
+#[test]
+fn bad_flags_get_one_line_with_the_accepted_values() {
+    rejects(
+        "",
+        &["--backend", "tpu"],
+        2,
+        "squiggle: invalid value 'tpu' for '--backend <BACKEND>' [possible values: flex, ndarray]",
+    );
+}
+
+#[test]
+fn an_unwritable_trace_fails_before_training() {
+    rejects(
+        "",
+        &["--trace", "missing/steps.csv"],
+        2,
+        "squiggle: cannot write `missing/steps.csv`: folder `missing` does not exist",
+    );
+}
+
+#[test]
+fn divergence_exits_1_and_leaves_no_trace_file() {
+    let dir = scratch();
+    write(dir.path(), "fast.toml", "[train]\nlearning_rate = 1000\n");
+    let out = squiggle_in(
+        dir.path(),
+        &["train", "fast.toml", "--json", "--trace", "t.csv"],
+    );
+    out.fails_with(
+        1,
+        "squiggle: the loss became inf at step 5; try a smaller learning_rate",
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["fast.toml"],
+        "a partial or temporary file was left behind"
+    );
+}

@@ -1,0 +1,14 @@
+//! Integration tests: each one runs the real `squiggle` binary and reads what it prints.
+//!
+//! This binary does not link Burn, so it builds in seconds. Numeric work is tested where it
+//! lives (`crates/model`, `crates/train`); here the lesson's numbers are checked end to end.
+
+#[macro_use]
+mod util;
+
+// The lesson's golden numbers, per backend.
+mod statquest;
+// Bad input: exact one-line messages and exit codes.
+mod errors;
+// Output formats: JSON, trace files, tables.
+mod outputs;

@@ -1,0 +1,209 @@
+//! Output formats: the human step table, JSON, trace files.
+
+use crate::util::*;
+
+#[test]
+fn the_step_table_reads_like_the_lesson() {
+    let out = squiggle(&["train", "configs/statquest-pt2.toml"]);
+    let text = out.success();
+    let expected_start = "\
+Training b3 of a 1-[2]-1 softplus network on 3 data points (flex, f32).
+Loss SSR, learning rate 0.1; stop after 1000 steps or when every |step size| < 0.001.
+
+ step         SSR          b3    dSSR/db3   step size
+    0   20.423597    0.000000  -15.655108   -1.565511
+    1    3.267828    1.565511   -6.262043   -0.626204
+";
+    assert!(text.starts_with(expected_start), "{out}");
+    assert!(
+        text.contains("\nStopped by min_step_size after 10 steps: every |step size| < 0.001.\n"),
+        "{out}"
+    );
+    assert!(text.contains("\n  w1 =    3.340000  (frozen)\n"), "{out}");
+    assert!(text.contains("\n  b3 =    2.608911\n"), "{out}");
+    assert!(text.ends_with("SSR: 20.423597 → 6.3036e-5\n"), "{out}");
+}
+
+#[test]
+fn long_runs_elide_the_middle_of_the_table() {
+    let out = squiggle(&[
+        "train",
+        "configs/statquest-details-pt1.toml",
+        "--max-steps",
+        "40",
+    ]);
+    let text = out.success();
+    // 7 parameters' worth of columns would not fit: three trainable → one wide row per step.
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split(' ')
+                .next()
+                .is_some_and(|w| w.parse::<usize>().is_ok())
+        })
+        .collect();
+    let steps: Vec<usize> = rows
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 35, 36, 37, 38, 39],
+        "{out}"
+    );
+    assert!(
+        text.contains("  … 25 steps not shown (--all-steps prints every step) …\n"),
+        "{out}"
+    );
+    let all = squiggle(&[
+        "train",
+        "configs/statquest-details-pt1.toml",
+        "--max-steps",
+        "40",
+        "--all-steps",
+    ]);
+    assert!(!all.success().contains("not shown"));
+}
+
+#[test]
+fn many_trainable_parameters_get_one_row_each() {
+    let out = squiggle(&[
+        "train",
+        "configs/statquest-details-pt2.toml",
+        "--max-steps",
+        "1",
+    ]);
+    let text = out.success();
+    assert!(
+        text.contains(" step         SSR  parameter          value dSSR/dparam   step size\n"),
+        "{out}"
+    );
+    assert!(
+        text.contains("    0    1.895878  w1              2.740000    0.760944    0.007609\n"),
+        "{out}"
+    );
+    assert!(
+        text.contains("                   b3              0.000000    3.459455    0.034595\n"),
+        "{out}"
+    );
+    assert!(text.contains("stop after 1 step or when"), "{out}");
+    assert!(
+        text.contains("\nStopped by max_steps after 1 step.\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_is_one_object_with_every_documented_key() {
+    let v = squiggle(&["train", "configs/statquest-pt2.toml", "--json"]).json();
+    for key in [
+        "steps",
+        "stop_reason",
+        "initial_loss",
+        "final_loss",
+        "backend",
+        "params",
+    ] {
+        assert!(v.get(key).is_some(), "missing `{key}` in {v}");
+    }
+    // f32 values print as their shortest decimal.
+    assert_eq!(v["params"]["w1"], 3.34);
+    let keys: Vec<&String> = v["params"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]);
+}
+
+#[test]
+fn other_shapes_report_parameters_by_tensor_path() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "deep.toml",
+        "[model]\ninputs = 2\nhidden = [3, 2]\nactivation = \"tanh\"\nseed = 4\n\
+         [data]\npoints = [[0, 1, 0.5], [1, 0, 0.2], [1, 1, 0.9]]\n[train]\nmax_steps = 3\n",
+    );
+    let v = squiggle_in(dir.path(), &["train", "deep.toml", "--json"]).json();
+    let params = v["params"].as_object().unwrap();
+    let keys: Vec<&String> = params.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "hidden.0.weight",
+            "hidden.0.bias",
+            "hidden.1.weight",
+            "hidden.1.bias",
+            "output.weight",
+            "output.bias"
+        ]
+    );
+    assert_eq!(params["hidden.0.weight"].as_array().unwrap().len(), 2);
+    assert_eq!(params["hidden.0.weight"][0].as_array().unwrap().len(), 3);
+    assert_eq!(params["output.bias"].as_array().unwrap().len(), 1);
+    assert_eq!(v["steps"], 3);
+}
+
+#[test]
+fn same_seed_same_numbers_and_the_seed_flag_overrides_the_file() {
+    let run = |seed: &str| {
+        squiggle(&[
+            "train",
+            "configs/statquest-details-pt2.toml",
+            "--json",
+            "--max-steps",
+            "20",
+            "--seed",
+            seed,
+        ])
+        .json()
+    };
+    assert_eq!(run("1"), run("1"));
+    // Every initial value of that config is given, so the seed changes nothing there;
+    // a config without init values draws them from the seed.
+    let dir = scratch();
+    write(dir.path(), "random.toml", "[train]\nmax_steps = 5\n");
+    let draw = |seed: &str| {
+        squiggle_in(
+            dir.path(),
+            &["train", "random.toml", "--json", "--seed", seed],
+        )
+        .json()
+    };
+    assert_eq!(draw("3"), draw("3"));
+    assert_ne!(draw("3")["params"], draw("4")["params"]);
+}
+
+#[test]
+fn eval_prints_each_point_and_the_loss() {
+    let out = squiggle(&["eval", "configs/statquest-pt1.toml"]);
+    assert_eq!(
+        out.success(),
+        "\
+Evaluating a 1-[2]-1 softplus network on 3 data points (flex, f32).
+
+       input    observed   predicted    residual
+    0.000000    0.000000   -0.011001    0.011001
+    0.500000    1.000000    1.034832   -0.034832
+    1.000000    0.000000    0.004633   -0.004633
+
+SSR = 0.001356
+"
+    );
+}
+
+#[test]
+fn f64_runs_are_available_on_cpu_backends() {
+    for backend in ["flex", "ndarray"] {
+        let v = squiggle(&[
+            "train",
+            "configs/statquest-pt2.toml",
+            "--json",
+            "--dtype",
+            "f64",
+            "--backend",
+            backend,
+        ])
+        .json();
+        assert_eq!(v["dtype"], "f64");
+        close("b3", number(&v["params"], "b3"), 2.608911, 1e-6);
+    }
+}
