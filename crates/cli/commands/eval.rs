@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use serde_json::json;
-use squiggle_train::evaluate;
+use squiggle_train::Backprop;
 
 use super::{describe_run, load, print_json};
 use crate::args::EvalArgs;
@@ -15,14 +15,14 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let config = load(&args.run, Overrides::default())?;
     let device = args.run.backend.device()?;
     let loss_kind = config.plan.loss;
-    let eval = evaluate(
+    let backprop = Backprop::new(
         &config.arch,
-        &config.initial,
         &config.data,
         loss_kind,
         &device,
         config.plan.precision,
     );
+    let eval = backprop.evaluate(&config.initial);
     if args.run.json {
         let precision = config.plan.precision;
         let predictions: Vec<Vec<f64>> = eval

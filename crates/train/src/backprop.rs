@@ -7,12 +7,21 @@ use squiggle_model::{Architecture, Network, Precision};
 
 use crate::{Dataset, LossKind};
 
-/// A data set uploaded once to an autodiff device, ready to differentiate the loss of any
+/// Predictions and loss of a network on a data set (a forward pass only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// One row per data row, `outputs` values each.
+    pub predictions: Vec<Vec<f64>>,
+    /// The loss of those predictions.
+    pub loss: f64,
+}
+
+/// The loss of a network shape on a data set, ready to evaluate and differentiate at any
 /// parameter vector.
 ///
-/// Parameters live on the host (as the lesson's table does) and are uploaded at each call;
-/// the data stays on the device. Tensors without a parameter that needs a derivative are not
-/// tracked, so frozen parts of the network cost no backward work.
+/// The data is uploaded once to `device.autodiff()`; parameters live on the host (as the
+/// lesson's table does) and are uploaded at each call. Tensors holding no parameter whose
+/// derivative is wanted are not tracked, so frozen parts of the network cost no backward work.
 pub struct Backprop {
     arch: Architecture,
     device: Device,
@@ -20,38 +29,43 @@ pub struct Backprop {
     loss: LossKind,
     x: Tensor<2>,
     y: Tensor<2>,
+    observed: Vec<f64>,
     tracked: Vec<bool>,
 }
 
 impl Backprop {
-    /// Uploads `data` to `device.autodiff()`.
-    ///
-    /// `wanted` has one entry per scalar parameter: derivatives are computed for the tensors
-    /// holding at least one `true` (the others come back as 0).
+    /// Uploads `data` to `device.autodiff()`; derivatives of every parameter are wanted.
     pub fn new(
         arch: &Architecture,
         data: &Dataset,
         loss: LossKind,
         device: &Device,
         precision: Precision,
-        wanted: &[bool],
     ) -> Self {
         let device = device.clone().autodiff();
         let (x, y) = data.to_tensors(&device, precision);
-        let tracked = arch
-            .tensors()
-            .iter()
-            .map(|spec| wanted[spec.range()].iter().any(|&w| w))
-            .collect();
         Self {
+            tracked: vec![true; arch.tensors().len()],
             arch: arch.clone(),
             device,
             precision,
             loss,
             x,
             y,
-            tracked,
+            observed: data.observed().to_vec(),
         }
+    }
+
+    /// Restricts derivatives to the tensors holding at least one `true` in `wanted` (one
+    /// entry per scalar parameter); the others come back as 0.
+    pub fn wanting(mut self, wanted: &[bool]) -> Self {
+        self.tracked = self
+            .arch
+            .tensors()
+            .iter()
+            .map(|spec| wanted[spec.range()].iter().any(|&w| w))
+            .collect();
+        self
     }
 
     /// The loss at `values` and its derivative with respect to every parameter (flat order).
@@ -82,11 +96,28 @@ impl Backprop {
 
     /// The loss at `values`, without derivatives.
     pub fn loss(&self, values: &[f64]) -> f64 {
+        read_scalar(self.loss.compute(self.forward(values), self.y.clone()))
+    }
+
+    /// The predictions and the loss at `values` (a forward pass only).
+    pub fn evaluate(&self, values: &[f64]) -> Evaluation {
+        let flat = self
+            .forward(values)
+            .try_into_vec_as::<f64>()
+            .expect("reading predictions back from the device should succeed");
+        Evaluation {
+            loss: self.loss.compute_host(&flat, &self.observed),
+            predictions: flat
+                .chunks(self.arch.outputs)
+                .map(<[f64]>::to_vec)
+                .collect(),
+        }
+    }
+
+    /// The untracked forward pass at `values`.
+    fn forward(&self, values: &[f64]) -> Tensor<2> {
         let net = Network::from_values(&self.arch, values, &self.device, self.precision).no_grad();
-        read_scalar(
-            self.loss
-                .compute(net.forward(self.x.clone()), self.y.clone()),
-        )
+        net.forward(self.x.clone())
     }
 }
 

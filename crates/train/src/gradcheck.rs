@@ -1,10 +1,6 @@
 //! Finite-difference gradient checks: the independent witness that backprop is right.
 
-use burn::prelude::*;
-use squiggle_model::{Architecture, Precision};
-
-use crate::backprop::Backprop;
-use crate::{Dataset, LossKind};
+use crate::Backprop;
 
 /// Autodiff derivatives next to central finite differences, for every parameter.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,33 +45,10 @@ impl GradCheck {
     }
 }
 
-/// The loss and the autodiff derivative of every parameter at `values`.
-pub fn loss_and_gradient(
-    arch: &Architecture,
-    values: &[f64],
-    data: &Dataset,
-    loss: LossKind,
-    device: &Device,
-    precision: Precision,
-) -> (f64, Vec<f64>) {
-    let all = vec![true; values.len()];
-    Backprop::new(arch, data, loss, device, precision, &all).loss_and_gradient(values)
-}
-
 /// Compares autodiff with central differences of step `h` for every parameter.
 ///
 /// Run it in f64: in f32 the differences themselves carry errors around 1e-3.
-pub fn check_gradients(
-    arch: &Architecture,
-    values: &[f64],
-    data: &Dataset,
-    loss: LossKind,
-    device: &Device,
-    precision: Precision,
-    h: f64,
-) -> GradCheck {
-    let all = vec![true; values.len()];
-    let backprop = Backprop::new(arch, data, loss, device, precision, &all);
+pub fn check_gradients(backprop: &Backprop, values: &[f64], h: f64) -> GradCheck {
     let (loss, autodiff) = backprop.loss_and_gradient(values);
     let mut shifted = values.to_vec();
     let numeric: Vec<f64> = (0..values.len())
@@ -94,57 +67,51 @@ pub fn check_gradients(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{PT2, device, lesson_data};
+    use crate::{Dataset, LossKind};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
-    use squiggle_model::{Activation, standard_normal_values};
+    use squiggle_model::{Activation, Architecture, Precision, standard_normal_values};
 
-    fn lesson_data() -> Dataset {
-        Dataset::from_rows(&[vec![0.0, 0.0], vec![0.5, 1.0], vec![1.0, 0.0]], 1, 1).unwrap()
-    }
-
-    /// The full gradient at the lesson's values with b3 = 0 (shared/statquest.md), in the
-    /// lesson's order w1, b1, w2, b2, w3, w4, b3.
-    #[test]
-    fn full_gradient_at_the_lesson_values_matches_the_reference() {
-        let values = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
-        let (loss, g) = loss_and_gradient(
-            &Architecture::statquest(),
-            &values,
+    fn lesson_backprop() -> Backprop {
+        let arch = Architecture::statquest();
+        Backprop::new(
+            &arch,
             &lesson_data(),
             LossKind::Ssr,
-            &Device::flex(),
+            &device(),
             Precision::F64,
-        );
-        assert!((loss - 20.423598).abs() < 1e-6);
-        let lesson_order = [g[0], g[2], g[1], g[3], g[4], g[5], g[6]];
+        )
+    }
+
+    /// Asserts the loss and the gradient at `values`, the gradient given in the lesson's
+    /// order w1, b1, w2, b2, w3, w4, b3 (shared/statquest.md).
+    #[track_caller]
+    fn assert_lesson_gradient(values: &[f64], loss: f64, lesson_order: [f64; 7]) {
+        let (got_loss, g) = lesson_backprop().loss_and_gradient(values);
+        assert!((got_loss - loss).abs() < 1e-4, "loss {got_loss}");
+        let got = [g[0], g[2], g[1], g[3], g[4], g[5], g[6]];
+        for (got, want) in got.iter().zip(lesson_order) {
+            assert!((got - want).abs() < 1e-5, "{got:?} vs {lesson_order:?}");
+        }
+    }
+
+    #[test]
+    fn full_gradient_at_the_lesson_values_matches_the_reference() {
         let want = [
             7.33892, 10.34723, 1.98696, 11.03170, -16.10875, -6.94630, -15.65511,
         ];
-        for (got, want) in lesson_order.iter().zip(want) {
-            assert!((got - want).abs() < 1e-5, "{lesson_order:?}");
-        }
+        assert_lesson_gradient(&PT2, 20.423598, want);
     }
 
     /// "Details Pt. 2": all seven parameters from the lesson's start.
     #[test]
     fn details_pt2_start_gradient_matches_the_reference() {
-        let values = [2.74, -1.13, 0.0, 0.0, 0.36, 0.63, 0.0];
-        let (loss, g) = loss_and_gradient(
-            &Architecture::statquest(),
-            &values,
-            &lesson_data(),
-            LossKind::Ssr,
-            &Device::flex(),
-            Precision::F64,
-        );
-        assert!((loss - 1.8959).abs() < 1e-4);
-        let lesson_order = [g[0], g[2], g[1], g[3], g[4], g[5], g[6]];
+        let start = [2.74, -1.13, 0.0, 0.0, 0.36, 0.63, 0.0];
         let want = [
             0.76094, 0.96729, 0.33228, 0.73223, 7.14231, 1.48728, 3.45945,
         ];
-        for (got, want) in lesson_order.iter().zip(want) {
-            assert!((got - want).abs() < 1e-5, "{lesson_order:?}");
-        }
+        assert_lesson_gradient(&start, 1.8959, want);
     }
 
     /// Property: for seeded random shapes, activations, parameters and data, autodiff agrees
@@ -158,13 +125,13 @@ mod tests {
             let depth = rng.random_range(0..=3);
             let hidden: Vec<usize> = (0..depth).map(|_| rng.random_range(1..=4)).collect();
             // ReLU's kink makes finite differences wrong within h of 0; smooth activations only.
-            let activation = [
+            let smooth = [
                 Activation::Softplus,
                 Activation::Sigmoid,
                 Activation::Tanh,
                 Activation::Identity,
-            ][case % 4];
-            let arch = Architecture::new(inputs, hidden, outputs, activation).unwrap();
+            ];
+            let arch = Architecture::new(inputs, hidden, outputs, smooth[case % 4]).unwrap();
             let mut values = standard_normal_values(&arch, case as u64);
             for v in values.iter_mut() {
                 *v += rng.random_range(-0.5..0.5); // non-zero biases too
@@ -182,15 +149,8 @@ mod tests {
             } else {
                 LossKind::Mse
             };
-            let check = check_gradients(
-                &arch,
-                &values,
-                &data,
-                loss,
-                &Device::flex(),
-                Precision::F64,
-                1e-6,
-            );
+            let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
+            let check = check_gradients(&backprop, &values, 1e-6);
             let (worst, error) = check.worst();
             assert!(
                 error < 1e-6,
@@ -204,16 +164,7 @@ mod tests {
 
     #[test]
     fn a_wrong_gradient_is_caught() {
-        let values = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
-        let check = check_gradients(
-            &Architecture::statquest(),
-            &values,
-            &lesson_data(),
-            LossKind::Ssr,
-            &Device::flex(),
-            Precision::F64,
-            1e-6,
-        );
+        let check = check_gradients(&lesson_backprop(), &PT2, 1e-6);
         assert!(check.worst().1 < 1e-6);
         // Perturb one autodiff derivative by 0.1 % and compare again.
         let mut wrong = check.autodiff.clone();

@@ -18,10 +18,14 @@ mod plan;
 mod stopping;
 mod trainer;
 
+pub use backprop::{Backprop, Evaluation};
 pub use data::{DataError, Dataset};
 pub use error::TrainError;
-pub use gradcheck::{GradCheck, check_gradients, loss_and_gradient};
+pub use gradcheck::{GradCheck, check_gradients};
 pub use loss::LossKind;
 pub use plan::TrainPlan;
 pub use stopping::{StopReason, StopRules};
-pub use trainer::{Evaluation, Outcome, ParamStep, StepRecord, evaluate, train};
+pub use trainer::{Outcome, ParamStep, StepRecord, train};
+
+#[cfg(test)]
+mod fixtures;

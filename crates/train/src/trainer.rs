@@ -1,10 +1,9 @@
 //! The gradient-descent loop of the lessons.
 
 use burn::prelude::*;
-use squiggle_model::{Architecture, Network, ParamNames, Precision};
+use squiggle_model::{Architecture, ParamNames};
 
-use crate::backprop::Backprop;
-use crate::{Dataset, LossKind, StopReason, TrainError, TrainPlan};
+use crate::{Backprop, Dataset, StopReason, TrainError, TrainPlan};
 
 /// What happened to one trainable parameter in one step.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,14 +63,8 @@ pub fn train(
     device: &Device,
     mut on_step: impl FnMut(&StepRecord),
 ) -> Result<Outcome, TrainError> {
-    let backprop = Backprop::new(
-        arch,
-        data,
-        plan.loss,
-        device,
-        plan.precision,
-        &plan.trainable,
-    );
+    let backprop =
+        Backprop::new(arch, data, plan.loss, device, plan.precision).wanting(&plan.trainable);
     let names = ParamNames::new(arch);
     let trainable = plan.trainable_indices();
     let mut values: Vec<f64> = initial.iter().map(|&v| plan.precision.round(v)).collect();
@@ -140,54 +133,12 @@ fn ensure_finite(value: f64, step: usize, what: impl FnOnce() -> String) -> Resu
     }
 }
 
-/// Predictions and loss of a network on a data set (a forward pass only).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Evaluation {
-    /// One row per data row, `outputs` values each.
-    pub predictions: Vec<Vec<f64>>,
-    /// The loss of those predictions.
-    pub loss: f64,
-}
-
-/// Runs the network with parameters `values` on every row of `data` (no autodiff).
-pub fn evaluate(
-    arch: &Architecture,
-    values: &[f64],
-    data: &Dataset,
-    loss: LossKind,
-    device: &Device,
-    precision: Precision,
-) -> Evaluation {
-    let net = Network::from_values(arch, values, device, precision).no_grad();
-    let (x, _) = data.to_tensors(device, precision);
-    let flat = net
-        .forward(x)
-        .try_into_vec_as::<f64>()
-        .expect("reading predictions back from the device should succeed");
-    let loss = loss.compute_host(&flat, data.observed());
-    Evaluation {
-        predictions: flat.chunks(data.outputs()).map(<[f64]>::to_vec).collect(),
-        loss,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StopRules;
-    use squiggle_model::{Activation, standard_normal_values};
-
-    /// The lesson's network from "Backpropagation Main Ideas" with b3 = 0, flat order
-    /// w1, w2, b1, b2, w3, w4, b3 (shared/statquest.md).
-    const PT2: [f64; 7] = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
-
-    fn lesson_data() -> Dataset {
-        Dataset::from_rows(&[vec![0.0, 0.0], vec![0.5, 1.0], vec![1.0, 0.0]], 1, 1).unwrap()
-    }
-
-    fn device() -> Device {
-        Device::flex()
-    }
+    use crate::fixtures::{PT2, device, lesson_data};
+    use crate::{LossKind, StopRules};
+    use squiggle_model::{Activation, Precision, standard_normal_values};
 
     fn plan(trainable: &[usize], lr: f64, precision: Precision) -> TrainPlan {
         let mut trainable_mask = vec![false; 7];
@@ -384,17 +335,19 @@ mod tests {
     #[test]
     fn evaluate_reproduces_the_black_box_predictions() {
         let values = [-34.4, -2.52, 2.14, 1.29, -1.30, 2.28, -0.58];
-        let eval = evaluate(
-            &Architecture::statquest(),
-            &values,
+        let arch = Architecture::statquest();
+        let backprop = Backprop::new(
+            &arch,
             &lesson_data(),
             LossKind::Ssr,
             &device(),
             Precision::F64,
         );
+        let eval = backprop.evaluate(&values);
         for (p, want) in eval.predictions.iter().zip([-0.0110, 1.0348, 0.0046]) {
             assert!((p[0] - want).abs() < 5e-5, "{:?}", eval.predictions);
         }
         assert!((eval.loss - 0.00136).abs() < 1e-5);
+        assert_eq!(eval.loss, backprop.loss(&values));
     }
 }
