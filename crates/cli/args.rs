@@ -25,6 +25,14 @@ pub enum Command {
     Train(TrainArgs),
     /// Run the configured network forward on its data: predictions and loss, no training.
     Eval(EvalArgs),
+    /// Break one step's derivatives into their chain-rule factors, and check them against
+    /// Burn's autodiff and finite differences.
+    Explain(ExplainArgs),
+    /// Compare Burn's autodiff with central finite differences for every parameter.
+    /// Exit 0 when the worst error is within the tolerance, 1 otherwise.
+    Gradcheck(GradcheckArgs),
+    /// Train, then draw the fit, the loss landscape and the loss curve (SVG and PNG).
+    Plot(PlotArgs),
 }
 
 /// Options every command that reads a config shares.
@@ -35,7 +43,7 @@ pub struct RunArgs {
     /// Where the tensors live: `flex` (pure-Rust CPU, default) or `ndarray` (deprecated upstream).
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
-    /// Float precision; overrides `[train] dtype`.
+    /// Float precision; overrides `[train] dtype` (gradcheck defaults to f64).
     #[arg(long, value_enum)]
     pub dtype: Option<Dtype>,
     /// Seed of the initialiser; overrides `[model] seed`.
@@ -57,13 +65,70 @@ pub struct TrainArgs {
     /// Maximum number of steps; overrides `[train] max_steps`.
     #[arg(long)]
     pub max_steps: Option<usize>,
-    /// Write every step to this CSV file (step, loss, then value, derivative and step size of
-    /// each trainable parameter).
-    #[arg(long, value_name = "FILE.csv")]
+    /// Write every step to this file: CSV for `.csv` (step, loss, then value, derivative and
+    /// step size of each trainable parameter), JSON Lines for `.jsonl`.
+    #[arg(long, value_name = "FILE.csv|FILE.jsonl")]
     pub trace: Option<PathBuf>,
     /// Print every step instead of the first and last ones.
     #[arg(long)]
     pub all_steps: bool,
+    /// Also draw the plots of `squiggle plot` into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub plots: PlotOptions,
+}
+
+/// Options of the plots (`squiggle plot`, `squiggle train --plot`).
+#[derive(Debug, Args)]
+pub struct PlotOptions {
+    /// The parameter on the x axis of the loss landscape (default: the first trainable one).
+    #[arg(long = "param", value_name = "NAME")]
+    pub landscape_param: Option<String>,
+    /// Also write `animation.gif`: the fit and the landscape, one frame per step (at most 60,
+    /// evenly sampled).
+    #[arg(long)]
+    pub animate: bool,
+}
+
+/// `squiggle plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The folder to write fit, landscape and loss plots into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub plots: PlotOptions,
+}
+
+/// `squiggle explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Which step of the configured training to explain (0 = the first).
+    #[arg(long, default_value_t = 0)]
+    pub step: usize,
+    /// Parameters to explain (names or tensor paths; default: every trainable one).
+    #[arg(long = "param", value_name = "NAME")]
+    pub params: Vec<String>,
+}
+
+/// `squiggle gradcheck`.
+#[derive(Debug, Args)]
+pub struct GradcheckArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Largest accepted error |autodiff − numeric| / max(|autodiff|, |numeric|, 1e-3).
+    /// Defaults to 1e-6 in f64 and 1e-2 in f32 (finite differences are coarse in f32).
+    #[arg(long, value_parser = positive_number)]
+    pub tolerance: Option<f64>,
+    /// Test hook: multiply the autodiff derivative of this parameter by 1.01 before
+    /// comparing, to prove the check fails on a wrong gradient.
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub perturb: Option<String>,
 }
 
 /// `squiggle eval`.

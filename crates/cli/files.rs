@@ -51,6 +51,15 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(context)?;
+        // Temporary files are private (0600); the result gets the permissions of the file it
+        // replaces, or the usual 0644.
+        let permissions = match std::fs::metadata(&self.path) {
+            Ok(existing) => existing.permissions(),
+            Err(_) => default_permissions(),
+        };
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_context(context)?;
         temp.as_file().sync_all().with_context(context)?;
         let _: File = temp
             .persist(&self.path)
@@ -58,6 +67,22 @@ impl AtomicFile {
             .with_context(context)?;
         Ok(())
     }
+}
+
+#[cfg(unix)]
+fn default_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> std::fs::Permissions {
+    let mut permissions = tempfile::tempfile()
+        .and_then(|f| f.metadata())
+        .map(|m| m.permissions())
+        .expect("a temporary file can be created");
+    permissions.set_readonly(false);
+    permissions
 }
 
 impl Write for AtomicFile {

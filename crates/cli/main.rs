@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod files;
 mod format;
+mod plot;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,13 +61,24 @@ fn one_line(report: &str) -> String {
         .to_string()
 }
 
+/// A check that ran and found a problem (a gradient check, an explanation whose three
+/// derivatives disagree): exit code 1, like a diverged run.
+#[derive(Debug)]
+pub struct CheckFailed(pub String);
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CheckFailed {}
+
 /// 1 for a run that started and failed, 2 for everything a user can fix in their input.
 fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<squiggle_train::TrainError>().is_some() {
-        1
-    } else {
-        2
-    }
+    let failed_run = err.downcast_ref::<squiggle_train::TrainError>().is_some()
+        || err.downcast_ref::<CheckFailed>().is_some();
+    if failed_run { 1 } else { 2 }
 }
 
 /// A closed pipe on stdout (`squiggle train … | head`) is not an error, as in other Unix tools.

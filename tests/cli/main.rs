@@ -12,3 +12,5 @@ mod statquest;
 mod errors;
 // Output formats: JSON, trace files, tables.
 mod outputs;
+// Explanations, gradient checks, plots, JSON Lines traces.
+mod see;

@@ -207,3 +207,27 @@ fn f64_runs_are_available_on_cpu_backends() {
         close("b3", number(&v["params"], "b3"), 2.608911, 1e-6);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn output_files_are_readable_by_everyone_like_any_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch();
+    let config = root().join("configs/statquest-pt2.toml");
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            config.to_str().unwrap(),
+            "--json",
+            "--trace",
+            "t.csv",
+        ],
+    )
+    .success();
+    let mode = std::fs::metadata(dir.path().join("t.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
+}

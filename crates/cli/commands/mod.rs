@@ -1,6 +1,9 @@
 //! One module per subcommand; [`run`] dispatches.
 
 mod eval;
+mod explain;
+mod gradcheck;
+mod plot;
 mod train;
 
 use std::io::Write;
@@ -13,14 +16,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Gradcheck(args) => gradcheck::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
 
 /// Loads the config named by `args`, with the shared overrides and any extra ones.
 fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<Config> {
     let overrides = Overrides {
-        dtype: args.dtype,
-        seed: args.seed,
+        dtype: args.dtype.or(extra.dtype),
+        seed: args.seed.or(extra.seed),
         ..extra
     };
     config::load(&args.config, &overrides)

@@ -31,10 +31,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         },
     )?;
     let device = args.run.backend.device()?;
-    let mut trace = match &args.trace {
-        Some(path) => Some(CsvTrace::create(path, &config)?),
+    let landscape_param = match &args.plot {
+        Some(_) => Some(super::plot::landscape_param(&config, &args.plots)?),
         None => None,
     };
+    let mut trace = match &args.trace {
+        Some(path) => Some(Trace::create(path, &config)?),
+        None => None,
+    };
+    let mut records = Vec::new();
     let mut table = (!args.run.json).then(|| StepTable::new(&config, args.all_steps));
     if let Some(table) = &table {
         table.print_intro(&config, &describe_run(&config, &args.run))?;
@@ -58,6 +63,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                 if let Some(table) = &mut table {
                     table.push(record)?;
                 }
+                if landscape_param.is_some() {
+                    records.push(record.clone());
+                }
                 anyhow::Ok(())
             })();
             write_error = result.err();
@@ -67,12 +75,19 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         return Err(err);
     }
     if let Some(trace) = trace {
-        trace.commit()?;
+        trace.finish(&config, &outcome)?;
     }
     match table {
-        Some(table) => table.finish(&config, &outcome),
-        None => print_json(&summary_json(&config, &outcome, args)),
+        Some(table) => table.finish(&config, &outcome)?,
+        None => print_json(&summary_json(&config, &outcome, args))?,
     }
+    if let (Some(dir), Some(param)) = (&args.plot, landscape_param) {
+        let written = super::plot::draw(&config, &records, &outcome, param, dir, &args.plots)?;
+        if !args.run.json {
+            super::plot::report(&written)?;
+        }
+    }
+    Ok(())
 }
 
 fn summary_json(config: &Config, outcome: &Outcome, args: &TrainArgs) -> serde_json::Value {
@@ -281,47 +296,113 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// `--trace FILE.csv`: `step,loss`, then `NAME,d_NAME,step_NAME` for each trainable parameter.
-struct CsvTrace {
-    file: AtomicFile,
-    precision: Precision,
+/// `--trace FILE`: CSV or JSON Lines, by the file's extension.
+///
+/// CSV: a header `step,loss,NAME,d_NAME,step_NAME,…` (value, derivative and step size of each
+/// trainable parameter), then one row per step.
+///
+/// JSON Lines, one object per line, each `{"type": …, "data": {…}}`:
+/// - `{"type":"step","data":{"step":0,"loss":20.42,"params":[{"name":"b3","value":0,
+///   "derivative":-15.66,"step_size":-1.566,"new_value":1.566}]}}` for every step;
+/// - `{"type":"end","data":{"steps":10,"stop_reason":"min_step_size","initial_loss":20.42,
+///   "final_loss":6.3e-5,"params":{…}}}` once at the end (`params` as in `--json`).
+enum Format {
+    Csv,
+    Jsonl,
 }
 
-impl CsvTrace {
+struct Trace {
+    file: AtomicFile,
+    format: Format,
+    precision: Precision,
+    names: Vec<String>,
+}
+
+impl Trace {
     fn create(path: &std::path::Path, config: &Config) -> anyhow::Result<Self> {
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => Format::Csv,
+            Some("jsonl") => Format::Jsonl,
+            _ => anyhow::bail!(
+                "--trace `{}`: the file name must end in .csv or .jsonl",
+                path.display()
+            ),
+        };
+        let names: Vec<String> = config
+            .plan
+            .trainable_indices()
+            .into_iter()
+            .map(|i| config.names.name(i).to_string())
+            .collect();
         let mut file = AtomicFile::create(path)?;
-        let mut header = vec!["step".to_string(), "loss".to_string()];
-        for i in config.plan.trainable_indices() {
-            let name = config.names.name(i);
-            header.extend([
-                name.to_string(),
-                format!("d_{name}"),
-                format!("step_{name}"),
-            ]);
+        if let Format::Csv = format {
+            let mut header = vec!["step".to_string(), "loss".to_string()];
+            for name in &names {
+                header.extend([name.clone(), format!("d_{name}"), format!("step_{name}")]);
+            }
+            writeln!(file, "{}", header.join(","))?;
         }
-        writeln!(file, "{}", header.join(","))?;
         Ok(Self {
             file,
+            format,
             precision: config.plan.precision,
+            names,
         })
     }
 
     fn write(&mut self, record: &StepRecord) -> anyhow::Result<()> {
         let x = |v: f64| exact(v, self.precision);
-        let mut row = format!("{},{}", record.step, x(record.loss));
-        for p in &record.params {
-            row.push_str(&format!(
-                ",{},{},{}",
-                x(p.value),
-                x(p.derivative),
-                x(p.step)
-            ));
+        match self.format {
+            Format::Csv => {
+                let mut row = format!("{},{}", record.step, x(record.loss));
+                for p in &record.params {
+                    row.push_str(&format!(
+                        ",{},{},{}",
+                        x(p.value),
+                        x(p.derivative),
+                        x(p.step)
+                    ));
+                }
+                writeln!(self.file, "{row}")?;
+            }
+            Format::Jsonl => {
+                let params: Vec<serde_json::Value> = record
+                    .params
+                    .iter()
+                    .zip(&self.names)
+                    .map(|(p, name)| {
+                        json!({
+                            "name": name,
+                            "value": x(p.value),
+                            "derivative": x(p.derivative),
+                            "step_size": x(p.step),
+                            "new_value": x(p.new_value),
+                        })
+                    })
+                    .collect();
+                let line = json!({"type": "step", "data": {
+                    "step": record.step,
+                    "loss": x(record.loss),
+                    "params": params,
+                }});
+                writeln!(self.file, "{line}")?;
+            }
         }
-        writeln!(self.file, "{row}")?;
         Ok(())
     }
 
-    fn commit(self) -> anyhow::Result<()> {
+    fn finish(mut self, config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
+        if let Format::Jsonl = self.format {
+            let x = |v: f64| exact(v, self.precision);
+            let line = json!({"type": "end", "data": {
+                "steps": outcome.steps,
+                "stop_reason": outcome.stop_reason.name(),
+                "initial_loss": x(outcome.initial_loss),
+                "final_loss": x(outcome.final_loss),
+                "params": params_json(&config.arch, &config.names, &outcome.params, self.precision),
+            }});
+            writeln!(self.file, "{line}")?;
+        }
         self.file.commit()
     }
 }

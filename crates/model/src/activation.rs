@@ -77,6 +77,43 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// The derivative at one number, in double precision: what backpropagation multiplies by
+    /// when the error signal passes back through a hidden unit.
+    ///
+    /// Softplus' derivative is the sigmoid; ReLU's is taken as 0 at 0, as Burn does.
+    pub fn derivative_scalar(self, z: f64) -> f64 {
+        match self {
+            Activation::Softplus => Activation::Sigmoid.apply_scalar(z),
+            Activation::Relu => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Sigmoid => {
+                let s = Activation::Sigmoid.apply_scalar(z);
+                s * (1.0 - s)
+            }
+            Activation::Tanh => 1.0 - z.tanh().powi(2),
+            Activation::Identity => 1.0,
+        }
+    }
+
+    /// How the derivative is written in explanations, for the pre-activation `z`
+    /// (`sigmoid(x1)` for softplus, as in the lesson).
+    pub fn derivative_label(self, z: &str) -> String {
+        match self {
+            Activation::Softplus => format!("sigmoid({z})"),
+            Activation::Relu => format!("step({z})"),
+            Activation::Sigmoid => format!("σ'({z})"),
+            Activation::Tanh => format!("1−tanh²({z})"),
+            Activation::Identity => "1".to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -110,6 +147,20 @@ mod tests {
         assert!((Activation::Softplus.apply_scalar(1.0) - 1.313_261_687_518_223).abs() < 1e-15);
         // Large arguments do not overflow: softplus(800) = 800 to double precision.
         assert_eq!(Activation::Softplus.apply_scalar(800.0), 800.0);
+    }
+
+    #[test]
+    fn derivatives_match_central_differences() {
+        for a in Activation::ALL {
+            for z in [-2.5, -0.3, 0.7, 3.0] {
+                let h = 1e-6;
+                let numeric = (a.apply_scalar(z + h) - a.apply_scalar(z - h)) / (2.0 * h);
+                assert!(
+                    (a.derivative_scalar(z) - numeric).abs() < 1e-8,
+                    "{a} at {z}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 mod activation;
 mod architecture;
 mod error;
+mod host;
 mod init;
 mod network;
 mod params;
@@ -26,6 +27,7 @@ mod values;
 pub use activation::Activation;
 pub use architecture::{Architecture, TensorKind, TensorSpec};
 pub use error::ModelError;
+pub use host::RowPass;
 pub use init::standard_normal_values;
 pub use network::{Layer, Network};
 pub use params::{ParamNames, ParamTarget};

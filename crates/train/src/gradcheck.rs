@@ -22,7 +22,7 @@ impl GradCheck {
         let errors = autodiff
             .iter()
             .zip(&numeric)
-            .map(|(a, n)| (a - n).abs() / a.abs().max(n.abs()).max(1e-3))
+            .map(|(&a, &n)| relative_error(a, n))
             .collect();
         Self {
             loss,
@@ -50,18 +50,26 @@ impl GradCheck {
 /// Run it in f64: in f32 the differences themselves carry errors around 1e-3.
 pub fn check_gradients(backprop: &Backprop, values: &[f64], h: f64) -> GradCheck {
     let (loss, autodiff) = backprop.loss_and_gradient(values);
-    let mut shifted = values.to_vec();
-    let numeric: Vec<f64> = (0..values.len())
-        .map(|i| {
-            shifted[i] = values[i] + h;
-            let up = backprop.loss(&shifted);
-            shifted[i] = values[i] - h;
-            let down = backprop.loss(&shifted);
-            shifted[i] = values[i];
-            (up - down) / (2.0 * h)
-        })
+    let numeric = (0..values.len())
+        .map(|i| central_difference(backprop, values, i, h))
         .collect();
     GradCheck::new(loss, autodiff, numeric)
+}
+
+/// `(L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h`: the derivative with respect to parameter `i` measured
+/// by nudging it, with no calculus at all.
+pub fn central_difference(backprop: &Backprop, values: &[f64], i: usize, h: f64) -> f64 {
+    let mut shifted = values.to_vec();
+    shifted[i] = values[i] + h;
+    let up = backprop.loss(&shifted);
+    shifted[i] = values[i] - h;
+    let down = backprop.loss(&shifted);
+    (up - down) / (2.0 * h)
+}
+
+/// The error measure of [`GradCheck::errors`] for one pair of derivatives.
+pub fn relative_error(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
 }
 
 #[cfg(test)]

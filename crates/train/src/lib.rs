@@ -10,6 +10,7 @@
 //! it. Config files, output formats and flags belong to the CLI.
 
 mod backprop;
+mod chain;
 mod data;
 mod error;
 mod gradcheck;
@@ -19,9 +20,10 @@ mod stopping;
 mod trainer;
 
 pub use backprop::{Backprop, Evaluation};
+pub use chain::{ChainRule, Factor, chain_rules};
 pub use data::{DataError, Dataset};
 pub use error::TrainError;
-pub use gradcheck::{GradCheck, check_gradients};
+pub use gradcheck::{GradCheck, central_difference, check_gradients, relative_error};
 pub use loss::LossKind;
 pub use plan::TrainPlan;
 pub use stopping::{StopReason, StopRules};

@@ -1,0 +1,336 @@
+//! Seeing backpropagation: `explain`, `gradcheck`, plots and JSON Lines traces.
+
+use crate::util::*;
+
+/// Sums a JSON array of numbers.
+fn sum(v: &serde_json::Value) -> f64 {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .sum()
+}
+
+#[test]
+fn explain_breaks_db3_into_the_lessons_factors() {
+    let v = squiggle(&["explain", "configs/statquest-pt2.toml", "--json"]).json();
+    let b3 = &v["params"][0];
+    assert_eq!(b3["name"], "b3");
+    let names: Vec<&str> = b3["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dSSR/dpredicted", "dpredicted/db3"]);
+    assert_eq!(b3["factors"][0]["meaning"], "−2(observed − predicted)");
+    // Σ −2(observed − predicted) × 1 = −15.6551 (shared/statquest.md)
+    close("Σ products", sum(&b3["products"]), -15.655108, 1e-5);
+    for key in ["chain_rule", "autodiff", "finite_difference"] {
+        close(key, number(b3, key), -15.655108, 1e-4);
+    }
+    assert_eq!(b3["agree"], true);
+    close("step size", number(b3, "step_size"), -1.565511, 1e-5);
+    close("new b3", number(b3, "new_value"), 1.565511, 1e-5);
+}
+
+#[test]
+fn explain_shows_a_later_step_and_frozen_parameters() {
+    let v = squiggle(&[
+        "explain",
+        "configs/statquest-pt2.toml",
+        "--json",
+        "--step",
+        "3",
+        "--param",
+        "w1",
+        "--param",
+        "b3",
+    ])
+    .json();
+    let params = v["params"].as_array().unwrap();
+    assert_eq!(params.len(), 2);
+    let (w1, b3) = (&params[0], &params[1]);
+    assert_eq!(w1["name"], "w1");
+    assert_eq!(w1["trainable"], false);
+    assert!(w1["step_size"].is_null());
+    let names: Vec<&str> = w1["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["dSSR/dpredicted", "dpredicted/dy1", "dy1/dx1", "dx1/dw1"]
+    );
+    assert_eq!(w1["factors"][1]["meaning"], "w3");
+    assert_eq!(w1["factors"][2]["meaning"], "sigmoid(x1)");
+    assert_eq!(w1["agree"], true);
+    // Step 3 of the lesson's table: b3 = 2.442197, dSSR/db3 = −1.001927.
+    close("b3", number(b3, "value"), 2.442197, 1e-4);
+    close("dSSR/db3", number(b3, "autodiff"), -1.001927, 1e-4);
+}
+
+#[test]
+fn explain_factors_sum_to_autodiff_on_a_deep_network() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "deep.toml",
+        "[model]\ninputs = 2\nhidden = [3, 2]\noutputs = 2\nactivation = \"tanh\"\nseed = 5\n\
+         [data]\npoints = [[0, 1, 0.5, 0], [1, 0, 0.2, 1], [1, 1, 0.9, 0.3]]\n\
+         [train]\nloss = \"mse\"\ndtype = \"f64\"\n",
+    );
+    let v = squiggle_in(
+        dir.path(),
+        &["explain", "deep.toml", "--json", "--step", "2"],
+    )
+    .json();
+    let params = v["params"].as_array().unwrap();
+    assert_eq!(params.len(), (2 + 1) * 3 + (3 + 1) * 2 + (2 + 1) * 2);
+    for p in params {
+        let autodiff = number(p, "autodiff");
+        let scale = autodiff.abs().max(1e-3);
+        assert!((sum(&p["products"]) - autodiff).abs() / scale < 1e-6, "{p}");
+        assert_eq!(p["agree"], true, "{p}");
+    }
+    // A hidden weight's signal: from the layer above, through tanh', times its input.
+    let w = params
+        .iter()
+        .find(|p| p["name"] == "hidden.1.weight[2][1]")
+        .unwrap();
+    let names: Vec<&str> = w["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dMSE/dh1[1]", "dh1[1]/dz1[1]", "dz1[1]/dw"]);
+    assert_eq!(w["factors"][2]["meaning"], "h0[2]");
+}
+
+#[test]
+fn explain_prints_the_table_the_checks_and_the_step() {
+    let out = squiggle(&["explain", "configs/statquest-pt2.toml"]);
+    let text = out.success();
+    for expected in [
+        "dSSR/db3 = Σ dSSR/dpredicted × dpredicted/db3\n",
+        "  from the chain rule    -15.655108\n",
+        "  → all three agree",
+        "  step size = dSSR/db3 × learning rate = -15.655108 × 0.1 = -1.565511\n",
+        "  new b3 = old − step size = 0.000000 − (-1.565511) = 1.565511\n",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{out}");
+    }
+}
+
+#[test]
+fn explain_rejects_steps_the_run_never_takes() {
+    squiggle(&["explain", "configs/statquest-pt2.toml", "--step", "12"]).fails_with(
+        2,
+        "squiggle: the run stops after 10 steps (min_step_size), so it has no step 12",
+    );
+    squiggle(&["explain", "configs/statquest-pt2.toml", "--param", "w7"]).fails_with(
+        2,
+        "squiggle: --param: unknown parameter `w7`; expected one of w1, w2, w3, w4, b1, b2, b3, \
+         hidden.0.weight, hidden.0.bias, output.weight, output.bias (or an element such as output.bias[0])",
+    );
+}
+
+#[test]
+fn gradcheck_passes_on_every_parameter() {
+    for config in [
+        "configs/statquest-pt2.toml",
+        "configs/gradient-descent.toml",
+    ] {
+        let v = squiggle(&["gradcheck", config, "--json"]).json();
+        assert_eq!(v["passed"], true, "{v}");
+        assert_eq!(v["dtype"], "f64");
+        assert!(number(&v["worst"], "error") < 1e-6);
+    }
+    let v = squiggle(&["gradcheck", "configs/statquest-pt2.toml", "--json"]).json();
+    assert_eq!(
+        v["params"].as_array().unwrap().len(),
+        7,
+        "every parameter, frozen or not"
+    );
+    let text = squiggle(&["gradcheck", "configs/statquest-pt2.toml", "--dtype", "f32"]);
+    assert!(text.success().contains("tolerance 1e-2: PASS."), "{text}");
+}
+
+#[test]
+fn gradcheck_fails_on_a_wrong_gradient() {
+    let out = squiggle(&[
+        "gradcheck",
+        "configs/statquest-pt2.toml",
+        "--perturb",
+        "w2",
+        "--json",
+    ]);
+    assert_eq!(out.status, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["worst"]["name"], "w2");
+    assert!(
+        out.stderr.starts_with(
+            "squiggle: gradient check failed: error 9.9e-3 for w2 exceeds the tolerance 1e-6"
+        ),
+        "{out}"
+    );
+}
+
+/// Counts `<circle` elements in an SVG file.
+fn circles(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .matches("<circle")
+        .count()
+}
+
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let reader = decoder.read_info().expect("a valid PNG");
+    let info = reader.info();
+    (info.width, info.height)
+}
+
+#[test]
+fn plots_are_written_as_svg_png_and_gif_with_one_mark_per_point_and_step() {
+    let dir = scratch();
+    let out = dir.path().join("plots");
+    let text = squiggle(&[
+        "plot",
+        "configs/statquest-pt2.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--animate",
+    ]);
+    text.success();
+    for name in ["fit", "landscape", "loss"] {
+        let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg")
+                && svg.contains("width=\"900\"")
+                && svg.contains("height=\"600\""),
+            "{name}.svg"
+        );
+        assert_eq!(
+            png_size(&out.join(format!("{name}.png"))),
+            (900, 600),
+            "{name}.png"
+        );
+    }
+    assert_eq!(
+        circles(&out.join("fit.svg")),
+        3,
+        "one marker per data point"
+    );
+    assert_eq!(
+        circles(&out.join("landscape.svg")),
+        10,
+        "one marker per step"
+    );
+    let fit = std::fs::read_to_string(out.join("fit.svg")).unwrap();
+    for label in [
+        "w3·softplus(w1·x + b1)",
+        "w4·softplus(w2·x + b2)",
+        "prediction (the green squiggle)",
+        "input (dosage)",
+    ] {
+        assert!(fit.contains(label), "fit.svg lacks {label:?}");
+    }
+    // The animation: one frame per step plus the result, 1200 × 480.
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options
+        .read_info(std::fs::File::open(out.join("animation.gif")).unwrap())
+        .unwrap();
+    assert_eq!((decoder.width(), decoder.height()), (1200, 480));
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 11);
+}
+
+#[test]
+fn train_can_plot_and_several_inputs_plot_predicted_against_observed() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "two.toml",
+        "[model]\ninputs = 2\nhidden = [3]\n[data]\npoints = [[0, 1, 0.5], [1, 0, 0.2], [1, 1, 0.9], [0, 0, 0.1]]\n\
+         [train]\nmax_steps = 5\nlearning_rate = 0.01\n",
+    );
+    let out = squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            "two.toml",
+            "--plot",
+            "p",
+            "--param",
+            "output.bias[0]",
+        ],
+    );
+    assert!(out.success().contains("wrote p/fit.png"), "{out}");
+    assert_eq!(circles(&dir.path().join("p/fit.svg")), 4);
+    assert_eq!(circles(&dir.path().join("p/landscape.svg")), 5);
+    assert!(
+        std::fs::read_to_string(dir.path().join("p/landscape.svg"))
+            .unwrap()
+            .contains("SSR as a function of output.bias[0]")
+    );
+    squiggle_in(dir.path(), &["train", "two.toml", "--plot", "p", "--param", "output.weight"]).fails_with(
+        2,
+        "squiggle: --param `output.weight` names a whole tensor; the landscape needs one number, such as `output.weight[0]`",
+    );
+}
+
+#[test]
+fn jsonl_traces_have_a_step_per_line_and_an_end() {
+    let dir = scratch();
+    let config = root().join("configs/statquest-pt2.toml");
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            config.to_str().unwrap(),
+            "--json",
+            "--trace",
+            "t.jsonl",
+        ],
+    )
+    .success();
+    let text = std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 11);
+    assert_eq!(lines[0]["type"], "step");
+    assert_eq!(lines[0]["data"]["params"][0]["name"], "b3");
+    close(
+        "step size",
+        number(&lines[0]["data"]["params"][0], "step_size"),
+        -1.565511,
+        1e-5,
+    );
+    assert_eq!(lines[10]["type"], "end");
+    assert_eq!(lines[10]["data"]["stop_reason"], "min_step_size");
+    close(
+        "b3",
+        number(&lines[10]["data"]["params"], "b3"),
+        2.608911,
+        1e-4,
+    );
+    squiggle_in(
+        dir.path(),
+        &["train", config.to_str().unwrap(), "--trace", "t.txt"],
+    )
+    .fails_with(
+        2,
+        "squiggle: --trace `t.txt`: the file name must end in .csv or .jsonl",
+    );
+}
