@@ -108,6 +108,17 @@ pub struct Config {
     pub plan: TrainPlan,
 }
 
+impl Config {
+    /// Names of the trainable parameters, in flat order.
+    pub fn trainable_names(&self) -> Vec<String> {
+        self.plan
+            .trainable_indices()
+            .into_iter()
+            .map(|i| self.names.name(i).to_string())
+            .collect()
+    }
+}
+
 /// The three points of the lessons: dosage 0, 0.5, 1 → efficacy 0, 1, 0.
 const LESSON_POINTS: [[f64; 2]; 3] = [[0.0, 0.0], [0.5, 1.0], [1.0, 0.0]];
 

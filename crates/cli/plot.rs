@@ -13,9 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use anyhow::{Context, anyhow};
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+
+/// A pixel position, as plotters' backends take it.
+type BackendCoord = (i32, i32);
 use squiggle_model::{Architecture, ParamNames};
 use squiggle_train::{Dataset, LossKind, StepRecord};
 
@@ -275,6 +278,34 @@ fn linspace(lo: f64, hi: f64, n: usize) -> impl Iterator<Item = f64> {
     (0..n).map(move |i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
 }
 
+/// The legend box, top right: one entry per labelled series.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .label_font(label_font())
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)
+}
+
+/// A legend key drawn as a short line in `style`.
+fn line_key(style: ShapeStyle) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+}
+
+/// A legend key drawn as a small filled square of `colour` (squares, so that the only circles
+/// in a plot are its data points and steps).
+fn dot_key(colour: RGBColor) -> impl Fn(BackendCoord) -> Rectangle<BackendCoord> {
+    move |(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], colour.filled())
+}
+
 fn caption_font() -> TextStyle<'static> {
     ("sans-serif", 24).into_font().into()
 }
@@ -336,15 +367,13 @@ where
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
             .map_err(plot_error)?
             .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
+            .legend(line_key(colour.stroke_width(2)));
     }
     chart
         .draw_series(LineSeries::new(squiggle, GREEN.stroke_width(4)))
         .map_err(plot_error)?
         .label("prediction (the green squiggle)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(4)));
+        .legend(line_key(GREEN.stroke_width(4)));
     chart
         .draw_series((0..data.len()).map(|i| {
             Circle::new(
@@ -355,16 +384,8 @@ where
         }))
         .map_err(plot_error)?
         .label("data")
-        .legend(|(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], BLACK.filled()));
-    chart
-        .configure_series_labels()
-        .label_font(label_font())
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(plot_error)?;
-    Ok(())
+        .legend(dot_key(BLACK));
+    draw_legend(&mut chart)
 }
 
 fn padded_data_range(data: &Dataset) -> (f64, f64) {
@@ -444,7 +465,7 @@ where
         ))
         .map_err(plot_error)?
         .label("predicted = observed")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        .legend(line_key(BLACK.mix(0.4).into()));
     chart
         .draw_series(
             points
@@ -452,14 +473,7 @@ where
                 .map(|p| Circle::new(p, 5, GREEN.filled())),
         )
         .map_err(plot_error)?;
-    chart
-        .configure_series_labels()
-        .label_font(label_font())
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_error)?;
-    Ok(())
+    draw_legend(&mut chart)
 }
 
 /// The loss as a function of one parameter, the others held at their initial values.
@@ -549,7 +563,7 @@ impl Landscape {
             .draw_series(LineSeries::new(self.curve.clone(), PINK.stroke_width(3)))
             .map_err(plot_error)?
             .label(format!("{symbol}({name}), other parameters at their start"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PINK.stroke_width(3)));
+            .legend(line_key(PINK.stroke_width(3)));
         let (y_lo, y_hi) = self.y_range;
         let clip = |(x, y): (f64, f64)| (x, y.clamp(y_lo, y_hi));
         chart
@@ -559,7 +573,7 @@ impl Landscape {
             ))
             .map_err(plot_error)?
             .label(format!("slope at the start = d{symbol}/d{name}"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+            .legend(line_key(BLACK.stroke_width(2)));
         let shown: Vec<&(usize, f64, f64)> = self.marks.iter().filter(|m| m.0 <= upto).collect();
         chart
             .draw_series(
@@ -569,16 +583,8 @@ impl Landscape {
             )
             .map_err(plot_error)?
             .label("gradient-descent steps")
-            .legend(|(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], GREEN.filled()));
-        chart
-            .configure_series_labels()
-            .label_font(label_font())
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(plot_error)?;
-        Ok(())
+            .legend(dot_key(GREEN));
+        draw_legend(&mut chart)
     }
 }
 

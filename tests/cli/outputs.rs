@@ -213,18 +213,7 @@ fn f64_runs_are_available_on_cpu_backends() {
 fn output_files_are_readable_by_everyone_like_any_new_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = scratch();
-    let config = root().join("configs/statquest-pt2.toml");
-    squiggle_in(
-        dir.path(),
-        &[
-            "train",
-            config.to_str().unwrap(),
-            "--json",
-            "--trace",
-            "t.csv",
-        ],
-    )
-    .success();
+    train_pt2_in(dir.path(), &["--json", "--trace", "t.csv"]).success();
     let mode = std::fs::metadata(dir.path().join("t.csv"))
         .unwrap()
         .permissions()

@@ -291,18 +291,7 @@ fn train_can_plot_and_several_inputs_plot_predicted_against_observed() {
 #[test]
 fn jsonl_traces_have_a_step_per_line_and_an_end() {
     let dir = scratch();
-    let config = root().join("configs/statquest-pt2.toml");
-    squiggle_in(
-        dir.path(),
-        &[
-            "train",
-            config.to_str().unwrap(),
-            "--json",
-            "--trace",
-            "t.jsonl",
-        ],
-    )
-    .success();
+    train_pt2_in(dir.path(), &["--json", "--trace", "t.jsonl"]).success();
     let text = std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -325,11 +314,7 @@ fn jsonl_traces_have_a_step_per_line_and_an_end() {
         2.608911,
         1e-4,
     );
-    squiggle_in(
-        dir.path(),
-        &["train", config.to_str().unwrap(), "--trace", "t.txt"],
-    )
-    .fails_with(
+    train_pt2_in(dir.path(), &["--trace", "t.txt"]).fails_with(
         2,
         "squiggle: --trace `t.txt`: the file name must end in .csv or .jsonl",
     );

@@ -39,18 +39,9 @@ backend_test!(
     |backend| {
         let dir = scratch();
         let trace = dir.path().join("steps.csv");
-        let config = root().join("configs/statquest-pt2.toml");
-        let v = squiggle_in(
+        let v = train_pt2_in(
             dir.path(),
-            &[
-                "train",
-                config.to_str().unwrap(),
-                "--json",
-                "--backend",
-                backend,
-                "--trace",
-                "steps.csv",
-            ],
+            &["--json", "--backend", backend, "--trace", "steps.csv"],
         )
         .json();
         assert_eq!(v["steps"], 10);

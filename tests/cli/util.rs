@@ -88,6 +88,15 @@ pub fn squiggle(args: &[&str]) -> Output {
     squiggle_in(&root(), args)
 }
 
+/// Runs `squiggle train configs/statquest-pt2.toml ARGS` in `dir` (so relative output paths
+/// land there).
+pub fn train_pt2_in(dir: &Path, args: &[&str]) -> Output {
+    let config = root().join("configs/statquest-pt2.toml");
+    let mut all = vec!["train", config.to_str().expect("a UTF-8 path")];
+    all.extend_from_slice(args);
+    squiggle_in(dir, &all)
+}
+
 /// A fresh scratch directory, removed when dropped.
 pub fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")

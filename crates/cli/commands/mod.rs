@@ -32,6 +32,22 @@ fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<Config> {
     config::load(&args.config, &overrides)
 }
 
+/// Runs the configured training on `device`, showing every step to `on_step`.
+fn train(
+    config: &Config,
+    device: &burn::prelude::Device,
+    on_step: impl FnMut(&squiggle_train::StepRecord),
+) -> Result<squiggle_train::Outcome, squiggle_train::TrainError> {
+    squiggle_train::train(
+        &config.arch,
+        &config.initial,
+        &config.data,
+        &config.plan,
+        device,
+        on_step,
+    )
+}
+
 /// Writes `value` as one line of JSON on stdout.
 fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

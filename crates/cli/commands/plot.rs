@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use squiggle_model::ParamTarget;
-use squiggle_train::{Outcome, StepRecord, train};
+use squiggle_train::{Outcome, StepRecord};
 
 use super::load;
 use crate::args::{PlotArgs, PlotOptions};
@@ -18,14 +18,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     let landscape_param = landscape_param(&config, &args.plots)?;
     let device = args.run.backend.device()?;
     let mut records = Vec::new();
-    let outcome = train(
-        &config.arch,
-        &config.initial,
-        &config.data,
-        &config.plan,
-        &device,
-        |r| records.push(r.clone()),
-    )?;
+    let outcome = super::train(&config, &device, |r| records.push(r.clone()))?;
     let written = draw(
         &config,
         &records,

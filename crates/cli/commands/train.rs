@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde_json::json;
 use squiggle_model::Precision;
-use squiggle_train::{Outcome, StepRecord, StopReason, train};
+use squiggle_train::{Outcome, StepRecord, StopReason};
 
 use super::{describe_run, load, print_json};
 use crate::args::TrainArgs;
@@ -46,31 +46,24 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     // The callback cannot return errors; keep the first one and report it after the run.
     let mut write_error: Option<anyhow::Error> = None;
-    let outcome = train(
-        &config.arch,
-        &config.initial,
-        &config.data,
-        &config.plan,
-        &device,
-        |record| {
-            if write_error.is_some() {
-                return;
+    let outcome = super::train(&config, &device, |record| {
+        if write_error.is_some() {
+            return;
+        }
+        let result = (|| {
+            if let Some(trace) = &mut trace {
+                trace.write(record)?;
             }
-            let result = (|| {
-                if let Some(trace) = &mut trace {
-                    trace.write(record)?;
-                }
-                if let Some(table) = &mut table {
-                    table.push(record)?;
-                }
-                if landscape_param.is_some() {
-                    records.push(record.clone());
-                }
-                anyhow::Ok(())
-            })();
-            write_error = result.err();
-        },
-    )?;
+            if let Some(table) = &mut table {
+                table.push(record)?;
+            }
+            if landscape_param.is_some() {
+                records.push(record.clone());
+            }
+            anyhow::Ok(())
+        })();
+        write_error = result.err();
+    })?;
     if let Some(err) = write_error {
         return Err(err);
     }
@@ -91,12 +84,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 }
 
 fn summary_json(config: &Config, outcome: &Outcome, args: &TrainArgs) -> serde_json::Value {
-    let trainable: Vec<&str> = config
-        .plan
-        .trainable_indices()
-        .into_iter()
-        .map(|i| config.names.name(i))
-        .collect();
+    let trainable = config.trainable_names();
     let precision = config.plan.precision;
     json!({
         "steps": outcome.steps,
@@ -124,12 +112,7 @@ struct StepTable {
 
 impl StepTable {
     fn new(config: &Config, all_steps: bool) -> Self {
-        let names: Vec<String> = config
-            .plan
-            .trainable_indices()
-            .into_iter()
-            .map(|i| config.names.name(i).to_string())
-            .collect();
+        let names = config.trainable_names();
         Self {
             loss_symbol: config.plan.loss.symbol(),
             wide: names.len() <= WIDE_TABLE_MAX_PARAMS,
@@ -328,12 +311,7 @@ impl Trace {
                 path.display()
             ),
         };
-        let names: Vec<String> = config
-            .plan
-            .trainable_indices()
-            .into_iter()
-            .map(|i| config.names.name(i).to_string())
-            .collect();
+        let names = config.trainable_names();
         let mut file = AtomicFile::create(path)?;
         if let Format::Csv = format {
             let mut header = vec!["step".to_string(), "loss".to_string()];

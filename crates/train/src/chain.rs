@@ -271,7 +271,7 @@ fn layer_factors(
 mod tests {
     use super::*;
     use crate::Backprop;
-    use crate::fixtures::{PT2, device, lesson_data};
+    use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
     use squiggle_model::{Activation, Precision, standard_normal_values};
@@ -328,19 +328,8 @@ mod tests {
             let arch = Architecture::new(inputs, hidden, outputs, activation).unwrap();
             let names = ParamNames::new(&arch);
             let values = standard_normal_values(&arch, case as u64 + 1);
-            let rows: Vec<Vec<f64>> = (0..4)
-                .map(|_| {
-                    (0..inputs + outputs)
-                        .map(|_| rng.random_range(-2.0..2.0))
-                        .collect()
-                })
-                .collect();
-            let data = Dataset::from_rows(&rows, inputs, outputs).unwrap();
-            let loss = if case % 2 == 0 {
-                LossKind::Ssr
-            } else {
-                LossKind::Mse
-            };
+            let data = random_data(&mut rng, 4, inputs, outputs);
+            let loss = alternate_loss(case);
             let all: Vec<usize> = (0..arch.num_params()).collect();
             let rules = chain_rules(&arch, &names, &values, &data, loss, &all);
             let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);

@@ -75,8 +75,8 @@ pub fn relative_error(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{PT2, device, lesson_data};
-    use crate::{Dataset, LossKind};
+    use crate::LossKind;
+    use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
     use squiggle_model::{Activation, Architecture, Precision, standard_normal_values};
@@ -144,19 +144,9 @@ mod tests {
             for v in values.iter_mut() {
                 *v += rng.random_range(-0.5..0.5); // non-zero biases too
             }
-            let rows: Vec<Vec<f64>> = (0..rng.random_range(1..=6))
-                .map(|_| {
-                    (0..inputs + outputs)
-                        .map(|_| rng.random_range(-2.0..2.0))
-                        .collect()
-                })
-                .collect();
-            let data = Dataset::from_rows(&rows, inputs, outputs).unwrap();
-            let loss = if case % 2 == 0 {
-                LossKind::Ssr
-            } else {
-                LossKind::Mse
-            };
+            let rows = rng.random_range(1..=6);
+            let data = random_data(&mut rng, rows, inputs, outputs);
+            let loss = alternate_loss(case);
             let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
             let check = check_gradients(&backprop, &values, 1e-6);
             let (worst, error) = check.worst();
