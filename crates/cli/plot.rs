@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use anyhow::{Context, anyhow};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -278,6 +279,37 @@ fn linspace(lo: f64, hi: f64, n: usize) -> impl Iterator<Item = f64> {
     (0..n).map(move |i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
 }
 
+/// A chart with a title, labelled linear axes over `x` × `y`, and a light grid.
+fn axes<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: impl AsRef<str>,
+    x: (f64, f64),
+    y: (f64, f64),
+    x_desc: impl AsRef<str>,
+    y_desc: impl AsRef<str>,
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(title.as_ref(), caption_font())
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc.as_ref())
+        .y_desc(y_desc.as_ref())
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(plot_error)?;
+    Ok(chart)
+}
+
 /// The legend box, top right: one entry per labelled series.
 fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
@@ -345,22 +377,14 @@ where
         .chain(data.observed().iter().copied());
     let (y_lo, y_hi) = min_max(all_y);
     let (y_lo, y_hi) = padded(y_lo, y_hi, 0.08);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, caption_font())
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-        .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .x_desc("input (dosage)")
-        .y_desc("output (efficacy)")
-        .label_style(label_font())
-        .axis_desc_style(label_font())
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(plot_error)?;
+    let mut chart = axes(
+        area,
+        title,
+        (x_lo, x_hi),
+        (y_lo, y_hi),
+        "input (dosage)",
+        "output (efficacy)",
+    )?;
     for (k, (label, points)) in contributions.into_iter().enumerate() {
         let colour = HIDDEN_COLOURS[k % HIDDEN_COLOURS.len()];
         chart
@@ -442,22 +466,7 @@ where
     }
     let (lo, hi) = min_max(points.iter().flat_map(|&(o, p)| [o, p]));
     let (lo, hi) = padded(lo, hi, 0.08);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, caption_font())
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(60)
-        .build_cartesian_2d(lo..hi, lo..hi)
-        .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .x_desc("observed")
-        .y_desc("predicted")
-        .label_style(label_font())
-        .axis_desc_style(label_font())
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(plot_error)?;
+    let mut chart = axes(area, title, (lo, hi), (lo, hi), "observed", "predicted")?;
     chart
         .draw_series(LineSeries::new(
             vec![(lo, lo), (hi, hi)],
@@ -540,25 +549,14 @@ impl Landscape {
     {
         let name = run.names.name(self.param);
         let symbol = run.loss.symbol();
-        let mut chart = ChartBuilder::on(area)
-            .caption(format!("{symbol} as a function of {name}"), caption_font())
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                self.x_range.0..self.x_range.1,
-                self.y_range.0..self.y_range.1,
-            )
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc(name)
-            .y_desc(symbol)
-            .label_style(label_font())
-            .axis_desc_style(label_font())
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(plot_error)?;
+        let mut chart = axes(
+            area,
+            format!("{symbol} as a function of {name}"),
+            self.x_range,
+            self.y_range,
+            name,
+            symbol,
+        )?;
         chart
             .draw_series(LineSeries::new(self.curve.clone(), PINK.stroke_width(3)))
             .map_err(plot_error)?
