@@ -112,7 +112,8 @@ pub struct ExplainArgs {
     #[arg(long, default_value_t = 0)]
     pub step: usize,
     /// Parameters to explain (names or tensor paths; default: every trainable one).
-    #[arg(long = "param", value_name = "NAME")]
+    /// `--param w1 b3` and `--param w1 --param b3` are the same.
+    #[arg(long = "param", value_name = "NAME", num_args = 1..)]
     pub params: Vec<String>,
 }
 

@@ -44,7 +44,6 @@ fn explain_shows_a_later_step_and_frozen_parameters() {
         "3",
         "--param",
         "w1",
-        "--param",
         "b3",
     ])
     .json();
