@@ -33,6 +33,36 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Train, then draw the fit, the loss landscape and the loss curve (SVG and PNG).
     Plot(PlotArgs),
+    /// Write a synthetic CSV data set.
+    Generate(GenerateArgs),
+}
+
+/// The synthetic data sets `squiggle generate` can write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synthetic {
+    /// `dosage,efficacy`: the lesson's curve (low and high doses ineffective, the middle
+    /// effective) plus Gaussian noise; dosages uniform in [0, 1].
+    Dosage,
+}
+
+/// `squiggle generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Which data set.
+    #[arg(value_enum)]
+    pub kind: Synthetic,
+    /// Number of rows.
+    #[arg(long, default_value_t = 1000)]
+    pub rows: u64,
+    /// Standard deviation of the noise added to the efficacy.
+    #[arg(long, default_value_t = 0.1, value_parser = non_negative_number)]
+    pub noise: f64,
+    /// Seed of the generator: the same seed writes the same file.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The CSV file to write.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
 }
 
 /// Options every command that reads a config shares.
@@ -137,6 +167,14 @@ pub struct GradcheckArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+fn non_negative_number(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        Ok(x) => Err(format!("must be a number ≥ 0, got {x}")),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
 }
 
 fn positive_number(s: &str) -> Result<f64, String> {

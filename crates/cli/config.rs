@@ -14,7 +14,7 @@ use serde::Deserialize;
 use squiggle_model::{
     Activation, Architecture, ParamNames, Precision, Values, standard_normal_values,
 };
-use squiggle_train::{DataError, Dataset, LossKind, StopRules, TrainPlan};
+use squiggle_train::{Columns, DataError, Dataset, LossKind, StopRules, TrainPlan, read_csv};
 use toml::Spanned;
 
 /// Float precision as named in configs and flags.
@@ -60,11 +60,14 @@ struct ModelSection {
     init: BTreeMap<String, Spanned<toml::Value>>,
 }
 
-/// `[data]`.
+/// `[data]`: either `points` or `csv` (with optional `inputs` and `targets` columns).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DataSection {
     points: Option<Spanned<Vec<Spanned<Vec<f64>>>>>,
+    csv: Option<Spanned<String>>,
+    inputs: Option<Spanned<Vec<String>>>,
+    targets: Option<Spanned<Vec<String>>>,
 }
 
 /// `[train]`.
@@ -161,11 +164,15 @@ impl Source {
 }
 
 fn check(file: ConfigFile, src: &Source, overrides: &Overrides) -> anyhow::Result<Config> {
-    let arch = check_architecture(&file.model, src)?;
+    let csv = read_csv_data(file.data.as_ref(), src)?;
+    let arch = check_architecture(&file.model, csv.as_ref(), src)?;
     let names = ParamNames::new(&arch);
     let seed = overrides.seed.or(file.model.seed).unwrap_or(0);
     let initial = check_init(&file.model.init, &arch, &names, seed, src)?;
-    let data = check_data(file.data.as_ref(), &arch, src)?;
+    let data = match csv {
+        Some(data) => data,
+        None => check_data(file.data.as_ref(), &arch, src)?,
+    };
     let plan = check_train(&file.train, &names, overrides, src)?;
     Ok(Config {
         arch,
@@ -176,7 +183,46 @@ fn check(file: ConfigFile, src: &Source, overrides: &Overrides) -> anyhow::Resul
     })
 }
 
-fn check_architecture(model: &ModelSection, src: &Source) -> anyhow::Result<Architecture> {
+/// The data of `[data] csv = "…"` (relative to the config's folder), if that is the source.
+fn read_csv_data(
+    data: Option<&Spanned<DataSection>>,
+    src: &Source,
+) -> anyhow::Result<Option<Dataset>> {
+    let Some(section) = data else {
+        return Ok(None);
+    };
+    let section_ref = section.get_ref();
+    let Some(csv) = &section_ref.csv else {
+        for (key, given) in [
+            ("inputs", &section_ref.inputs),
+            ("targets", &section_ref.targets),
+        ] {
+            if let Some(given) = given {
+                return Err(src.error(
+                    given.span(),
+                    format!("[data] `{key}` names CSV columns; it needs `csv = \"file.csv\"`"),
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    if let Some(points) = &section_ref.points {
+        return Err(src.error(points.span(), "[data] takes `points` or `csv`, not both"));
+    }
+    let folder = src.path.parent().unwrap_or(Path::new(""));
+    let path = folder.join(csv.get_ref());
+    let columns = Columns {
+        inputs: section_ref.inputs.as_ref().map(|s| s.get_ref().clone()),
+        targets: section_ref.targets.as_ref().map(|s| s.get_ref().clone()),
+    };
+    Ok(Some(read_csv(&path, &columns)?))
+}
+
+fn check_architecture(
+    model: &ModelSection,
+    csv: Option<&Dataset>,
+    src: &Source,
+) -> anyhow::Result<Architecture> {
     let activation = match &model.activation {
         None => Activation::Softplus,
         Some(a) => a
@@ -184,8 +230,31 @@ fn check_architecture(model: &ModelSection, src: &Source) -> anyhow::Result<Arch
             .parse()
             .map_err(|msg: String| src.error(a.span(), msg))?,
     };
-    let inputs = model.inputs.as_ref().map_or(1, |s| *s.get_ref());
-    let outputs = model.outputs.as_ref().map_or(1, |s| *s.get_ref());
+    // With a CSV file the data decides the widths; a width given as well must agree.
+    let (data_inputs, data_outputs) = csv.map_or((1, 1), |d| (d.inputs(), d.outputs()));
+    for (key, given, columns) in [
+        ("inputs", &model.inputs, data_inputs),
+        ("outputs", &model.outputs, data_outputs),
+    ] {
+        if let (Some(given), Some(_)) = (given, csv)
+            && *given.get_ref() != columns
+        {
+            return Err(src.error(
+                given.span(),
+                format!(
+                    "`{key} = {}` but the CSV data has {columns} {} column{}",
+                    given.get_ref(),
+                    key.trim_end_matches('s'),
+                    if columns == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+    let inputs = model.inputs.as_ref().map_or(data_inputs, |s| *s.get_ref());
+    let outputs = model
+        .outputs
+        .as_ref()
+        .map_or(data_outputs, |s| *s.get_ref());
     let hidden = model
         .hidden
         .as_ref()
@@ -266,7 +335,7 @@ fn check_data(
     let Some(points) = &section.get_ref().points else {
         return Err(src.error(
             section.span(),
-            "[data] needs `points = [[input…, output…], …]`",
+            "[data] needs `points = [[input…, output…], …]` or `csv = \"file.csv\"`",
         ));
     };
     let rows: Vec<Vec<f64>> = points

@@ -165,7 +165,7 @@ fn data_rows_of_the_wrong_width_and_empty_data_are_rejected() {
         "[data]\n",
         &[],
         2,
-        "squiggle: bad.toml:1:1: [data] needs `points = [[input…, output…], …]`",
+        "squiggle: bad.toml:1:1: [data] needs `points = [[input…, output…], …]` or `csv = \"file.csv\"`",
     );
 }
 

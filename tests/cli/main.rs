@@ -14,3 +14,5 @@ mod errors;
 mod outputs;
 // Explanations, gradient checks, plots, JSON Lines traces.
 mod see;
+// CSV data sets and `squiggle generate`.
+mod data;

@@ -2,6 +2,7 @@
 
 mod eval;
 mod explain;
+mod generate;
 mod gradcheck;
 mod plot;
 mod train;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Explain(args) => explain::run(&args),
         Command::Gradcheck(args) => gradcheck::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Generate(args) => generate::run(&args),
     }
 }
 

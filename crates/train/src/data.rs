@@ -86,6 +86,18 @@ impl Dataset {
         })
     }
 
+    /// Builds a data set from row-major inputs and outputs that are already checked (finite,
+    /// whole rows, at least one).
+    pub(crate) fn from_columns(x: Vec<f64>, y: Vec<f64>, inputs: usize, outputs: usize) -> Self {
+        debug_assert!(!x.is_empty() && x.len() / inputs == y.len() / outputs);
+        Self {
+            inputs,
+            outputs,
+            x,
+            y,
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.x.len() / self.inputs

@@ -11,22 +11,26 @@
 
 mod backprop;
 mod chain;
+mod csv_file;
 mod data;
 mod error;
 mod gradcheck;
 mod loss;
 mod plan;
 mod stopping;
+mod synthetic;
 mod trainer;
 
 pub use backprop::{Backprop, Evaluation};
 pub use chain::{ChainRule, Factor, chain_rules};
+pub use csv_file::{Columns, CsvError, read_csv};
 pub use data::{DataError, Dataset};
 pub use error::TrainError;
 pub use gradcheck::{GradCheck, central_difference, check_gradients, relative_error};
 pub use loss::LossKind;
 pub use plan::TrainPlan;
 pub use stopping::{StopReason, StopRules};
+pub use synthetic::{dosage_curve, write_dosage};
 pub use trainer::{Outcome, ParamStep, StepRecord, train};
 
 #[cfg(test)]

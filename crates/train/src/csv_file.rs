@@ -1,0 +1,233 @@
+//! Reading a data set from a CSV file with a header row.
+//!
+//! Every problem is reported as `file:line: column `name`: reason` (or `file:line: reason`
+//! when no single column is at fault), with 1-based line numbers as an editor shows them.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::Dataset;
+
+/// A problem with a CSV data file.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error("{}{}: {}{reason}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() }, column.as_ref().map(|c| format!("column `{c}`: ")).unwrap_or_default())]
+pub struct CsvError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (1 is the header); 0 when the file itself cannot be read.
+    pub line: u64,
+    /// The column at fault, if one is.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Which columns are inputs and which are targets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Columns {
+    /// Input columns by header name; `None`: every column but the last.
+    pub inputs: Option<Vec<String>>,
+    /// Target columns by header name; `None`: the last column.
+    pub targets: Option<Vec<String>>,
+}
+
+/// Reads `path`: a header row naming the columns, then one row per data point.
+///
+/// Only the chosen columns are kept, as f64, row by row (the file is streamed, never held
+/// whole in memory).
+///
+/// # Errors
+/// A [`CsvError`] naming the line and column: a missing or unreadable file, no header, an
+/// unknown column, a cell that is not a finite number, a row with the wrong number of
+/// fields, or no data rows.
+pub fn read_csv(path: &Path, columns: &Columns) -> Result<Dataset, CsvError> {
+    let error = |line: u64, column: Option<&str>, reason: String| CsvError {
+        path: path.to_path_buf(),
+        line,
+        column: column.map(str::to_string),
+        reason,
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| error(0, None, format!("cannot read the file: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(file));
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| error(1, None, format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(error(
+            1,
+            None,
+            "missing header row naming the columns".into(),
+        ));
+    }
+    if header.iter().all(|h| h.parse::<f64>().is_ok()) {
+        return Err(error(
+            1,
+            None,
+            "missing header row: the first row holds numbers, not column names".into(),
+        ));
+    }
+    let find = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            error(
+                1,
+                Some(name),
+                format!("not in the header (columns: {})", header.join(", ")),
+            )
+        })
+    };
+    let last = header.len() - 1;
+    let targets: Vec<usize> = match &columns.targets {
+        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        None => vec![last],
+    };
+    let inputs: Vec<usize> = match &columns.inputs {
+        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        None => (0..header.len()).filter(|i| !targets.contains(i)).collect(),
+    };
+    if inputs.is_empty() {
+        return Err(error(
+            1,
+            None,
+            "no input columns (the header has one column)".into(),
+        ));
+    }
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            error(line, None, format!("cannot read the row: {e}"))
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.len() != header.len() {
+            return Err(error(
+                line,
+                None,
+                format!(
+                    "the row has {} fields; the header has {}",
+                    record.len(),
+                    header.len()
+                ),
+            ));
+        }
+        for (cols, out) in [(&inputs, &mut x), (&targets, &mut y)] {
+            for &i in cols {
+                let cell = &record[i];
+                let value: f64 = cell.parse().map_err(|_| {
+                    let shown = if cell.is_empty() {
+                        "an empty cell".to_string()
+                    } else {
+                        format!("`{cell}`")
+                    };
+                    error(line, Some(&header[i]), format!("{shown} is not a number"))
+                })?;
+                if !value.is_finite() {
+                    return Err(error(
+                        line,
+                        Some(&header[i]),
+                        format!("{value} is not allowed; values must be finite"),
+                    ));
+                }
+                out.push(value);
+            }
+        }
+    }
+    if x.is_empty() {
+        return Err(error(2, None, "no data rows after the header".into()));
+    }
+    Ok(Dataset::from_columns(x, y, inputs.len(), targets.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, columns: &Columns) -> Result<Dataset, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, text).unwrap();
+        read_csv(&path, columns).map_err(|e| {
+            e.to_string()
+                .replace(&format!("{}", path.display()), "d.csv")
+        })
+    }
+
+    #[test]
+    fn default_columns_are_all_inputs_then_the_last_target() {
+        let data = read("a,b,y\n1,2,3\n4,5,6\n", &Columns::default()).unwrap();
+        assert_eq!((data.inputs(), data.outputs(), data.len()), (2, 1, 2));
+        assert_eq!(data.input_row(1), [4.0, 5.0]);
+        assert_eq!(data.observed(), [3.0, 6.0]);
+    }
+
+    #[test]
+    fn named_columns_pick_and_order() {
+        let columns = Columns {
+            inputs: Some(vec!["c".into(), "a".into()]),
+            targets: Some(vec!["b".into()]),
+        };
+        let data = read("a,b,c\n1,2,3\n", &columns).unwrap();
+        assert_eq!(data.input_row(0), [3.0, 1.0]);
+        assert_eq!(data.observed(), [2.0]);
+    }
+
+    #[test]
+    fn bad_files_name_the_line_and_column() {
+        let d = Columns::default();
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n0.5,x\n", &d).unwrap_err(),
+            "d.csv:3: column `efficacy`: `x` is not a number"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n,1\n", &d).unwrap_err(),
+            "d.csv:3: column `dosage`: an empty cell is not a number"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,NaN\n", &d).unwrap_err(),
+            "d.csv:2: column `efficacy`: NaN is not allowed; values must be finite"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n0.5\n", &d).unwrap_err(),
+            "d.csv:3: the row has 1 fields; the header has 2"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n", &d).unwrap_err(),
+            "d.csv:2: no data rows after the header"
+        );
+        assert_eq!(
+            read("", &d).unwrap_err(),
+            "d.csv:1: missing header row naming the columns"
+        );
+        assert_eq!(
+            read("0,1\n1,2\n", &d).unwrap_err(),
+            "d.csv:1: missing header row: the first row holds numbers, not column names"
+        );
+        let columns = Columns {
+            inputs: Some(vec!["dose".into()]),
+            targets: None,
+        };
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n", &columns).unwrap_err(),
+            "d.csv:1: column `dose`: not in the header (columns: dosage, efficacy)"
+        );
+        let missing = read_csv(Path::new("no/such.csv"), &d)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("no/such.csv: cannot read the file: "),
+            "{missing}"
+        );
+    }
+}
