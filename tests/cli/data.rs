@@ -125,3 +125,12 @@ fn bad_csv_data_is_reported_with_file_line_and_column() {
         "squiggle: both.toml:3:10: [data] takes `points` or `csv`, not both",
     );
 }
+
+#[test]
+fn the_shipped_dosage_config_fits_down_to_the_noise() {
+    // configs/data/dosage.csv has noise of standard deviation 0.1, so an MSE near 0.01 means
+    // the squiggle found the curve underneath.
+    let v = squiggle(&["train", "configs/dosage-csv.toml", "--json"]).json();
+    let mse = number(&v, "final_loss");
+    assert!((0.005..0.015).contains(&mse), "final MSE {mse}");
+}
