@@ -141,7 +141,7 @@ fn loss_factor(back: &Backward, loss: LossKind, output: usize, suffix: &str) -> 
     let values = back
         .deltas
         .iter()
-        .map(|d| d.last().unwrap()[output])
+        .map(|d| d.last().expect("a network has an output layer")[output])
         .collect();
     factor(format!("d{s}/dpredicted{suffix}"), meaning, values)
 }

@@ -93,6 +93,9 @@ pub fn read_csv(path: &Path, columns: &Columns) -> Result<Dataset, CsvError> {
         Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
         None => (0..header.len()).filter(|i| !targets.contains(i)).collect(),
     };
+    if targets.is_empty() {
+        return Err(error(1, None, "no target columns chosen".into()));
+    }
     if inputs.is_empty() {
         return Err(error(
             1,
@@ -221,6 +224,14 @@ mod tests {
         assert_eq!(
             read("dosage,efficacy\n0,1\n", &columns).unwrap_err(),
             "d.csv:1: column `dose`: not in the header (columns: dosage, efficacy)"
+        );
+        let none = Columns {
+            inputs: None,
+            targets: Some(vec![]),
+        };
+        assert_eq!(
+            read("a,b\n1,2\n", &none).unwrap_err(),
+            "d.csv:1: no target columns chosen"
         );
         let missing = read_csv(Path::new("no/such.csv"), &d)
             .unwrap_err()
