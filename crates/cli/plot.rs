@@ -59,9 +59,7 @@ pub struct Run<'a> {
     pub initial: &'a [f64],
     /// Every step.
     pub records: &'a [StepRecord],
-    /// The parameters after the last step.
-    pub final_values: &'a [f64],
-    /// The loss at `final_values`.
+    /// The loss after the last step.
     pub final_loss: f64,
     /// The parameter on the landscape's x axis.
     pub landscape_param: usize,
@@ -78,7 +76,6 @@ impl Run<'_> {
             }
             out.push(values.clone());
         }
-        debug_assert_eq!(out.last().map(Vec::as_slice), Some(self.final_values));
         out
     }
 

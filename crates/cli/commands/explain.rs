@@ -6,7 +6,7 @@ use anyhow::bail;
 use serde_json::{Value, json};
 use squiggle_model::Precision;
 use squiggle_train::{
-    Backprop, ChainRule, StopReason, central_difference, chain_rules, relative_error, train,
+    Backprop, ChainRule, StopReason, central_difference, chain_rules, relative_error,
 };
 
 use super::{describe_run, load, print_json};
@@ -145,14 +145,7 @@ fn values_at_step(
     }
     let mut plan = config.plan.clone();
     plan.stop.max_steps = step;
-    let outcome = train(
-        &config.arch,
-        &config.initial,
-        &config.data,
-        &plan,
-        device,
-        |_| {},
-    )?;
+    let outcome = super::train(config, &plan, device, |_| {})?;
     if outcome.stop_reason != StopReason::MaxSteps {
         bail!(
             "the run stops after {} steps ({}), so it has no step {step}",

@@ -34,9 +34,11 @@ fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<Config> {
     config::load(&args.config, &overrides)
 }
 
-/// Runs the configured training on `device`, showing every step to `on_step`.
+/// Trains the configured network on its data with `plan` (the config's own, or a variation
+/// of it) on `device`, showing every step to `on_step`.
 fn train(
     config: &Config,
+    plan: &squiggle_train::TrainPlan,
     device: &burn::prelude::Device,
     on_step: impl FnMut(&squiggle_train::StepRecord),
 ) -> Result<squiggle_train::Outcome, squiggle_train::TrainError> {
@@ -44,7 +46,7 @@ fn train(
         &config.arch,
         &config.initial,
         &config.data,
-        &config.plan,
+        plan,
         device,
         on_step,
     )

@@ -18,7 +18,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     let landscape_param = landscape_param(&config, &args.plots)?;
     let device = args.run.backend.device()?;
     let mut records = Vec::new();
-    let outcome = super::train(&config, &device, |r| records.push(r.clone()))?;
+    let outcome = super::train(&config, &config.plan, &device, |r| records.push(r.clone()))?;
     let written = draw(
         &config,
         &records,
@@ -65,7 +65,6 @@ pub fn draw(
         loss: config.plan.loss,
         initial: &config.initial,
         records,
-        final_values: &outcome.params,
         final_loss: outcome.final_loss,
         landscape_param,
     };

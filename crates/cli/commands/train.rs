@@ -46,7 +46,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     // The callback cannot return errors; keep the first one and report it after the run.
     let mut write_error: Option<anyhow::Error> = None;
-    let outcome = super::train(&config, &device, |record| {
+    let outcome = super::train(&config, &config.plan, &device, |record| {
         if write_error.is_some() {
             return;
         }
