@@ -29,7 +29,6 @@ pub struct Backprop {
     loss: LossKind,
     x: Tensor<2>,
     y: Tensor<2>,
-    observed: Vec<f64>,
     tracked: Vec<bool>,
 }
 
@@ -52,7 +51,6 @@ impl Backprop {
             loss,
             x,
             y,
-            observed: data.observed().to_vec(),
         }
     }
 
@@ -101,12 +99,13 @@ impl Backprop {
 
     /// The predictions and the loss at `values` (a forward pass only).
     pub fn evaluate(&self, values: &[f64]) -> Evaluation {
-        let flat = self
-            .forward(values)
+        let predicted = self.forward(values);
+        let loss = read_scalar(self.loss.compute(predicted.clone(), self.y.clone()));
+        let flat = predicted
             .try_into_vec_as::<f64>()
             .expect("reading predictions back from the device should succeed");
         Evaluation {
-            loss: self.loss.compute_host(&flat, &self.observed),
+            loss,
             predictions: flat
                 .chunks(self.arch.outputs)
                 .map(<[f64]>::to_vec)
