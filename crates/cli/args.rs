@@ -35,6 +35,30 @@ pub enum Command {
     Plot(PlotArgs),
     /// Write a synthetic CSV data set.
     Generate(GenerateArgs),
+    /// Predict with a trained run: its best checkpoint (else its last) on new rows.
+    Predict(PredictArgs),
+    /// List the backends compiled into this binary and, for wgpu, the adapters found.
+    Backends,
+}
+
+/// `squiggle predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run folder written by `squiggle train --run-dir`.
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Rows to predict: a CSV file with (at least) the run's input columns.
+    #[arg(long, value_name = "X.csv")]
+    pub input: PathBuf,
+    /// Where to write the input columns followed by the predicted targets.
+    #[arg(long, value_name = "Y.csv")]
+    pub output: PathBuf,
+    /// Where the tensors live (default: flex).
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+    /// Use the last checkpoint even when the run kept a best one.
+    #[arg(long)]
+    pub last: bool,
 }
 
 /// The synthetic data sets `squiggle generate` can write.
@@ -70,9 +94,10 @@ pub struct GenerateArgs {
 pub struct RunArgs {
     /// The TOML config (see configs/ and README.md).
     pub config: PathBuf,
-    /// Where the tensors live: `flex` (pure-Rust CPU, default) or `ndarray` (deprecated upstream).
-    #[arg(long, value_enum, default_value_t = Backend::Flex)]
-    pub backend: Backend,
+    /// Where the tensors live: `flex` (pure-Rust CPU, default), `ndarray` (deprecated
+    /// upstream) or `wgpu` (GPU); overrides `[train] backend`. See `squiggle backends`.
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
     /// Float precision; overrides `[train] dtype` (gradcheck defaults to f64).
     #[arg(long, value_enum)]
     pub dtype: Option<Dtype>,
@@ -95,6 +120,17 @@ pub struct TrainArgs {
     /// Maximum number of steps; overrides `[train] max_steps`.
     #[arg(long)]
     pub max_steps: Option<usize>,
+    /// Number of epochs; overrides `[train] epochs` (and trains by epochs).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epochs: Option<u64>,
+    /// Keep the run in this folder: the resolved config, metrics.csv, and the last and best
+    /// checkpoints (training by epochs only).
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Continue the run kept in this folder from its last checkpoint, up to the configured
+    /// epochs (it keeps writing there unless --run-dir says otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
     /// Write every step to this file: CSV for `.csv` (step, loss, then value, derivative and
     /// step size of each trainable parameter), JSON Lines for `.jsonl`.
     #[arg(long, value_name = "FILE.csv|FILE.jsonl")]

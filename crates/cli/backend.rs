@@ -5,7 +5,7 @@ use std::fmt;
 use anyhow::bail;
 use burn::prelude::Device;
 
-/// A backend the user can name with `--backend`.
+/// A backend the user can name with `--backend` or `[train] backend`.
 ///
 /// Every variant exists whatever the cargo features, so the flag's help and errors are the
 /// same everywhere; naming one that was not compiled in is a clear error, not a parse error.
@@ -15,18 +15,40 @@ pub enum Backend {
     Flex,
     /// The ndarray CPU backend. Deprecated in Burn 0.22 and removed in 0.23.
     Ndarray,
+    /// The GPU through wgpu (Vulkan, Metal, DX12); Mesa's software Vulkan driver where there
+    /// is no GPU (slow, but the same numbers).
+    Wgpu,
 }
 
 impl Backend {
+    /// Every backend's name, in the order of the flag's help.
+    pub const NAMES: [&'static str; 3] = ["flex", "ndarray", "wgpu"];
+
+    /// Every backend.
+    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Wgpu];
+
     /// The name used on the command line and in JSON output.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Flex => "flex",
             Backend::Ndarray => "ndarray",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
+    /// Whether this binary was built with the backend's cargo feature.
+    pub fn compiled(self) -> bool {
+        match self {
+            Backend::Flex => cfg!(feature = "flex"),
+            Backend::Ndarray => cfg!(feature = "ndarray"),
+            Backend::Wgpu => cfg!(feature = "wgpu"),
         }
     }
 
     /// The (non-autodiff) device of this backend; training calls `.autodiff()` on it.
+    ///
+    /// # Errors
+    /// A backend not compiled in, or (wgpu) no adapter at all, each with the fix.
     pub fn device(self) -> anyhow::Result<Device> {
         match self {
             #[cfg(feature = "flex")]
@@ -34,16 +56,129 @@ impl Backend {
             #[cfg(feature = "ndarray")]
             #[allow(deprecated)] // offered on request; flex is the default
             Backend::Ndarray => Ok(Device::ndarray()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => {
+                let adapter = gpu::best_adapter()?;
+                if adapter.software {
+                    eprintln!(
+                        "squiggle: wgpu found only a software adapter ({}); it gives the same numbers but runs far slower than --backend flex",
+                        adapter.name
+                    );
+                }
+                Ok(adapter.device)
+            }
             #[allow(unreachable_patterns)]
             other => bail!(
                 "backend `{other}` is not compiled into this binary; rebuild with `cargo build --release --features {other}`"
             ),
         }
     }
+
+    /// Whether `device` computes in f64 (every CPU backend does; wgpu needs SHADER_F64).
+    pub fn supports_f64(device: &Device) -> bool {
+        device.supports_dtype(burn::tensor::DType::F64)
+    }
 }
 
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Runs Pt. 1's network forward in f64 on `device` and on the host; true when they agree.
+pub fn computes_f64_correctly(device: &burn::prelude::Device) -> bool {
+    use burn::prelude::*;
+    use squiggle_model::{Architecture, Network, Precision};
+    let arch = Architecture::statquest();
+    let values = [-34.4, -2.52, 2.14, 1.29, -1.30, 2.28, -0.58];
+    let dosages = [0.0, 0.25, 0.5, 1.0];
+    let x = Tensor::<2>::from_data(
+        TensorData::new(dosages.to_vec(), [dosages.len(), 1]),
+        (device, Precision::F64.dtype()),
+    );
+    let Ok(got) = Network::from_values(&arch, &values, device, Precision::F64)
+        .forward(x)
+        .try_into_vec_as::<f64>()
+    else {
+        return false;
+    };
+    got.iter().zip(dosages).all(|(g, d)| {
+        let want = arch.forward_host(&values, &[d]).prediction()[0];
+        (g - want).abs() <= 1e-9 * want.abs().max(1.0)
+    })
+}
+
+/// wgpu adapters, best first.
+#[cfg(feature = "wgpu")]
+pub mod gpu {
+    use anyhow::anyhow;
+    use burn::prelude::{Device, DeviceKind};
+
+    /// An adapter wgpu opened.
+    pub struct Adapter {
+        /// Its device.
+        pub device: Device,
+        /// The adapter's name (`NVIDIA H100`, `llvmpipe (LLVM 15.0.6, 256 bits)`).
+        pub name: String,
+        /// What kind it is, in words.
+        pub kind: &'static str,
+        /// A software rasterizer (lavapipe), not a GPU.
+        pub software: bool,
+    }
+
+    /// Kinds in order of preference: a discrete GPU, an integrated one, a virtual one, then a
+    /// software adapter.
+    const PREFERENCE: [(DeviceKind, &str); 4] = [
+        (DeviceKind::DiscreteGpu(0), "discrete GPU"),
+        (DeviceKind::IntegratedGpu(0), "integrated GPU"),
+        (DeviceKind::VirtualGpu(0), "virtual GPU"),
+        (DeviceKind::Cpu, "software adapter"),
+    ];
+
+    /// Every kind of adapter that opens, best first.
+    pub fn adapters() -> Vec<Adapter> {
+        PREFERENCE
+            .iter()
+            .filter_map(|(kind, label)| open(kind.clone(), label))
+            .collect()
+    }
+
+    /// The best adapter that opens.
+    ///
+    /// # Errors
+    /// None opens: the message names the fixes.
+    pub fn best_adapter() -> anyhow::Result<Adapter> {
+        PREFERENCE
+            .iter()
+            .find_map(|(kind, label)| open(kind.clone(), label))
+            .ok_or_else(|| {
+                anyhow!(
+                    "wgpu found no graphics adapter; install a Vulkan driver (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers libvulkan1`) or use `--backend flex`"
+                )
+            })
+    }
+
+    fn open(kind: DeviceKind, label: &'static str) -> Option<Adapter> {
+        // Adapter discovery talks to drivers that may panic on a broken install; treat that
+        // as "no adapter of this kind" rather than crashing.
+        let software = matches!(kind, DeviceKind::Cpu);
+        let previous_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let opened = std::panic::catch_unwind(|| {
+            let device = Device::wgpu_options().device_kind(kind).init().ok()?;
+            let name = device
+                .identity()
+                .map_or_else(|| label.to_string(), |i| i.name);
+            Some((device, name))
+        });
+        std::panic::set_hook(previous_hook);
+        let (device, name) = opened.ok().flatten()?;
+        Some(Adapter {
+            device,
+            name,
+            kind: label,
+            software,
+        })
     }
 }

@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use serde::Deserialize;
 use squiggle_model::{
-    Activation, Architecture, ParamNames, Precision, Values, standard_normal_values,
+    Activation, Architecture, Initializer, ParamNames, Precision, Values, initial_values,
 };
-use squiggle_train::{Columns, DataError, Dataset, LossKind, StopRules, TrainPlan, read_csv};
+use squiggle_train::{
+    Columns, DataError, Dataset, FitPlan, LossKind, Schedule, StopRules, TrainPlan, read_csv,
+};
+
+use crate::backend::Backend;
 use toml::Spanned;
 
 /// Float precision as named in configs and flags.
@@ -56,6 +60,7 @@ struct ModelSection {
     outputs: Option<Spanned<usize>>,
     activation: Option<Spanned<String>>,
     seed: Option<u64>,
+    initializer: Option<Spanned<String>>,
     #[serde(default)]
     init: BTreeMap<String, Spanned<toml::Value>>,
 }
@@ -68,6 +73,9 @@ struct DataSection {
     csv: Option<Spanned<String>>,
     inputs: Option<Spanned<Vec<String>>>,
     targets: Option<Spanned<Vec<String>>>,
+    valid_fraction: Option<Spanned<f64>>,
+    valid_csv: Option<Spanned<String>>,
+    standardize: Option<Spanned<bool>>,
 }
 
 /// `[train]`.
@@ -77,10 +85,21 @@ struct TrainSection {
     trainable: Option<Spanned<Vec<Spanned<String>>>>,
     loss: Option<Spanned<String>>,
     learning_rate: Option<Spanned<f64>>,
-    max_steps: Option<usize>,
+    max_steps: Option<Spanned<usize>>,
     min_step_size: Option<Spanned<f64>>,
     target_loss: Option<Spanned<f64>>,
     dtype: Option<Dtype>,
+    backend: Option<Spanned<String>>,
+    epochs: Option<Spanned<usize>>,
+    batch_size: Option<Spanned<usize>>,
+    shuffle: Option<Spanned<bool>>,
+    momentum: Option<Spanned<f64>>,
+    weight_decay: Option<Spanned<f64>>,
+    schedule: Option<Spanned<String>>,
+    step_every: Option<Spanned<usize>>,
+    step_gamma: Option<Spanned<f64>>,
+    min_learning_rate: Option<Spanned<f64>>,
+    patience: Option<Spanned<usize>>,
 }
 
 /// Command-line values that take precedence over the file.
@@ -94,6 +113,10 @@ pub struct Overrides {
     pub learning_rate: Option<f64>,
     /// `--max-steps`.
     pub max_steps: Option<usize>,
+    /// `--epochs`.
+    pub epochs: Option<usize>,
+    /// `--backend`.
+    pub backend: Option<Backend>,
 }
 
 /// A checked config: everything a command needs, with defaults filled in.
@@ -107,8 +130,40 @@ pub struct Config {
     pub initial: Vec<f64>,
     /// The data points.
     pub data: Dataset,
-    /// How to train.
+    /// How to train step by step (the lessons).
     pub plan: TrainPlan,
+    /// How to train by epochs, when `[train] epochs` is set.
+    pub fit: Option<FitPlan>,
+    /// Validation data, if any.
+    pub valid: Valid,
+    /// Standardise inputs and targets with training statistics.
+    pub standardize: bool,
+    /// Where the tensors live (`--backend`, else `[train] backend`, else flex).
+    pub backend: Backend,
+    /// The seed of the initial weights, the validation split and the shuffles.
+    pub seed: u64,
+    /// The config file.
+    pub path: PathBuf,
+    /// The training CSV file, when the data comes from one.
+    pub csv: Option<PathBuf>,
+}
+
+/// Where validation rows come from.
+#[derive(Debug, Clone)]
+pub enum Valid {
+    /// No validation.
+    None,
+    /// This fraction of the data's rows, drawn with the seed.
+    Fraction(f64),
+    /// A separate file (same columns), and its path.
+    Data(Dataset, PathBuf),
+}
+
+impl Valid {
+    /// True when there is no validation data.
+    pub fn is_none(&self) -> bool {
+        matches!(self, Valid::None)
+    }
 }
 
 impl Config {
@@ -164,22 +219,67 @@ impl Source {
 }
 
 fn check(file: ConfigFile, src: &Source, overrides: &Overrides) -> anyhow::Result<Config> {
-    let csv = read_csv_data(file.data.as_ref(), src)?;
+    let (csv, csv_path) = read_csv_data(file.data.as_ref(), src)?.unzip();
     let arch = check_architecture(&file.model, csv.as_ref(), src)?;
     let names = ParamNames::new(&arch);
     let seed = overrides.seed.or(file.model.seed).unwrap_or(0);
-    let initial = check_init(&file.model.init, &arch, &names, seed, src)?;
+    let initializer = match &file.model.initializer {
+        None => Initializer::Normal,
+        Some(name) => match name.get_ref().as_str() {
+            "normal" => Initializer::Normal,
+            "glorot" => Initializer::Glorot,
+            other => {
+                return Err(src.error(
+                    name.span(),
+                    format!("unknown initializer `{other}`; expected one of normal, glorot"),
+                ));
+            }
+        },
+    };
+    let initial = check_init(
+        &file.model.init,
+        &names,
+        initial_values(&arch, seed, initializer),
+        src,
+    )?;
     let data = match csv {
         Some(data) => data,
         None => check_data(file.data.as_ref(), &arch, src)?,
     };
     let plan = check_train(&file.train, &names, overrides, src)?;
+    let section = file.data.as_ref().map(Spanned::get_ref);
+    let fit = check_fit(&file.train, section, &plan, seed, overrides, src)?;
+    let valid = check_valid(section, &data, src)?;
+    let backend = match (overrides.backend, &file.train.backend) {
+        (Some(b), _) => b,
+        (None, None) => Backend::Flex,
+        (None, Some(name)) => <Backend as clap::ValueEnum>::from_str(name.get_ref(), false)
+            .map_err(|_| {
+                src.error(
+                    name.span(),
+                    format!(
+                        "unknown backend `{}`; expected one of {}",
+                        name.get_ref(),
+                        Backend::NAMES.join(", ")
+                    ),
+                )
+            })?,
+    };
     Ok(Config {
         arch,
         names,
         initial,
         data,
         plan,
+        fit,
+        valid,
+        standardize: section
+            .and_then(|d| d.standardize.as_ref())
+            .is_some_and(|s| *s.get_ref()),
+        backend,
+        seed,
+        path: src.path.clone(),
+        csv: csv_path,
     })
 }
 
@@ -187,7 +287,7 @@ fn check(file: ConfigFile, src: &Source, overrides: &Overrides) -> anyhow::Resul
 fn read_csv_data(
     data: Option<&Spanned<DataSection>>,
     src: &Source,
-) -> anyhow::Result<Option<Dataset>> {
+) -> anyhow::Result<Option<(Dataset, PathBuf)>> {
     let Some(section) = data else {
         return Ok(None);
     };
@@ -215,7 +315,7 @@ fn read_csv_data(
         inputs: section_ref.inputs.as_ref().map(|s| s.get_ref().clone()),
         targets: section_ref.targets.as_ref().map(|s| s.get_ref().clone()),
     };
-    Ok(Some(read_csv(&path, &columns)?))
+    Ok(Some((read_csv(&path, &columns)?, path)))
 }
 
 fn check_architecture(
@@ -276,12 +376,10 @@ fn check_architecture(
 
 fn check_init(
     init: &BTreeMap<String, Spanned<toml::Value>>,
-    arch: &Architecture,
     names: &ParamNames,
-    seed: u64,
+    mut values: Vec<f64>,
     src: &Source,
 ) -> anyhow::Result<Vec<f64>> {
-    let mut values = standard_normal_values(arch, seed);
     let mut set_by: Vec<Option<&str>> = vec![None; values.len()];
     let mut entries: Vec<_> = init.iter().collect();
     entries.sort_by_key(|(_, v)| v.span().start);
@@ -361,6 +459,8 @@ fn check_train(
     src: &Source,
 ) -> anyhow::Result<TrainPlan> {
     let loss = match &train.loss {
+        // Mini-batches want a loss that does not grow with the batch; the lessons use SSR.
+        None if train.epochs.is_some() || overrides.epochs.is_some() => LossKind::Mse,
         None => LossKind::Ssr,
         Some(s) => match s.get_ref().as_str() {
             "ssr" => LossKind::Ssr,
@@ -395,7 +495,7 @@ fn check_train(
     let stop = StopRules {
         max_steps: overrides
             .max_steps
-            .or(train.max_steps)
+            .or(train.max_steps.as_ref().map(|s| *s.get_ref()))
             .unwrap_or(StopRules::default().max_steps),
         min_step_size,
         target_loss,
@@ -467,4 +567,354 @@ fn check_trainable(
         }
     }
     Ok(mask)
+}
+
+/// The epoch plan when `[train] epochs` (or `--epochs`) is given; otherwise checks that no
+/// epoch-only key is used.
+fn check_fit(
+    train: &TrainSection,
+    data: Option<&DataSection>,
+    plan: &TrainPlan,
+    seed: u64,
+    overrides: &Overrides,
+    src: &Source,
+) -> anyhow::Result<Option<FitPlan>> {
+    let epochs = overrides
+        .epochs
+        .or(train.epochs.as_ref().map(|e| *e.get_ref()));
+    let Some(epochs) = epochs else {
+        let epoch_only: [(&str, Option<Range<usize>>); 12] = [
+            ("batch_size", train.batch_size.as_ref().map(Spanned::span)),
+            ("shuffle", train.shuffle.as_ref().map(Spanned::span)),
+            ("momentum", train.momentum.as_ref().map(Spanned::span)),
+            (
+                "weight_decay",
+                train.weight_decay.as_ref().map(Spanned::span),
+            ),
+            ("schedule", train.schedule.as_ref().map(Spanned::span)),
+            ("step_every", train.step_every.as_ref().map(Spanned::span)),
+            ("step_gamma", train.step_gamma.as_ref().map(Spanned::span)),
+            (
+                "min_learning_rate",
+                train.min_learning_rate.as_ref().map(Spanned::span),
+            ),
+            ("patience", train.patience.as_ref().map(Spanned::span)),
+            (
+                "valid_fraction",
+                data.and_then(|d| d.valid_fraction.as_ref())
+                    .map(Spanned::span),
+            ),
+            (
+                "valid_csv",
+                data.and_then(|d| d.valid_csv.as_ref()).map(Spanned::span),
+            ),
+            (
+                "standardize",
+                data.and_then(|d| d.standardize.as_ref()).map(Spanned::span),
+            ),
+        ];
+        if let Some((key, Some(span))) = epoch_only.into_iter().find(|(_, s)| s.is_some()) {
+            return Err(src.error(
+                span,
+                format!("`{key}` needs `epochs` in [train]: it applies to training by epochs"),
+            ));
+        }
+        return Ok(None);
+    };
+    if epochs == 0 {
+        let span = train.epochs.as_ref().map_or(0..0, Spanned::span);
+        return Err(src.error(span, "`epochs` must be at least 1"));
+    }
+    let step_only = [
+        ("max_steps", train.max_steps.as_ref().map(Spanned::span)),
+        (
+            "min_step_size",
+            train.min_step_size.as_ref().map(Spanned::span),
+        ),
+        ("target_loss", train.target_loss.as_ref().map(Spanned::span)),
+    ];
+    if let Some((key, Some(span))) = step_only.into_iter().find(|(_, s)| s.is_some()) {
+        return Err(src.error(
+            span,
+            format!("`{key}` is a rule of step-by-step training; with `epochs`, use `patience` to stop early"),
+        ));
+    }
+    let positive_count = |v: &Option<Spanned<usize>>, key: &str| match v {
+        Some(v) if *v.get_ref() == 0 => {
+            Err(src.error(v.span(), format!("`{key}` must be at least 1")))
+        }
+        Some(v) => Ok(Some(*v.get_ref())),
+        None => Ok(None),
+    };
+    let batch_size = positive_count(&train.batch_size, "batch_size")?;
+    let patience = positive_count(&train.patience, "patience")?;
+    let fraction = |v: &Option<Spanned<f64>>, key: &str, ok: fn(f64) -> bool, wanted: &str| {
+        v.as_ref()
+            .map(|v| number(v, src, key, ok, wanted))
+            .transpose()
+    };
+    let momentum = fraction(
+        &train.momentum,
+        "momentum",
+        |x| (0.0..1.0).contains(&x),
+        "in [0, 1)",
+    )?;
+    let weight_decay = fraction(
+        &train.weight_decay,
+        "weight_decay",
+        |x| x >= 0.0,
+        "a number ≥ 0",
+    )?;
+    let schedule = check_schedule(train, src)?;
+    if let Err(msg) = schedule.learning_rates(plan.learning_rate, epochs) {
+        let span = train
+            .schedule
+            .as_ref()
+            .map(Spanned::span)
+            .or(train.learning_rate.as_ref().map(Spanned::span))
+            .unwrap_or(0..0);
+        return Err(src.error(span, format!("learning-rate schedule: {msg}")));
+    }
+    Ok(Some(FitPlan {
+        loss: plan.loss,
+        epochs,
+        batch_size,
+        shuffle: train.shuffle.as_ref().is_none_or(|s| *s.get_ref()),
+        seed,
+        learning_rate: plan.learning_rate,
+        schedule,
+        momentum: momentum.unwrap_or(0.0),
+        weight_decay: weight_decay.unwrap_or(0.0),
+        patience,
+        trainable: plan.trainable.clone(),
+        precision: plan.precision,
+    }))
+}
+
+fn check_schedule(train: &TrainSection, src: &Source) -> anyhow::Result<Schedule> {
+    let name = train
+        .schedule
+        .as_ref()
+        .map_or("constant", |s| s.get_ref().as_str());
+    let misplaced = |key: &str, span: Range<usize>, needs: &str| {
+        Err(src.error(span, format!("`{key}` applies to `schedule = \"{needs}\"`")))
+    };
+    if name != "step" {
+        for (key, span) in [
+            ("step_every", train.step_every.as_ref().map(Spanned::span)),
+            ("step_gamma", train.step_gamma.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(span) = span {
+                return misplaced(key, span, "step");
+            }
+        }
+    }
+    if name != "cosine"
+        && let Some(m) = &train.min_learning_rate
+    {
+        return misplaced("min_learning_rate", m.span(), "cosine");
+    }
+    match name {
+        "constant" => Ok(Schedule::Constant),
+        "step" => {
+            let Some(every) = &train.step_every else {
+                let span = train.schedule.as_ref().map_or(0..0, Spanned::span);
+                return Err(src.error(
+                    span,
+                    "`schedule = \"step\"` needs `step_every` (epochs between decays)",
+                ));
+            };
+            if *every.get_ref() == 0 {
+                return Err(src.error(every.span(), "`step_every` must be at least 1"));
+            }
+            let gamma = match &train.step_gamma {
+                Some(g) => number(g, src, "step_gamma", |x| x > 0.0 && x < 1.0, "in (0, 1)")?,
+                None => 0.1,
+            };
+            Ok(Schedule::Step {
+                every: *every.get_ref(),
+                gamma,
+            })
+        }
+        "cosine" => Ok(Schedule::Cosine {
+            min_lr: match &train.min_learning_rate {
+                Some(m) => number(m, src, "min_learning_rate", |x| x >= 0.0, "a number ≥ 0")?,
+                None => 0.0,
+            },
+        }),
+        other => {
+            let span = train.schedule.as_ref().map_or(0..0, Spanned::span);
+            Err(src.error(
+                span,
+                format!("unknown schedule `{other}`; expected one of constant, step, cosine"),
+            ))
+        }
+    }
+}
+
+/// The validation source of `[data]`: a fraction of the rows or a second CSV file.
+fn check_valid(data: Option<&DataSection>, train: &Dataset, src: &Source) -> anyhow::Result<Valid> {
+    let Some(data) = data else {
+        return Ok(Valid::None);
+    };
+    match (&data.valid_fraction, &data.valid_csv) {
+        (Some(f), Some(_)) => Err(src.error(
+            f.span(),
+            "[data] takes `valid_fraction` or `valid_csv`, not both",
+        )),
+        (Some(f), None) => Ok(Valid::Fraction(number(
+            f,
+            src,
+            "valid_fraction",
+            |x| x > 0.0 && x < 1.0,
+            "in (0, 1)",
+        )?)),
+        (None, Some(file)) => {
+            if data.csv.is_none() {
+                return Err(src.error(
+                    file.span(),
+                    "`valid_csv` needs `csv = \"file.csv\"` for the training rows",
+                ));
+            }
+            let folder = src.path.parent().unwrap_or(Path::new(""));
+            let columns = Columns {
+                inputs: Some(train.input_names().to_vec()),
+                targets: Some(train.output_names().to_vec()),
+            };
+            let path = folder.join(file.get_ref());
+            Ok(Valid::Data(read_csv(&path, &columns)?, path))
+        }
+        (None, None) => Ok(Valid::None),
+    }
+}
+
+impl Config {
+    /// The config as it was run: every default filled in, the initial parameters written out
+    /// tensor by tensor, data paths absolute. `squiggle train` accepts it as it is.
+    pub fn resolved_toml(&self) -> String {
+        use toml::{Table, Value};
+        let strings = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
+        let int = |x: usize| Value::Integer(x as i64);
+        let absolute = |p: &Path| {
+            Value::String(
+                std::path::absolute(p)
+                    .unwrap_or_else(|_| p.to_path_buf())
+                    .display()
+                    .to_string(),
+            )
+        };
+        let mut model = Table::new();
+        model.insert("inputs".into(), int(self.arch.inputs));
+        model.insert(
+            "hidden".into(),
+            Value::Array(self.arch.hidden.iter().map(|&h| int(h)).collect()),
+        );
+        model.insert("outputs".into(), int(self.arch.outputs));
+        model.insert(
+            "activation".into(),
+            Value::String(self.arch.activation.name().into()),
+        );
+        model.insert("seed".into(), Value::Integer(self.seed as i64));
+        let mut init = Table::new();
+        for spec in self.arch.tensors() {
+            let values = &self.initial[spec.range()];
+            let value = match spec.shape.as_slice() {
+                [_, cols] => Value::Array(
+                    values
+                        .chunks(*cols)
+                        .map(|row| Value::Array(row.iter().map(|&v| Value::Float(v)).collect()))
+                        .collect(),
+                ),
+                _ => Value::Array(values.iter().map(|&v| Value::Float(v)).collect()),
+            };
+            init.insert(spec.path.clone(), value);
+        }
+        model.insert("init".into(), Value::Table(init));
+
+        let mut data = Table::new();
+        match &self.csv {
+            Some(csv) => {
+                data.insert("csv".into(), absolute(csv));
+                data.insert("inputs".into(), strings(self.data.input_names()));
+                data.insert("targets".into(), strings(self.data.output_names()));
+            }
+            None => {
+                let rows = (0..self.data.len())
+                    .map(|i| {
+                        let mut row = self.data.input_row(i);
+                        row.extend(self.data.output_row(i));
+                        Value::Array(row.into_iter().map(Value::Float).collect())
+                    })
+                    .collect();
+                data.insert("points".into(), Value::Array(rows));
+            }
+        }
+        match &self.valid {
+            Valid::None => {}
+            Valid::Fraction(f) => {
+                data.insert("valid_fraction".into(), Value::Float(*f));
+            }
+            Valid::Data(_, path) => {
+                data.insert("valid_csv".into(), absolute(path));
+            }
+        }
+
+        let mut train = Table::new();
+        let plan = &self.plan;
+        train.insert("backend".into(), Value::String(self.backend.name().into()));
+        train.insert("dtype".into(), Value::String(plan.precision.name().into()));
+        train.insert("loss".into(), Value::String(plan.loss.name().into()));
+        train.insert("learning_rate".into(), Value::Float(plan.learning_rate));
+        train.insert("trainable".into(), strings(&self.trainable_names()));
+        match &self.fit {
+            None => {
+                train.insert("max_steps".into(), int(plan.stop.max_steps));
+                train.insert(
+                    "min_step_size".into(),
+                    Value::Float(plan.stop.min_step_size),
+                );
+                if let Some(t) = plan.stop.target_loss {
+                    train.insert("target_loss".into(), Value::Float(t));
+                }
+            }
+            Some(fit) => {
+                if self.standardize {
+                    data.insert("standardize".into(), Value::Boolean(true));
+                }
+                train.insert("epochs".into(), int(fit.epochs));
+                if let Some(b) = fit.batch_size {
+                    train.insert("batch_size".into(), int(b));
+                }
+                train.insert("shuffle".into(), Value::Boolean(fit.shuffle));
+                train.insert("momentum".into(), Value::Float(fit.momentum));
+                train.insert("weight_decay".into(), Value::Float(fit.weight_decay));
+                match fit.schedule {
+                    Schedule::Constant => {
+                        train.insert("schedule".into(), Value::String("constant".into()));
+                    }
+                    Schedule::Step { every, gamma } => {
+                        train.insert("schedule".into(), Value::String("step".into()));
+                        train.insert("step_every".into(), int(every));
+                        train.insert("step_gamma".into(), Value::Float(gamma));
+                    }
+                    Schedule::Cosine { min_lr } => {
+                        train.insert("schedule".into(), Value::String("cosine".into()));
+                        train.insert("min_learning_rate".into(), Value::Float(min_lr));
+                    }
+                }
+                if let Some(p) = fit.patience {
+                    train.insert("patience".into(), int(p));
+                }
+            }
+        }
+        let mut root = Table::new();
+        root.insert("model".into(), Value::Table(model));
+        root.insert("data".into(), Value::Table(data));
+        root.insert("train".into(), Value::Table(train));
+        format!(
+            "# Resolved by squiggle from {}: every default filled in.\n{}",
+            self.path.display(),
+            toml::to_string(&root).expect("a TOML table serialises")
+        )
+    }
 }

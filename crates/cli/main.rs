@@ -11,6 +11,7 @@ mod config;
 mod files;
 mod format;
 mod plot;
+mod run_dir;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -18,6 +19,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    keep_default_device_on_the_cpu();
+    quiet_display_probes();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
@@ -76,8 +79,11 @@ impl std::error::Error for CheckFailed {}
 
 /// 1 for a run that started and failed, 2 for everything a user can fix in their input.
 fn exit_code(err: &anyhow::Error) -> u8 {
-    let failed_run = err.downcast_ref::<squiggle_train::TrainError>().is_some()
-        || err.downcast_ref::<CheckFailed>().is_some();
+    use squiggle_train::TrainError;
+    let failed_run = matches!(
+        err.downcast_ref::<TrainError>(),
+        Some(TrainError::NonFinite { .. } | TrainError::Diverged { .. })
+    ) || err.downcast_ref::<CheckFailed>().is_some();
     if failed_run { 1 } else { 2 }
 }
 
@@ -87,4 +93,29 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Burn materialises a loaded optimizer state on `Device::default()` before moving it to the
+/// parameters' device. With wgpu compiled in, that default would be a GPU device, which
+/// fails on machines without one; pin it to flex (the state moves on at the next step
+/// either way). Called first thing, before any thread exists.
+fn keep_default_device_on_the_cpu() {
+    #[cfg(feature = "flex")]
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: no other thread runs yet, so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
+}
+
+/// Mesa's Vulkan drivers look for a Wayland display when wgpu opens them, and print
+/// "XDG_RUNTIME_DIR is invalid or not set" for every probe where that variable is unset (CI,
+/// containers, ssh sessions). squiggle draws nothing on screen; giving the probe a folder to
+/// look in (where it finds no display) keeps stderr to squiggle's own one line. Called
+/// first thing, before any thread exists.
+fn quiet_display_probes() {
+    #[cfg(all(feature = "wgpu", unix))]
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: no other thread runs yet, so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
 }

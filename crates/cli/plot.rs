@@ -81,12 +81,13 @@ impl Run<'_> {
 
     /// The loss at `values`, computed on the host in f64.
     fn loss_at(&self, values: &[f64]) -> f64 {
-        let mut predicted = Vec::with_capacity(self.data.observed().len());
+        let observed = self.data.observed();
+        let mut predicted = Vec::with_capacity(observed.len());
         for i in 0..self.data.len() {
-            let pass = self.arch.forward_host(values, self.data.input_row(i));
+            let pass = self.arch.forward_host(values, &self.data.input_row(i));
             predicted.extend_from_slice(pass.prediction());
         }
-        self.loss.compute_host(&predicted, self.data.observed())
+        self.loss.compute_host(&predicted, &observed)
     }
 }
 
@@ -371,7 +372,7 @@ where
                 .iter()
                 .flat_map(|(_, pts)| pts.iter().map(|p| p.1)),
         )
-        .chain(data.observed().iter().copied());
+        .chain(data.observed());
     let (y_lo, y_hi) = min_max(all_y);
     let (y_lo, y_hi) = padded(y_lo, y_hi, 0.08);
     let mut chart = axes(
@@ -456,7 +457,7 @@ where
     let data = run.data;
     let mut points = Vec::new();
     for i in 0..data.len() {
-        let pass = run.arch.forward_host(values, data.input_row(i));
+        let pass = run.arch.forward_host(values, &data.input_row(i));
         for (o, p) in data.output_row(i).iter().zip(pass.prediction()) {
             points.push((*o, *p));
         }

@@ -39,7 +39,7 @@ fn unknown_keys_are_rejected_with_the_accepted_ones() {
         &[],
         2,
         "squiggle: bad.toml:2:1: unknown field `learning_rat`, expected one of `trainable`, \
-         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`",
+         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`",
     );
     rejects(
         "[modle]\nhidden = [2]\n",
@@ -217,7 +217,7 @@ fn bad_flags_get_one_line_with_the_accepted_values() {
         "",
         &["--backend", "tpu"],
         2,
-        "squiggle: invalid value 'tpu' for '--backend <BACKEND>' [possible values: flex, ndarray]",
+        "squiggle: invalid value 'tpu' for '--backend <BACKEND>' [possible values: flex, ndarray, wgpu] tip: a similar value exists: 'wgpu'",
     );
 }
 

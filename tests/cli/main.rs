@@ -16,3 +16,7 @@ mod outputs;
 mod see;
 // CSV data sets and `squiggle generate`.
 mod data;
+// Training by epochs: batches, validation, run folders, resume, predict, memory.
+mod epochs;
+// The same numbers on flex, ndarray and (opt-in) wgpu.
+mod backends;

@@ -66,6 +66,11 @@ pub fn root() -> PathBuf {
 
 /// Runs `squiggle ARGS` in `dir`.
 pub fn squiggle_in(dir: &Path, args: &[&str]) -> Output {
+    squiggle_env(dir, args, &[])
+}
+
+/// Runs `squiggle ARGS` in `dir` with extra environment variables.
+pub fn squiggle_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_squiggle"));
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (key, _) in std::env::vars_os() {
@@ -74,6 +79,7 @@ pub fn squiggle_in(dir: &Path, args: &[&str]) -> Output {
             cmd.env_remove(key);
         }
     }
+    cmd.envs(env.iter().copied());
     let out = cmd.output().expect("the squiggle binary should start");
     Output {
         status: out.status.code().unwrap_or(-1),

@@ -13,7 +13,7 @@ use crate::format::{cell, exact, num};
 /// Prints each data point with its prediction, then the loss.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let config = load(&args.run, Overrides::default())?;
-    let device = args.run.backend.device()?;
+    let device = super::device(&config)?;
     let loss_kind = config.plan.loss;
     let backprop = Backprop::new(
         &config.arch,
@@ -31,7 +31,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             .map(|row| row.iter().map(|&p| exact(p, precision)).collect())
             .collect();
         return print_json(&json!({
-            "backend": args.run.backend.name(),
+            "backend": config.backend.name(),
             "dtype": config.plan.precision.name(),
             "loss_function": loss_kind.name(),
             "predictions": predictions,
@@ -39,7 +39,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         }));
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Evaluating {}.", describe_run(&config, &args.run))?;
+    writeln!(out, "Evaluating {}.", describe_run(&config))?;
     writeln!(out)?;
     let (inputs, outputs) = (config.data.inputs(), config.data.outputs());
     let mut header: Vec<String> = column_names("input", inputs);

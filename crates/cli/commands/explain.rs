@@ -36,7 +36,7 @@ impl Derivatives {
 /// Explains step `--step` of the configured run.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
     let config = load(&args.run, Overrides::default())?;
-    let device = args.run.backend.device()?;
+    let device = super::device(&config)?;
     let params = select_params(&config, &args.params)?;
     let values = values_at_step(&config, &device, args.step)?;
     let rules = chain_rules(
@@ -66,7 +66,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
         Precision::F64 => 1e-6,
     };
     let predictions: Vec<f64> = (0..data.len())
-        .map(|i| arch.forward_host(&values, data.input_row(i)).prediction()[0])
+        .map(|i| arch.forward_host(&values, &data.input_row(i)).prediction()[0])
         .collect();
     if args.run.json {
         let items: Vec<Value> = rules
@@ -76,7 +76,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
             .collect();
         print_json(&json!({
             "step": args.step,
-            "backend": args.run.backend.name(),
+            "backend": config.backend.name(),
             "dtype": precision.name(),
             "loss_function": loss.name(),
             "learning_rate": config.plan.learning_rate,
@@ -89,7 +89,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
             out,
             "Step {} of training {}; learning rate {}.",
             args.step,
-            describe_run(&config, &args.run),
+            describe_run(&config),
             config.plan.learning_rate
         )?;
         for (rule, d) in rules.iter().zip(&derivatives) {

@@ -23,7 +23,7 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
             ..Overrides::default()
         },
     )?;
-    let device = args.run.backend.device()?;
+    let device = super::device(&config)?;
     let precision = config.plan.precision;
     // Central differences: truncation error ~h², rounding ~ε/h; these steps balance the two.
     let (h, default_tolerance) = match precision {
@@ -65,7 +65,7 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
             })
             .collect();
         print_json(&json!({
-            "backend": args.run.backend.name(),
+            "backend": config.backend.name(),
             "dtype": precision.name(),
             "h": h,
             "tolerance": tolerance,
@@ -78,7 +78,7 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
         writeln!(
             out,
             "Gradient check of {} at its initial parameters: central differences with h = {h:e}.",
-            describe_run(&config, &args.run)
+            describe_run(&config)
         )?;
         writeln!(out)?;
         let width = config

@@ -1,10 +1,13 @@
 //! One module per subcommand; [`run`] dispatches.
 
+mod backends;
+mod epochs;
 mod eval;
 mod explain;
 mod generate;
 mod gradcheck;
 mod plot;
+mod predict;
 mod train;
 
 use std::io::Write;
@@ -21,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gradcheck(args) => gradcheck::run(&args),
         Command::Plot(args) => plot::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Backends => backends::run(),
     }
 }
 
@@ -29,6 +34,7 @@ fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<Config> {
     let overrides = Overrides {
         dtype: args.dtype.or(extra.dtype),
         seed: args.seed.or(extra.seed),
+        backend: args.backend,
         ..extra
     };
     config::load(&args.config, &overrides)
@@ -52,6 +58,32 @@ fn train(
     )
 }
 
+/// The device of the config's backend, checked to compute at the config's precision.
+fn device(config: &Config) -> anyhow::Result<burn::prelude::Device> {
+    use crate::backend::Backend;
+    let device = config.backend.device()?;
+    if config.plan.precision == squiggle_model::Precision::F64 {
+        if !Backend::supports_f64(&device) {
+            anyhow::bail!(
+                "backend `{}` cannot compute in f64 on this device (no SHADER_F64); use `--dtype f32` or `--backend flex`",
+                config.backend
+            );
+        }
+        // An adapter may claim f64 and still compute it wrongly (Mesa's lavapipe does):
+        // check the lesson's network against the host before trusting it.
+        if config.backend != Backend::Flex
+            && config.backend != Backend::Ndarray
+            && !crate::backend::computes_f64_correctly(&device)
+        {
+            anyhow::bail!(
+                "backend `{}` claims f64 on this device but computes it wrongly (checked on the lesson's network); use `--dtype f32` or `--backend flex`",
+                config.backend
+            );
+        }
+    }
+    Ok(device)
+}
+
 /// Writes `value` as one line of JSON on stdout.
 fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -60,13 +92,13 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 }
 
 /// `a 1-[2]-1 softplus network on 3 data points (flex, f32)`.
-fn describe_run(config: &Config, args: &RunArgs) -> String {
+fn describe_run(config: &Config) -> String {
     let rows = config.data.len();
     format!(
         "a {} network on {rows} data point{} ({}, {})",
         config.arch.describe(),
         if rows == 1 { "" } else { "s" },
-        args.backend,
+        config.backend,
         config.plan.precision
     )
 }

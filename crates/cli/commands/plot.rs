@@ -16,7 +16,7 @@ use crate::plot::{Run, write_plots};
 pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     let config = load(&args.run, Overrides::default())?;
     let landscape_param = landscape_param(&config, &args.plots)?;
-    let device = args.run.backend.device()?;
+    let device = super::device(&config)?;
     let mut records = Vec::new();
     let outcome = super::train(&config, &config.plan, &device, |r| records.push(r.clone()))?;
     let written = draw(

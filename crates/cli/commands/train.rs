@@ -27,10 +27,38 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Overrides {
             learning_rate: args.learning_rate,
             max_steps: args.max_steps,
+            epochs: args.epochs.map(|e| e as usize),
             ..Overrides::default()
         },
     )?;
-    let device = args.run.backend.device()?;
+    if let Some(plan) = config.fit.clone() {
+        for (flag, given) in [
+            ("--trace", args.trace.is_some()),
+            ("--plot", args.plot.is_some()),
+            ("--max-steps", args.max_steps.is_some()),
+            ("--all-steps", args.all_steps),
+        ] {
+            if given {
+                anyhow::bail!(
+                    "{flag} shows step-by-step training; `{}` trains by epochs (see metrics.csv in --run-dir)",
+                    args.run.config.display()
+                );
+            }
+        }
+        return super::epochs::run(args, config, plan);
+    }
+    for (flag, given) in [
+        ("--run-dir", args.run_dir.is_some()),
+        ("--resume", args.resume.is_some()),
+    ] {
+        if given {
+            anyhow::bail!(
+                "{flag} keeps runs that train by epochs; `{}` has no `[train] epochs` (add it, or pass --epochs N)",
+                args.run.config.display()
+            );
+        }
+    }
+    let device = super::device(&config)?;
     let landscape_param = match &args.plot {
         Some(_) => Some(super::plot::landscape_param(&config, &args.plots)?),
         None => None,
@@ -42,7 +70,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let mut records = Vec::new();
     let mut table = (!args.run.json).then(|| StepTable::new(&config, args.all_steps));
     if let Some(table) = &table {
-        table.print_intro(&config, &describe_run(&config, &args.run))?;
+        table.print_intro(&config, &describe_run(&config))?;
     }
     // The callback cannot return errors; keep the first one and report it after the run.
     let mut write_error: Option<anyhow::Error> = None;
@@ -72,7 +100,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     match table {
         Some(table) => table.finish(&config, &outcome)?,
-        None => print_json(&summary_json(&config, &outcome, args))?,
+        None => print_json(&summary_json(&config, &outcome))?,
     }
     if let (Some(dir), Some(param)) = (&args.plot, landscape_param) {
         let written = super::plot::draw(&config, &records, &outcome, param, dir, &args.plots)?;
@@ -83,7 +111,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn summary_json(config: &Config, outcome: &Outcome, args: &TrainArgs) -> serde_json::Value {
+fn summary_json(config: &Config, outcome: &Outcome) -> serde_json::Value {
     let trainable = config.trainable_names();
     let precision = config.plan.precision;
     json!({
@@ -91,7 +119,7 @@ fn summary_json(config: &Config, outcome: &Outcome, args: &TrainArgs) -> serde_j
         "stop_reason": outcome.stop_reason.name(),
         "initial_loss": exact(outcome.initial_loss, precision),
         "final_loss": exact(outcome.final_loss, precision),
-        "backend": args.run.backend.name(),
+        "backend": config.backend.name(),
         "dtype": config.plan.precision.name(),
         "loss_function": config.plan.loss.name(),
         "learning_rate": config.plan.learning_rate,

@@ -28,7 +28,7 @@ pub use activation::Activation;
 pub use architecture::{Architecture, TensorKind, TensorSpec};
 pub use error::ModelError;
 pub use host::RowPass;
-pub use init::standard_normal_values;
+pub use init::{Initializer, initial_values, standard_normal_values};
 pub use network::{Layer, Network};
 pub use params::{ParamNames, ParamTarget};
 pub use precision::Precision;

@@ -60,7 +60,7 @@ fn backward(arch: &Architecture, values: &[f64], data: &Dataset, loss: LossKind)
         upstream: Vec::new(),
     };
     for i in 0..data.len() {
-        let pass = arch.forward_host(values, data.input_row(i));
+        let pass = arch.forward_host(values, &data.input_row(i));
         let mut deltas = vec![Vec::new(); layers];
         let mut upstream = vec![Vec::new(); layers];
         deltas[layers - 1] = pass

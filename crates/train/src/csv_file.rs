@@ -34,14 +34,31 @@ pub struct Columns {
 
 /// Reads `path`: a header row naming the columns, then one row per data point.
 ///
-/// Only the chosen columns are kept, as f64, row by row (the file is streamed, never held
-/// whole in memory).
+/// Only the chosen columns are kept, as f32, row by row (the file is streamed, never held
+/// whole in memory; the value vectors are sized once from a first pass counting lines).
 ///
 /// # Errors
 /// A [`CsvError`] naming the line and column: a missing or unreadable file, no header, an
 /// unknown column, a cell that is not a finite number, a row with the wrong number of
 /// fields, or no data rows.
 pub fn read_csv(path: &Path, columns: &Columns) -> Result<Dataset, CsvError> {
+    read(path, columns, false)
+}
+
+/// Reads only the named input columns of `path` (for predictions: no targets needed), with
+/// the same checks and messages as [`read_csv`]. The result has no output columns.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_inputs(path: &Path, inputs: &[String]) -> Result<Dataset, CsvError> {
+    let columns = Columns {
+        inputs: Some(inputs.to_vec()),
+        targets: Some(Vec::new()),
+    };
+    read(path, &columns, true)
+}
+
+fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, CsvError> {
     let error = |line: u64, column: Option<&str>, reason: String| CsvError {
         path: path.to_path_buf(),
         line,
@@ -93,7 +110,7 @@ pub fn read_csv(path: &Path, columns: &Columns) -> Result<Dataset, CsvError> {
         Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
         None => (0..header.len()).filter(|i| !targets.contains(i)).collect(),
     };
-    if targets.is_empty() {
+    if targets.is_empty() && !inputs_only {
         return Err(error(1, None, "no target columns chosen".into()));
     }
     if inputs.is_empty() {
@@ -103,7 +120,12 @@ pub fn read_csv(path: &Path, columns: &Columns) -> Result<Dataset, CsvError> {
             "no input columns (the header has one column)".into(),
         ));
     }
-    let (mut x, mut y) = (Vec::new(), Vec::new());
+    // Reserve the exact size up front (one newline per row is an upper bound) so that
+    // growing the vectors never holds two copies of a large file's values at once.
+    let rows =
+        count_lines(path).map_err(|e| error(0, None, format!("cannot read the file: {e}")))?;
+    let mut x = Vec::with_capacity(rows * inputs.len());
+    let mut y = Vec::with_capacity(rows * targets.len());
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
@@ -143,14 +165,41 @@ pub fn read_csv(path: &Path, columns: &Columns) -> Result<Dataset, CsvError> {
                         format!("{value} is not allowed; values must be finite"),
                     ));
                 }
-                out.push(value);
+                let stored = value as f32;
+                if !stored.is_finite() {
+                    return Err(error(
+                        line,
+                        Some(&header[i]),
+                        format!("`{cell}` is too large for f32 (|x| < 3.4e38)"),
+                    ));
+                }
+                out.push(stored);
             }
         }
     }
     if x.is_empty() {
         return Err(error(2, None, "no data rows after the header".into()));
     }
-    Ok(Dataset::from_columns(x, y, inputs.len(), targets.len()))
+    let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect();
+    Ok(Dataset::from_columns(x, y, inputs.len(), targets.len())
+        .with_names(names(&inputs), names(&targets)))
+}
+
+/// The number of newline bytes in `path` (plus one for an unterminated last line).
+fn count_lines(path: &Path) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        lines += buffer[..n].iter().filter(|&&b| b == b'\n').count();
+        last = buffer[n - 1];
+    }
+    Ok(lines + usize::from(last != b'\n'))
 }
 
 #[cfg(test)]
@@ -184,6 +233,8 @@ mod tests {
         let data = read("a,b,c\n1,2,3\n", &columns).unwrap();
         assert_eq!(data.input_row(0), [3.0, 1.0]);
         assert_eq!(data.observed(), [2.0]);
+        assert_eq!(data.input_names(), ["c", "a"]);
+        assert_eq!(data.output_names(), ["b"]);
     }
 
     #[test]
@@ -200,6 +251,10 @@ mod tests {
         assert_eq!(
             read("dosage,efficacy\n0,NaN\n", &d).unwrap_err(),
             "d.csv:2: column `efficacy`: NaN is not allowed; values must be finite"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,1e39\n", &d).unwrap_err(),
+            "d.csv:2: column `efficacy`: `1e39` is too large for f32 (|x| < 3.4e38)"
         );
         assert_eq!(
             read("dosage,efficacy\n0,1\n0.5\n", &d).unwrap_err(),

@@ -1,4 +1,4 @@
-//! Training data: rows of inputs followed by outputs, held on the host in f64.
+//! Training data: rows of inputs followed by outputs, held on the host in f32.
 
 use burn::prelude::*;
 use squiggle_model::Precision;
@@ -26,7 +26,7 @@ pub enum DataError {
         outputs: usize,
     },
     /// A NaN or infinite value.
-    #[error("row {} value {} is {value}; data must be finite", row + 1, column + 1)]
+    #[error("row {} value {} is {value}; data must be finite f32 numbers (|x| < 3.4e38)", row + 1, column + 1)]
     NonFinite {
         /// 0-based row index.
         row: usize,
@@ -37,15 +37,19 @@ pub enum DataError {
     },
 }
 
-/// Inputs and observed outputs, row-major, in f64 on the host.
+/// Inputs and observed outputs, row-major, in f32 on the host.
 ///
-/// Kept on the host so the same data can be uploaded to any device at any precision.
+/// Kept on the host so the same data can be uploaded to any device at any precision, and kept
+/// in f32 (the default precision of every run) so that ten million rows cost only their f32
+/// size: f64 runs widen the values when they upload them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     inputs: usize,
     outputs: usize,
-    x: Vec<f64>,
-    y: Vec<f64>,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    input_names: Vec<String>,
+    output_names: Vec<String>,
 }
 
 impl Dataset {
@@ -53,7 +57,8 @@ impl Dataset {
     /// config's `points = [[dosage, efficacy], …]`).
     ///
     /// # Errors
-    /// [`DataError`] for no rows, rows of the wrong width and non-finite values.
+    /// [`DataError`] for no rows, rows of the wrong width and values that are not finite
+    /// in f32.
     pub fn from_rows(rows: &[Vec<f64>], inputs: usize, outputs: usize) -> Result<Self, DataError> {
         if rows.is_empty() {
             return Err(DataError::Empty);
@@ -71,14 +76,19 @@ impl Dataset {
                     outputs,
                 });
             }
-            if let Some((column, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite())
+            if let Some((column, &value)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(**v as f32).is_finite())
             {
                 return Err(DataError::NonFinite { row, column, value });
             }
-            x.extend_from_slice(&values[..inputs]);
-            y.extend_from_slice(&values[inputs..]);
+            x.extend(values[..inputs].iter().map(|&v| v as f32));
+            y.extend(values[inputs..].iter().map(|&v| v as f32));
         }
         Ok(Self {
+            input_names: default_names("x", inputs),
+            output_names: default_names("y", outputs),
             inputs,
             outputs,
             x,
@@ -86,11 +96,32 @@ impl Dataset {
         })
     }
 
+    /// Names the columns (a CSV file's header); the defaults are `x`/`y`, or `x1`, `x2`, …
+    /// when there are several.
+    pub fn with_names(mut self, inputs: Vec<String>, outputs: Vec<String>) -> Self {
+        debug_assert_eq!((inputs.len(), outputs.len()), (self.inputs, self.outputs));
+        self.input_names = inputs;
+        self.output_names = outputs;
+        self
+    }
+
+    /// Names of the input columns.
+    pub fn input_names(&self) -> &[String] {
+        &self.input_names
+    }
+
+    /// Names of the output (target) columns.
+    pub fn output_names(&self) -> &[String] {
+        &self.output_names
+    }
+
     /// Builds a data set from row-major inputs and outputs that are already checked (finite,
     /// whole rows, at least one).
-    pub(crate) fn from_columns(x: Vec<f64>, y: Vec<f64>, inputs: usize, outputs: usize) -> Self {
-        debug_assert!(!x.is_empty() && x.len() / inputs == y.len() / outputs);
+    pub(crate) fn from_columns(x: Vec<f32>, y: Vec<f32>, inputs: usize, outputs: usize) -> Self {
+        debug_assert!(!x.is_empty() && x.len() / inputs * outputs == y.len());
         Self {
+            input_names: default_names("x", inputs),
+            output_names: default_names("y", outputs),
             inputs,
             outputs,
             x,
@@ -118,19 +149,34 @@ impl Dataset {
         self.outputs
     }
 
-    /// Inputs of row `i`.
-    pub fn input_row(&self, i: usize) -> &[f64] {
-        &self.x[i * self.inputs..(i + 1) * self.inputs]
+    /// Inputs of row `i`, widened to f64 for host-side arithmetic.
+    pub fn input_row(&self, i: usize) -> Vec<f64> {
+        widen(&self.x[i * self.inputs..(i + 1) * self.inputs])
     }
 
-    /// Observed outputs of row `i`.
-    pub fn output_row(&self, i: usize) -> &[f64] {
-        &self.y[i * self.outputs..(i + 1) * self.outputs]
+    /// Observed outputs of row `i`, widened to f64.
+    pub fn output_row(&self, i: usize) -> Vec<f64> {
+        widen(&self.y[i * self.outputs..(i + 1) * self.outputs])
     }
 
-    /// Every observed output, row-major.
-    pub fn observed(&self) -> &[f64] {
+    /// Every observed output, row-major, widened to f64.
+    pub fn observed(&self) -> Vec<f64> {
+        widen(&self.y)
+    }
+
+    /// Inputs, row-major, as stored.
+    pub fn input_values(&self) -> &[f32] {
+        &self.x
+    }
+
+    /// Observed outputs, row-major, as stored.
+    pub fn output_values(&self) -> &[f32] {
         &self.y
+    }
+
+    /// Mutable access to both, for scaling in place (no second copy of the data).
+    pub(crate) fn values_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.x, &mut self.y)
     }
 
     /// Uploads the inputs and outputs as `[rows, inputs]` and `[rows, outputs]` tensors.
@@ -140,6 +186,56 @@ impl Dataset {
         let y = TensorData::new(self.y.clone(), [self.len(), self.outputs]);
         (Tensor::from_data(x, options), Tensor::from_data(y, options))
     }
+
+    /// Uploads the rows listed in `rows` (in that order) as a mini-batch: `[n, inputs]` and
+    /// `[n, outputs]` tensors.
+    pub fn gather(
+        &self,
+        rows: &[u32],
+        device: &Device,
+        precision: Precision,
+    ) -> (Tensor<2>, Tensor<2>) {
+        (
+            self.gather_inputs(rows, device, precision),
+            pick(&self.y, self.outputs, rows, device, precision),
+        )
+    }
+
+    /// Uploads the inputs of the rows listed in `rows` as an `[n, inputs]` tensor.
+    pub fn gather_inputs(&self, rows: &[u32], device: &Device, precision: Precision) -> Tensor<2> {
+        pick(&self.x, self.inputs, rows, device, precision)
+    }
+}
+
+/// The rows `rows` of a row-major `width`-wide table, as a tensor on `device`.
+fn pick(
+    values: &[f32],
+    width: usize,
+    rows: &[u32],
+    device: &Device,
+    precision: Precision,
+) -> Tensor<2> {
+    let mut out = Vec::with_capacity(rows.len() * width);
+    for &r in rows {
+        let r = r as usize;
+        out.extend_from_slice(&values[r * width..(r + 1) * width]);
+    }
+    Tensor::from_data(
+        TensorData::new(out, [rows.len(), width]),
+        (device, precision.dtype()),
+    )
+}
+
+fn default_names(stem: &str, count: usize) -> Vec<String> {
+    if count == 1 {
+        vec![stem.to_string()]
+    } else {
+        (1..=count).map(|i| format!("{stem}{i}")).collect()
+    }
+}
+
+fn widen(values: &[f32]) -> Vec<f64> {
+    values.iter().map(|&v| f64::from(v)).collect()
 }
 
 #[cfg(test)]
@@ -164,6 +260,23 @@ mod tests {
             "row 2 has 1 values; expected 2 (1 inputs then 1 outputs)"
         );
         let err = Dataset::from_rows(&[vec![0.0, f64::NAN]], 1, 1).unwrap_err();
-        assert_eq!(err.to_string(), "row 1 value 2 is NaN; data must be finite");
+        assert_eq!(
+            err.to_string(),
+            "row 1 value 2 is NaN; data must be finite f32 numbers (|x| < 3.4e38)"
+        );
+        let err = Dataset::from_rows(&[vec![1e39, 0.0]], 1, 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "row 1 value 1 is 1000000000000000000000000000000000000000; data must be finite f32 numbers (|x| < 3.4e38)"
+        );
+    }
+
+    #[test]
+    fn gather_picks_rows_in_the_given_order() {
+        let rows = [vec![0.0, 10.0], vec![1.0, 11.0], vec![2.0, 12.0]];
+        let data = Dataset::from_rows(&rows, 1, 1).unwrap();
+        let (x, y) = data.gather(&[2, 0], &Device::flex(), Precision::F32);
+        assert_eq!(x.into_data().try_to_vec::<f32>().unwrap(), [2.0, 0.0]);
+        assert_eq!(y.into_data().try_to_vec::<f32>().unwrap(), [12.0, 10.0]);
     }
 }

@@ -16,4 +16,18 @@ pub enum TrainError {
         /// The value (NaN, inf or -inf).
         value: f64,
     },
+    /// The loss on the training or validation rows became NaN or infinite during an epoch.
+    #[error("the loss became {value} in epoch {epoch}; try a smaller learning_rate")]
+    Diverged {
+        /// The epoch (1-based).
+        epoch: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A checkpoint could not be resumed from.
+    #[error("cannot resume: {0}")]
+    Resume(String),
+    /// Burn refused the learning-rate schedule.
+    #[error("learning-rate schedule: {0}")]
+    Schedule(String),
 }

@@ -324,7 +324,9 @@ mod tests {
             |_| {},
         )
         .unwrap_err();
-        let TrainError::NonFinite { step, .. } = &err;
+        let TrainError::NonFinite { step, .. } = &err else {
+            panic!("expected NonFinite, got {err:?}");
+        };
         assert!(*step > 0 && *step < 100, "{err}");
         assert!(
             err.to_string().ends_with("; try a smaller learning_rate"),

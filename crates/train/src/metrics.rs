@@ -1,0 +1,106 @@
+//! Regression metrics in the data's original units: MSE, RMSE, MAE and R².
+
+use serde::{Deserialize, Serialize};
+
+/// How well predictions match observations.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Mean squared error.
+    pub mse: f64,
+    /// Root mean squared error, in the target's units.
+    pub rmse: f64,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// Coefficient of determination, `1 − SSR/SST` (SST around each target column's mean;
+    /// summed over columns). 1 is a perfect fit, 0 is no better than predicting the mean.
+    pub r2: f64,
+}
+
+/// Running sums from which [`Metrics`] are computed, fed one chunk of rows at a time so no
+/// pass ever holds every prediction.
+#[derive(Clone, Debug)]
+pub struct MetricSums {
+    width: usize,
+    rows: usize,
+    squared: f64,
+    absolute: f64,
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+}
+
+impl MetricSums {
+    /// Empty sums for `width` target columns.
+    pub fn new(width: usize) -> Self {
+        Self {
+            width,
+            rows: 0,
+            squared: 0.0,
+            absolute: 0.0,
+            sum: vec![0.0; width],
+            sum_sq: vec![0.0; width],
+        }
+    }
+
+    /// Adds rows of predictions and observations (row-major, `width` values per row).
+    pub fn add(&mut self, predicted: &[f64], observed: &[f64]) {
+        debug_assert_eq!(predicted.len(), observed.len());
+        for (p_row, o_row) in predicted
+            .chunks(self.width)
+            .zip(observed.chunks(self.width))
+        {
+            for (c, (p, o)) in p_row.iter().zip(o_row).enumerate() {
+                let r = o - p;
+                self.squared += r * r;
+                self.absolute += r.abs();
+                self.sum[c] += o;
+                self.sum_sq[c] += o * o;
+            }
+            self.rows += 1;
+        }
+    }
+
+    /// The metrics of everything added.
+    pub fn finish(&self) -> Metrics {
+        let n = self.rows as f64;
+        let count = n * self.width as f64;
+        let mse = self.squared / count;
+        let total: f64 = self
+            .sum
+            .iter()
+            .zip(&self.sum_sq)
+            .map(|(s, sq)| (sq - s * s / n).max(0.0))
+            .sum();
+        Metrics {
+            mse,
+            rmse: mse.sqrt(),
+            mae: self.absolute / count,
+            r2: 1.0 - self.squared / total,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_match_their_definitions() {
+        let mut sums = MetricSums::new(1);
+        sums.add(&[1.0, 2.0], &[1.0, 4.0]);
+        sums.add(&[3.0], &[1.0]);
+        let m = sums.finish();
+        // residuals 0, 2, -2; observed mean 2, SST = 1 + 4 + 1 = 6
+        assert!((m.mse - 8.0 / 3.0).abs() < 1e-12);
+        assert!((m.rmse - (8.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((m.mae - 4.0 / 3.0).abs() < 1e-12);
+        assert!((m.r2 - (1.0 - 8.0 / 6.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_perfect_fit_has_r2_one() {
+        let mut sums = MetricSums::new(2);
+        sums.add(&[1.0, 5.0, 2.0, 7.0], &[1.0, 5.0, 2.0, 7.0]);
+        let m = sums.finish();
+        assert_eq!((m.mse, m.mae, m.r2), (0.0, 0.0, 1.0));
+    }
+}

@@ -1,0 +1,210 @@
+//! The cross-backend suite: the same runs on flex, ndarray and wgpu give the same numbers.
+//!
+//! Tolerance 1e-4 (absolute, on parameters and losses): every backend computes in f32, and
+//! they may sum in different orders (SIMD lanes, GPU reductions), so results agree to a few
+//! f32 ulps per step; over 500 steps of Details Pt. 2 the drift stays below 1e-5, and 1e-4
+//! still catches any real difference (a wrong gradient moves parameters by 1e-2 in one step).
+//!
+//! wgpu is opt-in: set `SQUIGGLE_TEST_WGPU=1` (and build with `--features wgpu`) to include
+//! it; `.ci/run` does, on Mesa's software Vulkan driver. Without it the suite compares flex
+//! and ndarray only, so a machine without Vulkan still passes.
+
+use crate::util::*;
+
+const TOL: f64 = 1e-4;
+
+/// Whether this test run includes wgpu (`SQUIGGLE_TEST_WGPU=1`).
+fn wgpu_wanted() -> bool {
+    let wanted = std::env::var_os("SQUIGGLE_TEST_WGPU").is_some_and(|v| v == "1");
+    if !wanted {
+        eprintln!("note: wgpu left out of the cross-backend suite (set SQUIGGLE_TEST_WGPU=1)");
+    }
+    wanted
+}
+
+/// The backends this test run compares.
+fn backends() -> Vec<&'static str> {
+    let mut list = vec!["flex", "ndarray"];
+    if wgpu_wanted() {
+        list.push("wgpu");
+    }
+    list
+}
+
+/// Every number in `v` (params, losses, predictions), flattened with its path.
+fn numbers(v: &serde_json::Value, path: &str, out: &mut Vec<(String, f64)>) {
+    match v {
+        serde_json::Value::Number(n) => out.push((path.to_string(), n.as_f64().unwrap())),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                numbers(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                numbers(item, &format!("{path}.{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs `args --backend B --json` on every backend and compares the fields `keys`.
+fn same_on_every_backend(dir: &std::path::Path, args: &[&str], keys: &[&str]) {
+    let mut reference: Option<(&str, Vec<(String, f64)>)> = None;
+    for backend in backends() {
+        let mut all = args.to_vec();
+        all.extend(["--json", "--backend", backend]);
+        let out = squiggle_in(dir, &all);
+        let v = out.json();
+        assert_eq!(v["backend"], backend);
+        let mut got = Vec::new();
+        for key in keys {
+            numbers(&v[*key], key, &mut got);
+        }
+        assert!(!got.is_empty(), "no numbers under {keys:?}: {out}");
+        match &reference {
+            None => reference = Some((backend, got)),
+            Some((name, want)) => {
+                assert_eq!(got.len(), want.len());
+                for ((path, g), (_, w)) in got.iter().zip(want) {
+                    assert!(
+                        (g - w).abs() <= TOL,
+                        "{}: {path} is {g} on {backend} but {w} on {name}",
+                        args.join(" ")
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn pt1_eval_is_the_same_everywhere() {
+    same_on_every_backend(
+        &root(),
+        &["eval", "configs/statquest-pt1.toml"],
+        &["predictions", "loss"],
+    );
+}
+
+#[test]
+fn pt2_is_the_same_everywhere() {
+    same_on_every_backend(
+        &root(),
+        &["train", "configs/statquest-pt2.toml"],
+        &["params", "initial_loss", "final_loss", "steps"],
+    );
+}
+
+#[test]
+fn details_pt1_for_100_steps_is_the_same_everywhere() {
+    same_on_every_backend(
+        &root(),
+        &[
+            "train",
+            "configs/statquest-details-pt1.toml",
+            "--max-steps",
+            "100",
+        ],
+        &["params", "final_loss"],
+    );
+}
+
+#[test]
+fn details_pt2_for_500_steps_is_the_same_everywhere() {
+    same_on_every_backend(
+        &root(),
+        &[
+            "train",
+            "configs/statquest-details-pt2.toml",
+            "--max-steps",
+            "500",
+        ],
+        &["params", "final_loss"],
+    );
+}
+
+#[test]
+fn a_small_csv_run_by_mini_batches_is_the_same_everywhere() {
+    let dir = scratch();
+    squiggle_in(
+        dir.path(),
+        &[
+            "generate", "dosage", "--rows", "300", "--seed", "3", "--out", "d.csv",
+        ],
+    )
+    .success();
+    let config = write(
+        dir.path(),
+        "c.toml",
+        "[model]\nhidden = [2]\nseed = 2\n[data]\ncsv = \"d.csv\"\nvalid_fraction = 0.2\nstandardize = true\n[train]\nepochs = 2\nbatch_size = 32\nlearning_rate = 0.05\nmomentum = 0.9\n",
+    );
+    same_on_every_backend(
+        dir.path(),
+        &["train", &config],
+        &["params", "train_loss", "valid_loss"],
+    );
+}
+
+#[test]
+fn the_backends_command_lists_what_is_compiled_in() {
+    let out = squiggle(&["backends"]);
+    let text = out.success();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("flex ") && l.ends_with("compiled in")),
+        "{out}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("ndarray ")), "{out}");
+    assert!(text.lines().any(|l| l.starts_with("wgpu ")), "{out}");
+}
+
+#[test]
+fn wgpu_without_any_adapter_is_one_line_naming_the_fix() {
+    if !wgpu_wanted() {
+        return;
+    }
+    // Hide every Vulkan driver and every EGL (GL) vendor from the loaders.
+    let hidden = [
+        ("VK_DRIVER_FILES", "/nonexistent/icd.json"),
+        ("VK_ICD_FILENAMES", "/nonexistent/icd.json"),
+        ("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json"),
+    ];
+    squiggle_env(&root(), &["train", "configs/statquest-pt2.toml", "--backend", "wgpu"], &hidden)
+        .fails_with(
+            2,
+            "squiggle: wgpu found no graphics adapter; install a Vulkan driver (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers libvulkan1`) or use `--backend flex`",
+        );
+}
+
+#[test]
+fn wgpu_warns_once_when_it_runs_on_a_software_adapter() {
+    if !wgpu_wanted() {
+        return;
+    }
+    let listing = squiggle(&["backends"]);
+    let chosen = listing
+        .success()
+        .lines()
+        .find(|l| l.ends_with("<- used by --backend wgpu"))
+        .unwrap_or_else(|| panic!("no wgpu adapter listed: {listing}"))
+        .trim()
+        .to_string();
+    let out = squiggle(&["eval", "configs/statquest-pt1.toml", "--backend", "wgpu"]);
+    out.success();
+    if chosen.starts_with("software adapter") {
+        // CI: Mesa's lavapipe, and the user is told it is slow, once.
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{out}");
+        assert!(
+            lines[0].starts_with("squiggle: wgpu found only a software adapter ("),
+            "{out}"
+        );
+    } else {
+        assert!(
+            out.stderr.is_empty(),
+            "a GPU ({chosen}) needs no warning: {out}"
+        );
+    }
+}

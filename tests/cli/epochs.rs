@@ -1,0 +1,387 @@
+//! Training by epochs: mini-batches, splits, standardisation, run folders, resume, predict,
+//! memory, and the diabetes data.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// Writes `rows` generated dosage rows (seed 7, noise 0.05) to `dir/dosage.csv`.
+fn dosage(dir: &Path, rows: u64) {
+    squiggle_in(
+        dir,
+        &[
+            "generate",
+            "dosage",
+            "--rows",
+            &rows.to_string(),
+            "--noise",
+            "0.05",
+            "--seed",
+            "7",
+            "--out",
+            "dosage.csv",
+        ],
+    )
+    .success();
+}
+
+/// A config training the lesson's shape on `dosage.csv` by epochs; `extra` lines go in [train].
+fn config(dir: &Path, name: &str, data: &str, train: &str) -> String {
+    write(
+        dir,
+        name,
+        &format!(
+            "[model]\nhidden = [3]\nseed = 4\n[data]\ncsv = \"dosage.csv\"\n{data}\n[train]\nlearning_rate = 0.05\nbatch_size = 16\n{train}\n"
+        ),
+    )
+}
+
+fn params(v: &serde_json::Value) -> String {
+    v["params"].to_string()
+}
+
+#[test]
+fn same_seed_same_numbers_other_seed_other_numbers() {
+    let dir = scratch();
+    dosage(dir.path(), 200);
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "valid_fraction = 0.25",
+        "epochs = 3\nmomentum = 0.9",
+    );
+    let run = |seed: &str| squiggle_in(dir.path(), &["train", &c, "--json", "--seed", seed]).json();
+    let (a, b, other) = (run("1"), run("1"), run("2"));
+    assert_eq!(params(&a), params(&b));
+    assert_eq!(a["valid"], b["valid"]);
+    assert_ne!(params(&a), params(&other));
+    assert_eq!(a["epochs"], 3);
+    assert_eq!(a["stop_reason"], "epochs");
+    for key in ["mse", "rmse", "mae", "r2"] {
+        assert!(number(&a["valid"], key).is_finite(), "{a}");
+    }
+}
+
+#[test]
+fn k_epochs_then_resume_equals_n_epochs_in_one_go() {
+    let dir = scratch();
+    dosage(dir.path(), 150);
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "valid_fraction = 0.2\nstandardize = true",
+        "epochs = 6\nmomentum = 0.9\nweight_decay = 0.001\nschedule = \"step\"\nstep_every = 2\nstep_gamma = 0.5",
+    );
+    let whole = squiggle_in(dir.path(), &["train", &c, "--json", "--run-dir", "whole"]).json();
+    squiggle_in(
+        dir.path(),
+        &["train", &c, "--epochs", "2", "--run-dir", "parts"],
+    )
+    .success();
+    let resumed = squiggle_in(dir.path(), &["train", &c, "--json", "--resume", "parts"]).json();
+    assert_eq!(params(&resumed), params(&whole));
+    assert_eq!(resumed["epochs"], 6);
+    // metrics.csv holds every epoch once, in order, with the header.
+    let metrics = std::fs::read_to_string(dir.path().join("parts/metrics.csv")).unwrap();
+    let epochs: Vec<&str> = metrics
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(epochs, ["1", "2", "3", "4", "5", "6"]);
+    let whole_metrics = std::fs::read_to_string(dir.path().join("whole/metrics.csv")).unwrap();
+    let strip = |m: &str| -> Vec<String> {
+        // everything but the timing columns
+        m.lines()
+            .map(|l| l.split(',').take(12).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(strip(&metrics), strip(&whole_metrics));
+    assert!(metrics.starts_with("epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,"));
+    let rates: Vec<&str> = metrics
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        rates,
+        ["0.05", "0.05", "0.025", "0.025", "0.0125", "0.0125"]
+    );
+}
+
+#[test]
+fn a_run_folder_holds_a_config_that_reruns_the_run() {
+    let dir = scratch();
+    dosage(dir.path(), 100);
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "valid_fraction = 0.3",
+        "epochs = 2\nshuffle = true",
+    );
+    let first = squiggle_in(dir.path(), &["train", &c, "--json", "--run-dir", "run"]).json();
+    for file in ["config.toml", "metrics.csv", "last.ckpt", "best.ckpt"] {
+        assert!(
+            dir.path().join("run").join(file).is_file(),
+            "missing {file}"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("run"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    let again = squiggle_in(dir.path(), &["train", "run/config.toml", "--json"]).json();
+    assert_eq!(params(&again), params(&first));
+    // The folder is never overwritten by a new run.
+    squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"])
+        .fails_with(2, "squiggle: `run` already holds a run; continue it with `--resume run` or choose another folder");
+}
+
+#[test]
+fn predict_writes_original_units_in_the_input_order() {
+    let dir = scratch();
+    // Targets in the thousands: only standardisation makes one learning rate work, and only
+    // undoing it gives predictions in these units.
+    let mut scaled = String::from("dosage,efficacy\n");
+    for i in 0..120 {
+        let d = f64::from(i) / 119.0;
+        scaled += &format!("{d},{}\n", 5000.0 + 3000.0 * d + 800.0 * (6.0 * d).sin());
+    }
+    std::fs::write(dir.path().join("dosage.csv"), &scaled).unwrap();
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "standardize = true",
+        "epochs = 40\nmomentum = 0.9",
+    );
+    let v = squiggle_in(dir.path(), &["train", &c, "--json", "--run-dir", "run"]).json();
+    let train_mse = number(&v["train"], "mse");
+    assert!(number(&v["train"], "r2") > 0.9, "{v}");
+
+    // The input needs only the input column; extra columns are ignored.
+    let mut input = String::from("note,dosage\n");
+    let mut targets = Vec::new();
+    for (i, line) in scaled.lines().skip(1).enumerate() {
+        let (d, e) = line.split_once(',').unwrap();
+        input += &format!("{i},{d}\n");
+        targets.push(e.parse::<f64>().unwrap());
+    }
+    std::fs::write(dir.path().join("x.csv"), &input).unwrap();
+    squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "x.csv", "--output", "y.csv",
+        ],
+    )
+    .success();
+    let out = std::fs::read_to_string(dir.path().join("y.csv")).unwrap();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("dosage,efficacy"));
+    let rows: Vec<(f64, f64)> = lines
+        .map(|l| {
+            let (d, p) = l.split_once(',').unwrap();
+            (d.parse().unwrap(), p.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 120);
+    for (row, line) in rows.iter().zip(scaled.lines().skip(1)) {
+        let d: f64 = line.split_once(',').unwrap().0.parse().unwrap();
+        assert_eq!(
+            row.0 as f32, d as f32,
+            "row order and inputs are preserved (as f32)"
+        );
+    }
+    let mse = rows
+        .iter()
+        .zip(&targets)
+        .map(|((_, p), t)| (p - t) * (p - t))
+        .sum::<f64>()
+        / 120.0;
+    close(
+        "MSE of the predictions vs the reported train MSE",
+        mse,
+        train_mse,
+        train_mse * 1e-3,
+    );
+}
+
+#[test]
+fn predict_and_resume_errors_are_one_line() {
+    let dir = scratch();
+    dosage(dir.path(), 50);
+    let c = config(dir.path(), "c.toml", "", "epochs = 1");
+    squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"]).success();
+    write(dir.path(), "x.csv", "dose\n0.5\n");
+    squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "x.csv", "--output", "y.csv",
+        ],
+    )
+    .fails_with(
+        2,
+        "squiggle: x.csv:1: column `dosage`: not in the header (columns: dose)",
+    );
+    assert!(!dir.path().join("y.csv").exists());
+    squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "nope", "--input", "x.csv", "--output", "y.csv",
+        ],
+    )
+    .fails_with(2, "squiggle: `nope` is not a run folder (no such folder)");
+    // A damaged checkpoint is refused, not resumed.
+    let ckpt = dir.path().join("run/last.ckpt");
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&ckpt, bytes).unwrap();
+    std::fs::remove_file(dir.path().join("run/best.ckpt")).unwrap();
+    squiggle_in(dir.path(), &["train", &c, "--resume", "run"]).fails_with(
+        2,
+        "squiggle: run/last.ckpt: the checkpoint is corrupt (checksum mismatch)",
+    );
+    // A run of another network.
+    squiggle_in(dir.path(), &["train", &c, "--run-dir", "run2"]).success();
+    let other = write(
+        dir.path(),
+        "other.toml",
+        "[model]\nhidden = [5]\n[data]\ncsv = \"dosage.csv\"\n[train]\nepochs = 2\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", &other, "--resume", "run2"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr
+            .contains("the run trained a 1-[3]-1 softplus network"),
+        "{out}"
+    );
+}
+
+#[test]
+fn epoch_keys_need_epochs_and_step_keys_refuse_them() {
+    let dir = scratch();
+    dosage(dir.path(), 20);
+    let c = write(
+        dir.path(),
+        "a.toml",
+        "[data]\ncsv = \"dosage.csv\"\n[train]\nbatch_size = 8\n",
+    );
+    squiggle_in(dir.path(), &["train", &c]).fails_with(
+        2,
+        &format!("squiggle: {c}:4:14: `batch_size` needs `epochs` in [train]: it applies to training by epochs"),
+    );
+    let c = write(
+        dir.path(),
+        "b.toml",
+        "[data]\ncsv = \"dosage.csv\"\n[train]\nepochs = 2\nmax_steps = 8\n",
+    );
+    squiggle_in(dir.path(), &["train", &c]).fails_with(
+        2,
+        &format!("squiggle: {c}:5:13: `max_steps` is a rule of step-by-step training; with `epochs`, use `patience` to stop early"),
+    );
+    let c = write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"dosage.csv\"\n[train]\nepochs = 2\nschedule = \"cosine\"\nlearning_rate = 2.0\n",
+    );
+    squiggle_in(dir.path(), &["train", &c]).fails_with(
+        2,
+        &format!("squiggle: {c}:5:12: learning-rate schedule: Initial learning rate must be greater than 0 and at most 1"),
+    );
+    let c = write(
+        dir.path(),
+        "d.toml",
+        "[data]\ncsv = \"dosage.csv\"\n[train]\nepochs = 2\nschedule = \"step\"\n",
+    );
+    squiggle_in(dir.path(), &["train", &c]).fails_with(
+        2,
+        &format!(
+            "squiggle: {c}:5:12: `schedule = \"step\"` needs `step_every` (epochs between decays)"
+        ),
+    );
+    let c = write(
+        dir.path(),
+        "e.toml",
+        "[data]\ncsv = \"dosage.csv\"\nvalid_fraction = 1.5\n[train]\nepochs = 2\n",
+    );
+    squiggle_in(dir.path(), &["train", &c]).fails_with(
+        2,
+        &format!("squiggle: {c}:3:18: `valid_fraction` must be in (0, 1), got 1.5"),
+    );
+    squiggle_in(dir.path(), &["train", &c, "--resume", "x", "--epochs", "0"]).fails_with(
+        2,
+        "squiggle: invalid value '0' for '--epochs <EPOCHS>': 0 is not in 1..18446744073709551615",
+    );
+    let pt2 = root().join("configs/statquest-pt2.toml");
+    squiggle_in(dir.path(), &["train", pt2.to_str().unwrap(), "--run-dir", "r"]).fails_with(
+        2,
+        &format!("squiggle: --run-dir keeps runs that train by epochs; `{}` has no `[train] epochs` (add it, or pass --epochs N)", pt2.display()),
+    );
+}
+
+#[test]
+fn lines_per_epoch_when_not_a_terminal() {
+    let dir = scratch();
+    dosage(dir.path(), 60);
+    let c = config(dir.path(), "c.toml", "valid_fraction = 0.25", "epochs = 3");
+    let out = squiggle_in(dir.path(), &["train", &c]);
+    let text = out.success();
+    let epochs: Vec<&str> = text.lines().filter(|l| l.starts_with("epoch ")).collect();
+    assert_eq!(epochs.len(), 3, "{out}");
+    assert!(
+        epochs[0].starts_with("epoch 1/3  lr 0.050000  train loss "),
+        "{out}"
+    );
+    assert!(
+        epochs[0].contains("valid R²") && epochs[0].contains("rows/s"),
+        "{out}"
+    );
+    assert!(text.contains("Stopped after 3 epochs."), "{out}");
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar off a terminal: {out}"
+    );
+}
+
+#[test]
+fn memory_stays_near_the_f32_size_of_the_data() {
+    // Peak memory grows with the rows by about their f32 size plus a 4-byte row index, far
+    // below the 2× bound (f64 storage alone would already be 2×).
+    let dir = scratch();
+    let rows: u64 = 2_000_000;
+    dosage(dir.path(), rows);
+    std::fs::rename(dir.path().join("dosage.csv"), dir.path().join("big.csv")).unwrap();
+    dosage(dir.path(), 1000);
+    let run = |csv: &str| {
+        let c = write(
+            dir.path(),
+            "m.toml",
+            &format!("[data]\ncsv = \"{csv}\"\n[train]\nepochs = 1\nbatch_size = 65536\n"),
+        );
+        number(
+            &squiggle_in(dir.path(), &["train", &c, "--json"]).json(),
+            "peak_memory_mb",
+        )
+    };
+    let small = run("dosage.csv");
+    let big = run("big.csv");
+    let f32_mb = (rows * 2 * 4) as f64 / (1024.0 * 1024.0);
+    let grown = big - small;
+    assert!(
+        grown < 2.0 * f32_mb,
+        "grew {grown:.1} MiB for {f32_mb:.1} MiB of f32 data"
+    );
+}
+
+#[test]
+fn diabetes_network_beats_the_linear_baseline() {
+    let run = |config: &str| squiggle(&["train", config, "--json"]).json();
+    let net = run("configs/diabetes.toml");
+    let linear = run("configs/diabetes-linear.toml");
+    let (r2_net, r2_linear) = (number(&net["valid"], "r2"), number(&linear["valid"], "r2"));
+    // Ordinary least squares reaches about 0.4–0.55 on held-out fifths of this data.
+    assert!(r2_linear > 0.4, "the linear baseline: {r2_linear}");
+    assert!(r2_net >= r2_linear, "network {r2_net} < linear {r2_linear}");
+}
