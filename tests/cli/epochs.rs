@@ -385,3 +385,75 @@ fn diabetes_network_beats_the_linear_baseline() {
     assert!(r2_linear > 0.4, "the linear baseline: {r2_linear}");
     assert!(r2_net >= r2_linear, "network {r2_net} < linear {r2_linear}");
 }
+
+#[test]
+fn a_validation_file_is_read_with_the_training_columns() {
+    let dir = scratch();
+    dosage(dir.path(), 80);
+    squiggle_in(
+        dir.path(),
+        &[
+            "generate",
+            "dosage",
+            "--rows",
+            "20",
+            "--seed",
+            "9",
+            "--out",
+            "valid.csv",
+        ],
+    )
+    .success();
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "valid_csv = \"valid.csv\"",
+        "epochs = 2",
+    );
+    let out = squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"]);
+    assert!(
+        out.success().contains("on 80 rows (20 validation)"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("valid R²"), "{out}");
+    // Resuming a run that already has every epoch does nothing, and says so.
+    let again = squiggle_in(dir.path(), &["train", &c, "--resume", "run"]);
+    assert!(
+        again
+            .success()
+            .contains("Nothing to do: the run already has 2 of 2 epochs"),
+        "{again}"
+    );
+    write(dir.path(), "valid.csv", "dose,efficacy\n0.5,1\n");
+    squiggle_in(dir.path(), &["train", &c]).fails_with(
+        2,
+        &format!(
+            "squiggle: {}:1: column `dosage`: not in the header (columns: dose, efficacy)",
+            dir.path().join("valid.csv").display()
+        ),
+    );
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar_with_epoch_rows_per_second_and_loss() {
+    // `script` (util-linux) runs the command on a pseudo-terminal and copies what it shows.
+    let dir = scratch();
+    dosage(dir.path(), 400);
+    let c = config(dir.path(), "c.toml", "", "epochs = 2");
+    let command = format!("{} train {c}", env!("CARGO_BIN_EXE_squiggle"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .output()
+        .expect("util-linux `script` runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("\r\x1b[2Kepoch 1/2 ["), "no bar: {shown:?}");
+    assert!(shown.contains("rows/s"), "{shown:?}");
+    assert!(
+        shown.contains("epoch 2/2 [") && shown.contains("  loss "),
+        "{shown:?}"
+    );
+    // The bar is cleared before each epoch's line.
+    assert!(shown.contains("\r\x1b[2Kepoch 1/2  lr "), "{shown:?}");
+}

@@ -133,6 +133,14 @@ impl Observer<'_> {
 
     fn print_summary(&self, plan: &FitPlan, outcome: &FitOutcome) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
+        if outcome.last.is_none() {
+            writeln!(
+                out,
+                "Nothing to do: the run already has {} of {} epochs (pass a larger --epochs to go on).",
+                outcome.epochs, plan.epochs
+            )?;
+            return Ok(());
+        }
         match outcome.stop {
             FitStop::Epochs => writeln!(out, "Stopped after {} epochs.", outcome.epochs)?,
             FitStop::EarlyStopping { best_epoch } => writeln!(
