@@ -259,6 +259,11 @@ pub trait FitObserver {
 /// and backend give the same parameters, and a run resumed from the checkpoint of epoch k
 /// ends where the uninterrupted run ends.
 ///
+/// Resuming hands the optimizer state to Burn, which materialises it on `Device::default()`
+/// before moving it to the parameters' device; in a build with a GPU backend compiled in,
+/// that default is a GPU device even where none exists, so pin it (`BURN_DEVICE=flex`, as
+/// the squiggle binary and this workspace's `.cargo/config.toml` do).
+///
 /// # Errors
 /// [`TrainError::Diverged`] when the loss stops being finite, [`TrainError::Resume`] when the
 /// checkpoint does not fit, or the observer's error.
