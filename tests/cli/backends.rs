@@ -208,3 +208,34 @@ fn wgpu_warns_once_when_it_runs_on_a_software_adapter() {
         );
     }
 }
+
+#[test]
+fn the_config_names_a_backend_and_the_flag_overrides_it() {
+    let dir = scratch();
+    let config = write(
+        dir.path(),
+        "c.toml",
+        "[train]\nbackend = \"ndarray\"\ntrainable = [\"b3\"]\nmax_steps = 3\n",
+    );
+    let from_file = squiggle_in(dir.path(), &["train", &config, "--json"]).json();
+    assert_eq!(from_file["backend"], "ndarray");
+    let from_flag = squiggle_in(
+        dir.path(),
+        &["train", &config, "--json", "--backend", "flex"],
+    )
+    .json();
+    assert_eq!(from_flag["backend"], "flex");
+    close(
+        "b3 on ndarray vs flex",
+        number(&from_file["params"], "b3"),
+        number(&from_flag["params"], "b3"),
+        TOL,
+    );
+    let bad = write(dir.path(), "bad.toml", "[train]\nbackend = \"tpu\"\n");
+    squiggle_in(dir.path(), &["train", &bad]).fails_with(
+        2,
+        &format!(
+            "squiggle: {bad}:2:11: unknown backend `tpu`; expected one of flex, ndarray, wgpu"
+        ),
+    );
+}
