@@ -164,6 +164,21 @@ impl Dataset {
         widen(&self.y)
     }
 
+    /// Observed outputs of the rows `rows`, in that order, row-major, widened to f64.
+    pub fn outputs_of(&self, rows: &[u32]) -> Vec<f64> {
+        let width = self.outputs;
+        let mut out = Vec::with_capacity(rows.len() * width);
+        for &r in rows {
+            let r = r as usize;
+            out.extend(
+                self.y[r * width..(r + 1) * width]
+                    .iter()
+                    .map(|&v| f64::from(v)),
+            );
+        }
+        out
+    }
+
     /// Inputs, row-major, as stored.
     pub fn input_values(&self) -> &[f32] {
         &self.x

@@ -23,12 +23,9 @@ use burn::tensor::Bytes;
 use squiggle_model::{Architecture, Network, Precision};
 
 use crate::checkpoint::{Checkpoint, Progress};
+use crate::predict::{PREDICT_CHUNK, forward_rows};
 use crate::split::shuffle_for_epoch;
 use crate::{Dataset, LossKind, MetricSums, Metrics, Scaling, TrainError};
-
-/// Rows evaluated per forward pass when measuring a whole split: large enough to keep the
-/// device busy, small enough that activations of ten million rows never exist at once.
-const EVAL_CHUNK: usize = 1 << 16;
 
 /// How the learning rate changes from epoch to epoch (Burn's schedulers, stepped once per
 /// epoch).
@@ -417,15 +414,10 @@ fn measure(
 ) -> Result<(f64, Metrics), TrainError> {
     let mut sums = MetricSums::new(data.outputs());
     let mut squared = 0.0;
-    for chunk in rows.chunks(EVAL_CHUNK) {
-        let (x, y) = data.gather(chunk, device, plan.precision);
-        let mut predicted: Vec<f64> = net
-            .forward(x)
-            .try_into_vec_as::<f64>()
-            .expect("reading predictions back from the device should succeed");
-        let mut observed: Vec<f64> = y
-            .try_into_vec_as::<f64>()
-            .expect("reading targets back from the device should succeed");
+    for chunk in rows.chunks(PREDICT_CHUNK) {
+        let mut predicted = forward_rows(net, data, chunk, device, plan.precision);
+        // The targets are already on the host: no need to upload them and read them back.
+        let mut observed = data.outputs_of(chunk);
         squared += predicted
             .iter()
             .zip(&observed)

@@ -33,15 +33,26 @@ pub fn predict<E>(
         let end = (start + PREDICT_CHUNK).min(inputs.len());
         rows.clear();
         rows.extend(start as u32..end as u32);
-        let x = inputs.gather_inputs(&rows, device, precision);
-        let mut predicted: Vec<f64> = net
-            .forward(x)
-            .try_into_vec_as::<f64>()
-            .expect("reading predictions back from the device should succeed");
+        let mut predicted = forward_rows(&net, inputs, &rows, device, precision);
         if let Some(s) = scaling {
             s.unscale_targets(&mut predicted);
         }
         sink(start, &predicted)?;
     }
     Ok(())
+}
+
+/// The predictions of `net` for the rows `rows` of `data` (row-major, in the units the network
+/// works in): one forward pass, read back to the host. Callers keep `rows` to at most
+/// [`PREDICT_CHUNK`] so activations stay small.
+pub(crate) fn forward_rows(
+    net: &Network,
+    data: &Dataset,
+    rows: &[u32],
+    device: &Device,
+    precision: Precision,
+) -> Vec<f64> {
+    net.forward(data.gather_inputs(rows, device, precision))
+        .try_into_vec_as::<f64>()
+        .expect("reading predictions back from the device should succeed")
 }
