@@ -21,9 +21,6 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Every backend's name, in the order of the flag's help.
-    pub const NAMES: [&'static str; 3] = ["flex", "ndarray", "wgpu"];
-
     /// Every backend.
     pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Wgpu];
 

@@ -225,16 +225,12 @@ fn check(file: ConfigFile, src: &Source, overrides: &Overrides) -> anyhow::Resul
     let seed = overrides.seed.or(file.model.seed).unwrap_or(0);
     let initializer = match &file.model.initializer {
         None => Initializer::Normal,
-        Some(name) => match name.get_ref().as_str() {
-            "normal" => Initializer::Normal,
-            "glorot" => Initializer::Glorot,
-            other => {
-                return Err(src.error(
-                    name.span(),
-                    format!("unknown initializer `{other}`; expected one of normal, glorot"),
-                ));
-            }
-        },
+        Some(name) => one_of(
+            name,
+            "initializer",
+            &[Initializer::Normal, Initializer::Glorot].map(|i| (i.name(), i)),
+            src,
+        )?,
     };
     let initial = check_init(
         &file.model.init,
@@ -253,17 +249,7 @@ fn check(file: ConfigFile, src: &Source, overrides: &Overrides) -> anyhow::Resul
     let backend = match (overrides.backend, &file.train.backend) {
         (Some(b), _) => b,
         (None, None) => Backend::Flex,
-        (None, Some(name)) => <Backend as clap::ValueEnum>::from_str(name.get_ref(), false)
-            .map_err(|_| {
-                src.error(
-                    name.span(),
-                    format!(
-                        "unknown backend `{}`; expected one of {}",
-                        name.get_ref(),
-                        Backend::NAMES.join(", ")
-                    ),
-                )
-            })?,
+        (None, Some(name)) => one_of(name, "backend", &Backend::ALL.map(|b| (b.name(), b)), src)?,
     };
     Ok(Config {
         arch,
@@ -462,16 +448,12 @@ fn check_train(
         // Mini-batches want a loss that does not grow with the batch; the lessons use SSR.
         None if train.epochs.is_some() || overrides.epochs.is_some() => LossKind::Mse,
         None => LossKind::Ssr,
-        Some(s) => match s.get_ref().as_str() {
-            "ssr" => LossKind::Ssr,
-            "mse" => LossKind::Mse,
-            other => {
-                return Err(src.error(
-                    s.span(),
-                    format!("unknown loss `{other}`; expected one of ssr, mse"),
-                ));
-            }
-        },
+        Some(s) => one_of(
+            s,
+            "loss",
+            &[LossKind::Ssr, LossKind::Mse].map(|l| (l.name(), l)),
+            src,
+        )?,
     };
     let learning_rate = match (overrides.learning_rate, &train.learning_rate) {
         (Some(lr), _) => lr,
@@ -507,6 +489,30 @@ fn check_train(
         trainable: check_trainable(train.trainable.as_ref(), names, src)?,
         precision: overrides.dtype.or(train.dtype).unwrap_or(Dtype::F32).into(),
     })
+}
+
+/// The option `value` names among `options` (name, value), or an error at its position
+/// listing the names: `unknown {what} `x`; expected one of a, b`.
+fn one_of<T: Copy>(
+    value: &Spanned<String>,
+    what: &str,
+    options: &[(&str, T)],
+    src: &Source,
+) -> anyhow::Result<T> {
+    let given = value.get_ref();
+    match options.iter().find(|(name, _)| name == given) {
+        Some(&(_, option)) => Ok(option),
+        None => {
+            let names: Vec<&str> = options.iter().map(|&(name, _)| name).collect();
+            Err(src.error(
+                value.span(),
+                format!(
+                    "unknown {what} `{given}`; expected one of {}",
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 /// A finite number satisfying `ok`, or an error at its position.

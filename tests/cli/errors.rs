@@ -191,6 +191,12 @@ fn other_bad_values_name_what_is_accepted() {
         "squiggle: bad.toml:2:8: unknown loss `mae`; expected one of ssr, mse",
     );
     rejects(
+        "[model]\ninitializer = \"he\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:15: unknown initializer `he`; expected one of normal, glorot",
+    );
+    rejects(
         "[train]\ndtype = \"f16\"\n",
         &[],
         2,
