@@ -36,13 +36,16 @@ pub fn run(args: &TrainArgs, mut config: Config, plan: FitPlan) -> anyhow::Resul
     };
 
     // Split, then standardise with statistics of the training rows only.
-    let split = match &config.valid {
+    let Split {
+        train,
+        valid: held_out,
+    } = match &config.valid {
         Valid::Fraction(f) => Split::random(config.data.len(), *f, config.seed),
         _ => Split::all(config.data.len()),
     };
     let scaling = match (&resumed, config.standardize) {
         (Some((_, c)), _) => c.scaling.clone(),
-        (None, true) => Some(Scaling::fit(&config.data, &split.train)),
+        (None, true) => Some(Scaling::fit(&config.data, &train)),
         (None, false) => None,
     };
     if let Some(s) = &scaling {
@@ -55,14 +58,14 @@ pub fn run(args: &TrainArgs, mut config: Config, plan: FitPlan) -> anyhow::Resul
         Valid::None => None,
         Valid::Fraction(_) => Some(Rows {
             data: &config.data,
-            rows: split.valid.clone(),
+            rows: held_out,
         }),
         Valid::Data(valid, _) => Some(Rows {
             data: valid,
             rows: Split::all(valid.len()).train,
         }),
     };
-    let train_rows = split.train.len();
+    let train_rows = train.len();
     let valid_rows = valid.as_ref().map_or(0, |v| v.rows.len());
     let start = match resumed {
         Some((_, checkpoint)) => Start::Resume(Box::new(checkpoint)),
@@ -80,7 +83,7 @@ pub fn run(args: &TrainArgs, mut config: Config, plan: FitPlan) -> anyhow::Resul
     let splits = Splits {
         train: Rows {
             data: &config.data,
-            rows: split.train,
+            rows: train,
         },
         valid,
         scaling: scaling.as_ref(),
