@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::backend::Backend;
-use crate::config::Dtype;
+use squiggle_model::Precision;
+
+use crate::backend::{Backend, named_flag};
 
 /// Backpropagation, step by step: StatQuest's neural-network lessons on Burn.
 ///
@@ -31,7 +32,8 @@ pub enum Command {
     /// Compare Burn's autodiff with central finite differences for every parameter.
     /// Exit 0 when the worst error is within the tolerance, 1 otherwise.
     Gradcheck(GradcheckArgs),
-    /// Train, then draw the fit, the loss landscape and the loss curve (SVG and PNG).
+    /// Train, then draw the fit, the loss landscape and the loss curve (SVG and PNG); for a
+    /// config that trains by epochs, the loss and R² per epoch and predicted against observed.
     Plot(PlotArgs),
     /// Write a synthetic CSV data set.
     Generate(GenerateArgs),
@@ -54,7 +56,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "Y.csv")]
     pub output: PathBuf,
     /// Where the tensors live (default: flex).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named_flag::<Backend>())]
     pub backend: Option<Backend>,
     /// Use the last checkpoint even when the run kept a best one.
     #[arg(long)]
@@ -96,13 +98,14 @@ pub struct RunArgs {
     pub config: PathBuf,
     /// Where the tensors live: `flex` (pure-Rust CPU, default), `ndarray` (deprecated
     /// upstream) or `wgpu` (GPU); overrides `[train] backend`. See `squiggle backends`.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named_flag::<Backend>())]
     pub backend: Option<Backend>,
     /// Float precision; overrides `[train] dtype` (gradcheck defaults to f64).
-    #[arg(long, value_enum)]
-    pub dtype: Option<Dtype>,
-    /// Seed of the initialiser; overrides `[model] seed`.
-    #[arg(long)]
+    #[arg(long, value_parser = named_flag::<Precision>())]
+    pub dtype: Option<Precision>,
+    /// Seed of the initialiser, the validation split and the shuffles; overrides `[model]
+    /// seed`. At most 9223372036854775807, the largest integer a TOML file holds.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Print one JSON object on stdout instead of tables.
     #[arg(long)]
@@ -127,6 +130,9 @@ pub struct TrainArgs {
     /// checkpoints (training by epochs only).
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
+    /// Add the process's peak memory (`peak_memory_mb`, Linux only) to the `--json` summary.
+    #[arg(long)]
+    pub report_memory: bool,
     /// Continue the run kept in this folder from its last checkpoint, up to the configured
     /// epochs (it keeps writing there unless --run-dir says otherwise).
     #[arg(long, value_name = "DIR")]
@@ -138,7 +144,7 @@ pub struct TrainArgs {
     /// Print every step instead of the first and last ones.
     #[arg(long)]
     pub all_steps: bool,
-    /// Also draw the plots of `squiggle plot` into this folder.
+    /// Also draw the plots of `squiggle plot` into this folder (SVG and PNG).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
     #[command(flatten)]
@@ -157,11 +163,25 @@ pub struct PlotOptions {
     pub animate: bool,
 }
 
+/// `--run DIR [--last]`: look at a trained run instead of the config's initial parameters.
+#[derive(Debug, Args)]
+pub struct RunSelect {
+    /// Look at this run folder (written by `squiggle train --run-dir`) at its best
+    /// checkpoint, with the data prepared as that run prepared it (training by epochs only).
+    #[arg(long = "run", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// With --run: the last checkpoint instead of the best one.
+    #[arg(long, requires = "dir")]
+    pub last: bool,
+}
+
 /// `squiggle plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub select: RunSelect,
     /// The folder to write fit, landscape and loss plots into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -174,8 +194,14 @@ pub struct PlotArgs {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Which step of the configured training to explain (0 = the first).
-    #[arg(long, default_value_t = 0)]
+    #[command(flatten)]
+    pub select: RunSelect,
+    /// Print every data row of the factor tables (long tables show their first and last rows).
+    #[arg(long)]
+    pub all_rows: bool,
+    /// Which step of the configured training to explain (0 = the first; by epochs, steps
+    /// count mini-batches). Not with --run, which explains the run's checkpoint.
+    #[arg(long, default_value_t = 0, conflicts_with = "dir")]
     pub step: usize,
     /// Parameters to explain (names or tensor paths; default: every trainable one).
     /// `--param w1 b3` and `--param w1 --param b3` are the same.
@@ -188,8 +214,11 @@ pub struct ExplainArgs {
 pub struct GradcheckArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Largest accepted error |autodiff − numeric| / max(|autodiff|, |numeric|, 1e-3).
-    /// Defaults to 1e-6 in f64 and 1e-2 in f32 (finite differences are coarse in f32).
+    #[command(flatten)]
+    pub select: RunSelect,
+    /// Largest accepted error |autodiff − numeric| / max(|autodiff|, |numeric|, 1e-3), or
+    /// what rounding in the loss allows where that is more. Defaults to 1e-6 in f64 and 1e-2
+    /// in f32 (finite differences are coarse in f32).
     #[arg(long, value_parser = positive_number)]
     pub tolerance: Option<f64>,
     /// Test hook: multiply the autodiff derivative of this parameter by 1.01 before
@@ -203,6 +232,11 @@ pub struct GradcheckArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub select: RunSelect,
+    /// Print every data row (long tables show their first and last rows).
+    #[arg(long)]
+    pub all_rows: bool,
 }
 
 fn non_negative_number(s: &str) -> Result<f64, String> {

@@ -1,38 +1,26 @@
 //! The only place squiggle chooses a Burn backend.
 
-use std::fmt;
-
 use anyhow::bail;
 use burn::prelude::Device;
+use squiggle_model::{Named, lesson};
 
-/// A backend the user can name with `--backend` or `[train] backend`.
-///
-/// Every variant exists whatever the cargo features, so the flag's help and errors are the
-/// same everywhere; naming one that was not compiled in is a clear error, not a parse error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
-    /// Burn's maintained pure-Rust CPU backend (SIMD, multi-threaded). The default.
-    Flex,
-    /// The ndarray CPU backend. Deprecated in Burn 0.22 and removed in 0.23.
-    Ndarray,
-    /// The GPU through wgpu (Vulkan, Metal, DX12); Mesa's software Vulkan driver where there
-    /// is no GPU (slow, but the same numbers).
-    Wgpu,
+squiggle_model::named_enum! {
+    /// A backend the user can name with `--backend` or `[train] backend`.
+    ///
+    /// Every variant exists whatever the cargo features, so the flag's help and errors are the
+    /// same everywhere; naming one that was not compiled in is a clear error, not a parse error.
+    pub enum Backend as "backend" {
+        /// Burn's maintained pure-Rust CPU backend (SIMD, multi-threaded). The default.
+        Flex = "flex",
+        /// The ndarray CPU backend. Deprecated in Burn 0.22 and removed in 0.23.
+        Ndarray = "ndarray",
+        /// The GPU through wgpu (Vulkan, Metal, DX12); Mesa's software Vulkan driver where
+        /// there is no GPU (slow, but the same numbers).
+        Wgpu = "wgpu",
+    }
 }
 
 impl Backend {
-    /// Every backend.
-    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Wgpu];
-
-    /// The name used on the command line and in JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Flex => "flex",
-            Backend::Ndarray => "ndarray",
-            Backend::Wgpu => "wgpu",
-        }
-    }
-
     /// Whether this binary was built with the backend's cargo feature.
     pub fn compiled(self) -> bool {
         match self {
@@ -77,10 +65,12 @@ impl Backend {
     }
 }
 
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
+/// `--backend`, `--dtype` and the other named flags take the words of their [`Named`] enum,
+/// with clap's own list of possible values and spelling suggestions.
+pub fn named_flag<T: Named + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::names())
+        .map(|name| T::from_name(&name).expect("clap accepts only the listed names"))
 }
 
 /// Runs Pt. 1's network forward in f64 on `device` and on the host; true when they agree.
@@ -88,7 +78,7 @@ pub fn computes_f64_correctly(device: &burn::prelude::Device) -> bool {
     use burn::prelude::*;
     use squiggle_model::{Architecture, Network, Precision};
     let arch = Architecture::statquest();
-    let values = [-34.4, -2.52, 2.14, 1.29, -1.30, 2.28, -0.58];
+    let values = lesson::PT1;
     let dosages = [0.0, 0.25, 0.5, 1.0];
     let x = Tensor::<2>::from_data(
         TensorData::new(dosages.to_vec(), [dosages.len(), 1]),

@@ -1,17 +1,27 @@
-//! `squiggle`: backpropagation, step by step.
+//! `squiggle`, the binary of the root package: its manifest is the workspace's root
+//! `Cargo.toml` (ripgrep's layout), whose `[[bin]]` points here.
 //!
 //! The command-line front end: it reads a TOML config, picks the Burn backend the user asked
 //! for, runs the model and training crates, and prints what happened. Exit codes: 0 success,
-//! 1 a run that started but failed (divergence), 2 bad input (config, flags, files).
+//! 1 a run that started but failed (divergence, a failed check, a device that stopped
+//! answering), 2 bad input (config, flags, files).
+//!
+//! - `args`: the command line (clap derive; the doc comments are the help);
+//! - `config/`: the TOML schema, its checks and positions;
+//! - `session`: loading a config, its device, and what the inspecting commands look at;
+//! - `commands/`: one module per subcommand;
+//! - `output/`: everything printed and drawn (tables, traces, epoch lines, JSON, plots);
+//! - `run_dir`, `files`: run folders and atomic files;
+//! - `backend`: the only place a Burn device is chosen.
 
 mod args;
 mod backend;
 mod commands;
 mod config;
 mod files;
-mod format;
-mod plot;
+mod output;
 mod run_dir;
+mod session;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -77,13 +87,22 @@ impl std::fmt::Display for CheckFailed {
 
 impl std::error::Error for CheckFailed {}
 
-/// 1 for a run that started and failed, 2 for everything a user can fix in their input.
+/// 1 for a run that started and failed (divergence, a failed check, a device that could not
+/// hand values back), 2 for everything a user can fix in their input.
 fn exit_code(err: &anyhow::Error) -> u8 {
+    use squiggle_model::ReadBack;
     use squiggle_train::TrainError;
-    let failed_run = matches!(
-        err.downcast_ref::<TrainError>(),
-        Some(TrainError::NonFinite { .. } | TrainError::Diverged { .. })
-    ) || err.downcast_ref::<CheckFailed>().is_some();
+    let failed_run = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<TrainError>(),
+            Some(
+                TrainError::NonFinite { .. }
+                    | TrainError::Diverged { .. }
+                    | TrainError::ReadBack(_)
+            )
+        ) || e.is::<ReadBack>()
+            || e.is::<CheckFailed>()
+    });
     if failed_run { 1 } else { 2 }
 }
 

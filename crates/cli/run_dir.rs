@@ -6,9 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde_json::json;
-use squiggle_model::{Activation, Architecture, Precision};
-use squiggle_train::{Checkpoint, EpochReport};
+use squiggle_train::{Checkpoint, EpochReport, Metrics};
 
 use crate::config::Config;
 use crate::files::AtomicFile;
@@ -83,11 +81,7 @@ impl RunDir {
     ///
     /// # Errors
     /// A file that cannot be written.
-    pub fn record(
-        &mut self,
-        report: &EpochReport,
-        checkpoint: impl FnOnce() -> Checkpoint,
-    ) -> anyhow::Result<()> {
+    pub fn record(&mut self, report: &EpochReport, checkpoint: &Checkpoint) -> anyhow::Result<()> {
         self.metrics.push(metrics_row(report));
         let mut file = AtomicFile::create(&self.path.join(METRICS))?;
         writeln!(file, "{METRICS_HEADER}")?;
@@ -95,7 +89,7 @@ impl RunDir {
             writeln!(file, "{row}")?;
         }
         file.commit()?;
-        let bytes = checkpoint().to_bytes();
+        let bytes = checkpoint.to_bytes();
         let names: &[&str] = if report.best { &[BEST, LAST] } else { &[LAST] };
         for name in names {
             let mut file = AtomicFile::create(&self.path.join(name))?;
@@ -152,104 +146,109 @@ pub fn load_checkpoint(dir: &Path, best: bool) -> anyhow::Result<(PathBuf, Check
     Ok((path, checkpoint))
 }
 
-/// What a checkpoint says about the run besides its numbers: enough to rebuild the network
-/// and read new rows without the config or the training data.
-pub fn meta(config: &Config) -> serde_json::Value {
-    json!({
-        "inputs": config.data.input_names(),
-        "targets": config.data.output_names(),
-        "hidden": config.arch.hidden,
-        "activation": config.arch.activation.name(),
-        "dtype": config.plan.precision.name(),
-    })
-}
-
-/// The network, column names and precision a checkpoint was trained with.
-pub struct Described {
-    /// The network's shape.
-    pub arch: Architecture,
-    /// Input column names.
-    pub inputs: Vec<String>,
-    /// Target column names.
-    pub targets: Vec<String>,
-    /// The precision it trained at.
-    pub precision: Precision,
-}
-
-/// Reads [`meta`] back.
+/// Reads the epoch reports of a run's `metrics.csv` back (for plots of a finished run).
 ///
 /// # Errors
-/// A description that is missing or malformed, naming the file.
-pub fn describe(path: &Path, checkpoint: &Checkpoint) -> anyhow::Result<Described> {
-    let bad = || {
-        anyhow::anyhow!(
-            "{}: the checkpoint does not describe its network",
-            path.display()
-        )
-    };
-    let m = &checkpoint.meta;
-    let strings = |key: &str| -> Option<Vec<String>> {
-        m.get(key)?
-            .as_array()?
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect()
-    };
-    let inputs = strings("inputs").ok_or_else(bad)?;
-    let targets = strings("targets").ok_or_else(bad)?;
-    let hidden: Vec<usize> = m
-        .get("hidden")
-        .and_then(|h| h.as_array())
-        .and_then(|h| h.iter().map(|v| v.as_u64().map(|x| x as usize)).collect())
-        .ok_or_else(bad)?;
-    let activation: Activation = m
-        .get("activation")
-        .and_then(|a| a.as_str())
-        .and_then(|a| a.parse().ok())
-        .ok_or_else(bad)?;
-    let precision = match m.get("dtype").and_then(|d| d.as_str()) {
-        Some("f64") => Precision::F64,
-        Some("f32") => Precision::F32,
-        _ => return Err(bad()),
-    };
-    let arch =
-        Architecture::new(inputs.len(), hidden, targets.len(), activation).map_err(|_| bad())?;
-    if arch.num_params() != checkpoint.params.len() {
-        return Err(bad());
-    }
-    Ok(Described {
-        arch,
-        inputs,
-        targets,
-        precision,
-    })
-}
-
-/// Refuses to resume a run whose network or columns differ from the config's.
-///
-/// # Errors
-/// The difference, naming both.
-pub fn check_compatible(
-    path: &Path,
-    checkpoint: &Checkpoint,
-    config: &Config,
-) -> anyhow::Result<()> {
-    let described = describe(path, checkpoint)?;
-    if described.arch != config.arch
-        || described.inputs != config.data.input_names()
-        || described.targets != config.data.output_names()
-    {
+/// A missing file, or a row that is not one squiggle wrote, naming the file and line.
+pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
+    let path = dir.join(METRICS);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(METRICS_HEADER) {
         bail!(
-            "{}: the run trained a {} network on columns {} → {}; `{}` describes a {} network on {} → {}",
-            path.display(),
-            described.arch.describe(),
-            described.inputs.join(","),
-            described.targets.join(","),
-            config.path.display(),
-            config.arch.describe(),
-            config.data.input_names().join(","),
-            config.data.output_names().join(","),
+            "{}:1: not a squiggle metrics file (unexpected header)",
+            path.display()
         );
     }
-    Ok(())
+    let mut reports: Vec<EpochReport> = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let bad = || anyhow::anyhow!("{}:{}: not a metrics row", path.display(), i + 2);
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != METRICS_HEADER.split(',').count() {
+            return Err(bad());
+        }
+        let number = |k: usize| cells[k].parse::<f64>().map_err(|_| bad());
+        let optional = |k: usize| -> anyhow::Result<Option<f64>> {
+            if cells[k].is_empty() {
+                Ok(None)
+            } else {
+                number(k).map(Some)
+            }
+        };
+        let metrics = |k: usize| -> anyhow::Result<Option<Metrics>> {
+            Ok(
+                match (
+                    optional(k)?,
+                    optional(k + 1)?,
+                    optional(k + 2)?,
+                    optional(k + 3)?,
+                ) {
+                    (Some(mse), Some(rmse), Some(mae), Some(r2)) => {
+                        Some(Metrics { mse, rmse, mae, r2 })
+                    }
+                    _ => None,
+                },
+            )
+        };
+        reports.push(EpochReport {
+            epoch: cells[0].parse().map_err(|_| bad())?,
+            epochs: 0,
+            learning_rate: number(1)?,
+            train_loss: number(2)?,
+            valid_loss: optional(3)?,
+            train: metrics(4)?.ok_or_else(bad)?,
+            valid: metrics(8)?,
+            seconds: number(12)?,
+            rows_per_second: number(13)?,
+            best: false,
+            stop: None,
+        });
+    }
+    let epochs = reports.last().map_or(0, |r| r.epoch);
+    for r in &mut reports {
+        r.epochs = epochs;
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_rows_read_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = EpochReport {
+            epoch: 1,
+            epochs: 1,
+            learning_rate: 0.5,
+            train_loss: 0.25,
+            valid_loss: None,
+            train: Metrics {
+                mse: 1.0,
+                rmse: 1.0,
+                mae: 0.5,
+                r2: 0.75,
+            },
+            valid: None,
+            seconds: 0.5,
+            rows_per_second: 200.0,
+            best: true,
+            stop: None,
+        };
+        let row = metrics_row(&report);
+        std::fs::write(
+            dir.path().join(METRICS),
+            format!("{METRICS_HEADER}\n{row}\n"),
+        )
+        .unwrap();
+        let back = read_metrics(dir.path()).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!((back[0].train, back[0].valid), (report.train, None));
+        assert_eq!(back[0].learning_rate, 0.5);
+        std::fs::write(dir.path().join(METRICS), format!("{METRICS_HEADER}\n1,x\n")).unwrap();
+        let err = read_metrics(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("metrics.csv:2: not a metrics row"), "{err}");
+    }
 }

@@ -361,7 +361,7 @@ fn memory_stays_near_the_f32_size_of_the_data() {
             &format!("[data]\ncsv = \"{csv}\"\n[train]\nepochs = 1\nbatch_size = 65536\n"),
         );
         number(
-            &squiggle_in(dir.path(), &["train", &c, "--json"]).json(),
+            &squiggle_in(dir.path(), &["train", &c, "--json", "--report-memory"]).json(),
             "peak_memory_mb",
         )
     };

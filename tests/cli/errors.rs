@@ -39,7 +39,7 @@ fn unknown_keys_are_rejected_with_the_accepted_ones() {
         &[],
         2,
         "squiggle: bad.toml:2:1: unknown field `learning_rat`, expected one of `trainable`, \
-         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`",
+         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `optimizer`, `beta1`, `beta2`, `epsilon`",
     );
     rejects(
         "[modle]\nhidden = [2]\n",
@@ -196,12 +196,23 @@ fn other_bad_values_name_what_is_accepted() {
         2,
         "squiggle: bad.toml:2:15: unknown initializer `he`; expected one of normal, glorot",
     );
-    rejects(
-        "[train]\ndtype = \"f16\"\n",
-        &[],
-        2,
-        "squiggle: bad.toml:2:9: unknown variant `f16`, expected `f32` or `f64`",
-    );
+    // Every named choice gets the same message shape.
+    for (key, given, expected) in [
+        ("dtype", "f16", "f32, f64"),
+        ("schedule", "linear", "constant, step, cosine"),
+        ("optimizer", "lbfgs", "sgd, adam"),
+        ("backend", "tpu", "flex, ndarray, wgpu"),
+    ] {
+        rejects(
+            &format!("[train]\n{key} = \"{given}\"\n"),
+            &[],
+            2,
+            &format!(
+                "squiggle: bad.toml:2:{}: unknown {key} `{given}`; expected one of {expected}",
+                key.len() + 4
+            ),
+        );
+    }
     rejects(
         "[train]\ntrainable = []\n",
         &[],

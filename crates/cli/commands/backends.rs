@@ -2,12 +2,14 @@
 
 use std::io::Write;
 
+use squiggle_model::Named;
+
 use crate::backend::Backend;
 
 /// Prints each backend, whether it is compiled in, and the wgpu adapters found.
 pub fn run() -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    for backend in Backend::ALL {
+    for &backend in Backend::ALL {
         let status = if backend.compiled() {
             "compiled in"
         } else {

@@ -1,22 +1,27 @@
-//! `squiggle explain`: one step's derivatives, factor by factor, checked three ways.
-
-use std::io::Write;
+//! `squiggle explain`: one step's derivatives, factor by factor, checked three ways, and the
+//! step the optimizer took from them.
 
 use anyhow::bail;
 use serde_json::{Value, json};
-use squiggle_model::Precision;
+use squiggle_model::{Named, Precision};
 use squiggle_train::{
-    Backprop, ChainRule, StopReason, central_difference, chain_rules, relative_error,
+    Backprop, ChainRule, Dataset, Flow, Observer, Optimizer, ParamStep, StepRecord, TrainError,
+    central_difference, chain_rules, relative_error, train,
 };
 
-use super::{describe_run, load, print_json};
 use crate::CheckFailed;
 use crate::args::ExplainArgs;
 use crate::config::{Config, Overrides};
-use crate::format::{cell, exact, num};
+use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
+use crate::output::{print_json, print_lines};
+use crate::session::{ParamsAt, Session};
 
-/// Step of the central differences, taken in f64.
+/// Step of the central differences, taken in f64 and scaled by `max(1, |θ|)`.
 const FD_STEP: f64 = 1e-6;
+
+/// Rows printed before the elision in long factor tables, and after it.
+const HEAD_ROWS: usize = 10;
+const TAIL_ROWS: usize = 5;
 
 /// The three derivatives of one parameter.
 struct Derivatives {
@@ -33,71 +38,85 @@ impl Derivatives {
     }
 }
 
-/// Explains step `--step` of the configured run.
+/// What is explained: the parameters, the rows their derivatives sum over, and the step the
+/// optimizer took (none at a run's checkpoint).
+struct Moment {
+    values: Vec<f64>,
+    rows: Dataset,
+    step: Option<StepRecord>,
+    first_line: String,
+}
+
+/// Explains step `--step` of the configured run, or a run's checkpoint with `--run`.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
-    let config = load(&args.run, Overrides::default())?;
-    let device = super::device(&config)?;
-    let params = select_params(&config, &args.params)?;
-    let values = values_at_step(&config, &device, args.step)?;
-    let rules = chain_rules(
-        &config.arch,
-        &config.names,
-        &values,
-        &config.data,
-        config.plan.loss,
-        &params,
-    );
-    let (arch, data, loss) = (&config.arch, &config.data, config.plan.loss);
-    let precision = config.plan.precision;
-    let (_, autodiff) =
-        Backprop::new(arch, data, loss, &device, precision).loss_and_gradient(&values);
-    let reference = Backprop::new(arch, data, loss, &device, Precision::F64);
+    let session = Session::open(&args.run, &args.select, Overrides::default())?;
+    let config = &session.config;
+    let params = select_params(config, &args.params)?;
+    let moment = match &session.at {
+        ParamsAt::Initial => step_moment(&session, args.step)?,
+        ParamsAt::Checkpoint { .. } => Moment {
+            values: session.params.clone(),
+            rows: session.data.train_data(),
+            step: None,
+            first_line: format!(
+                "The derivatives over the training rows of {}; learning rate {}.",
+                session.describe(),
+                config.plan.learning_rate()
+            ),
+        },
+    };
+    let (arch, loss, precision) = (&config.arch, config.plan.loss(), config.plan.precision());
+    let rows = &moment.rows;
+    let rules = chain_rules(arch, &config.names, &moment.values, rows, loss, &params);
+    let (_, autodiff) = Backprop::new(arch, rows, loss, &session.device, precision)
+        .loss_and_gradient(&moment.values)?;
+    let reference = Backprop::new(arch, rows, loss, &session.device, Precision::F64);
     let derivatives: Vec<Derivatives> = rules
         .iter()
-        .map(|rule| Derivatives {
-            chain_rule: rule.total,
-            autodiff: autodiff[rule.param],
-            finite_difference: central_difference(&reference, &values, rule.param, FD_STEP),
+        .map(|rule| {
+            let h = FD_STEP * moment.values[rule.param].abs().max(1.0);
+            Ok(Derivatives {
+                chain_rule: rule.total,
+                autodiff: autodiff[rule.param],
+                finite_difference: central_difference(&reference, &moment.values, rule.param, h)?,
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     // f32 autodiff carries about 1e-7 relative rounding per operation; allow for it.
     let tolerance = match precision {
         Precision::F32 => 1e-3,
         Precision::F64 => 1e-6,
     };
-    let predictions: Vec<f64> = (0..data.len())
-        .map(|i| arch.forward_host(&values, &data.input_row(i)).prediction()[0])
-        .collect();
     if args.run.json {
         let items: Vec<Value> = rules
             .iter()
             .zip(&derivatives)
-            .map(|(rule, d)| param_json(&config, &values, rule, d, tolerance))
+            .map(|(rule, d)| param_json(config, &moment, rule, d, tolerance))
             .collect();
         print_json(&json!({
-            "step": args.step,
+            "step": moment.step.as_ref().map(|s| s.step),
+            "rows": rows.len(),
             "backend": config.backend.name(),
             "dtype": precision.name(),
             "loss_function": loss.name(),
-            "learning_rate": config.plan.learning_rate,
+            "learning_rate": config.plan.learning_rate(),
             "tolerance": tolerance,
             "params": items,
         }))?;
     } else {
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "Step {} of training {}; learning rate {}.",
-            args.step,
-            describe_run(&config),
-            config.plan.learning_rate
-        )?;
+        let mut lines = vec![moment.first_line.clone()];
         for (rule, d) in rules.iter().zip(&derivatives) {
-            writeln!(out)?;
-            for line in explain_param(&config, &values, &predictions, rule, d, tolerance) {
-                writeln!(out, "{line}")?;
-            }
+            lines.push(String::new());
+            lines.extend(explain_param(
+                config,
+                &moment,
+                rule,
+                d,
+                tolerance,
+                args.all_rows,
+            ));
         }
+        print_lines(&lines)?;
     }
     let disagreeing: Vec<&str> = rules
         .iter()
@@ -133,40 +152,99 @@ fn select_params(config: &Config, names: &[String]) -> anyhow::Result<Vec<usize>
     Ok(chosen)
 }
 
-/// The parameters before step `step` of the configured run.
-fn values_at_step(
-    config: &Config,
-    device: &burn::prelude::Device,
-    step: usize,
-) -> anyhow::Result<Vec<f64>> {
-    let max = config.plan.stop.max_steps;
-    if step >= max.max(1) {
-        bail!("--step {step} is past the run's last step (max_steps is {max})");
+/// Keeps step `wanted`'s record and stops the run there.
+struct Capture {
+    wanted: usize,
+    record: Option<StepRecord>,
+}
+
+impl Observer for Capture {
+    type Error = TrainError;
+
+    fn wants_steps(&self) -> bool {
+        true
     }
-    let mut plan = config.plan.clone();
-    plan.stop.max_steps = step;
-    let outcome = super::train(config, &plan, device, |_| {})?;
-    if outcome.stop_reason != StopReason::MaxSteps {
+
+    fn step(&mut self, record: &StepRecord) -> Result<Flow, TrainError> {
+        if record.step < self.wanted {
+            return Ok(Flow::Continue);
+        }
+        self.record = Some(record.clone());
+        Ok(Flow::Stop)
+    }
+}
+
+/// Step `step` of the configured training, taken by the training core itself: the
+/// parameters before it, the rows it learnt from, and what it did.
+fn step_moment(session: &Session, step: usize) -> anyhow::Result<Moment> {
+    let config = &session.config;
+    let mut data = session.data.clone();
+    let mut capture = Capture {
+        wanted: step,
+        record: None,
+    };
+    let start = squiggle_train::Start::Fresh(session.params.clone());
+    let outcome = train(
+        &config.arch,
+        start,
+        &mut data,
+        &config.plan,
+        &session.device,
+        &mut capture,
+    )?;
+    let Some(record) = capture.record else {
         bail!(
-            "the run stops after {} steps ({}), so it has no step {step}",
-            outcome.steps,
-            outcome.stop_reason
+            "the run stops after {} ({}), so it has no step {step}",
+            plural(outcome.steps, "step"),
+            outcome.stop
         );
+    };
+    let mut values = session.params.clone();
+    for p in &record.params {
+        values[p.index] = p.value;
     }
-    Ok(outcome.params)
+    let (rows, first_line) = match &record.batch {
+        None => (
+            data.data().clone(),
+            format!(
+                "Step {step} of training {}; learning rate {}.",
+                session.describe(),
+                config.plan.learning_rate()
+            ),
+        ),
+        Some(batch) => (
+            data.data().subset(&batch.rows),
+            format!(
+                "Step {step} (epoch {}, mini-batch {} of {}: {} drawn from {}) of training {}; learning rate {}.",
+                batch.epoch + 1,
+                batch.index + 1,
+                batch.count,
+                plural(batch.rows.len(), "row"),
+                plural(data.train_rows().len(), "training row"),
+                session.describe(),
+                config.plan.learning_rate()
+            ),
+        ),
+    };
+    Ok(Moment {
+        values,
+        rows,
+        step: Some(record),
+        first_line,
+    })
 }
 
 fn explain_param(
     config: &Config,
-    values: &[f64],
-    predictions: &[f64],
+    moment: &Moment,
     rule: &ChainRule,
     d: &Derivatives,
     tolerance: f64,
+    all_rows: bool,
 ) -> Vec<String> {
     let name = config.names.name(rule.param);
-    let s = config.plan.loss.symbol();
-    let data = &config.data;
+    let s = config.plan.loss().symbol();
+    let data = &moment.rows;
     let mut lines = Vec::new();
     let factor_names: Vec<&str> = rule.factors.iter().map(|f| f.name.as_str()).collect();
     lines.push(format!("d{s}/d{name} = Σ {}", factor_names.join(" × ")));
@@ -189,9 +267,17 @@ fn explain_param(
     }
     header.push(cell("product"));
     lines.push(header.concat());
-    for (i, &predicted) in predictions.iter().enumerate() {
+    let (shown, hidden) = shown_rows(data.len(), HEAD_ROWS, TAIL_ROWS, all_rows);
+    for (k, &i) in shown.iter().enumerate() {
+        if hidden > 0 && k == HEAD_ROWS {
+            lines.push(elision(hidden, "row", "--all-rows"));
+        }
         let mut row = vec![format!("{:>5}", i + 1)];
         if show_points {
+            let predicted = config
+                .arch
+                .forward_host(&moment.values, &data.input_row(i))
+                .prediction()[0];
             for x in [data.input_row(i)[0], data.output_row(i)[0], predicted] {
                 row.push(cell(&num(x)));
             }
@@ -227,40 +313,64 @@ fn explain_param(
         ));
     }
     lines.push(String::new());
-    if config.plan.trainable[rule.param] {
-        let lr = config.plan.learning_rate;
-        let step = d.autodiff * lr;
-        let old = values[rule.param];
-        lines.push(format!(
-            "  step size = d{s}/d{name} × learning rate = {} × {lr} = {}",
-            num(d.autodiff),
-            num(step)
-        ));
-        lines.push(format!(
-            "  new {name} = old − step size = {} − ({}) = {}",
-            num(old),
-            num(step),
-            num(config.plan.precision.round(old - step))
-        ));
-    } else {
-        lines.push(format!(
-            "  {name} is frozen: it keeps the value {}.",
-            num(values[rule.param])
-        ));
-    }
+    lines.extend(step_lines(config, moment, rule.param));
     lines
+}
+
+/// What the step did to parameter `i`: the lesson's rule written out, another optimizer's
+/// move, a frozen value, or no step at all at a run's checkpoint.
+fn step_lines(config: &Config, moment: &Moment, i: usize) -> Vec<String> {
+    let name = config.names.name(i);
+    let s = config.plan.loss().symbol();
+    let Some(record) = &moment.step else {
+        return vec![format!(
+            "  {name} = {}: a trained run's parameter; no step is taken here.",
+            num(moment.values[i])
+        )];
+    };
+    let Some(p) = find(&record.params, i) else {
+        return vec![format!(
+            "  {name} is frozen: it keeps the value {}.",
+            num(moment.values[i])
+        )];
+    };
+    let lr = config.plan.learning_rate();
+    let first = match config.plan.optimizer() {
+        Optimizer::GradientDescent => format!(
+            "  step size = d{s}/d{name} × learning rate = {} × {lr} = {}",
+            num(p.derivative),
+            num(p.step)
+        ),
+        other => format!(
+            "  step size = {} (what {other} makes of this derivative and its running state)",
+            num(p.step)
+        ),
+    };
+    vec![
+        first,
+        format!(
+            "  new {name} = old − step size = {} − ({}) = {}",
+            num(p.value),
+            num(p.step),
+            num(p.new_value)
+        ),
+    ]
+}
+
+fn find(steps: &[ParamStep], i: usize) -> Option<&ParamStep> {
+    steps.iter().find(|p| p.index == i)
 }
 
 fn param_json(
     config: &Config,
-    values: &[f64],
+    moment: &Moment,
     rule: &ChainRule,
     d: &Derivatives,
     tolerance: f64,
 ) -> Value {
     let i = rule.param;
-    let trainable = config.plan.trainable[i];
-    let step = trainable.then_some(d.autodiff * config.plan.learning_rate);
+    let precision = config.plan.precision();
+    let step = moment.step.as_ref().and_then(|r| find(&r.params, i));
     let factors: Vec<Value> = rule
         .factors
         .iter()
@@ -268,15 +378,15 @@ fn param_json(
         .collect();
     json!({
         "name": config.names.name(i),
-        "value": exact(values[i], config.plan.precision),
-        "trainable": trainable,
+        "value": exact(moment.values[i], precision),
+        "trainable": config.plan.trainable()[i],
         "factors": factors,
         "products": rule.products,
         "chain_rule": d.chain_rule,
         "autodiff": d.autodiff,
         "finite_difference": d.finite_difference,
         "agree": d.spread() <= tolerance,
-        "step_size": step,
-        "new_value": step.map(|s| config.plan.precision.round(values[i] - s)),
+        "step_size": step.map(|p| p.step),
+        "new_value": step.map(|p| exact(p.new_value, precision)),
     })
 }

@@ -1,81 +1,107 @@
-//! `squiggle plot`: train, then draw the run.
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
+//! `squiggle plot`: train quietly (or read a trained run), then draw it.
 
 use anyhow::bail;
-use squiggle_model::ParamTarget;
-use squiggle_train::{Outcome, StepRecord};
+use squiggle_train::{Collect, Start, train};
 
-use super::load;
-use crate::args::{PlotArgs, PlotOptions};
-use crate::config::{Config, Overrides};
-use crate::plot::{Run, write_plots};
+use crate::args::PlotArgs;
+use crate::config::Overrides;
+use crate::output::plot::{self, epochs, lesson};
+use crate::run_dir;
+use crate::session::{self, ParamsAt, Session};
 
-/// Trains quietly and writes the plots.
+/// Writes the plots of the configured run, or of a trained run with `--run`.
 pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
-    let config = load(&args.run, Overrides::default())?;
-    let landscape_param = landscape_param(&config, &args.plots)?;
-    let device = super::device(&config)?;
-    let mut records = Vec::new();
-    let outcome = super::train(&config, &config.plan, &device, |r| records.push(r.clone()))?;
-    let written = draw(
-        &config,
-        &records,
-        &outcome,
-        landscape_param,
-        &args.out,
-        &args.plots,
-    )?;
-    report(&written)
-}
-
-/// The flat index on the landscape's x axis: `--param`, or the first trainable parameter.
-///
-/// # Errors
-/// Unknown names, and names of whole tensors (the x axis is one number).
-pub fn landscape_param(config: &Config, options: &PlotOptions) -> anyhow::Result<usize> {
-    let Some(name) = &options.landscape_param else {
-        return Ok(config.plan.trainable_indices()[0]);
-    };
-    match config.names.resolve(name) {
-        Ok(ParamTarget::Scalar(i)) => Ok(i),
-        Ok(ParamTarget::Tensor(_)) => {
-            bail!(
-                "--param `{name}` names a whole tensor; the landscape needs one number, such as `{name}[0]`"
-            )
-        }
-        Err(e) => bail!("--param: {e}"),
+    if args.select.dir.is_some() {
+        return trained_run(args);
     }
-}
-
-/// Draws a finished run into `dir`.
-pub fn draw(
-    config: &Config,
-    records: &[StepRecord],
-    outcome: &Outcome,
-    landscape_param: usize,
-    dir: &Path,
-    options: &PlotOptions,
-) -> anyhow::Result<Vec<PathBuf>> {
-    let run = Run {
-        arch: &config.arch,
-        names: &config.names,
-        data: &config.data,
-        loss: config.plan.loss,
-        initial: &config.initial,
-        records,
-        final_loss: outcome.final_loss,
-        landscape_param,
+    let (config, data) = session::load(&args.run, Overrides::default())?;
+    if config.by_epochs() {
+        refuse_lesson_options(args, &config.path)?;
+    }
+    let device = session::device(&config)?;
+    let mut prepared = data.prepare(&config.plan);
+    let mut collect = Collect::default();
+    let start = Start::Fresh(config.initial.clone());
+    let landscape_param = if config.by_epochs() {
+        None
+    } else {
+        Some(lesson::landscape_param(&config, &args.plots)?)
     };
-    write_plots(&run, dir, options.animate)
+    let outcome = train(
+        &config.arch,
+        start,
+        &mut prepared,
+        &config.plan,
+        &device,
+        &mut collect,
+    )?;
+    let written = match landscape_param {
+        Some(param) => {
+            let run = lesson::Run {
+                arch: &config.arch,
+                names: &config.names,
+                data: prepared.data(),
+                loss: config.plan.loss(),
+                initial: &config.initial,
+                records: &collect.steps,
+                final_loss: outcome.losses().map_or(f64::NAN, |(_, last)| last),
+                landscape_param: param,
+            };
+            lesson::write_plots(&run, &args.out, args.plots.animate)?
+        }
+        None => {
+            let fit = epochs::fit(
+                &config,
+                &prepared,
+                &outcome.params,
+                &device,
+                "after the last epoch",
+            )?;
+            let loss = config.plan.loss().symbol();
+            epochs::write_plots(&collect.epochs, loss, &fit, &args.out)?
+        }
+    };
+    plot::print_written(&written)
 }
 
-/// Lists the files written.
-pub fn report(written: &[PathBuf]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    for path in written {
-        writeln!(out, "wrote {}", path.display())?;
+/// The loss landscape and the animation draw steps of training step by step.
+fn refuse_lesson_options(args: &PlotArgs, config: &std::path::Path) -> anyhow::Result<()> {
+    for (flag, given) in [
+        ("--param", args.plots.landscape_param.is_some()),
+        ("--animate", args.plots.animate),
+    ] {
+        if given {
+            bail!(
+                "{flag} draws the steps of training step by step; `{}` trains by epochs",
+                config.display()
+            );
+        }
     }
     Ok(())
+}
+
+/// `--run DIR`: the run's metrics per epoch and its checkpoint's predictions.
+fn trained_run(args: &PlotArgs) -> anyhow::Result<()> {
+    let session = Session::open(&args.run, &args.select, Overrides::default())?;
+    refuse_lesson_options(args, &session.config.path)?;
+    let dir = args
+        .select
+        .dir
+        .as_deref()
+        .expect("trained_run is called with --run");
+    let reports = run_dir::read_metrics(dir)?;
+    let when = match &session.at {
+        ParamsAt::Checkpoint { path, epoch } => format!("{} (epoch {epoch})", path.display()),
+        ParamsAt::Initial => "at the initial parameters".to_string(),
+    };
+    let fit = epochs::fit(
+        &session.config,
+        &session.data,
+        &session.params,
+        &session.device,
+        &when,
+    )?;
+    let loss = session.config.plan.loss().symbol();
+    let written = epochs::write_plots(&reports, loss, &fit, &args.out)?;
+    plot::print_written(&written)
 }

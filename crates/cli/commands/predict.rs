@@ -12,14 +12,14 @@ use crate::run_dir;
 /// Reads the run's checkpoint and the input rows, writes the inputs and the predictions.
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let (path, checkpoint) = run_dir::load_checkpoint(&args.run, !args.last)?;
-    let described = run_dir::describe(&path, &checkpoint)?;
+    let described = &checkpoint.meta.network;
     let backend = args.backend.unwrap_or(Backend::Flex);
     let device = backend.device()?;
+    let net = checkpoint
+        .network(&device)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut data = read_inputs(&args.input, &described.inputs)?;
     let raw = data.clone();
-    if let Some(s) = &checkpoint.scaling {
-        s.apply(&mut data);
-    }
     let mut out = AtomicFile::create(&args.output)?;
     let header: Vec<&str> = described
         .inputs
@@ -31,11 +31,14 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let width = described.targets.len();
     let inputs = raw.input_values();
     let in_width = raw.inputs();
+    let scaling = checkpoint.meta.scaling.as_ref();
+    if let Some(s) = scaling {
+        s.apply(&mut data);
+    }
     squiggle_train::predict(
-        &described.arch,
-        &checkpoint.params,
+        &net,
         &data,
-        checkpoint.scaling.as_ref(),
+        scaling,
         &device,
         described.precision,
         |first, predicted| -> anyhow::Result<()> {

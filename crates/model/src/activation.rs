@@ -1,51 +1,30 @@
 //! Activation functions applied by the hidden layers.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::prelude::*;
 use burn::tensor::activation;
 
-/// The non-linearity applied to every hidden unit.
-///
-/// The lessons use [`Activation::Softplus`]; the others are there so a learner can compare
-/// the shapes they produce. `Identity` turns every network into a linear model.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Activation {
-    /// `softplus(z) = ln(1 + e^z)`, whose derivative is `sigmoid(z)`. The default, as in the lessons.
-    #[default]
-    Softplus,
-    /// `relu(z) = max(0, z)`.
-    Relu,
-    /// `sigmoid(z) = 1 / (1 + e^-z)`.
-    Sigmoid,
-    /// `tanh(z)`.
-    Tanh,
-    /// `identity(z) = z`.
-    Identity,
+crate::named_enum! {
+    /// The non-linearity applied to every hidden unit.
+    ///
+    /// The lessons use [`Activation::Softplus`]; the others are there so a learner can compare
+    /// the shapes they produce. `Identity` turns every network into a linear model.
+    #[derive(Default)]
+    pub enum Activation as "activation" {
+        /// `softplus(z) = ln(1 + e^z)`, whose derivative is `sigmoid(z)`. The default, as in the lessons.
+        #[default]
+        Softplus = "softplus",
+        /// `relu(z) = max(0, z)`.
+        Relu = "relu",
+        /// `sigmoid(z) = 1 / (1 + e^-z)`.
+        Sigmoid = "sigmoid",
+        /// `tanh(z)`.
+        Tanh = "tanh",
+        /// `identity(z) = z`.
+        Identity = "identity",
+    }
 }
 
 impl Activation {
-    /// Every activation, in the order the documentation lists them.
-    pub const ALL: [Activation; 5] = [
-        Activation::Softplus,
-        Activation::Relu,
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::Identity,
-    ];
-
-    /// The name used in config files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Softplus => "softplus",
-            Activation::Relu => "relu",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Tanh => "tanh",
-            Activation::Identity => "identity",
-        }
-    }
-
     /// Applies the activation element-wise.
     ///
     /// Softplus uses Burn's `softplus` with `beta = 1` (which switches to `z` above 20 to
@@ -114,32 +93,10 @@ impl Activation {
     }
 }
 
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Activation {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Activation::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Activation::ALL.iter().map(|a| a.name()).collect();
-                format!(
-                    "unknown activation `{s}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Named;
 
     #[test]
     fn softplus_scalar_matches_its_definition() {
@@ -151,7 +108,7 @@ mod tests {
 
     #[test]
     fn derivatives_match_central_differences() {
-        for a in Activation::ALL {
+        for &a in Activation::ALL {
             for z in [-2.5, -0.3, 0.7, 3.0] {
                 let h = 1e-6;
                 let numeric = (a.apply_scalar(z + h) - a.apply_scalar(z - h)) / (2.0 * h);
@@ -165,11 +122,11 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for a in Activation::ALL {
+        for &a in Activation::ALL {
             assert_eq!(a.name().parse::<Activation>().unwrap(), a);
         }
         assert_eq!(
-            "swish".parse::<Activation>().unwrap_err(),
+            "swish".parse::<Activation>().unwrap_err().to_string(),
             "unknown activation `swish`; expected one of softplus, relu, sigmoid, tanh, identity"
         );
     }

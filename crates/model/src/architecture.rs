@@ -156,11 +156,6 @@ impl Architecture {
         self.inputs == 1 && self.outputs == 1 && self.hidden.len() == 1
     }
 
-    /// Returns true if and only if this is exactly the lesson's 1-[2]-1 shape.
-    pub fn is_lesson_shape(&self) -> bool {
-        self.has_lesson_names() && self.hidden[0] == 2
-    }
-
     /// A short description such as `1-[2]-1 softplus`.
     pub fn describe(&self) -> String {
         let hidden: Vec<String> = self.hidden.iter().map(ToString::to_string).collect();

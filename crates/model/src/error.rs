@@ -52,3 +52,15 @@ pub enum ModelError {
         what: String,
     },
 }
+
+/// A tensor that could not be read back from its device: a failing GPU driver, a lost device.
+///
+/// Not the user's input: commands report it as a failed run (exit 1).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("could not read {what} back from the device: {reason}")]
+pub struct ReadBack {
+    /// What was being read (`the loss`, `the parameters`).
+    pub what: &'static str,
+    /// The backend's explanation.
+    pub reason: String,
+}

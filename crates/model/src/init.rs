@@ -6,26 +6,18 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::{Architecture, TensorKind};
 
-/// How random initial weights are scaled.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Initializer {
-    /// Standard normal weights, as in the lessons. Fine for one input and two hidden units;
-    /// with ten inputs the hidden units start deep in saturation or in their linear part.
-    #[default]
-    Normal,
-    /// Glorot (Xavier) normal: standard deviation `sqrt(2 / (fan_in + fan_out))`, which keeps
-    /// the spread of activations about constant from layer to layer, so wide networks on
-    /// many inputs start where gradients are informative.
-    Glorot,
-}
-
-impl Initializer {
-    /// The name used in config files (`normal`, `glorot`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Initializer::Normal => "normal",
-            Initializer::Glorot => "glorot",
-        }
+crate::named_enum! {
+    /// How random initial weights are scaled.
+    #[derive(Default)]
+    pub enum Initializer as "initializer" {
+        /// Standard normal weights, as in the lessons. Fine for one input and two hidden units;
+        /// with ten inputs the hidden units start deep in saturation or in their linear part.
+        #[default]
+        Normal = "normal",
+        /// Glorot (Xavier) normal: standard deviation `sqrt(2 / (fan_in + fan_out))`, which keeps
+        /// the spread of activations about constant from layer to layer, so wide networks on
+        /// many inputs start where gradients are informative.
+        Glorot = "glorot",
     }
 }
 

@@ -8,8 +8,12 @@
 //! What lives here:
 //! - [`Architecture`]: the shape of a network (widths and activation), independent of any device;
 //! - [`Network`]: the Burn module, built from a flat list of values and read back into one;
-//! - [`ParamNames`]: the one place that maps lesson names and tensor paths onto parameters;
-//! - [`standard_normal_values`]: the seeded initialiser (standard-normal weights, zero biases).
+//! - [`ParamNames`]: the one place that maps lesson names and tensor paths onto parameters,
+//!   and the one rule for when the lesson's names apply;
+//! - [`lesson`]: the lessons' data points and fitted networks;
+//! - [`Activation`]: the hidden units' non-linearities (add one there);
+//! - [`initial_values`]: the seeded initialisers;
+//! - [`named_enum!`]: how every named choice (activation, loss, optimizer, …) is declared.
 //!
 //! Nothing here chooses a backend: every function takes the [`Device`](burn::prelude::Device)
 //! it should work on, so the same code runs on flex, ndarray or a GPU.
@@ -19,6 +23,8 @@ mod architecture;
 mod error;
 mod host;
 mod init;
+pub mod lesson;
+mod named;
 mod network;
 mod params;
 mod precision;
@@ -26,10 +32,13 @@ mod values;
 
 pub use activation::Activation;
 pub use architecture::{Architecture, TensorKind, TensorSpec};
-pub use error::ModelError;
+pub use error::{ModelError, ReadBack};
 pub use host::RowPass;
 pub use init::{Initializer, initial_values, standard_normal_values};
-pub use network::{Layer, Network};
-pub use params::{ParamNames, ParamTarget};
+#[doc(hidden)]
+pub use named::__serde;
+pub use named::{Named, UnknownName};
+pub use network::{Layer, Network, read};
+pub use params::{LessonUnit, ParamNames, ParamTarget};
 pub use precision::Precision;
 pub use values::Values;

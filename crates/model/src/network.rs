@@ -3,7 +3,7 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-use crate::{Activation, Architecture, Precision, TensorKind};
+use crate::{Activation, Architecture, Precision, ReadBack, TensorKind};
 
 /// One fully connected layer: `y = x·W + b`.
 #[derive(Module, Debug)]
@@ -103,15 +103,25 @@ impl Network {
         self.hidden.iter().chain(std::iter::once(&self.output))
     }
 
+    /// Every layer, mutably, in the order of [`Network::layers`].
+    pub fn layers_mut(&mut self) -> impl Iterator<Item = &mut Layer> {
+        self.hidden
+            .iter_mut()
+            .chain(std::iter::once(&mut self.output))
+    }
+
     /// Reads every parameter back into a flat f64 vector (the order of
     /// [`Network::from_values`]). Synchronises with the device.
-    pub fn values(&self) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand the values back.
+    pub fn values(&self) -> Result<Vec<f64>, ReadBack> {
         let mut out = Vec::new();
         for layer in self.layers() {
-            out.extend(read(layer.weight.val()));
-            out.extend(read(layer.bias.val()));
+            out.extend(read(layer.weight.val(), "the parameters")?);
+            out.extend(read(layer.bias.val(), "the parameters")?);
         }
-        out
+        Ok(out)
     }
 
     /// The prediction for each row of `x`.
@@ -128,14 +138,15 @@ impl Network {
     }
 }
 
-/// Reads a tensor of any rank into host memory as f64.
+/// Reads a tensor of any rank into host memory as f64; `what` names it in the error.
 ///
-/// # Panics
-/// If the backend cannot read the tensor back, which only a broken device does.
-pub(crate) fn read<const D: usize>(tensor: Tensor<D>) -> Vec<f64> {
-    tensor
-        .try_into_vec_as::<f64>()
-        .expect("reading a tensor back from the device should succeed")
+/// # Errors
+/// [`ReadBack`] when the device cannot hand the values back.
+pub fn read<const D: usize>(tensor: Tensor<D>, what: &'static str) -> Result<Vec<f64>, ReadBack> {
+    tensor.try_into_vec_as::<f64>().map_err(|e| ReadBack {
+        what,
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -150,8 +161,7 @@ mod tests {
     /// network's predictions at dosage 0, 0.5 and 1 are -0.0110, 1.0348 and 0.0046.
     #[test]
     fn pt1_black_box_predictions_match_the_lesson() {
-        // Flat order: w1, w2, b1, b2, w3, w4, b3.
-        let values = [-34.4, -2.52, 2.14, 1.29, -1.30, 2.28, -0.58];
+        let values = crate::lesson::PT1;
         let arch = Architecture::statquest();
         for precision in [Precision::F32, Precision::F64] {
             let net = Network::from_values(&arch, &values, &device(), precision);
@@ -159,7 +169,7 @@ mod tests {
                 TensorData::new(vec![0.0, 0.5, 1.0], [3, 1]),
                 (&device(), precision.dtype()),
             );
-            let got = read(net.forward(x));
+            let got = read(net.forward(x), "predictions").unwrap();
             for (g, want) in got.iter().zip([-0.0110, 1.0348, 0.0046]) {
                 assert!((g - want).abs() < 5e-5, "{got:?}");
             }
@@ -173,7 +183,7 @@ mod tests {
             .map(|i| i as f64 * 0.25 - 3.0)
             .collect();
         let net = Network::from_values(&arch, &values, &device(), Precision::F64);
-        assert_eq!(net.values(), values);
+        assert_eq!(net.values().unwrap(), values);
         assert_eq!(net.hidden.len(), 2);
         assert_eq!(net.output.weight.dims(), [2, 2]);
     }
@@ -187,6 +197,6 @@ mod tests {
             TensorData::new(vec![1.0, 1.0, 3.0, -2.0], [2, 2]),
             (&device(), Precision::F64.dtype()),
         );
-        assert_eq!(read(net.forward(x)), [1.5, 8.5]);
+        assert_eq!(read(net.forward(x), "predictions").unwrap(), [1.5, 8.5]);
     }
 }

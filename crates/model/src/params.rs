@@ -23,6 +23,19 @@ pub enum ParamTarget {
     Tensor(usize),
 }
 
+/// Where hidden unit `k` of a 1-[H]-1 network keeps its parameters, in the lesson's terms:
+/// `x_k = w_k·input + b_k`, `y_k = activation(x_k)`, and `w_(H+k)` scales `y_k` into the
+/// prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LessonUnit {
+    /// Flat index of the input weight `w_k`.
+    pub weight: usize,
+    /// Flat index of the hidden bias `b_k`.
+    pub bias: usize,
+    /// Flat index of the output weight `w_(H+k)`.
+    pub output_weight: usize,
+}
+
 /// Names of every parameter of one architecture, precomputed.
 #[derive(Clone, Debug)]
 pub struct ParamNames {
@@ -70,6 +83,24 @@ impl ParamNames {
     /// Returns true if and only if the lesson's names (w1, b1, …) are in use.
     pub fn has_lesson_names(&self) -> bool {
         self.lesson
+    }
+
+    /// The hidden units of a network with lesson names, each with its parameters' flat
+    /// indices; empty for every other shape.
+    pub fn lesson_units(&self) -> Vec<LessonUnit> {
+        if !self.lesson {
+            return Vec::new();
+        }
+        // A 1-[H]-1 network has four tensors: hidden.0.weight [1, H], hidden.0.bias [H],
+        // output.weight [H, 1] and output.bias [1].
+        let (weight, bias, output) = (&self.tensors[0], &self.tensors[1], &self.tensors[2]);
+        (0..bias.len())
+            .map(|k| LessonUnit {
+                weight: weight.offset + k,
+                bias: bias.offset + k,
+                output_weight: output.offset + k,
+            })
+            .collect()
     }
 
     /// Which tensor holds flat index `i`, and its row-major position inside it.
@@ -201,6 +232,13 @@ mod tests {
             names.resolve("hidden.0.weight[0][1]"),
             Ok(ParamTarget::Scalar(1))
         );
+        let units = names.lesson_units();
+        let b1 = names.resolve("b1").unwrap();
+        let w4 = names.resolve("w4").unwrap();
+        assert_eq!(units.len(), 2);
+        assert_eq!(ParamTarget::Scalar(units[0].bias), b1);
+        assert_eq!(ParamTarget::Scalar(units[1].output_weight), w4);
+        assert_eq!(units[1].weight, 1);
     }
 
     #[test]
@@ -222,6 +260,7 @@ mod tests {
         assert_eq!(names.name(4), "hidden.0.bias[0]");
         assert_eq!(names.locate(4), (1, 0));
         assert!(names.resolve("w1").is_err());
+        assert!(names.lesson_units().is_empty());
     }
 
     #[test]

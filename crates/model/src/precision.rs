@@ -1,20 +1,20 @@
 //! Floating-point precision of a run.
 
-use std::fmt;
-
 use burn::tensor::DType;
 
-/// The float type every tensor of a run is created with.
-///
-/// f32 is the default (what GPUs and the lessons' tooling use); f64 exists for gradient checks
-/// and for reproducing the lesson's numbers to many digits on CPU backends.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Precision {
-    /// 32-bit floats. The default.
-    #[default]
-    F32,
-    /// 64-bit floats.
-    F64,
+crate::named_enum! {
+    /// The float type every tensor of a run is created with.
+    ///
+    /// f32 is the default (what GPUs and the lessons' tooling use); f64 exists for gradient
+    /// checks and for reproducing the lesson's numbers to many digits on CPU backends.
+    #[derive(Default)]
+    pub enum Precision as "dtype" {
+        /// 32-bit floats. The default.
+        #[default]
+        F32 = "f32",
+        /// 64-bit floats.
+        F64 = "f64",
+    }
 }
 
 impl Precision {
@@ -33,19 +33,5 @@ impl Precision {
             Precision::F32 => x as f32 as f64,
             Precision::F64 => x,
         }
-    }
-
-    /// The name used in config files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        }
-    }
-}
-
-impl fmt::Display for Precision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }

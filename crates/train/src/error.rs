@@ -1,6 +1,19 @@
-//! Errors of a training run that started.
+//! Every error this crate returns, as closed enums carrying the data their messages need.
+//!
+//! - [`PlanError`]: a training setting that cannot be run (checked before anything runs);
+//! - [`DataError`], [`CsvError`]: data that cannot be trained on;
+//! - [`CheckpointError`], [`ResumeError`]: a checkpoint that cannot be read or continued;
+//! - [`TrainError`]: a run that started and could not finish.
+//!
+//! Messages are one line and name what is wrong; callers add the file (and line) they know.
 
+use std::path::PathBuf;
+
+use squiggle_model::{Named, Precision, ReadBack};
 use thiserror::Error;
+
+use crate::engine::optim::OptimizerKind;
+use crate::plan::{ScheduleKind, Setting};
 
 /// A run that started but could not finish.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -11,8 +24,8 @@ pub enum TrainError {
     NonFinite {
         /// The step at which it was seen.
         step: usize,
-        /// What became non-finite (`the loss`, `dSSR/dw1`).
-        what: String,
+        /// What became non-finite.
+        what: Quantity,
         /// The value (NaN, inf or -inf).
         value: f64,
     },
@@ -24,10 +37,345 @@ pub enum TrainError {
         /// The value.
         value: f64,
     },
-    /// A checkpoint could not be resumed from.
+    /// A checkpoint could not be continued from.
     #[error("cannot resume: {0}")]
-    Resume(String),
-    /// Burn refused the learning-rate schedule.
-    #[error("learning-rate schedule: {0}")]
+    Resume(#[from] ResumeError),
+    /// The device could not hand a value back.
+    #[error(transparent)]
+    ReadBack(#[from] ReadBack),
+    /// Burn could not serialise the model or the optimizer state into a checkpoint.
+    #[error("cannot take a checkpoint: the {part} record does not serialise: {reason}")]
+    Snapshot {
+        /// `model` or `optimizer`.
+        part: &'static str,
+        /// Burn's explanation.
+        reason: String,
+    },
+}
+
+/// A quantity a step computes, named as the lesson's table names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quantity {
+    /// The loss.
+    Loss,
+    /// The derivative of the loss (`symbol`, e.g. `SSR`) with respect to one parameter.
+    Derivative {
+        /// The loss's symbol.
+        loss: &'static str,
+        /// The parameter's name.
+        param: String,
+    },
+}
+
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Quantity::Loss => f.write_str("the loss"),
+            Quantity::Derivative { loss, param } => write!(f, "d{loss}/d{param}"),
+        }
+    }
+}
+
+/// A training setting that cannot be run, and which one.
+///
+/// The caller knows where the setting came from (a file position, a flag) and prefixes it.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error("{}", self.message())]
+pub struct PlanError {
+    /// The setting at fault.
+    pub setting: Setting,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl PlanError {
+    fn message(&self) -> String {
+        let key = self.setting.key();
+        match &self.problem {
+            Problem::OutOfRange { wanted, got } => format!("`{key}` must be {wanted}, got {got}"),
+            Problem::Zero => format!("`{key}` must be at least 1"),
+            Problem::NeedsEpochs => {
+                format!("`{key}` needs `epochs` in [train]: it applies to training by epochs")
+            }
+            Problem::StepsOnly => format!(
+                "`{key}` is a rule of step-by-step training; with `epochs`, use `patience` to stop early"
+            ),
+            Problem::NeedsSchedule(kind) => {
+                format!("`{key}` applies to `schedule = \"{}\"`", kind.name())
+            }
+            Problem::NeedsOptimizer(kind) => {
+                format!("`{key}` applies to `optimizer = \"{}\"`", kind.name())
+            }
+            Problem::StepScheduleNeedsEvery => {
+                "`schedule = \"step\"` needs `step_every` (epochs between decays)".to_string()
+            }
+            Problem::Schedule(reason) => format!("learning-rate schedule: {reason}"),
+            Problem::TwoValidations => {
+                "[data] takes `valid_fraction` or `valid_csv`, not both".to_string()
+            }
+            Problem::NothingTrainable => "`trainable` is empty; name at least one parameter (use `squiggle eval` to run without training)".to_string(),
+            Problem::MaskLength { got, want } => {
+                format!("`{key}` has {got} entries; the network has {want} parameters")
+            }
+        }
+    }
+}
+
+/// What is wrong with a setting (see [`PlanError`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A number outside its range, e.g. `wanted: "in [0, 1)"`.
+    OutOfRange {
+        /// The accepted range, in words.
+        wanted: &'static str,
+        /// The value given.
+        got: f64,
+    },
+    /// A count that must be at least 1 is 0.
+    Zero,
+    /// A setting of training by epochs, without `epochs`.
+    NeedsEpochs,
+    /// A stopping rule of step-by-step training, with `epochs`.
+    StepsOnly,
+    /// A setting of one learning-rate schedule, with another.
+    NeedsSchedule(ScheduleKind),
+    /// A setting of one optimizer, with another.
+    NeedsOptimizer(OptimizerKind),
+    /// `schedule = "step"` without `step_every`.
+    StepScheduleNeedsEvery,
+    /// Burn's learning-rate scheduler refused the settings.
     Schedule(String),
+    /// Both `valid_fraction` and `valid_csv`.
+    TwoValidations,
+    /// No parameter trains.
+    NothingTrainable,
+    /// A trainable mask with the wrong number of entries.
+    MaskLength {
+        /// Its length.
+        got: usize,
+        /// The number of parameters.
+        want: usize,
+    },
+}
+
+/// A problem with the rows given as training data.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DataError {
+    /// No rows at all.
+    #[error("no data rows")]
+    Empty,
+    /// A row whose length is not `inputs + outputs`.
+    #[error("row {} has {got} values; expected {expected} ({inputs} inputs then {outputs} outputs)", row + 1)]
+    Width {
+        /// 0-based row index.
+        row: usize,
+        /// Its length.
+        got: usize,
+        /// `inputs + outputs`.
+        expected: usize,
+        /// Number of inputs.
+        inputs: usize,
+        /// Number of outputs.
+        outputs: usize,
+    },
+    /// A NaN or infinite value.
+    #[error("row {} value {} is {value}; data must be finite f32 numbers (|x| < 3.4e38)", row + 1, column + 1)]
+    NonFinite {
+        /// 0-based row index.
+        row: usize,
+        /// 0-based position within the row.
+        column: usize,
+        /// The value.
+        value: f64,
+    },
+}
+
+/// A problem with a CSV data file: `file:line: column `name`: reason`, with 1-based line
+/// numbers as an editor shows them (the line is left out when the file itself cannot be
+/// read, the column when no single column is at fault).
+#[derive(Debug, Error, Clone, PartialEq)]
+pub struct CsvError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (1 is the header); `None` when the file itself cannot be read.
+    pub line: Option<u64>,
+    /// The column at fault, if one is.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub problem: CsvProblem,
+}
+
+impl std::fmt::Display for CsvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        f.write_str(": ")?;
+        if let Some(column) = &self.column {
+            write!(f, "column `{column}`: ")?;
+        }
+        write!(f, "{}", self.problem)
+    }
+}
+
+/// What is wrong in a CSV file (see [`CsvError`]).
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CsvProblem {
+    /// The file cannot be opened or read.
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
+    /// The header row cannot be parsed.
+    #[error("cannot read the header: {0}")]
+    BadHeader(String),
+    /// No header row.
+    #[error("missing header row naming the columns")]
+    NoHeader,
+    /// The first row holds numbers.
+    #[error("missing header row: the first row holds numbers, not column names")]
+    NumericHeader,
+    /// A chosen column that the header does not name.
+    #[error("not in the header (columns: {})", columns.join(", "))]
+    UnknownColumn {
+        /// The header's columns.
+        columns: Vec<String>,
+    },
+    /// `targets = []`.
+    #[error("no target columns chosen")]
+    NoTargets,
+    /// Nothing left to be an input.
+    #[error("no input columns (the header has one column)")]
+    NoInputs,
+    /// A row the CSV reader cannot parse.
+    #[error("cannot read the row: {0}")]
+    BadRow(String),
+    /// A row with another number of fields than the header.
+    #[error("the row has {got} fields; the header has {header}")]
+    Fields {
+        /// Fields in the row.
+        got: usize,
+        /// Fields in the header.
+        header: usize,
+    },
+    /// A cell that is not a number.
+    #[error("{} is not a number", Shown(cell))]
+    NotANumber {
+        /// The cell as written (empty for an empty cell).
+        cell: String,
+    },
+    /// NaN or an infinity.
+    #[error("{value} is not allowed; values must be finite")]
+    NonFinite {
+        /// The value.
+        value: f64,
+    },
+    /// A finite number beyond f32's range.
+    #[error("`{cell}` is too large for f32 (|x| < 3.4e38)")]
+    TooLarge {
+        /// The cell as written.
+        cell: String,
+    },
+    /// A header and nothing else.
+    #[error("no data rows after the header")]
+    NoRows,
+}
+
+/// A cell as messages show it: quoted, or "an empty cell".
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("an empty cell")
+        } else {
+            write!(f, "`{}`", self.0)
+        }
+    }
+}
+
+/// A checkpoint file that cannot be read back.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The file does not start with squiggle's magic line.
+    #[error("not a squiggle checkpoint")]
+    NotACheckpoint,
+    /// The file ends early.
+    #[error("the checkpoint is truncated")]
+    Truncated,
+    /// The checksum does not match.
+    #[error("the checkpoint is corrupt (checksum mismatch)")]
+    Corrupt,
+    /// The JSON header cannot be parsed.
+    #[error("the checkpoint header is unreadable: {reason}")]
+    Header {
+        /// serde's explanation.
+        reason: String,
+    },
+    /// A Burn record that does not load into the network or the optimizer it describes.
+    #[error("the checkpoint's {part} record does not load: {reason}")]
+    Record {
+        /// `model` or `optimizer`.
+        part: &'static str,
+        /// Burn's explanation.
+        reason: String,
+    },
+}
+
+/// A checkpoint that is fine but belongs to another run than the one asked for.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ResumeError {
+    /// Another network or other columns.
+    #[error(
+        "the run trained a {run} network on columns {run_columns}; the config describes a {config} network on {config_columns}"
+    )]
+    Network {
+        /// The run's network, e.g. `1-[3]-1 softplus`.
+        run: String,
+        /// The run's columns, e.g. `dosage → efficacy`.
+        run_columns: String,
+        /// The config's network.
+        config: String,
+        /// The config's columns.
+        config_columns: String,
+    },
+    /// Another precision.
+    #[error(
+        "the run trained in {run}; continuing it in {config} would change every number (use --dtype {run})"
+    )]
+    Precision {
+        /// The run's precision.
+        run: Precision,
+        /// The requested precision.
+        config: Precision,
+    },
+    /// Another optimizer, whose state the checkpoint does not hold.
+    #[error("the run trained with optimizer `{}`; the config asks for `{}`", run.name(), config.name())]
+    Optimizer {
+        /// The run's optimizer.
+        run: OptimizerKind,
+        /// The requested one.
+        config: OptimizerKind,
+    },
+    /// Training step by step keeps no checkpoints to resume from.
+    #[error("only training by epochs keeps checkpoints; this plan trains step by step")]
+    StepByStep,
+    /// The checkpoint itself is unusable.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+}
+
+/// Rows that cannot be loaded from their source.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum LoadError {
+    /// Rows written in the config.
+    #[error(transparent)]
+    Rows(#[from] DataError),
+    /// A CSV file.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
 }

@@ -3,21 +3,48 @@
 use burn::prelude::Device;
 use rand::RngExt;
 use rand::rngs::StdRng;
+use squiggle_model::{Architecture, lesson};
 
-use crate::{Dataset, LossKind};
+use crate::{
+    Collect, Dataset, LossKind, Outcome, Prepared, Settings, Start, TrainError, TrainPlan,
+};
 
 /// The lesson's network from "Backpropagation Main Ideas" with b3 = 0, flat order
-/// w1, w2, b1, b2, w3, w4, b3 (shared/statquest.md).
-pub const PT2: [f64; 7] = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
+/// w1, w2, b1, b2, w3, w4, b3.
+pub const PT2: [f64; 7] = lesson::PT2;
 
 /// Dosage 0, 0.5, 1 → efficacy 0, 1, 0.
 pub fn lesson_data() -> Dataset {
-    Dataset::from_rows(&[vec![0.0, 0.0], vec![0.5, 1.0], vec![1.0, 0.0]], 1, 1).unwrap()
+    Dataset::from_rows(&lesson::points(), 1, 1).unwrap()
 }
 
 /// The device unit tests run on.
 pub fn device() -> Device {
     Device::flex()
+}
+
+/// A plan for the lesson's network training the parameters at flat indices `trainable`.
+pub fn plan_with(settings: Settings, trainable: &[usize]) -> TrainPlan {
+    let mut mask = vec![false; 7];
+    for &i in trainable {
+        mask[i] = true;
+    }
+    TrainPlan::new(&settings, &Architecture::statquest(), mask).unwrap()
+}
+
+/// Trains `arch` from `start` on `data` (validating on `valid` when given), collecting every
+/// step and epoch.
+pub fn run(
+    arch: &Architecture,
+    start: Start,
+    data: Dataset,
+    valid: Option<Dataset>,
+    plan: &TrainPlan,
+) -> Result<(Outcome, Collect), TrainError> {
+    let mut prepared = Prepared::new(data, valid, plan);
+    let mut collect = Collect::default();
+    let outcome = crate::train(arch, start, &mut prepared, plan, &device(), &mut collect)?;
+    Ok((outcome, collect))
 }
 
 /// `rows` random rows of `inputs + outputs` values in [-2, 2).

@@ -1,56 +1,58 @@
 //! Backpropagation and gradient descent for [`squiggle_model::Network`]s.
 //!
-//! This crate owns the training loop of the lessons: full-batch gradient descent on an
-//! autodiff [`Device`](burn::prelude::Device), with any subset of parameters frozen (down to a
-//! single scalar inside a tensor), three stopping rules, and one [`StepRecord`] per step
-//! carrying every number the lesson's step table shows. It also owns the finite-difference
-//! gradient check that proves the autodiff derivatives right.
+//! One training core ([`train`]) runs both ways to train through the same step — a forward
+//! and backward pass on Burn's autodiff, then the [`Optimizer`]'s update with frozen scalars
+//! kept — and reports to one [`Observer`]:
+//! - **step by step** (the lessons): full-batch steps until a [`StopRules`] rule fires, one
+//!   [`StepRecord`] per step carrying every number of the lesson's table;
+//! - **by epochs** (data sets): shuffled mini-batches, validation, learning-rate schedules,
+//!   early stopping, metrics in original units and checkpoints that resume exactly.
 //!
-//! For data sets beyond the lessons, [`fit`] trains by epochs of shuffled mini-batches with
-//! Burn's SGD (momentum, weight decay, learning-rate schedules), validation metrics, early
-//! stopping and checkpoints that resume exactly.
+//! The folders follow that design:
+//! - `plan/`: [`Settings`] as a config gives them, checked into a [`TrainPlan`];
+//! - `engine/`: the training core: the [`train`] entry point, the trainer, [`Optimizer`]s,
+//!   freezing, losses, the [`Observer`], step records and outcomes;
+//! - `steps/` and `epochs/`: the two modes ([`Checkpoint`]s belong to epochs);
+//! - `data/`: [`DataSource`]s, [`Dataset`]s, splits, standardisation, [`Prepared`] data;
+//! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
+//!   predictions and metrics.
 //!
-//! It never chooses a backend: callers pass the device, and the loop calls `.autodiff()` on
+//! It never chooses a backend: callers pass the device, and the core calls `.autodiff()` on
 //! it. Config files, output formats and flags belong to the CLI.
 
-mod backprop;
-mod chain;
-mod checkpoint;
-mod csv_file;
 mod data;
+mod engine;
+mod epochs;
 mod error;
-mod fit;
-mod gradcheck;
-mod loss;
-mod metrics;
+mod inspect;
 mod plan;
-mod predict;
-mod scaling;
-mod split;
-mod stopping;
-mod synthetic;
-mod trainer;
+mod steps;
 
-pub use backprop::{Backprop, Evaluation};
-pub use chain::{ChainRule, Factor, chain_rules};
-pub use checkpoint::{Checkpoint, CheckpointError, Progress};
-pub use csv_file::{Columns, CsvError, read_csv, read_inputs};
-pub use data::{DataError, Dataset};
-pub use error::TrainError;
-pub use fit::{
-    EpochReport, FitObserver, FitOutcome, FitPlan, FitState, FitStop, Rows, Schedule, Splits,
-    Start, fit,
+pub use crate::engine::loss::LossKind;
+pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
+pub use crate::engine::optim::{Optimizer, OptimizerKind};
+pub use crate::engine::record::{Batch, ParamStep, StepRecord};
+pub use crate::engine::{EpochsSummary, Outcome, Start, StopReason, Summary, train};
+pub use data::{
+    ColumnScale, Columns, DataSource, Dataset, Prepared, Scaling, Split, dosage_curve, read_csv,
+    read_inputs, shuffle_for_epoch, write_dosage,
 };
-pub use gradcheck::{GradCheck, central_difference, check_gradients, relative_error};
-pub use loss::LossKind;
-pub use metrics::{MetricSums, Metrics};
-pub use plan::TrainPlan;
-pub use predict::{PREDICT_CHUNK, predict};
-pub use scaling::{ColumnScale, Scaling};
-pub use split::{Split, shuffle_for_epoch};
-pub use stopping::{StopReason, StopRules};
-pub use synthetic::{dosage_curve, write_dosage};
-pub use trainer::{Outcome, ParamStep, StepRecord, train};
+pub use epochs::{
+    Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,
+};
+pub use error::{
+    CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem, Quantity,
+    ResumeError, TrainError,
+};
+pub use inspect::{
+    Backprop, ChainRule, Evaluation, Factor, GradCheck, Measured, PREDICT_CHUNK,
+    central_difference, chain_rules, check_gradients, measure, observed_and_predicted, predict,
+    relative_error,
+};
+pub use plan::{
+    CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,
+    StopRules, TrainPlan,
+};
 
 #[cfg(test)]
 mod fixtures;

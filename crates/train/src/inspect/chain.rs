@@ -106,7 +106,7 @@ pub fn chain_rules(
     params
         .iter()
         .map(|&p| {
-            let factors = if arch.has_lesson_names() {
+            let factors = if names.has_lesson_names() {
                 lesson_factors(arch, names, values, &back, loss, p)
             } else {
                 layer_factors(arch, names, &back, loss, p)
@@ -175,13 +175,12 @@ fn lesson_factors(
     }
     // Hidden layer: the signal goes back through w_{H+k} and the activation.
     let k = element;
-    let out_weight = &names.tensors()[2];
-    let w_out = values[out_weight.offset + k];
+    let unit = names.lesson_units()[k];
     let (x, y) = (format!("x{}", k + 1), format!("y{}", k + 1));
     factors.push(factor(
         format!("dpredicted/d{y}"),
-        names.name(out_weight.offset + k),
-        vec![w_out; rows],
+        names.name(unit.output_weight),
+        vec![values[unit.output_weight]; rows],
     ));
     factors.push(factor(
         format!("d{y}/d{x}"),
@@ -274,7 +273,7 @@ mod tests {
     use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
-    use squiggle_model::{Activation, Precision, standard_normal_values};
+    use squiggle_model::{Activation, Named, Precision, standard_normal_values};
 
     #[test]
     fn lesson_factors_multiply_to_the_lesson_gradient() {
@@ -333,7 +332,7 @@ mod tests {
             let all: Vec<usize> = (0..arch.num_params()).collect();
             let rules = chain_rules(&arch, &names, &values, &data, loss, &all);
             let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
-            let (_, autodiff) = backprop.loss_and_gradient(&values);
+            let (_, autodiff) = backprop.loss_and_gradient(&values).unwrap();
             for (rule, a) in rules.iter().zip(&autodiff) {
                 let err = (rule.total - a).abs() / a.abs().max(1e-3);
                 assert!(

@@ -1,6 +1,4 @@
-//! When gradient descent stops, and why it stopped.
-
-use std::fmt;
+//! When step-by-step training stops.
 
 /// The stopping rules of "Gradient Descent, Step-by-Step"; any combination may be active.
 ///
@@ -11,6 +9,7 @@ use std::fmt;
 /// 3. `min_step_size`: stop *after* a step in which every trainable parameter moved by less
 ///    than this (the small final step is applied, so the lesson's b3 ends at 2.6089).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct StopRules {
     /// Maximum number of steps. Defaults to 1000, as in the lesson.
     pub max_steps: usize,
@@ -41,34 +40,6 @@ impl StopRules {
     /// Returns true if and only if a target loss is set and `loss` is at or below it.
     pub fn loss_is_low_enough(&self, loss: f64) -> bool {
         self.target_loss.is_some_and(|t| loss <= t)
-    }
-}
-
-/// Which rule ended a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StopReason {
-    /// `max_steps` steps were taken.
-    MaxSteps,
-    /// Every step size fell below `min_step_size`.
-    MinStepSize,
-    /// The loss reached `target_loss`.
-    TargetLoss,
-}
-
-impl StopReason {
-    /// The rule's name, as in config files and JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::MaxSteps => "max_steps",
-            StopReason::MinStepSize => "min_step_size",
-            StopReason::TargetLoss => "target_loss",
-        }
-    }
-}
-
-impl fmt::Display for StopReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -61,13 +61,14 @@ impl Scaling {
         scale_in_place(x, &self.inputs);
     }
 
+    /// Turns scaled inputs (row-major, one value per input column) back into original units.
+    pub fn unscale_inputs(&self, x: &mut [f64]) {
+        unscale_in_place(x, &self.inputs);
+    }
+
     /// Turns scaled predictions (row-major, one value per target) back into original units.
     pub fn unscale_targets(&self, y: &mut [f64]) {
-        for row in y.chunks_mut(self.targets.len()) {
-            for (v, s) in row.iter_mut().zip(&self.targets) {
-                *v = s.unscale(*v);
-            }
-        }
+        unscale_in_place(y, &self.targets);
     }
 }
 
@@ -92,6 +93,14 @@ fn column_stats(values: &[f32], width: usize, rows: &[u32]) -> Vec<ColumnScale> 
             }
         })
         .collect()
+}
+
+fn unscale_in_place(values: &mut [f64], scales: &[ColumnScale]) {
+    for row in values.chunks_mut(scales.len()) {
+        for (v, s) in row.iter_mut().zip(scales) {
+            *v = s.unscale(*v);
+        }
+    }
 }
 
 fn scale_in_place(values: &mut [f32], scales: &[ColumnScale]) {
@@ -148,5 +157,8 @@ mod tests {
         let mut x = [5.0f32];
         scaling.scale_inputs(&mut x);
         assert!((f64::from(x[0]) - scaling.inputs[0].scale(5.0)).abs() < 1e-6);
+        let mut back = [f64::from(x[0])];
+        scaling.unscale_inputs(&mut back);
+        assert!((back[0] - 5.0).abs() < 1e-5);
     }
 }

@@ -3,25 +3,9 @@
 //! Every problem is reported as `file:line: column `name`: reason` (or `file:line: reason`
 //! when no single column is at fault), with 1-based line numbers as an editor shows them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use thiserror::Error;
-
-use crate::Dataset;
-
-/// A problem with a CSV data file.
-#[derive(Debug, Error, Clone, PartialEq)]
-#[error("{}{}: {}{reason}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() }, column.as_ref().map(|c| format!("column `{c}`: ")).unwrap_or_default())]
-pub struct CsvError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line (1 is the header); 0 when the file itself cannot be read.
-    pub line: u64,
-    /// The column at fault, if one is.
-    pub column: Option<String>,
-    /// What is wrong.
-    pub reason: String,
-}
+use crate::{CsvError, CsvProblem, Dataset};
 
 /// Which columns are inputs and which are targets.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -59,14 +43,15 @@ pub fn read_inputs(path: &Path, inputs: &[String]) -> Result<Dataset, CsvError> 
 }
 
 fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, CsvError> {
-    let error = |line: u64, column: Option<&str>, reason: String| CsvError {
+    let error = |line: Option<u64>, column: Option<&str>, problem: CsvProblem| CsvError {
         path: path.to_path_buf(),
         line,
         column: column.map(str::to_string),
-        reason,
+        problem,
     };
+    let header_error = |problem| error(Some(1), None, problem);
     let file = std::fs::File::open(path)
-        .map_err(|e| error(0, None, format!("cannot read the file: {e}")))?;
+        .map_err(|e| error(None, None, CsvProblem::Unreadable(e.to_string())))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -74,31 +59,20 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
         .from_reader(std::io::BufReader::new(file));
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| error(1, None, format!("cannot read the header: {e}")))?
+        .map_err(|e| header_error(CsvProblem::BadHeader(e.to_string())))?
         .iter()
         .map(str::to_string)
         .collect();
     if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(error(
-            1,
-            None,
-            "missing header row naming the columns".into(),
-        ));
+        return Err(header_error(CsvProblem::NoHeader));
     }
     if header.iter().all(|h| h.parse::<f64>().is_ok()) {
-        return Err(error(
-            1,
-            None,
-            "missing header row: the first row holds numbers, not column names".into(),
-        ));
+        return Err(header_error(CsvProblem::NumericHeader));
     }
     let find = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
-            error(
-                1,
-                Some(name),
-                format!("not in the header (columns: {})", header.join(", ")),
-            )
+            let columns = header.clone();
+            error(Some(1), Some(name), CsvProblem::UnknownColumn { columns })
         })
     };
     let last = header.len() - 1;
@@ -111,74 +85,55 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
         None => (0..header.len()).filter(|i| !targets.contains(i)).collect(),
     };
     if targets.is_empty() && !inputs_only {
-        return Err(error(1, None, "no target columns chosen".into()));
+        return Err(header_error(CsvProblem::NoTargets));
     }
     if inputs.is_empty() {
-        return Err(error(
-            1,
-            None,
-            "no input columns (the header has one column)".into(),
-        ));
+        return Err(header_error(CsvProblem::NoInputs));
     }
     // Reserve the exact size up front (one newline per row is an upper bound) so that
     // growing the vectors never holds two copies of a large file's values at once.
     let rows =
-        count_lines(path).map_err(|e| error(0, None, format!("cannot read the file: {e}")))?;
+        count_lines(path).map_err(|e| error(None, None, CsvProblem::Unreadable(e.to_string())))?;
     let mut x = Vec::with_capacity(rows * inputs.len());
     let mut y = Vec::with_capacity(rows * targets.len());
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            error(line, None, format!("cannot read the row: {e}"))
+            let line = e.position().map(csv::Position::line);
+            error(line, None, CsvProblem::BadRow(e.to_string()))
         })?;
         if !more {
             break;
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record.position().map(csv::Position::line);
         if record.len() != header.len() {
-            return Err(error(
-                line,
-                None,
-                format!(
-                    "the row has {} fields; the header has {}",
-                    record.len(),
-                    header.len()
-                ),
-            ));
+            let (got, header) = (record.len(), header.len());
+            return Err(error(line, None, CsvProblem::Fields { got, header }));
         }
         for (cols, out) in [(&inputs, &mut x), (&targets, &mut y)] {
             for &i in cols {
+                let at = |problem| error(line, Some(&header[i]), problem);
                 let cell = &record[i];
                 let value: f64 = cell.parse().map_err(|_| {
-                    let shown = if cell.is_empty() {
-                        "an empty cell".to_string()
-                    } else {
-                        format!("`{cell}`")
-                    };
-                    error(line, Some(&header[i]), format!("{shown} is not a number"))
+                    at(CsvProblem::NotANumber {
+                        cell: cell.to_string(),
+                    })
                 })?;
                 if !value.is_finite() {
-                    return Err(error(
-                        line,
-                        Some(&header[i]),
-                        format!("{value} is not allowed; values must be finite"),
-                    ));
+                    return Err(at(CsvProblem::NonFinite { value }));
                 }
                 let stored = value as f32;
                 if !stored.is_finite() {
-                    return Err(error(
-                        line,
-                        Some(&header[i]),
-                        format!("`{cell}` is too large for f32 (|x| < 3.4e38)"),
-                    ));
+                    return Err(at(CsvProblem::TooLarge {
+                        cell: cell.to_string(),
+                    }));
                 }
                 out.push(stored);
             }
         }
     }
     if x.is_empty() {
-        return Err(error(2, None, "no data rows after the header".into()));
+        return Err(error(Some(2), None, CsvProblem::NoRows));
     }
     let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect();
     Ok(Dataset::from_columns(x, y, inputs.len(), targets.len())

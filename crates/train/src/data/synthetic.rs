@@ -6,16 +6,13 @@ use std::io::{self, Write};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use squiggle_model::Architecture;
+use squiggle_model::{Architecture, lesson};
 
-/// The lesson's fitted network ("Backpropagation Main Ideas" with b3 = 2.61), flat order
-/// w1, w2, b1, b2, w3, w4, b3: about 0 at dosage 0 and 1, about 1 at dosage 0.5.
-const FITTED: [f64; 7] = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 2.61];
-
-/// The efficacy the fitted lesson network predicts for `dosage`.
+/// The efficacy the lesson's fitted network ("Backpropagation Main Ideas" with b3 = 2.61)
+/// predicts for `dosage`: about 0 at dosage 0 and 1, about 1 at dosage 0.5.
 pub fn dosage_curve(dosage: f64) -> f64 {
     Architecture::statquest()
-        .forward_host(&FITTED, &[dosage])
+        .forward_host(&lesson::pt2_fitted(), &[dosage])
         .prediction()[0]
 }
 

@@ -1,7 +1,7 @@
 //! Numbers, parameter listings and JSON values shared by the commands' outputs.
 
 use serde_json::{Map, Value, json};
-use squiggle_model::{Architecture, ParamNames, Precision, TensorKind};
+use squiggle_model::{ParamNames, Precision, TensorKind};
 
 /// A number for a table cell, at most 11 characters: six decimals below 1000, three below a
 /// million, scientific notation for numbers too small or too large to show that way.
@@ -45,17 +45,13 @@ pub fn exact(x: f64, precision: Precision) -> f64 {
     }
 }
 
-/// `params` as JSON: lesson name → number for the lesson's 1-[2]-1 network, tensor path →
-/// nested array (weights as rows) for every other shape.
-pub fn params_json(
-    arch: &Architecture,
-    names: &ParamNames,
-    params: &[f64],
-    precision: Precision,
-) -> Value {
+/// `params` as JSON: lesson name → number where the lesson's names apply (1-[H]-1 networks,
+/// the same rule as every other output), tensor path → nested array (weights as rows) for
+/// every other shape.
+pub fn params_json(names: &ParamNames, params: &[f64], precision: Precision) -> Value {
     let params: Vec<f64> = params.iter().map(|&x| exact(x, precision)).collect();
     let mut map = Map::new();
-    if arch.is_lesson_shape() {
+    if names.has_lesson_names() {
         for (name, value) in names.names().iter().zip(params) {
             map.insert(name.clone(), json!(value));
         }
@@ -70,6 +66,40 @@ pub fn params_json(
         }
     }
     Value::Object(map)
+}
+
+/// `1 step`, `10 steps`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `b3`, `w3 and b3`, `w1, w2 and b3`; long lists are counted instead.
+pub fn list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ if names.len() > 8 => format!("{} parameters", names.len()),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Which of `count` rows a long table shows: the first `head` and the last `tail`, with the
+/// number left out between them (0 when every row is shown).
+pub fn shown_rows(count: usize, head: usize, tail: usize, all: bool) -> (Vec<usize>, usize) {
+    if all || count <= head + tail {
+        return ((0..count).collect(), 0);
+    }
+    let rows = (0..head).chain(count - tail..count).collect();
+    (rows, count - head - tail)
+}
+
+/// The line that stands for rows a table leaves out.
+pub fn elision(hidden: usize, noun: &str, flag: &str) -> String {
+    format!("  … {hidden} {noun}s not shown ({flag} prints every {noun}) …")
 }
 
 /// Human-readable parameter lines: `name = value` per scalar where lesson names apply,
@@ -133,6 +163,17 @@ mod tests {
     }
 
     #[test]
+    fn long_tables_show_their_head_and_tail() {
+        assert_eq!(shown_rows(3, 2, 1, false), (vec![0, 1, 2], 0));
+        assert_eq!(shown_rows(10, 2, 1, false), (vec![0, 1, 9], 7));
+        assert_eq!(shown_rows(10, 2, 1, true).1, 0);
+        assert_eq!(
+            elision(7, "row", "--all-rows"),
+            "  … 7 rows not shown (--all-rows prints every row) …"
+        );
+    }
+
+    #[test]
     fn f32_values_print_as_their_shortest_decimal() {
         assert_eq!(exact(3.34f32 as f64, Precision::F32), 3.34);
         assert_eq!(exact(3.34f32 as f64, Precision::F64), 3.34f32 as f64);
@@ -140,20 +181,33 @@ mod tests {
 
     #[test]
     fn lesson_params_are_named_and_others_are_nested_by_path() {
-        let arch = Architecture::statquest();
+        let arch = squiggle_model::Architecture::statquest();
         let names = ParamNames::new(&arch);
         let params = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
-        let json = params_json(&arch, &names, &params, Precision::F64);
+        let json = params_json(&names, &params, Precision::F64);
         assert_eq!(
             json.to_string(),
             r#"{"w1":1.0,"w2":2.0,"b1":3.0,"b2":4.0,"w3":5.0,"w4":6.0,"b3":7.0}"#
         );
-        let arch = Architecture::new(2, vec![], 1, squiggle_model::Activation::Identity).unwrap();
+        let arch =
+            squiggle_model::Architecture::new(2, vec![], 1, squiggle_model::Activation::Identity)
+                .unwrap();
         let names = ParamNames::new(&arch);
-        let json = params_json(&arch, &names, &[1.0, 2.0, 3.0], Precision::F32);
+        let json = params_json(&names, &[1.0, 2.0, 3.0], Precision::F32);
         assert_eq!(
             json.to_string(),
             r#"{"output.weight":[[1.0],[2.0]],"output.bias":[3.0]}"#
+        );
+        // 1-[3]-1 networks use the lesson's names too, as their step tables and traces do.
+        let arch =
+            squiggle_model::Architecture::new(1, vec![3], 1, squiggle_model::Activation::Relu)
+                .unwrap();
+        let names = ParamNames::new(&arch);
+        let json = params_json(&names, &[0.0; 10], Precision::F64);
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["w1", "w2", "w3", "b1", "b2", "b3", "w4", "w5", "w6", "b4"]
         );
     }
 }

@@ -1,19 +1,21 @@
 //! Loss functions: how far the predictions are from the observations.
 
-use std::fmt;
-
 use burn::prelude::*;
 
-/// Which loss gradient descent minimises.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum LossKind {
-    /// Sum of squared residuals, `SSR = Σ (observed − predicted)²`: what the lessons use, so
-    /// the default. Its gradient grows with the number of rows.
-    #[default]
-    Ssr,
-    /// Mean squared error, `SSR / (rows × outputs)`: the same minimum, a gradient that does
-    /// not grow with the data set.
-    Mse,
+squiggle_model::named_enum! {
+    /// Which loss gradient descent minimises. Add a loss here: its formula in
+    /// [`LossKind::compute`] (Burn) and [`LossKind::compute_host`] (f64), its symbol, and its
+    /// first chain-rule factor in `inspect/chain.rs`.
+    #[derive(Default)]
+    pub enum LossKind as "loss" {
+        /// Sum of squared residuals, `SSR = Σ (observed − predicted)²`: what the lessons use, so
+        /// the default. Its gradient grows with the number of rows.
+        #[default]
+        Ssr = "ssr",
+        /// Mean squared error, `SSR / (rows × outputs)`: the same minimum, a gradient that does
+        /// not grow with the data set.
+        Mse = "mse",
+    }
 }
 
 impl LossKind {
@@ -37,17 +39,15 @@ impl LossKind {
             .zip(observed)
             .map(|(p, o)| (o - p) * (o - p))
             .sum();
-        match self {
-            LossKind::Ssr => ssr,
-            LossKind::Mse => ssr / observed.len() as f64,
-        }
+        self.of_squared_residuals(ssr, observed.len())
     }
 
-    /// The name used in config files (`ssr`, `mse`).
-    pub fn name(self) -> &'static str {
+    /// The loss of predictions whose squared residuals sum to `ssr` over `values` observed
+    /// values (rows × outputs).
+    pub fn of_squared_residuals(self, ssr: f64, values: usize) -> f64 {
         match self {
-            LossKind::Ssr => "ssr",
-            LossKind::Mse => "mse",
+            LossKind::Ssr => ssr,
+            LossKind::Mse => ssr / values.max(1) as f64,
         }
     }
 
@@ -57,12 +57,6 @@ impl LossKind {
             LossKind::Ssr => "SSR",
             LossKind::Mse => "MSE",
         }
-    }
-}
-
-impl fmt::Display for LossKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

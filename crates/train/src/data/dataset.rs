@@ -1,41 +1,8 @@
 //! Training data: rows of inputs followed by outputs, held on the host in f32.
 
+use crate::DataError;
 use burn::prelude::*;
 use squiggle_model::Precision;
-use thiserror::Error;
-
-/// A problem with the rows given as training data.
-#[derive(Debug, Error, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum DataError {
-    /// No rows at all.
-    #[error("no data rows")]
-    Empty,
-    /// A row whose length is not `inputs + outputs`.
-    #[error("row {} has {got} values; expected {expected} ({inputs} inputs then {outputs} outputs)", row + 1)]
-    Width {
-        /// 0-based row index.
-        row: usize,
-        /// Its length.
-        got: usize,
-        /// `inputs + outputs`.
-        expected: usize,
-        /// Number of inputs.
-        inputs: usize,
-        /// Number of outputs.
-        outputs: usize,
-    },
-    /// A NaN or infinite value.
-    #[error("row {} value {} is {value}; data must be finite f32 numbers (|x| < 3.4e38)", row + 1, column + 1)]
-    NonFinite {
-        /// 0-based row index.
-        row: usize,
-        /// 0-based position within the row.
-        column: usize,
-        /// The value.
-        value: f64,
-    },
-}
 
 /// Inputs and observed outputs, row-major, in f32 on the host.
 ///
@@ -194,12 +161,23 @@ impl Dataset {
         (&mut self.x, &mut self.y)
     }
 
-    /// Uploads the inputs and outputs as `[rows, inputs]` and `[rows, outputs]` tensors.
-    pub fn to_tensors(&self, device: &Device, precision: Precision) -> (Tensor<2>, Tensor<2>) {
-        let options = (device, precision.dtype());
-        let x = TensorData::new(self.x.clone(), [self.len(), self.inputs]);
-        let y = TensorData::new(self.y.clone(), [self.len(), self.outputs]);
-        (Tensor::from_data(x, options), Tensor::from_data(y, options))
+    /// The rows `rows` (in that order) as a data set of their own, with the same names.
+    pub fn subset(&self, rows: &[u32]) -> Dataset {
+        let mut x = Vec::with_capacity(rows.len() * self.inputs);
+        let mut y = Vec::with_capacity(rows.len() * self.outputs);
+        for &r in rows {
+            let r = r as usize;
+            x.extend_from_slice(&self.x[r * self.inputs..(r + 1) * self.inputs]);
+            y.extend_from_slice(&self.y[r * self.outputs..(r + 1) * self.outputs]);
+        }
+        Self {
+            inputs: self.inputs,
+            outputs: self.outputs,
+            x,
+            y,
+            input_names: self.input_names.clone(),
+            output_names: self.output_names.clone(),
+        }
     }
 
     /// Uploads the rows listed in `rows` (in that order) as a mini-batch: `[n, inputs]` and
@@ -284,6 +262,15 @@ mod tests {
             err.to_string(),
             "row 1 value 1 is 1000000000000000000000000000000000000000; data must be finite f32 numbers (|x| < 3.4e38)"
         );
+    }
+
+    #[test]
+    fn subsets_keep_the_rows_asked_for_in_order() {
+        let rows = [vec![0.0, 10.0], vec![1.0, 11.0], vec![2.0, 12.0]];
+        let data = Dataset::from_rows(&rows, 1, 1).unwrap();
+        let sub = data.subset(&[2, 0]);
+        assert_eq!((sub.len(), sub.observed()), (2, vec![12.0, 10.0]));
+        assert_eq!(sub.input_names(), data.input_names());
     }
 
     #[test]

@@ -1,0 +1,451 @@
+//! From a parsed [`ConfigFile`] to a [`Config`]: the checks that are about the file (which
+//! keys go together, positions, parameter names), the hand-off of the training settings to
+//! `squiggle_train`'s plan (which owns every check about training), then the data.
+//!
+//! Order: the settings are checked first, then the data sources are read, then the network
+//! (whose widths may come from a CSV file's columns), its initial values and the trainable
+//! parameters. So a mistake in the config is reported before a large file is read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use squiggle_model::{Architecture, ModelError, ParamNames, Values, initial_values};
+use squiggle_train::{
+    CheckedSettings, Columns, DataError, DataSource, Dataset, LoadError, PlanError, Setting,
+    Settings, read_csv,
+};
+use toml::Spanned;
+
+use super::schema::{ConfigFile, DataSection, ModelSection, TrainSection};
+use super::source::{Origin, Source};
+use super::{Config, Data, Overrides};
+use crate::backend::Backend;
+
+/// Where each training setting came from.
+#[derive(Default)]
+struct Origins(HashMap<Setting, Origin>);
+
+impl Origins {
+    /// The value of `field`, remembering its position under `setting`.
+    fn take<T: Clone>(&mut self, setting: Setting, field: &Option<Spanned<T>>) -> Option<T> {
+        let field = field.as_ref()?;
+        self.0.insert(setting, Origin::File(field.span()));
+        Some(field.get_ref().clone())
+    }
+
+    /// `value` from the flag `flag`, when given, in place of the file's.
+    fn flag<T>(
+        &mut self,
+        setting: Setting,
+        flag: &'static str,
+        value: Option<T>,
+        slot: &mut Option<T>,
+    ) {
+        if let Some(value) = value {
+            self.0.insert(setting, Origin::Flag(flag));
+            *slot = Some(value);
+        }
+    }
+
+    /// Where `setting` came from (the top of the file for a default).
+    fn of(&self, setting: Setting) -> Origin {
+        self.0.get(&setting).cloned().unwrap_or(Origin::File(0..0))
+    }
+
+    /// `error` at the position of the setting it names.
+    fn error(&self, src: &Source, error: PlanError) -> anyhow::Error {
+        src.error_at(&self.of(error.setting), error)
+    }
+}
+
+/// Checks `file`, reads its data, and builds the [`Config`].
+pub(super) fn check(
+    file: ConfigFile,
+    src: &Source,
+    overrides: &Overrides,
+) -> anyhow::Result<(Config, Data)> {
+    let data_section = file.data.as_ref().map(Spanned::get_ref);
+    let (settings, origins) = settings(&file, data_section, overrides);
+    let checked = settings.check().map_err(|e| origins.error(src, e))?;
+    let spec = data_spec(file.data.as_ref(), src)?;
+    let csv = match &spec {
+        Spec::Csv(source) => Some(source.load()?),
+        _ => None,
+    };
+    let arch = architecture(&file.model, csv.as_ref(), src)?;
+    let names = ParamNames::new(&arch);
+    let seed = settings.seed.unwrap_or(0);
+    let initializer = file
+        .model
+        .initializer
+        .as_ref()
+        .map_or_else(Default::default, |i| *i.get_ref());
+    let initial = init_values(
+        &file.model.init,
+        &names,
+        initial_values(&arch, seed, initializer),
+        src,
+    )?;
+    let (source, train) = match spec {
+        Spec::Csv(source) => (source, csv.expect("a CSV source was read above")),
+        Spec::Lesson => {
+            let source = DataSource::Lesson {
+                inputs: arch.inputs,
+                outputs: arch.outputs,
+            };
+            let data = source.load().map_err(|e| {
+                src.error(
+                    0..0,
+                    format!("no [data] section, and the lesson's points do not fit: {e}"),
+                )
+            })?;
+            (source, data)
+        }
+        Spec::Points(points) => {
+            let rows = points
+                .get_ref()
+                .iter()
+                .map(|r| r.get_ref().clone())
+                .collect();
+            let source = DataSource::Points {
+                rows,
+                inputs: arch.inputs,
+                outputs: arch.outputs,
+            };
+            let data = source.load().map_err(|e| {
+                let span = match &e {
+                    LoadError::Rows(
+                        DataError::Width { row, .. } | DataError::NonFinite { row, .. },
+                    ) => points.get_ref()[*row].span(),
+                    _ => points.span(),
+                };
+                src.error(span, format!("[data] points: {e}"))
+            })?;
+            (source, data)
+        }
+    };
+    let trainable = trainable(file.train.trainable.as_ref(), &names, src)?;
+    let plan = plan(checked, &arch, trainable, &origins, src)?;
+    let valid_csv = data_section
+        .and_then(|d| d.valid_csv.as_ref())
+        .map(|file| relative(src, file.get_ref()));
+    let valid = match &valid_csv {
+        Some(path) => {
+            let columns = Columns {
+                inputs: Some(train.input_names().to_vec()),
+                targets: Some(train.output_names().to_vec()),
+            };
+            Some(read_csv(path, &columns)?)
+        }
+        None => None,
+    };
+    let backend = match (overrides.backend, &file.train.backend) {
+        (Some(b), _) => b,
+        (None, Some(b)) => *b.get_ref(),
+        (None, None) => Backend::Flex,
+    };
+    let config = Config {
+        path: src.path.clone(),
+        arch,
+        names,
+        initializer,
+        initial,
+        inputs: train.input_names().to_vec(),
+        targets: train.output_names().to_vec(),
+        source,
+        valid_csv,
+        plan,
+        backend,
+    };
+    Ok((config, Data { train, valid }))
+}
+
+/// The checked settings with the trainable mask: the plan.
+fn plan(
+    checked: CheckedSettings,
+    arch: &Architecture,
+    trainable: Vec<bool>,
+    origins: &Origins,
+    src: &Source,
+) -> anyhow::Result<squiggle_train::TrainPlan> {
+    checked
+        .into_plan(arch, trainable)
+        .map_err(|e| origins.error(src, e))
+}
+
+/// The training settings of the file, with the flags that override them, and where each
+/// came from.
+fn settings(
+    file: &ConfigFile,
+    data: Option<&DataSection>,
+    overrides: &Overrides,
+) -> (Settings, Origins) {
+    let mut o = Origins::default();
+    let TrainSection {
+        trainable,
+        loss,
+        learning_rate,
+        max_steps,
+        min_step_size,
+        target_loss,
+        dtype,
+        backend: _,
+        epochs,
+        batch_size,
+        shuffle,
+        momentum,
+        weight_decay,
+        schedule,
+        step_every,
+        step_gamma,
+        min_learning_rate,
+        patience,
+        optimizer,
+        beta1,
+        beta2,
+        epsilon,
+    } = &file.train;
+    o.take(Setting::Trainable, trainable);
+    let empty = DataSection::default();
+    let data = data.unwrap_or(&empty);
+    let mut settings = Settings {
+        loss: o.take(Setting::Loss, loss),
+        learning_rate: o.take(Setting::LearningRate, learning_rate),
+        optimizer: o.take(Setting::Optimizer, optimizer),
+        momentum: o.take(Setting::Momentum, momentum),
+        weight_decay: o.take(Setting::WeightDecay, weight_decay),
+        beta1: o.take(Setting::Beta1, beta1),
+        beta2: o.take(Setting::Beta2, beta2),
+        epsilon: o.take(Setting::Epsilon, epsilon),
+        max_steps: o.take(Setting::MaxSteps, max_steps),
+        min_step_size: o.take(Setting::MinStepSize, min_step_size),
+        target_loss: o.take(Setting::TargetLoss, target_loss),
+        epochs: o.take(Setting::Epochs, epochs),
+        batch_size: o.take(Setting::BatchSize, batch_size),
+        shuffle: o.take(Setting::Shuffle, shuffle),
+        schedule: o.take(Setting::Schedule, schedule),
+        step_every: o.take(Setting::StepEvery, step_every),
+        step_gamma: o.take(Setting::StepGamma, step_gamma),
+        min_learning_rate: o.take(Setting::MinLearningRate, min_learning_rate),
+        patience: o.take(Setting::Patience, patience),
+        valid_fraction: o.take(Setting::ValidFraction, &data.valid_fraction),
+        valid_csv: o.take(Setting::ValidCsv, &data.valid_csv).is_some(),
+        standardize: o.take(Setting::Standardize, &data.standardize),
+        precision: o.take(Setting::Dtype, dtype),
+        seed: o.take(Setting::Seed, &file.model.seed),
+    };
+    let f = overrides;
+    o.flag(
+        Setting::Dtype,
+        "--dtype",
+        f.precision,
+        &mut settings.precision,
+    );
+    o.flag(Setting::Seed, "--seed", f.seed, &mut settings.seed);
+    o.flag(
+        Setting::LearningRate,
+        "--learning-rate",
+        f.learning_rate,
+        &mut settings.learning_rate,
+    );
+    o.flag(
+        Setting::MaxSteps,
+        "--max-steps",
+        f.max_steps,
+        &mut settings.max_steps,
+    );
+    o.flag(Setting::Epochs, "--epochs", f.epochs, &mut settings.epochs);
+    (settings, o)
+}
+
+/// What `[data]` asks for, checked but not read.
+enum Spec<'a> {
+    /// No `[data]`: the lesson's points.
+    Lesson,
+    /// `points = […]`.
+    Points(&'a Spanned<Vec<Spanned<Vec<f64>>>>),
+    /// `csv = "…"`.
+    Csv(DataSource),
+}
+
+fn data_spec<'a>(data: Option<&'a Spanned<DataSection>>, src: &Source) -> anyhow::Result<Spec<'a>> {
+    let Some(section) = data else {
+        return Ok(Spec::Lesson);
+    };
+    let d = section.get_ref();
+    let Some(csv) = &d.csv else {
+        for (key, given) in [("inputs", &d.inputs), ("targets", &d.targets)] {
+            if let Some(given) = given {
+                return Err(src.error(
+                    given.span(),
+                    format!("[data] `{key}` names CSV columns; it needs `csv = \"file.csv\"`"),
+                ));
+            }
+        }
+        if let Some(file) = &d.valid_csv {
+            return Err(src.error(
+                file.span(),
+                "`valid_csv` needs `csv = \"file.csv\"` for the training rows",
+            ));
+        }
+        return match &d.points {
+            Some(points) => Ok(Spec::Points(points)),
+            None => Err(src.error(
+                section.span(),
+                "[data] needs `points = [[input…, output…], …]` or `csv = \"file.csv\"`",
+            )),
+        };
+    };
+    if let Some(points) = &d.points {
+        return Err(src.error(points.span(), "[data] takes `points` or `csv`, not both"));
+    }
+    Ok(Spec::Csv(DataSource::Csv {
+        path: relative(src, csv.get_ref()),
+        columns: Columns {
+            inputs: d.inputs.as_ref().map(|s| s.get_ref().clone()),
+            targets: d.targets.as_ref().map(|s| s.get_ref().clone()),
+        },
+    }))
+}
+
+/// `file` relative to the config's folder.
+fn relative(src: &Source, file: &str) -> PathBuf {
+    src.path.parent().unwrap_or(Path::new("")).join(file)
+}
+
+/// The network's shape. With a CSV file the chosen columns decide the widths; widths given
+/// as well must agree.
+fn architecture(
+    model: &ModelSection,
+    csv: Option<&Dataset>,
+    src: &Source,
+) -> anyhow::Result<Architecture> {
+    let activation = model
+        .activation
+        .as_ref()
+        .map_or_else(Default::default, |a| *a.get_ref());
+    let (data_inputs, data_outputs) = csv.map_or((1, 1), |d| (d.inputs(), d.outputs()));
+    for (key, given, columns) in [
+        ("inputs", &model.inputs, data_inputs),
+        ("outputs", &model.outputs, data_outputs),
+    ] {
+        if let (Some(given), Some(_)) = (given, csv)
+            && *given.get_ref() != columns
+        {
+            return Err(src.error(
+                given.span(),
+                format!(
+                    "`{key} = {}` but the CSV data has {columns} {} column{}",
+                    given.get_ref(),
+                    key.trim_end_matches('s'),
+                    if columns == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+    let inputs = model.inputs.as_ref().map_or(data_inputs, |s| *s.get_ref());
+    let outputs = model
+        .outputs
+        .as_ref()
+        .map_or(data_outputs, |s| *s.get_ref());
+    let hidden = model
+        .hidden
+        .as_ref()
+        .map_or_else(|| vec![2], |s| s.get_ref().clone());
+    Architecture::new(inputs, hidden, outputs, activation).map_err(|e| {
+        let key = match &e {
+            ModelError::ZeroWidth { what } if what == "inputs" => &model.inputs,
+            ModelError::ZeroWidth { what } if what == "outputs" => &model.outputs,
+            _ => &None,
+        };
+        let span = key
+            .as_ref()
+            .map(Spanned::span)
+            .or_else(|| model.hidden.as_ref().map(Spanned::span))
+            .unwrap_or(0..0);
+        src.error(span, e)
+    })
+}
+
+/// `[model.init]` written over the drawn `values`.
+fn init_values(
+    init: &BTreeMap<String, Spanned<toml::Value>>,
+    names: &ParamNames,
+    mut values: Vec<f64>,
+    src: &Source,
+) -> anyhow::Result<Vec<f64>> {
+    let mut set_by: Vec<Option<&str>> = vec![None; values.len()];
+    let mut entries: Vec<_> = init.iter().collect();
+    entries.sort_by_key(|(_, v)| v.span().start);
+    for (name, value) in entries {
+        let at = |msg: String| src.error(value.span(), format!("[model.init] {msg}"));
+        let given = to_values(value.get_ref())
+            .ok_or_else(|| at(format!("`{name}` must be a number or an array of numbers")))?;
+        let range = names
+            .assign(&mut values, name, &given)
+            .map_err(|e| at(e.to_string()))?;
+        for i in range {
+            if let Some(other) = set_by[i] {
+                return Err(at(format!(
+                    "`{name}` sets {} again (already set by `{other}`)",
+                    names.name(i)
+                )));
+            }
+            set_by[i] = Some(name);
+        }
+    }
+    Ok(values)
+}
+
+fn to_values(value: &toml::Value) -> Option<Values> {
+    match value {
+        toml::Value::Integer(i) => Some(Values::Number(*i as f64)),
+        toml::Value::Float(x) => Some(Values::Number(*x)),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(to_values)
+            .collect::<Option<_>>()
+            .map(Values::List),
+        _ => None,
+    }
+}
+
+/// The trainable mask of `[train] trainable` (every parameter when absent; an empty list
+/// gives an empty mask, which the plan refuses).
+fn trainable(
+    list: Option<&Spanned<Vec<Spanned<String>>>>,
+    names: &ParamNames,
+    src: &Source,
+) -> anyhow::Result<Vec<bool>> {
+    let count = names.names().len();
+    let Some(list) = list else {
+        return Ok(vec![true; count]);
+    };
+    let mut mask = vec![false; count];
+    let mut listed_by: Vec<Option<&str>> = vec![None; count];
+    for name in list.get_ref() {
+        let target = names
+            .resolve(name.get_ref())
+            .map_err(|e| src.error(name.span(), format!("[train] trainable: {e}")))?;
+        for i in names.indices(&target) {
+            if let Some(other) = listed_by[i] {
+                let what = if other == name.get_ref() {
+                    format!("`{other}` is listed twice")
+                } else {
+                    format!(
+                        "`{}` covers {} again (already listed as `{other}`)",
+                        name.get_ref(),
+                        names.name(i)
+                    )
+                };
+                return Err(src.error(
+                    name.span(),
+                    format!("[train] trainable: duplicate parameter: {what}"),
+                ));
+            }
+            listed_by[i] = Some(name.get_ref());
+            mask[i] = true;
+        }
+    }
+    Ok(mask)
+}

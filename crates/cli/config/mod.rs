@@ -1,0 +1,262 @@
+//! Config files: the TOML schema as written ([`schema`]), positions for messages
+//! ([`source`]), and the checks that turn a file into a [`Config`] ([`check`]).
+//!
+//! Parsing and checking are separate steps (as cargo and linfa do): the schema mirrors the
+//! file and validates nothing; [`load`] checks it, hands the training settings to
+//! `squiggle_train` (which owns every check about training), reads the data, and returns the
+//! [`Config`] the commands use. Every error is one line, `path:line:column: message`,
+//! pointing at the offending key or value (or `--flag: message` for a flag).
+
+mod check;
+mod schema;
+mod source;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use squiggle_model::{Architecture, Initializer, ParamNames, Precision, TensorKind};
+use squiggle_train::{DataSource, Dataset, Mode, Optimizer, Prepared, Schedule, TrainPlan};
+use toml::Spanned;
+
+use crate::backend::Backend;
+use schema::{ConfigFile, DataSection, ModelSection, TrainSection, resolved};
+use source::Source;
+
+/// Command-line values that take precedence over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--dtype`.
+    pub precision: Option<Precision>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--learning-rate`.
+    pub learning_rate: Option<f64>,
+    /// `--max-steps`.
+    pub max_steps: Option<usize>,
+    /// `--epochs`.
+    pub epochs: Option<usize>,
+    /// `--backend`.
+    pub backend: Option<Backend>,
+}
+
+/// A checked config: everything a command needs, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file.
+    pub path: PathBuf,
+    /// The network's shape.
+    pub arch: Architecture,
+    /// Its parameter names.
+    pub names: ParamNames,
+    /// How the random initial weights were drawn.
+    pub initializer: Initializer,
+    /// Initial parameter values, flat order.
+    pub initial: Vec<f64>,
+    /// Input column names.
+    pub inputs: Vec<String>,
+    /// Target column names.
+    pub targets: Vec<String>,
+    /// Where the training rows came from.
+    pub source: DataSource,
+    /// The validation file, when there is one.
+    pub valid_csv: Option<PathBuf>,
+    /// How to train.
+    pub plan: TrainPlan,
+    /// Where the tensors live (`--backend`, else `[train] backend`, else flex).
+    pub backend: Backend,
+}
+
+/// The rows a config names, as read.
+#[derive(Debug, Clone)]
+pub struct Data {
+    /// The training rows (validation rows among them when a fraction is held out).
+    pub train: Dataset,
+    /// Rows of a validation file.
+    pub valid: Option<Dataset>,
+}
+
+impl Data {
+    /// The rows split and standardised as `plan` trains.
+    pub fn prepare(self, plan: &TrainPlan) -> Prepared {
+        Prepared::new(self.train, self.valid, plan)
+    }
+}
+
+/// Reads and checks a config file, applying command-line overrides, and reads its data.
+///
+/// # Errors
+/// A one-line error naming the file, line and column for every problem found.
+pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    let source = Source {
+        path: path.to_path_buf(),
+        text,
+    };
+    let file: ConfigFile = toml::from_str(&source.text).map_err(|e| {
+        let message = e.message().trim().replace('\n', " ");
+        match e.span() {
+            Some(span) => source.error(span, message),
+            None => anyhow!("{}: {message}", source.path.display()),
+        }
+    })?;
+    check::check(file, &source, overrides)
+}
+
+impl Config {
+    /// Names of the trainable parameters, in flat order.
+    pub fn trainable_names(&self) -> Vec<String> {
+        self.plan
+            .trainable_indices()
+            .into_iter()
+            .map(|i| self.names.name(i).to_string())
+            .collect()
+    }
+
+    /// Returns true if and only if the config trains by epochs.
+    pub fn by_epochs(&self) -> bool {
+        self.plan.epoch_plan().is_some()
+    }
+
+    /// The config as it was run: every default filled in, the initial parameters written out
+    /// tensor by tensor, data paths absolute. `squiggle train` accepts it as it is.
+    pub fn resolved_toml(&self) -> String {
+        let file = ConfigFile {
+            model: self.resolved_model(),
+            data: Some(Spanned::new(0..0, self.resolved_data())),
+            train: self.resolved_train(),
+        };
+        format!(
+            "# Resolved by squiggle from {}: every default filled in.\n{}",
+            self.path.display(),
+            toml::to_string(&file).expect("a resolved config serialises to TOML")
+        )
+    }
+
+    fn resolved_model(&self) -> ModelSection {
+        use toml::Value;
+        let init = self
+            .arch
+            .tensors()
+            .into_iter()
+            .map(|spec| {
+                let values = &self.initial[spec.range()];
+                let floats = |v: &[f64]| Value::Array(v.iter().map(|&x| Value::Float(x)).collect());
+                let value = match spec.kind {
+                    TensorKind::Weight => {
+                        Value::Array(values.chunks(spec.shape[1]).map(floats).collect())
+                    }
+                    TensorKind::Bias => floats(values),
+                };
+                (spec.path, Spanned::new(0..0, value))
+            })
+            .collect();
+        ModelSection {
+            inputs: resolved(self.arch.inputs),
+            hidden: resolved(self.arch.hidden.clone()),
+            outputs: resolved(self.arch.outputs),
+            activation: resolved(self.arch.activation),
+            seed: resolved(self.plan.seed()),
+            initializer: resolved(self.initializer),
+            init,
+        }
+    }
+
+    fn resolved_data(&self) -> DataSection {
+        let absolute = |p: &Path| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+                .to_string()
+        };
+        let mut data = DataSection::default();
+        match &self.source {
+            DataSource::Csv { path, .. } => {
+                data.csv = resolved(absolute(path));
+                data.inputs = resolved(self.inputs.clone());
+                data.targets = resolved(self.targets.clone());
+            }
+            DataSource::Lesson { .. } => {
+                let rows = squiggle_model::lesson::points();
+                data.points = resolved(rows.into_iter().map(|r| Spanned::new(0..0, r)).collect());
+            }
+            DataSource::Points { rows, .. } => {
+                data.points =
+                    resolved(rows.iter().map(|r| Spanned::new(0..0, r.clone())).collect());
+            }
+        }
+        if let Some(epochs) = self.plan.epoch_plan() {
+            data.valid_fraction = epochs.valid_fraction.and_then(resolved);
+            data.valid_csv = self
+                .valid_csv
+                .as_deref()
+                .and_then(|p| resolved(absolute(p)));
+            data.standardize = resolved(epochs.standardize);
+        }
+        data
+    }
+
+    fn resolved_train(&self) -> TrainSection {
+        let plan = &self.plan;
+        let mut train = TrainSection {
+            trainable: resolved(
+                self.trainable_names()
+                    .into_iter()
+                    .map(|n| Spanned::new(0..0, n))
+                    .collect(),
+            ),
+            loss: resolved(plan.loss()),
+            learning_rate: resolved(plan.learning_rate()),
+            dtype: resolved(plan.precision()),
+            backend: resolved(self.backend),
+            optimizer: resolved(plan.optimizer().kind()),
+            ..TrainSection::default()
+        };
+        match *plan.optimizer() {
+            Optimizer::GradientDescent => {}
+            Optimizer::Sgd {
+                momentum,
+                weight_decay,
+            } => {
+                train.momentum = resolved(momentum);
+                train.weight_decay = resolved(weight_decay);
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+            } => {
+                train.beta1 = resolved(beta1);
+                train.beta2 = resolved(beta2);
+                train.epsilon = resolved(epsilon);
+                train.weight_decay = resolved(weight_decay);
+            }
+        }
+        match plan.mode() {
+            Mode::Steps(stop) => {
+                train.max_steps = resolved(stop.max_steps);
+                train.min_step_size = resolved(stop.min_step_size);
+                train.target_loss = stop.target_loss.and_then(resolved);
+            }
+            Mode::Epochs(epochs) => {
+                train.epochs = resolved(epochs.epochs);
+                train.batch_size = epochs.batch_size.and_then(resolved);
+                train.shuffle = resolved(epochs.shuffle);
+                train.schedule = resolved(epochs.schedule.kind());
+                match epochs.schedule {
+                    Schedule::Constant => {}
+                    Schedule::Step { every, gamma } => {
+                        train.step_every = resolved(every);
+                        train.step_gamma = resolved(gamma);
+                    }
+                    Schedule::Cosine { min_lr } => {
+                        train.min_learning_rate = resolved(min_lr);
+                    }
+                }
+                train.patience = epochs.patience.and_then(resolved);
+            }
+        }
+        train
+    }
+}

@@ -1,0 +1,253 @@
+//! Training by epochs as the terminal shows it: the first line, one line per epoch, a
+//! progress bar on stderr when it is a terminal, the summary table, and `--json`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use serde_json::json;
+use squiggle_model::Named;
+use squiggle_train::{EpochReport, Metrics, Outcome, StopReason};
+
+use super::format::{num, param_lines, params_json};
+use super::print_lines;
+use crate::config::Config;
+
+/// `Training a 10-[4]-1 softplus network on 354 rows (88 validation) by epochs, …`, and a
+/// line about the resume when there is one.
+pub fn intro(
+    config: &Config,
+    train_rows: usize,
+    valid_rows: usize,
+    resumed: Option<usize>,
+) -> Vec<String> {
+    let plan = config
+        .plan
+        .epoch_plan()
+        .expect("the epoch lines show training by epochs");
+    let batch = plan
+        .batch_size
+        .map_or_else(|| "full batch".to_string(), |b| format!("batches of {b}"));
+    let mut lines = vec![format!(
+        "Training a {} network on {train_rows} rows ({valid_rows} validation) by epochs, {batch}, {} loss, {} ({}, {}).",
+        config.arch.describe(),
+        config.plan.loss().symbol(),
+        config.plan.optimizer(),
+        config.backend,
+        config.plan.precision(),
+    )];
+    if let Some(epoch) = resumed {
+        lines.push(format!("Resuming after epoch {epoch} of {}.", plan.epochs));
+    }
+    lines
+}
+
+/// `epoch  3/20  lr 0.1  train loss 0.01234  valid loss 0.0145  valid R² 0.512  1.2M rows/s *`
+pub fn line(r: &EpochReport) -> String {
+    let width = r.epochs.to_string().len();
+    let mut line = format!(
+        "epoch {:>width$}/{}  lr {}  train loss {}",
+        r.epoch,
+        r.epochs,
+        num(r.learning_rate),
+        num(r.train_loss)
+    );
+    match (r.valid_loss, &r.valid) {
+        (Some(loss), Some(m)) => {
+            line += &format!("  valid loss {}  valid R² {}", num(loss), num(m.r2))
+        }
+        _ => line += &format!("  R² {}", num(r.train.r2)),
+    }
+    line += &format!("  {} rows/s", rate(r.rows_per_second));
+    if r.best {
+        line += "  *";
+    }
+    line
+}
+
+/// `1.2M`, `84.0k`, `950`.
+fn rate(x: f64) -> String {
+    match x {
+        x if x >= 1e6 => format!("{:.1}M", x / 1e6),
+        x if x >= 1e3 => format!("{:.1}k", x / 1e3),
+        x => format!("{x:.0}"),
+    }
+}
+
+/// The lines after the last epoch: why it stopped, the metrics of the last and the best
+/// epochs, the final parameters of small networks, and where the run is kept.
+pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> Vec<String> {
+    let plan = config
+        .plan
+        .epoch_plan()
+        .expect("the epoch summary shows training by epochs");
+    let summary = outcome.epochs().expect("a run by epochs");
+    let mut lines = Vec::new();
+    let Some(last) = &summary.last else {
+        lines.push(format!(
+            "Nothing to do: the run already has {} of {} epochs (pass a larger --epochs to go on).",
+            summary.epochs, plan.epochs
+        ));
+        return lines;
+    };
+    lines.push(match outcome.stop {
+        StopReason::EarlyStopping { best_epoch } => format!(
+            "Stopped early after epoch {}: no better {} loss for {} epochs (best: epoch {best_epoch}).",
+            summary.epochs,
+            if last.valid.is_none() { "training" } else { "validation" },
+            plan.patience.unwrap_or(0),
+        ),
+        _ => format!("Stopped after {} epochs.", summary.epochs),
+    });
+    let best = summary
+        .best_report
+        .as_ref()
+        .filter(|b| b.epoch != last.epoch);
+    lines.push("                    MSE          RMSE         MAE          R²".to_string());
+    for (when, report) in [("last", Some(last)), ("best", best)] {
+        let Some(r) = report else { continue };
+        for (split, m) in [("train", Some(&r.train)), ("valid", r.valid.as_ref())] {
+            if let Some(m) = m {
+                let label = format!("{split} ({when} {})", r.epoch);
+                lines.push(format!(
+                    "  {label:<17} {:<12} {:<12} {:<12} {}",
+                    num(m.mse),
+                    num(m.rmse),
+                    num(m.mae),
+                    num(m.r2)
+                ));
+            }
+        }
+    }
+    if config.arch.num_params() <= 32 {
+        lines.push("Final parameters:".to_string());
+        let frozen: Vec<bool> = config.plan.trainable().iter().map(|t| !t).collect();
+        for line in param_lines(&config.names, &outcome.params, &frozen) {
+            lines.push(format!("  {line}"));
+        }
+    }
+    if let Some(kept) = kept_in {
+        lines.push(kept);
+    }
+    lines
+}
+
+/// Metrics as a JSON object.
+pub fn metrics_json(m: &Metrics) -> serde_json::Value {
+    json!({"mse": m.mse, "rmse": m.rmse, "mae": m.mae, "r2": m.r2})
+}
+
+/// The `--json` summary of a run by epochs; `peak_memory_mb` only when asked for.
+pub fn summary_json(config: &Config, outcome: &Outcome, report_memory: bool) -> serde_json::Value {
+    let summary = outcome.epochs().expect("a run by epochs");
+    let last = summary.last.as_ref();
+    let mut value = json!({
+        "epochs": summary.epochs,
+        "stop_reason": outcome.stop.name(),
+        "best_epoch": summary.best.map(|(_, e)| e),
+        "best": summary.best_report.as_ref().map(|r| json!({
+            "epoch": r.epoch,
+            "train_loss": r.train_loss,
+            "valid_loss": r.valid_loss,
+            "train": metrics_json(&r.train),
+            "valid": r.valid.as_ref().map(metrics_json),
+        })),
+        "train_loss": last.map(|r| r.train_loss),
+        "valid_loss": last.and_then(|r| r.valid_loss),
+        "train": last.map(|r| metrics_json(&r.train)),
+        "valid": last.and_then(|r| r.valid.as_ref().map(metrics_json)),
+        "backend": config.backend.name(),
+        "dtype": config.plan.precision().name(),
+        "loss_function": config.plan.loss().name(),
+        "params": params_json(&config.names, &outcome.params, config.plan.precision()),
+    });
+    if report_memory {
+        value["peak_memory_mb"] = json!(peak_memory_mb());
+    }
+    value
+}
+
+/// The process's peak resident memory in MiB (Linux's VmHWM).
+#[cfg(target_os = "linux")]
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// Elsewhere the peak is not measured: `null`.
+#[cfg(not(target_os = "linux"))]
+fn peak_memory_mb() -> Option<f64> {
+    None
+}
+
+/// A one-line progress bar on stderr, redrawn at most ten times a second: the epoch, the
+/// rows done, the speed, and the training loss after the previous epoch.
+pub struct Bar {
+    last: Option<Instant>,
+    started: Instant,
+    epoch: usize,
+    loss: Option<f64>,
+}
+
+impl Default for Bar {
+    fn default() -> Self {
+        Self {
+            last: None,
+            started: Instant::now(),
+            epoch: usize::MAX,
+            loss: None,
+        }
+    }
+}
+
+impl Bar {
+    /// Redraws the bar: `done` of `total` rows of `epoch` (0-based) of `epochs`.
+    pub fn draw(&mut self, epoch: usize, epochs: usize, done: usize, total: usize) {
+        if epoch != self.epoch {
+            self.epoch = epoch;
+            self.started = Instant::now();
+        }
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t).as_millis() < 100)
+            && done < total
+        {
+            return;
+        }
+        self.last = Some(now);
+        const WIDTH: usize = 30;
+        let filled = WIDTH * done / total.max(1);
+        let speed = done as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9);
+        let loss = self
+            .loss
+            .map_or_else(String::new, |l| format!("  loss {}", num(l)));
+        let _ = write!(
+            std::io::stderr(),
+            "\r\x1b[2Kepoch {}/{epochs} [{}{}] {done}/{total} rows  {} rows/s{loss}",
+            epoch + 1,
+            "#".repeat(filled),
+            ".".repeat(WIDTH - filled),
+            rate(speed)
+        );
+    }
+
+    /// Clears the bar before an epoch's line, and remembers the epoch's training loss.
+    pub fn finish_epoch(&mut self, loss: f64) {
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        self.loss = Some(loss);
+    }
+}
+
+/// Prints the lines of [`summary`].
+///
+/// # Errors
+/// Stdout cannot be written.
+pub fn print_summary(
+    config: &Config,
+    outcome: &Outcome,
+    kept_in: Option<String>,
+) -> anyhow::Result<()> {
+    print_lines(&summary(config, outcome, kept_in))
+}

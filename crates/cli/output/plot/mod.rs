@@ -1,0 +1,442 @@
+//! Plots: drawn with plotters into SVG (text as `<text>`, any viewer's fonts) and into RGB
+//! buffers that are encoded as PNG and GIF here. Text in the bitmaps uses the DejaVu Sans
+//! font bundled in `assets/`, so PNGs render identically on machines without any system font.
+//!
+//! [`lesson`] draws a run step by step (the fit with the hidden units' contributions, the loss
+//! landscape, the loss per step, the animation); [`epochs`] a run by epochs (loss and R² per
+//! epoch, predicted against observed). This module holds what both share: writing a
+//! [`Picture`] in every format, axes, legends and colours. Data points and gradient-descent
+//! steps are the only circles drawn, one per point and one per (sampled) step, so a reader or
+//! a test can count them.
+
+pub mod epochs;
+pub mod lesson;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use anyhow::{Context, anyhow};
+use plotters::coord::CoordTranslate;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::files::AtomicFile;
+
+/// A pixel position, as plotters' backends take it.
+type BackendCoord = (i32, i32);
+
+/// Size of the still plots, in pixels.
+pub const PLOT_SIZE: (u32, u32) = (900, 600);
+
+const GREEN: RGBColor = RGBColor(0, 158, 72);
+const PINK: RGBColor = RGBColor(226, 72, 160);
+const BLUE: RGBColor = RGBColor(31, 119, 230);
+const HIDDEN_COLOURS: [RGBColor; 6] = [
+    BLUE,
+    RGBColor(255, 140, 0),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(23, 190, 207),
+    RGBColor(188, 189, 34),
+];
+
+/// Something that draws itself into any plotters backend (SVG or bitmap).
+pub trait Picture {
+    /// Draws onto `area`.
+    ///
+    /// # Errors
+    /// plotters' error, as one line.
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Writes `picture` as `dir/name.svg` and `dir/name.png` (900 × 600), returning both paths.
+///
+/// # Errors
+/// A file that cannot be written, or a drawing error.
+pub fn write_svg_and_png(
+    picture: &impl Picture,
+    dir: &Path,
+    name: &str,
+) -> anyhow::Result<[PathBuf; 2]> {
+    let svg_path = dir.join(format!("{name}.svg"));
+    let mut svg = String::new();
+    render(
+        picture,
+        &SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area(),
+    )?;
+    let mut file = AtomicFile::create(&svg_path)?;
+    file.write_all(svg.as_bytes())?;
+    file.commit()?;
+
+    let png_path = dir.join(format!("{name}.png"));
+    let rgb = rgb(picture, PLOT_SIZE)?;
+    let mut file = AtomicFile::create(&png_path)?;
+    {
+        let mut encoder = png::Encoder::new(&mut file, PLOT_SIZE.0, PLOT_SIZE.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&rgb)?;
+        writer.finish()?;
+    }
+    file.commit()?;
+    Ok([svg_path, png_path])
+}
+
+/// Writes an animated GIF of `frames` (each a picture and its delay in centiseconds) of
+/// `size`, looping forever.
+///
+/// # Errors
+/// A file that cannot be written, or a drawing error.
+pub fn write_gif<P: Picture>(
+    path: &Path,
+    size: (u32, u32),
+    frames: impl IntoIterator<Item = (P, u16)>,
+) -> anyhow::Result<PathBuf> {
+    let (w, h) = (size.0 as u16, size.1 as u16);
+    let mut file = AtomicFile::create(path)?;
+    {
+        let mut encoder = gif::Encoder::new(&mut file, w, h, &[])?;
+        encoder.set_repeat(gif::Repeat::Infinite)?;
+        for (picture, delay) in frames {
+            let rgb = rgb(&picture, size)?;
+            let mut frame = gif::Frame::from_rgb_speed(w, h, &rgb, 10);
+            frame.delay = delay;
+            encoder.write_frame(&frame)?;
+        }
+    }
+    file.commit()?;
+    Ok(path.to_path_buf())
+}
+
+/// Lists the files written on stdout (`wrote DIR/fit.svg`, …).
+///
+/// # Errors
+/// Stdout cannot be written.
+pub fn print_written(written: &[PathBuf]) -> anyhow::Result<()> {
+    let lines: Vec<String> = written
+        .iter()
+        .map(|p| format!("wrote {}", p.display()))
+        .collect();
+    crate::output::print_lines(&lines)
+}
+
+/// Creates the plot folder (if missing) and loads the bundled font.
+///
+/// # Errors
+/// The folder cannot be created.
+pub fn prepare(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    register_font()
+}
+
+fn render<DB: DrawingBackend>(
+    picture: &impl Picture,
+    area: &DrawingArea<DB, Shift>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(plot_error)?;
+    picture.draw(area)?;
+    area.present().map_err(plot_error)
+}
+
+fn rgb(picture: &impl Picture, size: (u32, u32)) -> anyhow::Result<Vec<u8>> {
+    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+    render(
+        picture,
+        &BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
+    )?;
+    Ok(rgb)
+}
+
+fn register_font() -> anyhow::Result<()> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        let font: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+        result = plotters::style::register_font("sans-serif", FontStyle::Normal, font)
+            .map_err(|_| anyhow!("the bundled font could not be loaded"));
+    });
+    result
+}
+
+/// Up to `max` indices of `0..n`, evenly spread, always with the first and the last.
+pub fn sample(n: usize, max: usize) -> Vec<usize> {
+    if n <= max {
+        return (0..n).collect();
+    }
+    let mut picked: Vec<usize> = (0..max)
+        .map(|i| (i as f64 * (n - 1) as f64 / (max - 1) as f64).round() as usize)
+        .collect();
+    picked.dedup();
+    picked
+}
+
+fn plot_error<E: std::error::Error + Send + Sync + 'static>(
+    e: DrawingAreaErrorKind<E>,
+) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
+}
+
+/// `(lo, hi)` widened by `margin` of its span on each side, and never empty.
+fn padded(lo: f64, hi: f64, margin: f64) -> (f64, f64) {
+    let span = (hi - lo).max(1e-9);
+    let pad = (span * margin).max(if hi > lo { 0.0 } else { 0.5 });
+    (lo - pad, hi + pad)
+}
+
+fn min_max(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+fn linspace(lo: f64, hi: f64, n: usize) -> impl Iterator<Item = f64> {
+    (0..n).map(move |i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+}
+
+/// A chart with a title, labelled linear axes over `x` × `y`, and a light grid.
+fn axes<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: impl AsRef<str>,
+    x: (f64, f64),
+    y: (f64, f64),
+    x_desc: impl AsRef<str>,
+    y_desc: impl AsRef<str>,
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(title.as_ref(), caption_font())
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc.as_ref())
+        .y_desc(y_desc.as_ref())
+        .label_style(label_font())
+        .axis_desc_style(label_font())
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(plot_error)?;
+    Ok(chart)
+}
+
+/// The legend box, top right: one entry per labelled series.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .label_font(label_font())
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)
+}
+
+/// A legend key drawn as a short line in `style`.
+fn line_key(style: ShapeStyle) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+}
+
+/// A legend key drawn as a small filled square of `colour` (squares, so that the only circles
+/// in a plot are its data points and steps).
+fn dot_key(colour: RGBColor) -> impl Fn(BackendCoord) -> Rectangle<BackendCoord> {
+    move |(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], colour.filled())
+}
+
+fn caption_font() -> TextStyle<'static> {
+    ("sans-serif", 24).into_font().into()
+}
+
+fn label_font() -> TextStyle<'static> {
+    ("sans-serif", 16).into_font().into()
+}
+
+/// One labelled line of a [`Curves`] chart.
+pub struct Curve {
+    /// The legend's label (no legend entry when empty).
+    pub label: String,
+    /// Its colour.
+    pub colour: RGBColor,
+    /// Its points.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Lines over a shared x axis, on a linear or a log y axis: the loss per step or per epoch,
+/// R² per epoch.
+pub struct Curves {
+    /// The caption.
+    pub title: String,
+    /// The x axis' description.
+    pub x_desc: String,
+    /// The y axis' description.
+    pub y_desc: String,
+    /// Whether the y axis is logarithmic (non-positive values are drawn at its floor).
+    pub log: bool,
+    /// The lines.
+    pub curves: Vec<Curve>,
+}
+
+impl Picture for Curves {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let all = || self.curves.iter().flat_map(|c| c.points.iter().copied());
+        let (x_lo, x_hi) = min_max(all().map(|p| p.0));
+        let (x_lo, x_hi) = if x_lo < x_hi {
+            (x_lo, x_hi)
+        } else {
+            (x_lo, x_lo + 1.0)
+        };
+        let mut builder = ChartBuilder::on(area);
+        builder
+            .caption(&self.title, caption_font())
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(80);
+        let labelled = self.curves.iter().any(|c| !c.label.is_empty());
+        if self.log {
+            let (lo, hi) = min_max(all().map(|p| p.1).filter(|y| *y > 0.0));
+            let (lo, hi) = if lo.is_finite() {
+                (lo / 2.0, hi * 2.0)
+            } else {
+                (1e-12, 1.0)
+            };
+            let mut chart = builder
+                .build_cartesian_2d(x_lo..x_hi, (lo..hi).log_scale())
+                .map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_desc)
+                .y_desc(&self.y_desc)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| format!("{y:.0e}"))
+                .label_style(label_font())
+                .axis_desc_style(label_font())
+                .light_line_style(WHITE)
+                .draw()
+                .map_err(plot_error)?;
+            for c in &self.curves {
+                let points = c.points.iter().map(|&(x, y)| (x, y.max(lo)));
+                let series = chart
+                    .draw_series(LineSeries::new(points, c.colour.stroke_width(3)))
+                    .map_err(plot_error)?;
+                if !c.label.is_empty() {
+                    series
+                        .label(c.label.as_str())
+                        .legend(line_key(c.colour.stroke_width(3)));
+                }
+            }
+            if labelled {
+                draw_legend(&mut chart)?;
+            }
+        } else {
+            let (lo, hi) = min_max(all().map(|p| p.1));
+            let (lo, hi) = padded(lo, hi, 0.05);
+            let mut chart = builder
+                .build_cartesian_2d(x_lo..x_hi, lo..hi)
+                .map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_desc)
+                .y_desc(&self.y_desc)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .label_style(label_font())
+                .axis_desc_style(label_font())
+                .light_line_style(WHITE)
+                .draw()
+                .map_err(plot_error)?;
+            for c in &self.curves {
+                let series = chart
+                    .draw_series(LineSeries::new(c.points.clone(), c.colour.stroke_width(3)))
+                    .map_err(plot_error)?;
+                if !c.label.is_empty() {
+                    series
+                        .label(c.label.as_str())
+                        .legend(line_key(c.colour.stroke_width(3)));
+                }
+            }
+            if labelled {
+                draw_legend(&mut chart)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each prediction against its observation, with the line where they are equal.
+pub struct PredictedVsObserved {
+    /// The caption.
+    pub title: String,
+    /// `(observed, predicted)` pairs.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Picture for PredictedVsObserved {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let (lo, hi) = min_max(self.points.iter().flat_map(|&(o, p)| [o, p]));
+        let (lo, hi) = padded(lo, hi, 0.08);
+        let mut chart = axes(
+            area,
+            &self.title,
+            (lo, hi),
+            (lo, hi),
+            "observed",
+            "predicted",
+        )?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(lo, lo), (hi, hi)],
+                BLACK.mix(0.4).stroke_width(1),
+            ))
+            .map_err(plot_error)?
+            .label("predicted = observed")
+            .legend(line_key(BLACK.mix(0.4).into()));
+        chart
+            .draw_series(
+                self.points
+                    .iter()
+                    .map(|&p| Circle::new(p, 5, GREEN.filled())),
+            )
+            .map_err(plot_error)?;
+        draw_legend(&mut chart)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_keeps_the_ends_and_the_count() {
+        assert_eq!(sample(5, 60), [0, 1, 2, 3, 4]);
+        let s = sample(8067, 60);
+        assert_eq!(s.len(), 60);
+        assert_eq!((s[0], s[59]), (0, 8066));
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+    }
+}

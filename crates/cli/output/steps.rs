@@ -1,0 +1,216 @@
+//! Step-by-step training as the lesson shows it: the step table, the stopping rule that
+//! fired, the final parameters, and the `--json` summary.
+
+use std::collections::VecDeque;
+
+use serde_json::json;
+use squiggle_model::Named;
+use squiggle_train::{Optimizer, Outcome, StepRecord, StopReason};
+
+use super::format::{cell, elision, exact, list, num, param_lines, params_json, plural};
+use super::print_lines;
+use crate::config::Config;
+
+/// Steps printed before the elision in long runs, and after it.
+const HEAD_STEPS: usize = 10;
+const TAIL_STEPS: usize = 5;
+
+/// Tables with at most this many trainable parameters print one wide row per step.
+const WIDE_TABLE_MAX_PARAMS: usize = 3;
+
+/// The step table, printed as the run goes: the first steps at once, the last ones at the end.
+pub struct StepTable {
+    loss_symbol: &'static str,
+    names: Vec<String>,
+    wide: bool,
+    all_steps: bool,
+    tail: VecDeque<StepRecord>,
+    hidden: usize,
+}
+
+impl StepTable {
+    /// A table for `config`'s trainable parameters; `all_steps` prints every row.
+    pub fn new(config: &Config, all_steps: bool) -> Self {
+        let names = config.trainable_names();
+        Self {
+            loss_symbol: config.plan.loss().symbol(),
+            wide: names.len() <= WIDE_TABLE_MAX_PARAMS,
+            names,
+            all_steps,
+            tail: VecDeque::new(),
+            hidden: 0,
+        }
+    }
+
+    /// The lines before the first step: what trains, the rules, the column titles. `run`
+    /// describes the network and data (`a 1-[2]-1 softplus network on 3 data points …`).
+    ///
+    /// # Errors
+    /// Stdout cannot be written.
+    pub fn print_intro(&self, config: &Config, run: &str) -> anyhow::Result<()> {
+        let stop = config
+            .plan
+            .stop_rules()
+            .expect("the step table shows training step by step");
+        let mut rules = vec![format!("after {}", plural(stop.max_steps, "step"))];
+        if stop.min_step_size > 0.0 {
+            rules.push(format!("when every |step size| < {}", stop.min_step_size));
+        }
+        if let Some(t) = stop.target_loss {
+            rules.push(format!("when {} ≤ {t}", self.loss_symbol));
+        }
+        // The lessons' plain rule goes without saying; another optimizer is named.
+        let optimizer = match config.plan.optimizer() {
+            Optimizer::GradientDescent => String::new(),
+            other => format!(", {other}"),
+        };
+        print_lines(&[
+            format!("Training {} of {run}.", list(&self.names)),
+            format!(
+                "Loss {}, learning rate {}{optimizer}; stop {}.",
+                self.loss_symbol,
+                config.plan.learning_rate(),
+                rules.join(" or ")
+            ),
+            String::new(),
+            self.header(),
+        ])
+    }
+
+    fn header(&self) -> String {
+        let l = self.loss_symbol;
+        let mut cells = vec![format!("{:>5}", "step"), cell(l)];
+        if self.wide {
+            for name in &self.names {
+                cells.push(cell(name));
+                cells.push(cell(&format!("d{l}/d{name}")));
+                let step = if self.names.len() == 1 {
+                    "step size".to_string()
+                } else {
+                    format!("step {name}")
+                };
+                cells.push(cell(&step));
+            }
+        } else {
+            cells.push(format!("  {:<12}", "parameter"));
+            for title in ["value", &format!("d{l}/dparam"), "step size"] {
+                cells.push(cell(title));
+            }
+        }
+        cells.concat()
+    }
+
+    fn rows(&self, record: &StepRecord) -> Vec<String> {
+        let lead = format!("{:>5}{}", record.step, cell(&num(record.loss)));
+        if self.wide {
+            let mut line = lead;
+            for p in &record.params {
+                for x in [p.value, p.derivative, p.step] {
+                    line.push_str(&cell(&num(x)));
+                }
+            }
+            vec![line]
+        } else {
+            let blank = " ".repeat(lead.len());
+            record
+                .params
+                .iter()
+                .zip(&self.names)
+                .enumerate()
+                .map(|(k, (p, name))| {
+                    format!(
+                        "{}  {name:<12}{}{}{}",
+                        if k == 0 { &lead } else { &blank },
+                        cell(&num(p.value)),
+                        cell(&num(p.derivative)),
+                        cell(&num(p.step))
+                    )
+                })
+                .collect()
+        }
+    }
+
+    /// Shows one step: at once among the first steps, later (if among the last) otherwise.
+    ///
+    /// # Errors
+    /// Stdout cannot be written.
+    pub fn push(&mut self, record: &StepRecord) -> anyhow::Result<()> {
+        if self.all_steps || record.step < HEAD_STEPS {
+            return print_lines(&self.rows(record));
+        }
+        self.tail.push_back(record.clone());
+        if self.tail.len() > TAIL_STEPS {
+            self.tail.pop_front();
+            self.hidden += 1;
+        }
+        Ok(())
+    }
+
+    /// The last steps, the rule that stopped the run, the final parameters and the loss.
+    ///
+    /// # Errors
+    /// Stdout cannot be written.
+    pub fn finish(self, config: &Config, outcome: &Outcome) -> anyhow::Result<()> {
+        let mut lines = Vec::new();
+        if self.hidden > 0 {
+            lines.push(elision(self.hidden, "step", "--all-steps"));
+        }
+        for record in &self.tail {
+            lines.extend(self.rows(record));
+        }
+        lines.push(String::new());
+        lines.push(stop_sentence(config, outcome));
+        lines.push(String::new());
+        lines.push("Final parameters:".to_string());
+        let frozen: Vec<bool> = config.plan.trainable().iter().map(|t| !t).collect();
+        lines.extend(param_lines(&config.names, &outcome.params, &frozen));
+        lines.push(String::new());
+        let (initial, last) = outcome.losses().expect("a run step by step");
+        lines.push(format!(
+            "{}: {} → {}",
+            self.loss_symbol,
+            num(initial),
+            num(last)
+        ));
+        print_lines(&lines)
+    }
+}
+
+/// `Stopped by min_step_size after 10 steps: every |step size| < 0.001.`
+fn stop_sentence(config: &Config, outcome: &Outcome) -> String {
+    let stop = config
+        .plan
+        .stop_rules()
+        .expect("a run step by step has stopping rules");
+    let steps = plural(outcome.steps, "step");
+    match outcome.stop {
+        StopReason::MinStepSize => format!(
+            "Stopped by min_step_size after {steps}: every |step size| < {}.",
+            stop.min_step_size
+        ),
+        StopReason::TargetLoss => format!(
+            "Stopped by target_loss after {steps}: {} ≤ {}.",
+            config.plan.loss().symbol(),
+            stop.target_loss.unwrap_or_default()
+        ),
+        other => format!("Stopped by {other} after {steps}."),
+    }
+}
+
+/// The `--json` summary of a run step by step.
+pub fn summary_json(config: &Config, outcome: &Outcome) -> serde_json::Value {
+    let precision = config.plan.precision();
+    let (initial, last) = outcome.losses().expect("a run step by step");
+    json!({
+        "steps": outcome.steps,
+        "stop_reason": outcome.stop.name(),
+        "initial_loss": exact(initial, precision),
+        "final_loss": exact(last, precision),
+        "backend": config.backend.name(),
+        "dtype": precision.name(),
+        "loss_function": config.plan.loss().name(),
+        "learning_rate": config.plan.learning_rate(),
+        "trainable": config.trainable_names(),
+        "params": params_json(&config.names, &outcome.params, precision),
+    })
+}

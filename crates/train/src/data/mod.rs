@@ -1,0 +1,19 @@
+//! Data: where rows come from ([`DataSource`]: the lesson's points, points in a config, CSV
+//! files), how they are held ([`Dataset`]: f32 on the host), split, standardised and
+//! [`Prepared`] the way a plan trains on them, and synthetic data sets.
+
+mod csv;
+mod dataset;
+mod prepare;
+mod scaling;
+mod source;
+mod split;
+mod synthetic;
+
+pub use self::csv::{Columns, read_csv, read_inputs};
+pub use dataset::Dataset;
+pub use prepare::Prepared;
+pub use scaling::{ColumnScale, Scaling};
+pub use source::DataSource;
+pub use split::{Split, shuffle_for_epoch};
+pub use synthetic::{dosage_curve, write_dosage};

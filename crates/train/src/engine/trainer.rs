@@ -1,0 +1,291 @@
+//! The training core's state: one network on an autodiff device, its optimizer and its
+//! freezing. Both modes take their steps through it.
+//!
+//! The network stays on the device for the whole run: a step is a forward and backward pass
+//! ([`Trainer::pass`]) and an update ([`Trainer::apply`]), and nothing comes back to the host
+//! unless the caller reads it (the lesson's table reads the loss, the derivatives and the
+//! values of every step; training by epochs reads nothing per batch).
+
+use burn::module::Param;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Gradients};
+use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
+
+use crate::engine::freeze::Freeze;
+use crate::engine::loss::LossKind;
+use crate::engine::optim::{Optimizer, Updater};
+use crate::engine::record::ParamStep;
+use crate::{CheckpointError, TrainError, TrainPlan};
+
+/// A network in training.
+pub(crate) struct Trainer {
+    arch: Architecture,
+    device: Device,
+    autodiff: Device,
+    precision: Precision,
+    loss: LossKind,
+    optimizer: Optimizer,
+    net: Network,
+    freeze: Freeze,
+    updater: Updater,
+    trainable: Vec<usize>,
+}
+
+/// A forward and backward pass: the loss and the gradient of every tracked parameter.
+pub(crate) struct Pass {
+    /// The loss, a one-element tensor on the device.
+    pub(crate) loss: Tensor<1>,
+    /// The gradients, read by parameter.
+    pub(crate) grads: Gradients,
+}
+
+/// The loss of `net` on `x` and `y`, and its gradients. The one forward-backward pass of the
+/// crate: training and the inspection tools both call it.
+pub(crate) fn backward(net: &Network, x: Tensor<2>, y: Tensor<2>, loss: LossKind) -> Pass {
+    let loss = loss.compute(net.forward(x), y);
+    let grads = loss.backward();
+    Pass { loss, grads }
+}
+
+/// Every parameter's derivative in flat order; 0 for tensors that are not tracked.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand a gradient back.
+pub(crate) fn gradient(net: &Network, grads: &Gradients) -> Result<Vec<f64>, ReadBack> {
+    let mut out = Vec::new();
+    for layer in net.layers() {
+        out.extend(derivatives_of(&layer.weight, grads)?);
+        out.extend(derivatives_of(&layer.bias, grads)?);
+    }
+    Ok(out)
+}
+
+fn derivatives_of<const D: usize>(
+    param: &Param<Tensor<D>>,
+    grads: &Gradients,
+) -> Result<Vec<f64>, ReadBack> {
+    match param.grad(grads) {
+        Some(g) => read(g, "a gradient"),
+        None => Ok(vec![0.0; param.shape().num_elements()]),
+    }
+}
+
+/// A one-element tensor's value.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand it back.
+pub(crate) fn scalar(t: Tensor<1>, what: &'static str) -> Result<f64, ReadBack> {
+    Ok(read(t, what)?[0])
+}
+
+impl Trainer {
+    /// A network with the parameters `values` (flat order), ready to train by `plan`.
+    pub(crate) fn new(
+        arch: &Architecture,
+        values: &[f64],
+        plan: &TrainPlan,
+        device: &Device,
+    ) -> Self {
+        let autodiff = device.clone().autodiff();
+        let net = Network::from_values(arch, values, &autodiff, plan.precision());
+        Self::with_network(arch, net, plan, device, plan.optimizer().updater())
+    }
+
+    /// The network and optimizer state of a checkpoint's records.
+    ///
+    /// # Errors
+    /// A record that does not load into this network or this optimizer.
+    pub(crate) fn restore(
+        arch: &Architecture,
+        model: Vec<u8>,
+        optimizer: Vec<u8>,
+        plan: &TrainPlan,
+        device: &Device,
+    ) -> Result<Self, CheckpointError> {
+        let autodiff = device.clone().autodiff();
+        let net = load_network(arch, model, &autodiff, plan.precision())?;
+        let updater = plan.optimizer().updater().with_bytes(optimizer)?;
+        Ok(Self::with_network(arch, net, plan, device, updater))
+    }
+
+    fn with_network(
+        arch: &Architecture,
+        net: Network,
+        plan: &TrainPlan,
+        device: &Device,
+        updater: Updater,
+    ) -> Self {
+        let (net, freeze) = Freeze::new(net, arch, plan.trainable());
+        Self {
+            arch: arch.clone(),
+            device: device.clone(),
+            autodiff: device.clone().autodiff(),
+            precision: plan.precision(),
+            loss: plan.loss(),
+            optimizer: *plan.optimizer(),
+            net,
+            freeze,
+            updater,
+            trainable: plan.trainable_indices(),
+        }
+    }
+
+    /// The network's shape.
+    pub(crate) fn arch(&self) -> &Architecture {
+        &self.arch
+    }
+
+    /// The device without autodiff, where evaluation runs.
+    pub(crate) fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The autodiff device training runs on.
+    pub(crate) fn autodiff(&self) -> &Device {
+        &self.autodiff
+    }
+
+    /// The float precision of every tensor.
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The optimizer.
+    pub(crate) fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    /// Flat indices of the trainable parameters, in order.
+    pub(crate) fn trainable(&self) -> &[usize] {
+        &self.trainable
+    }
+
+    /// A forward and backward pass on `x` (`[rows, inputs]`) and `y` (`[rows, outputs]`),
+    /// both on the autodiff device.
+    pub(crate) fn pass(&self, x: Tensor<2>, y: Tensor<2>) -> Pass {
+        backward(&self.net, x, y, self.loss)
+    }
+
+    /// The loss of a pass.
+    ///
+    /// # Errors
+    /// [`TrainError::ReadBack`] when the device cannot hand it back.
+    pub(crate) fn loss_of(&self, pass: &Pass) -> Result<f64, TrainError> {
+        Ok(scalar(pass.loss.clone(), "the loss")?)
+    }
+
+    /// The derivatives of the trainable parameters (in [`Trainer::trainable`] order).
+    ///
+    /// # Errors
+    /// [`TrainError::ReadBack`] when the device cannot hand a gradient back.
+    pub(crate) fn derivatives(&self, pass: &Pass) -> Result<Vec<f64>, TrainError> {
+        let all = gradient(&self.net, &pass.grads)?;
+        Ok(self.trainable.iter().map(|&i| all[i]).collect())
+    }
+
+    /// The optimizer's step at learning rate `lr`, frozen scalars kept.
+    pub(crate) fn apply(&mut self, pass: Pass, lr: f64) {
+        let net = self.updater.apply(self.net.clone(), pass.grads, lr);
+        self.net = self.freeze.restore(net);
+    }
+
+    /// The optimizer's step, as [`Trainer::apply`], recording what it did to every trainable
+    /// parameter given their values `before` (flat order, all parameters) and their
+    /// `derivatives` (in [`Trainer::trainable`] order). Returns the records and every
+    /// parameter's new value.
+    ///
+    /// # Errors
+    /// [`TrainError::ReadBack`] when the device cannot hand the new values back.
+    pub(crate) fn apply_recorded(
+        &mut self,
+        pass: Pass,
+        lr: f64,
+        before: &[f64],
+        derivatives: &[f64],
+    ) -> Result<(Vec<ParamStep>, Vec<f64>), TrainError> {
+        self.apply(pass, lr);
+        let after = self.values()?;
+        let plain = self.optimizer.is_gradient_descent();
+        let steps = self
+            .trainable
+            .iter()
+            .zip(derivatives)
+            .map(|(&i, &derivative)| ParamStep {
+                index: i,
+                value: before[i],
+                derivative,
+                step: if plain {
+                    Optimizer::gradient_descent_step(derivative, lr)
+                } else {
+                    before[i] - after[i]
+                },
+                new_value: after[i],
+            })
+            .collect();
+        Ok((steps, after))
+    }
+
+    /// Every parameter, flat order.
+    ///
+    /// # Errors
+    /// [`TrainError::ReadBack`] when the device cannot hand the values back.
+    pub(crate) fn values(&self) -> Result<Vec<f64>, TrainError> {
+        Ok(self.net.values()?)
+    }
+
+    /// The loss on `x` and `y` (autodiff device), a forward pass only.
+    ///
+    /// # Errors
+    /// [`TrainError::ReadBack`] when the device cannot hand the loss back.
+    pub(crate) fn loss_on(&self, x: Tensor<2>, y: Tensor<2>) -> Result<f64, TrainError> {
+        Ok(scalar(
+            self.loss.compute(self.net.forward(x), y),
+            "the loss",
+        )?)
+    }
+
+    /// The network without autodiff, for evaluation on [`Trainer::device`].
+    pub(crate) fn inference(&self) -> Network {
+        self.net.valid()
+    }
+
+    /// The model and the optimizer state as bytes, for a checkpoint.
+    ///
+    /// # Errors
+    /// [`TrainError::Snapshot`] when Burn cannot serialise a record.
+    pub(crate) fn records(&self) -> Result<(Vec<u8>, Vec<u8>), TrainError> {
+        let model =
+            self.net
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| TrainError::Snapshot {
+                    part: "model",
+                    reason: e.to_string(),
+                })?;
+        Ok((model.to_vec(), self.updater.to_bytes()?))
+    }
+}
+
+/// A network of shape `arch` with the values of a model record (which also restores the
+/// parameter ids an optimizer's state is keyed by).
+///
+/// # Errors
+/// A record that does not load into this shape.
+pub(crate) fn load_network(
+    arch: &Architecture,
+    model: Vec<u8>,
+    device: &Device,
+    precision: Precision,
+) -> Result<Network, CheckpointError> {
+    let bad = |e: burn::store::RecordError| CheckpointError::Record {
+        part: "model",
+        reason: e.to_string(),
+    };
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model)).map_err(bad)?;
+    let zeros = vec![0.0; arch.num_params()];
+    Network::from_values(arch, &zeros, device, precision)
+        .try_load_record(record)
+        .map_err(bad)
+}

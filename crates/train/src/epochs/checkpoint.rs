@@ -1,0 +1,298 @@
+//! Checkpoints: everything a run by epochs needs to continue exactly where it stopped, in one
+//! file.
+//!
+//! The model and the optimizer state are Burn's own burnpack records (which keep the
+//! parameter ids the optimizer's momentum is keyed by); a typed JSON header beside them says
+//! what the run was (network, columns, precision, optimizer), how far it got and how its
+//! data was scaled. The weights live only in the model record. One file, not three, so that
+//! writing it atomically (temp file, then rename) swaps the whole state at once, and a
+//! checksum so a damaged file is refused instead of resumed.
+
+use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
+use squiggle_model::{Activation, Architecture, Network, Precision};
+
+use crate::engine::trainer::load_network;
+use crate::{CheckpointError, Dataset, Optimizer, ResumeError, Scaling, TrainPlan};
+
+/// The first line of every checkpoint; the number changes with the layout.
+const MAGIC: &[u8] = b"SQUIGGLE-CHECKPOINT 2\n";
+
+/// Where a run stands after some whole epochs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// The lowest early-stopping loss seen so far (validation loss, or the training loss when
+    /// there is no validation data), and the epoch (1-based) that reached it.
+    pub best: Option<(f64, usize)>,
+    /// Epochs since the best one.
+    pub since_best: usize,
+}
+
+/// The network a checkpoint holds, and the columns it reads and predicts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkMeta {
+    /// Input column names.
+    pub inputs: Vec<String>,
+    /// Target column names.
+    pub targets: Vec<String>,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// The hidden units' activation.
+    pub activation: Activation,
+    /// The precision it trained at.
+    pub precision: Precision,
+}
+
+impl NetworkMeta {
+    /// The description of `arch` trained on `data`'s columns at `precision`.
+    pub fn new(arch: &Architecture, data: &Dataset, precision: Precision) -> Self {
+        Self {
+            inputs: data.input_names().to_vec(),
+            targets: data.output_names().to_vec(),
+            hidden: arch.hidden.clone(),
+            activation: arch.activation,
+            precision,
+        }
+    }
+
+    /// The network's shape.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Header`] for a description no network has (a zero width).
+    pub fn architecture(&self) -> Result<Architecture, CheckpointError> {
+        Architecture::new(
+            self.inputs.len(),
+            self.hidden.clone(),
+            self.targets.len(),
+            self.activation,
+        )
+        .map_err(|e| CheckpointError::Header {
+            reason: e.to_string(),
+        })
+    }
+
+    /// The columns, `dosage → efficacy`.
+    pub fn columns(&self) -> String {
+        format!("{} → {}", self.inputs.join(","), self.targets.join(","))
+    }
+}
+
+/// What a checkpoint says besides the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    /// Epoch counters and the early-stopping state.
+    pub progress: Progress,
+    /// The network and its columns.
+    pub network: NetworkMeta,
+    /// The optimizer whose state the checkpoint holds.
+    pub optimizer: Optimizer,
+    /// The standardisation the network was trained with, if any.
+    pub scaling: Option<Scaling>,
+}
+
+/// A run's complete state after a whole epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Everything but the weights and the optimizer state.
+    pub meta: CheckpointMeta,
+    /// The model as a burnpack record.
+    pub(crate) model: Vec<u8>,
+    /// The optimizer state as a burnpack record.
+    pub(crate) optimizer: Vec<u8>,
+}
+
+impl Checkpoint {
+    /// The file's bytes: magic line, three length-prefixed sections (JSON header, model
+    /// record, optimizer record), FNV-1a checksum.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.meta).expect("a checkpoint header is plain JSON");
+        let mut out = MAGIC.to_vec();
+        for section in [&header, &self.model, &self.optimizer] {
+            out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+            out.extend_from_slice(section);
+        }
+        let sum = fnv1a(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Reads bytes written by [`Checkpoint::to_bytes`].
+    ///
+    /// # Errors
+    /// A [`CheckpointError`] saying what is wrong: not a checkpoint, truncated, corrupt, or a
+    /// header that does not describe a run.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
+        if !bytes.starts_with(MAGIC) {
+            return Err(CheckpointError::NotACheckpoint);
+        }
+        if bytes.len() < MAGIC.len() + 8 {
+            return Err(CheckpointError::Truncated);
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        if fnv1a(body).to_le_bytes() != sum {
+            return Err(CheckpointError::Corrupt);
+        }
+        let mut rest = &body[MAGIC.len()..];
+        let mut sections = Vec::new();
+        for _ in 0..3 {
+            let Some((len, tail)) = rest.split_first_chunk::<8>() else {
+                return Err(CheckpointError::Truncated);
+            };
+            let len = usize::try_from(u64::from_le_bytes(*len)).unwrap_or(usize::MAX);
+            if tail.len() < len {
+                return Err(CheckpointError::Truncated);
+            }
+            sections.push(&tail[..len]);
+            rest = &tail[len..];
+        }
+        let meta: CheckpointMeta =
+            serde_json::from_slice(sections[0]).map_err(|e| CheckpointError::Header {
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            meta,
+            model: sections[1].to_vec(),
+            optimizer: sections[2].to_vec(),
+        })
+    }
+
+    /// The trained network, on `device` (without autodiff), at the precision it trained in.
+    ///
+    /// # Errors
+    /// A header that describes no network, or a model record that does not fit it.
+    pub fn network(&self, device: &Device) -> Result<Network, CheckpointError> {
+        let arch = self.meta.network.architecture()?;
+        load_network(
+            &arch,
+            self.model.clone(),
+            device,
+            self.meta.network.precision,
+        )
+    }
+
+    /// Refuses a network or columns other than the checkpoint's: `arch` reading and
+    /// predicting `data`'s columns.
+    ///
+    /// # Errors
+    /// [`ResumeError::Network`] naming both.
+    pub fn check_network(&self, arch: &Architecture, data: &Dataset) -> Result<(), ResumeError> {
+        let run = &self.meta.network;
+        let config = NetworkMeta::new(arch, data, run.precision);
+        if *run == config {
+            return Ok(());
+        }
+        Err(ResumeError::Network {
+            run: run.architecture()?.describe(),
+            run_columns: run.columns(),
+            config: arch.describe(),
+            config_columns: config.columns(),
+        })
+    }
+
+    /// Refuses to continue this run as `plan` on `arch` and `data`'s columns when that is
+    /// another run: another network or columns, precision, or optimizer.
+    ///
+    /// # Errors
+    /// The [`ResumeError`] naming the difference.
+    pub fn check_resumable(
+        &self,
+        arch: &Architecture,
+        data: &Dataset,
+        plan: &TrainPlan,
+    ) -> Result<(), ResumeError> {
+        self.check_network(arch, data)?;
+        let run = &self.meta.network;
+        if run.precision != plan.precision() {
+            return Err(ResumeError::Precision {
+                run: run.precision,
+                config: plan.precision(),
+            });
+        }
+        let (run, config) = (self.meta.optimizer.kind(), plan.optimizer().kind());
+        if run != config {
+            return Err(ResumeError::Optimizer { run, config });
+        }
+        Ok(())
+    }
+
+    /// The meta and the two records.
+    pub(crate) fn into_parts(self) -> (CheckpointMeta, Vec<u8>, Vec<u8>) {
+        (self.meta, self.model, self.optimizer)
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        Checkpoint {
+            meta: CheckpointMeta {
+                progress: Progress {
+                    epoch: 3,
+                    best: Some((0.25, 2)),
+                    since_best: 1,
+                },
+                network: NetworkMeta {
+                    inputs: vec!["dosage".into()],
+                    targets: vec!["efficacy".into()],
+                    hidden: vec![2],
+                    activation: Activation::Softplus,
+                    precision: Precision::F32,
+                },
+                optimizer: Optimizer::Sgd {
+                    momentum: 0.9,
+                    weight_decay: 0.0,
+                },
+                scaling: None,
+            },
+            model: vec![1, 2, 3],
+            optimizer: vec![],
+        }
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        let c = sample();
+        assert_eq!(Checkpoint::from_bytes(&c.to_bytes()).unwrap(), c);
+    }
+
+    #[test]
+    fn the_header_is_typed_json() {
+        let bytes = sample().to_bytes();
+        let text = String::from_utf8_lossy(&bytes);
+        for field in [
+            "\"activation\":\"softplus\"",
+            "\"precision\":\"f32\"",
+            "\"inputs\":[\"dosage\"]",
+        ] {
+            assert!(text.contains(field), "{text}");
+        }
+        assert!(
+            !text.contains("\"params\""),
+            "the weights live only in the model record"
+        );
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let bytes = sample().to_bytes();
+        let err = |b: &[u8]| Checkpoint::from_bytes(b).unwrap_err();
+        assert_eq!(err(b"hello"), CheckpointError::NotACheckpoint);
+        assert_eq!(err(&bytes[..bytes.len() - 3]), CheckpointError::Corrupt);
+        let mut flipped = bytes.clone();
+        flipped[MAGIC.len() + 10] ^= 1;
+        assert_eq!(
+            err(&flipped).to_string(),
+            "the checkpoint is corrupt (checksum mismatch)"
+        );
+    }
+}

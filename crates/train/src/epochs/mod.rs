@@ -1,0 +1,621 @@
+//! Training by epochs: the path from the lesson's three points to millions of CSV rows.
+//!
+//! Each epoch visits the training rows in mini-batches, one step of the training core per
+//! batch, then measures the training and validation rows. Around the steps squiggle adds what
+//! its users need: rows named by index so that a split or a shuffle never copies the data, a
+//! shuffle that depends only on the seed and the epoch (so a resumed run is the same run),
+//! learning rates from Burn's schedulers, metrics in the data's original units, early
+//! stopping, and checkpoints.
+
+mod checkpoint;
+mod metrics;
+mod report;
+
+pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress};
+pub use metrics::{MetricSums, Metrics};
+pub use report::EpochReport;
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use squiggle_model::Architecture;
+
+use crate::data::Prepared;
+use crate::engine::observer::{BatchProgress, Flow};
+use crate::engine::record::{Batch, StepRecord};
+use crate::engine::trainer::Trainer;
+use crate::inspect::{Measured, measure};
+use crate::plan::{EpochPlan, Rates};
+use crate::{
+    EpochsSummary, Observer, Outcome, Scaling, Start, StopReason, Summary, TrainError, TrainPlan,
+    shuffle_for_epoch,
+};
+
+/// The state of a run after an epoch, from which the observer can take a checkpoint.
+pub struct RunState<'a> {
+    trainer: &'a Trainer,
+    progress: Progress,
+    data: &'a crate::Dataset,
+    scaling: Option<&'a Scaling>,
+}
+
+impl RunState<'_> {
+    /// A checkpoint of the run as it stands.
+    ///
+    /// # Errors
+    /// A device that cannot hand the parameters back, or a record Burn cannot serialise.
+    pub fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        let (model, optimizer) = self.trainer.records()?;
+        Ok(Checkpoint {
+            meta: CheckpointMeta {
+                progress: self.progress.clone(),
+                network: NetworkMeta::new(self.trainer.arch(), self.data, self.trainer.precision()),
+                optimizer: *self.trainer.optimizer(),
+                scaling: self.scaling.cloned(),
+            },
+            model,
+            optimizer,
+        })
+    }
+}
+
+/// Trains by epochs of mini-batches until `epochs.epochs` or early stopping.
+///
+/// Resuming hands the optimizer state to Burn, which materialises it on `Device::default()`
+/// before moving it to the parameters' device; in a build with a GPU backend compiled in,
+/// that default is a GPU device even where none exists, so pin it (`BURN_DEVICE=flex`, as
+/// the squiggle binary and this workspace's `.cargo/config.toml` do).
+pub(crate) fn run<O: Observer>(
+    arch: &Architecture,
+    start: Start,
+    data: &mut Prepared,
+    plan: &TrainPlan,
+    epochs: &EpochPlan,
+    device: &Device,
+    observer: &mut O,
+) -> Result<Outcome, O::Error> {
+    let (mut trainer, mut progress) = match start {
+        Start::Fresh(values) => (
+            Trainer::new(arch, &values, plan, device),
+            Progress::default(),
+        ),
+        Start::Resume(checkpoint) => {
+            checkpoint
+                .check_resumable(arch, data.data(), plan)
+                .map_err(TrainError::from)?;
+            let (meta, model, optimizer) = checkpoint.into_parts();
+            let trainer = Trainer::restore(arch, model, optimizer, plan, device)
+                .map_err(|e| TrainError::Resume(e.into()))?;
+            (trainer, meta.progress)
+        }
+    };
+    let precision = plan.precision();
+    let mut order = data.take_train_rows();
+    if epochs.shuffle {
+        for epoch in 0..progress.epoch {
+            shuffle_for_epoch(&mut order, plan.seed(), epoch);
+        }
+    }
+    let batch = epochs
+        .batch_size
+        .unwrap_or(order.len())
+        .clamp(1, order.len().max(1));
+    let batches = order.len().div_ceil(batch);
+    let mut rates =
+        Rates::new(&epochs.schedule, plan.learning_rate(), epochs.epochs).skip(progress.epoch);
+    let mut last = None;
+    let mut best_report = None;
+    let mut stop = StopReason::Epochs;
+    let mut steps = 0;
+    let result = (|| -> Result<(), O::Error> {
+        while progress.epoch < epochs.epochs {
+            let epoch = progress.epoch;
+            let lr = rates.next().expect("a schedule has a rate for every epoch");
+            if epochs.shuffle {
+                shuffle_for_epoch(&mut order, plan.seed(), epoch);
+            }
+            let started = Instant::now();
+            for (index, chunk) in order.chunks(batch).enumerate() {
+                let (x, y) = data.data().gather(chunk, trainer.autodiff(), precision);
+                let pass = trainer.pass(x, y);
+                let mut flow = Flow::Continue;
+                if observer.wants_steps() {
+                    let loss = trainer.loss_of(&pass)?;
+                    let before = trainer.values()?;
+                    let derivatives = trainer.derivatives(&pass)?;
+                    let (params, _) = trainer.apply_recorded(pass, lr, &before, &derivatives)?;
+                    let record = StepRecord {
+                        step: steps,
+                        loss,
+                        params,
+                        batch: Some(Batch {
+                            epoch,
+                            index,
+                            count: batches,
+                            rows: chunk.to_vec(),
+                        }),
+                    };
+                    flow = observer.step(&record)?;
+                } else {
+                    trainer.apply(pass, lr);
+                }
+                steps += 1;
+                let done = (index * batch + chunk.len()).min(order.len());
+                let progress = BatchProgress {
+                    epoch,
+                    epochs: epochs.epochs,
+                    done,
+                    total: order.len(),
+                };
+                if flow == Flow::Stop || observer.batch(&progress)? == Flow::Stop {
+                    stop = StopReason::Stopped;
+                    return Ok(());
+                }
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let eval = trainer.inference();
+            let on = |rows: (&crate::Dataset, &[u32])| -> Result<Measured, TrainError> {
+                let measured = measure(
+                    &eval,
+                    rows.0,
+                    rows.1,
+                    data.scaling(),
+                    plan.loss(),
+                    precision,
+                    trainer.device(),
+                )?;
+                if !measured.loss.is_finite() {
+                    return Err(TrainError::Diverged {
+                        epoch: epoch + 1,
+                        value: measured.loss,
+                    });
+                }
+                Ok(measured)
+            };
+            let train = on((data.data(), &order))?;
+            let valid = data.valid().map(on).transpose()?;
+            progress.epoch += 1;
+            let watched = valid.as_ref().map_or(train.loss, |m| m.loss);
+            let best = progress.best.is_none_or(|(b, _)| watched < b);
+            if best {
+                progress.best = Some((watched, progress.epoch));
+                progress.since_best = 0;
+            } else {
+                progress.since_best += 1;
+            }
+            let finished = if epochs.patience.is_some_and(|p| progress.since_best >= p) {
+                let best_epoch = progress.best.map_or(progress.epoch, |(_, e)| e);
+                Some(StopReason::EarlyStopping { best_epoch })
+            } else if progress.epoch >= epochs.epochs {
+                Some(StopReason::Epochs)
+            } else {
+                None
+            };
+            let report = EpochReport {
+                epoch: progress.epoch,
+                epochs: epochs.epochs,
+                learning_rate: lr,
+                train_loss: train.loss,
+                valid_loss: valid.map(|m| m.loss),
+                train: train.metrics,
+                valid: valid.map(|m| m.metrics),
+                seconds,
+                rows_per_second: order.len() as f64 / seconds.max(1e-9),
+                best,
+                stop: finished,
+            };
+            let state = RunState {
+                trainer: &trainer,
+                progress: progress.clone(),
+                data: data.data(),
+                scaling: data.scaling(),
+            };
+            let flow = observer.epoch(&report, &state)?;
+            if best {
+                best_report = Some(report.clone());
+            }
+            last = Some(report);
+            if let Some(s) = finished {
+                stop = s;
+                return Ok(());
+            }
+            if flow == Flow::Stop {
+                stop = StopReason::Stopped;
+                return Ok(());
+            }
+        }
+        Ok(())
+    })();
+    data.put_train_rows(order);
+    result?;
+    Ok(Outcome {
+        stop,
+        steps,
+        params: trainer.values()?,
+        summary: Summary::Epochs(Box::new(EpochsSummary {
+            epochs: progress.epoch,
+            last,
+            best: progress.best,
+            best_report,
+        })),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{PT2, device, lesson_data, plan_with, random_data};
+    use crate::{Dataset, LossKind, Optimizer, OptimizerKind, ScheduleKind, Settings};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use squiggle_model::{Activation, Precision};
+
+    /// Records reports and checkpoints, fails nothing.
+    #[derive(Debug, Default)]
+    struct Keep {
+        reports: Vec<EpochReport>,
+        checkpoints: Vec<Checkpoint>,
+    }
+
+    impl Observer for Keep {
+        type Error = TrainError;
+        fn epoch(
+            &mut self,
+            report: &EpochReport,
+            state: &RunState<'_>,
+        ) -> Result<Flow, TrainError> {
+            self.reports.push(report.clone());
+            self.checkpoints.push(state.checkpoint()?);
+            Ok(Flow::Continue)
+        }
+    }
+
+    /// Full batch, no shuffle, SSR, f64, learning rate 0.1: the lessons' settings by epochs.
+    fn settings(epochs: usize) -> Settings {
+        Settings {
+            epochs: Some(epochs),
+            shuffle: Some(false),
+            loss: Some(LossKind::Ssr),
+            precision: Some(Precision::F64),
+            ..Settings::default()
+        }
+    }
+
+    fn run(
+        arch: &Architecture,
+        start: Start,
+        data: &Dataset,
+        valid: Option<&Dataset>,
+        plan: &TrainPlan,
+    ) -> Result<(Outcome, Keep), TrainError> {
+        let mut keep = Keep::default();
+        let mut prepared = Prepared::new(data.clone(), valid.cloned(), plan);
+        let outcome = crate::train(arch, start, &mut prepared, plan, &device(), &mut keep)?;
+        Ok((outcome, keep))
+    }
+
+    fn summary(outcome: &Outcome) -> &EpochsSummary {
+        outcome.epochs().expect("a run by epochs")
+    }
+
+    #[test]
+    fn momentum_and_weight_decay_follow_their_definitions() {
+        // Full batch on the lesson, only b3 learning: v ← 0.9·v + (g + λ·b3), b3 ← b3 − lr·v.
+        let arch = Architecture::statquest();
+        let data = lesson_data();
+        let mut s = settings(3);
+        s.momentum = Some(0.9);
+        s.weight_decay = Some(0.05);
+        let plan = plan_with(s, &[6]);
+        let (outcome, _) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
+
+        let probe = crate::Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let (mut values, mut velocity) = (PT2.to_vec(), 0.0);
+        for step in 0..3 {
+            let (_, g) = probe.loss_and_gradient(&values).unwrap();
+            let g = g[6] + 0.05 * values[6];
+            velocity = if step == 0 { g } else { 0.9 * velocity + g };
+            values[6] -= 0.1 * velocity;
+        }
+        assert!(
+            (outcome.params[6] - values[6]).abs() < 1e-5,
+            "{} vs {}",
+            outcome.params[6],
+            values[6]
+        );
+        assert_eq!(outcome.params[..6], PT2[..6], "frozen tensors never move");
+    }
+
+    /// Adam's first two steps on the lesson's b3, by hand: with m₀ = v₀ = 0,
+    /// `m_t = β1·m + (1−β1)·g`, `v_t = β2·v + (1−β2)·g²`, `θ ← θ − lr·m̂/(√v̂ + ε)`,
+    /// `m̂ = m/(1−β1ᵗ)`, `v̂ = v/(1−β2ᵗ)`. The first step is therefore lr·g/(|g| + ε).
+    #[test]
+    fn adam_takes_the_hand_computed_first_two_steps() {
+        let arch = Architecture::statquest();
+        let data = lesson_data();
+        let (beta1, beta2, epsilon, lr) = (0.8, 0.99, 1e-6, 0.5);
+        let mut s = settings(2);
+        s.optimizer = Some(OptimizerKind::Adam);
+        s.beta1 = Some(beta1);
+        s.beta2 = Some(beta2);
+        s.epsilon = Some(epsilon);
+        s.learning_rate = Some(lr);
+        let plan = plan_with(s, &[6]);
+        assert_eq!(plan.optimizer().kind(), OptimizerKind::Adam);
+        let (outcome, keep) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
+        assert_eq!(summary(&outcome).epochs, 2);
+
+        // dSSR/db3 = 6·b3 − 15.6551 at the lesson's values (shared/statquest.md); the
+        // hyperparameters are f32 in Burn, so use their f32 values here too.
+        let (b1, b2, eps) = (
+            beta1 as f32 as f64,
+            beta2 as f32 as f64,
+            epsilon as f32 as f64,
+        );
+        let probe = crate::Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let (mut b3, mut m, mut v) = (0.0, 0.0, 0.0);
+        let mut after = Vec::new();
+        for t in 1..=2 {
+            let mut values = PT2.to_vec();
+            values[6] = b3;
+            let g = probe.loss_and_gradient(&values).unwrap().1[6];
+            m = b1 * m + (1.0 - b1) * g;
+            v = b2 * v + (1.0 - b2) * g * g;
+            let (m_hat, v_hat) = (m / (1.0 - b1.powi(t)), v / (1.0 - b2.powi(t)));
+            b3 -= lr * m_hat / (v_hat.sqrt() + eps);
+            after.push(b3);
+        }
+        // The first step: lr·g/(|g| + ε) ≈ lr for a negative gradient of size 15.7.
+        assert!(
+            (after[0] - lr * 15.6551 / (15.6551 + eps)).abs() < 1e-6,
+            "{after:?}"
+        );
+        let first = keep.checkpoints[0]
+            .network(&device())
+            .unwrap()
+            .values()
+            .unwrap();
+        // Burn keeps β1, β2 and ε in f32 and computes the bias corrections in f32: agreement
+        // to 1e-6 here, while a wrong formula would be off by more than 1e-2.
+        assert!(
+            (first[6] - after[0]).abs() < 1e-6,
+            "{} vs {}",
+            first[6],
+            after[0]
+        );
+        assert!(
+            (outcome.params[6] - after[1]).abs() < 1e-6,
+            "{} vs {}",
+            outcome.params[6],
+            after[1]
+        );
+    }
+
+    #[test]
+    fn a_frozen_scalar_inside_a_trained_tensor_stays_put() {
+        // w3 and w4 share output.weight; train w3 (and b3) only.
+        let arch = Architecture::statquest();
+        for optimizer in [None, Some(OptimizerKind::Adam)] {
+            let mut s = settings(5);
+            s.optimizer = optimizer;
+            s.weight_decay = Some(0.1);
+            if optimizer.is_none() {
+                s.momentum = Some(0.5);
+            }
+            let plan = plan_with(s, &[4, 6]);
+            let (outcome, _) = run(
+                &arch,
+                Start::Fresh(PT2.to_vec()),
+                &lesson_data(),
+                None,
+                &plan,
+            )
+            .unwrap();
+            assert_eq!(outcome.params[5], PT2[5], "w4 is frozen");
+            assert_ne!(outcome.params[4], PT2[4], "w3 learns");
+            assert_ne!(outcome.params[6], PT2[6], "b3 learns");
+        }
+    }
+
+    #[test]
+    fn resuming_from_epoch_k_ends_where_the_full_run_ends() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let data = random_data(&mut rng, 40, 2, 1);
+        let valid = random_data(&mut rng, 10, 2, 1);
+        let arch = Architecture::new(2, vec![3], 1, Activation::Softplus).unwrap();
+        let initial = squiggle_model::standard_normal_values(&arch, 5);
+        for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+            let s = Settings {
+                epochs: Some(6),
+                batch_size: Some(7),
+                seed: Some(11),
+                momentum: (optimizer == OptimizerKind::Sgd).then_some(0.9),
+                optimizer: Some(optimizer),
+                learning_rate: Some(0.01),
+                valid_csv: true,
+                schedule: Some(ScheduleKind::Step),
+                step_every: Some(2),
+                step_gamma: Some(0.5),
+                ..Settings::default()
+            };
+            let plan = TrainPlan::new(&s, &arch, vec![true; arch.num_params()]).unwrap();
+            let (full, keep) = run(
+                &arch,
+                Start::Fresh(initial.clone()),
+                &data,
+                Some(&valid),
+                &plan,
+            )
+            .unwrap();
+            let third = keep.checkpoints[2].clone();
+            let checkpoint = Checkpoint::from_bytes(&third.to_bytes()).unwrap();
+            let (resumed, rest) = run(
+                &arch,
+                Start::Resume(Box::new(checkpoint)),
+                &data,
+                Some(&valid),
+                &plan,
+            )
+            .unwrap();
+            assert_eq!(rest.reports.len(), 3);
+            assert_eq!(resumed.params, full.params, "bit for bit");
+            let timing = |r: &EpochReport| EpochReport {
+                seconds: 0.0,
+                rows_per_second: 0.0,
+                ..r.clone()
+            };
+            assert_eq!(
+                summary(&resumed).last.as_ref().map(timing),
+                summary(&full).last.as_ref().map(timing)
+            );
+            let rates: Vec<f64> = keep.reports.iter().map(|r| r.learning_rate).collect();
+            assert_eq!(rates, [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]);
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_run_is_refused() {
+        let arch = Architecture::statquest();
+        let data = lesson_data();
+        let plan = plan_with(settings(1), &[6]);
+        let (_, keep) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
+        let checkpoint = Box::new(keep.checkpoints[0].clone());
+        let mut f32 = settings(2);
+        f32.precision = Some(Precision::F32);
+        let err = run(
+            &arch,
+            Start::Resume(checkpoint.clone()),
+            &data,
+            None,
+            &plan_with(f32, &[6]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot resume: the run trained in f64; continuing it in f32 would change every number (use --dtype f64)"
+        );
+        let mut adam = settings(2);
+        adam.optimizer = Some(OptimizerKind::Adam);
+        let err = run(
+            &arch,
+            Start::Resume(checkpoint.clone()),
+            &data,
+            None,
+            &plan_with(adam, &[6]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot resume: the run trained with optimizer `sgd`; the config asks for `adam`"
+        );
+        let wide = Architecture::new(1, vec![3], 1, Activation::Softplus).unwrap();
+        let plan = TrainPlan::new(&settings(2), &wide, vec![true; 10]).unwrap();
+        let err = run(&wide, Start::Resume(checkpoint), &data, None, &plan).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot resume: the run trained a 1-[2]-1 softplus network on columns x → y; \
+             the config describes a 1-[3]-1 softplus network on x → y"
+        );
+    }
+
+    #[test]
+    fn early_stopping_waits_patience_epochs_after_the_best() {
+        // Validation targets are the negated training targets: fitting one unfits the other.
+        let data = lesson_data();
+        let negated =
+            Dataset::from_rows(&[vec![0.0, 0.0], vec![0.5, -1.0], vec![1.0, 0.0]], 1, 1).unwrap();
+        let arch = Architecture::statquest();
+        let mut s = settings(50);
+        s.patience = Some(3);
+        s.valid_csv = true;
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let (outcome, keep) = run(
+            &arch,
+            Start::Fresh(PT2.to_vec()),
+            &data,
+            Some(&negated),
+            &plan,
+        )
+        .unwrap();
+        let StopReason::EarlyStopping { best_epoch } = outcome.stop else {
+            panic!("expected early stopping, got {:?}", outcome.stop);
+        };
+        assert_eq!(summary(&outcome).epochs, best_epoch + 3);
+        assert!(keep.reports[best_epoch - 1].best);
+        assert!(keep.reports[best_epoch..].iter().all(|r| !r.best));
+    }
+
+    #[test]
+    fn recorded_steps_name_their_mini_batch() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let data = random_data(&mut rng, 10, 1, 1);
+        let arch = Architecture::statquest();
+        let mut s = settings(2);
+        s.batch_size = Some(4);
+        s.shuffle = Some(true);
+        s.loss = Some(LossKind::Mse);
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let mut collect = crate::Collect {
+            steps_by_epochs: true,
+            ..crate::Collect::default()
+        };
+        let mut prepared = Prepared::new(data, None, &plan);
+        let outcome = crate::train(
+            &arch,
+            Start::Fresh(PT2.to_vec()),
+            &mut prepared,
+            &plan,
+            &device(),
+            &mut collect,
+        )
+        .unwrap();
+        assert_eq!(outcome.steps, 6);
+        let batches: Vec<(usize, usize, usize)> = collect
+            .steps
+            .iter()
+            .map(|r| {
+                let b = r.batch.as_ref().unwrap();
+                (b.epoch, b.index, b.rows.len())
+            })
+            .collect();
+        assert_eq!(
+            batches,
+            [
+                (0, 0, 4),
+                (0, 1, 4),
+                (0, 2, 2),
+                (1, 0, 4),
+                (1, 1, 4),
+                (1, 2, 2)
+            ]
+        );
+        // Each epoch's batches cover every row once.
+        let mut rows: Vec<u32> = collect.steps[..3]
+            .iter()
+            .flat_map(|r| r.batch.as_ref().unwrap().rows.clone())
+            .collect();
+        rows.sort_unstable();
+        assert_eq!(rows, (0..10).collect::<Vec<u32>>());
+        assert_eq!(plan.optimizer(), &Optimizer::GradientDescent);
+        let p = &collect.steps[0].params[6];
+        assert!((p.value - p.step - p.new_value).abs() < 1e-12);
+    }
+
+    #[test]
+    fn divergence_is_an_error_not_a_nan_model() {
+        let arch = Architecture::statquest();
+        let mut s = settings(30);
+        s.learning_rate = Some(50.0);
+        s.precision = Some(Precision::F32);
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let err = run(
+            &arch,
+            Start::Fresh(PT2.to_vec()),
+            &lesson_data(),
+            None,
+            &plan,
+        )
+        .unwrap_err();
+        assert!(matches!(err, TrainError::Diverged { .. }), "{err}");
+    }
+}

@@ -1,0 +1,292 @@
+//! Finite-difference gradient checks: the independent witness that backprop is right.
+//!
+//! A central difference can only be as good as the losses it subtracts. Each parameter is
+//! therefore nudged by a step that grows with its size (`h·max(1, |θ|)`), and its error is
+//! allowed to reach what rounding in the loss alone would cause at that step, when that is
+//! more than the tolerance asked for. So a correct gradient passes at any scale of data and
+//! parameters, while a wrong one is still caught wherever the difference can resolve it.
+
+use squiggle_model::{Precision, ReadBack};
+
+use crate::Backprop;
+
+/// How many machine epsilons of relative rounding error a loss may carry: a generous bound
+/// for a sum over many rows (summed naively, the error grows with the square root of the
+/// row count in practice).
+const LOSS_ROUNDING: f64 = 64.0;
+
+/// Autodiff derivatives next to central finite differences, for every parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradCheck {
+    /// The loss at the checked point.
+    pub loss: f64,
+    /// Derivatives from Burn's autodiff, flat order.
+    pub autodiff: Vec<f64>,
+    /// `(L(θ + hᵢ·eᵢ) − L(θ − hᵢ·eᵢ)) / 2hᵢ`, flat order.
+    pub numeric: Vec<f64>,
+    /// The step `hᵢ` of each difference.
+    pub steps: Vec<f64>,
+    /// `|autodiff − numeric| / max(|autodiff|, |numeric|, 1e-3)`: relative above 1e-3 in
+    /// size, scaled-absolute below, where finite differences cannot resolve relative error.
+    pub errors: Vec<f64>,
+    /// The largest error accepted for each parameter: the tolerance, or the error that
+    /// rounding in the loss causes at its step, whichever is larger.
+    pub allowed: Vec<f64>,
+    tolerance: f64,
+    epsilon: f64,
+}
+
+impl GradCheck {
+    /// Pairs autodiff and numeric derivatives taken with `steps`, and judges them against
+    /// `tolerance` and the rounding of a loss computed at `precision`.
+    pub fn new(
+        loss: f64,
+        autodiff: Vec<f64>,
+        numeric: Vec<f64>,
+        steps: Vec<f64>,
+        tolerance: f64,
+        precision: Precision,
+    ) -> Self {
+        let epsilon = match precision {
+            Precision::F32 => f64::from(f32::EPSILON),
+            Precision::F64 => f64::EPSILON,
+        };
+        let mut check = Self {
+            loss,
+            autodiff,
+            numeric,
+            steps,
+            errors: Vec::new(),
+            allowed: Vec::new(),
+            tolerance,
+            epsilon,
+        };
+        check.judge();
+        check
+    }
+
+    /// The same check with other autodiff derivatives (to show that a wrong one fails).
+    pub fn with_autodiff(mut self, autodiff: Vec<f64>) -> Self {
+        self.autodiff = autodiff;
+        self.judge();
+        self
+    }
+
+    fn judge(&mut self) {
+        let pairs = self.autodiff.iter().zip(&self.numeric).zip(&self.steps);
+        (self.errors, self.allowed) = pairs
+            .map(|((&a, &n), &h)| {
+                let noise = LOSS_ROUNDING * self.epsilon * self.loss.abs() / h;
+                let scale = a.abs().max(n.abs()).max(1e-3);
+                (relative_error(a, n), self.tolerance.max(noise / scale))
+            })
+            .unzip();
+    }
+
+    /// The tolerance asked for.
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
+    }
+
+    /// The flat index and error of the parameter furthest beyond (or closest to) its
+    /// allowance.
+    pub fn worst(&self) -> (usize, f64) {
+        let ratio = |i: usize| self.errors[i] / self.allowed[i];
+        let worst = (0..self.errors.len()).fold(0, |w, i| {
+            if ratio(i) > ratio(w) || ratio(i).is_nan() {
+                i
+            } else {
+                w
+            }
+        });
+        (worst, self.errors.get(worst).copied().unwrap_or(0.0))
+    }
+
+    /// Returns true if and only if every error is within its allowance.
+    pub fn passed(&self) -> bool {
+        self.errors.iter().zip(&self.allowed).all(|(e, a)| e <= a)
+    }
+}
+
+/// Compares autodiff with central differences for every parameter, nudging parameter `i` by
+/// `h·max(1, |θᵢ|)`, and accepts errors up to `tolerance` (or the loss's rounding, see
+/// [`GradCheck::allowed`]).
+///
+/// Run it in f64: in f32 the differences themselves carry errors around 1e-3.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand a value back.
+pub fn check_gradients(
+    backprop: &Backprop,
+    values: &[f64],
+    h: f64,
+    tolerance: f64,
+) -> Result<GradCheck, ReadBack> {
+    let (loss, autodiff) = backprop.loss_and_gradient(values)?;
+    let steps: Vec<f64> = values.iter().map(|v| h * v.abs().max(1.0)).collect();
+    let numeric = (0..values.len())
+        .map(|i| central_difference(backprop, values, i, steps[i]))
+        .collect::<Result<_, _>>()?;
+    Ok(GradCheck::new(
+        loss,
+        autodiff,
+        numeric,
+        steps,
+        tolerance,
+        backprop.precision(),
+    ))
+}
+
+/// `(L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h`: the derivative with respect to parameter `i` measured
+/// by nudging it, with no calculus at all.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand a loss back.
+pub fn central_difference(
+    backprop: &Backprop,
+    values: &[f64],
+    i: usize,
+    h: f64,
+) -> Result<f64, ReadBack> {
+    let mut shifted = values.to_vec();
+    shifted[i] = values[i] + h;
+    let up = backprop.loss(&shifted)?;
+    shifted[i] = values[i] - h;
+    let down = backprop.loss(&shifted)?;
+    Ok((up - down) / (2.0 * h))
+}
+
+/// The error measure of [`GradCheck::errors`] for one pair of derivatives.
+pub fn relative_error(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LossKind;
+    use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+    use squiggle_model::{Activation, Architecture, Precision, standard_normal_values};
+
+    fn lesson_backprop() -> Backprop {
+        let arch = Architecture::statquest();
+        Backprop::new(
+            &arch,
+            &lesson_data(),
+            LossKind::Ssr,
+            &device(),
+            Precision::F64,
+        )
+    }
+
+    /// Asserts the loss and the gradient at `values`, the gradient given in the lesson's
+    /// order w1, b1, w2, b2, w3, w4, b3 (shared/statquest.md).
+    #[track_caller]
+    fn assert_lesson_gradient(values: &[f64], loss: f64, lesson_order: [f64; 7]) {
+        let (got_loss, g) = lesson_backprop().loss_and_gradient(values).unwrap();
+        assert!((got_loss - loss).abs() < 1e-4, "loss {got_loss}");
+        let got = [g[0], g[2], g[1], g[3], g[4], g[5], g[6]];
+        for (got, want) in got.iter().zip(lesson_order) {
+            assert!((got - want).abs() < 1e-5, "{got:?} vs {lesson_order:?}");
+        }
+    }
+
+    #[test]
+    fn full_gradient_at_the_lesson_values_matches_the_reference() {
+        let want = [
+            7.33892, 10.34723, 1.98696, 11.03170, -16.10875, -6.94630, -15.65511,
+        ];
+        assert_lesson_gradient(&PT2, 20.423598, want);
+    }
+
+    /// "Details Pt. 2": all seven parameters from the lesson's start.
+    #[test]
+    fn details_pt2_start_gradient_matches_the_reference() {
+        let start = [2.74, -1.13, 0.0, 0.0, 0.36, 0.63, 0.0];
+        let want = [
+            0.76094, 0.96729, 0.33228, 0.73223, 7.14231, 1.48728, 3.45945,
+        ];
+        assert_lesson_gradient(&start, 1.8959, want);
+    }
+
+    /// Property: for seeded random shapes, activations, parameters and data, autodiff agrees
+    /// with central differences to a relative error below 1e-6 in f64.
+    #[test]
+    fn autodiff_matches_central_differences_on_random_networks() {
+        let mut rng = StdRng::seed_from_u64(2024);
+        for case in 0..24 {
+            let inputs = rng.random_range(1..=3);
+            let outputs = rng.random_range(1..=2);
+            let depth = rng.random_range(0..=3);
+            let hidden: Vec<usize> = (0..depth).map(|_| rng.random_range(1..=4)).collect();
+            // ReLU's kink makes finite differences wrong within h of 0; smooth activations only.
+            let smooth = [
+                Activation::Softplus,
+                Activation::Sigmoid,
+                Activation::Tanh,
+                Activation::Identity,
+            ];
+            let arch = Architecture::new(inputs, hidden, outputs, smooth[case % 4]).unwrap();
+            let mut values = standard_normal_values(&arch, case as u64);
+            for v in values.iter_mut() {
+                *v += rng.random_range(-0.5..0.5); // non-zero biases too
+            }
+            let rows = rng.random_range(1..=6);
+            let data = random_data(&mut rng, rows, inputs, outputs);
+            let loss = alternate_loss(case);
+            let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
+            let check = check_gradients(&backprop, &values, 1e-6, 1e-6).unwrap();
+            assert!(check.passed(), "case {case}: {check:?}");
+            let (worst, error) = check.worst();
+            assert!(
+                error < 1e-6,
+                "case {case} ({}): parameter {worst} autodiff {} numeric {} error {error}",
+                arch.describe(),
+                check.autodiff[worst],
+                check.numeric[worst]
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_gradient_is_caught() {
+        let check = check_gradients(&lesson_backprop(), &PT2, 1e-6, 1e-6).unwrap();
+        assert!(check.worst().1 < 1e-6 && check.passed());
+        // Perturb one autodiff derivative by 0.1 % and compare again.
+        let mut wrong = check.autodiff.clone();
+        wrong[3] *= 1.001;
+        let check = check.with_autodiff(wrong);
+        assert_eq!(check.worst().0, 3);
+        assert!(check.worst().1 > 1e-4);
+        assert!(!check.passed());
+    }
+
+    /// A large loss (unscaled targets in the thousands) makes the differences noisy; the
+    /// allowance follows, so a correct gradient passes, and a wrong one still fails.
+    #[test]
+    fn the_allowance_grows_with_the_loss_but_still_catches_errors() {
+        let rows: Vec<Vec<f64>> = (0..50)
+            .map(|i| {
+                let x = i as f64 * 10.0;
+                vec![x, 5000.0 + 3.0 * x]
+            })
+            .collect();
+        let data = crate::Dataset::from_rows(&rows, 1, 1).unwrap();
+        let arch = Architecture::new(1, vec![3], 1, Activation::Softplus).unwrap();
+        let values = standard_normal_values(&arch, 1);
+        let backprop = Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let check = check_gradients(&backprop, &values, 1e-6, 1e-6).unwrap();
+        assert!(check.loss > 1e8, "{}", check.loss);
+        assert!(check.passed(), "{check:?}");
+        assert!(
+            check.allowed.iter().any(|&a| a > 1e-6),
+            "{:?}",
+            check.allowed
+        );
+        let mut wrong = check.autodiff.clone();
+        wrong[0] *= 1.01;
+        assert!(!check.with_autodiff(wrong).passed());
+    }
+}

@@ -1,0 +1,13 @@
+//! Looking inside a network without training it: the loss and gradient at any parameters
+//! ([`Backprop`]), the chain rule written out by hand ([`chain_rules`]), finite-difference
+//! checks ([`check_gradients`]), and predictions and metrics ([`predict`], [`measure`]).
+
+mod chain;
+mod gradcheck;
+mod predict;
+mod probe;
+
+pub use chain::{ChainRule, Factor, chain_rules};
+pub use gradcheck::{GradCheck, central_difference, check_gradients, relative_error};
+pub use predict::{Measured, PREDICT_CHUNK, measure, observed_and_predicted, predict};
+pub use probe::{Backprop, Evaluation};

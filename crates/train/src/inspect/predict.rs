@@ -1,0 +1,133 @@
+//! Predictions and metrics of a network on rows of a data set, in the data's original units,
+//! a chunk at a time.
+
+use burn::prelude::*;
+use squiggle_model::{Network, Precision, ReadBack, read};
+
+use crate::{Dataset, LossKind, MetricSums, Metrics, Scaling};
+
+/// Rows per forward pass: large enough to keep the device busy, small enough that the
+/// activations of ten million rows never exist at once.
+pub const PREDICT_CHUNK: usize = 1 << 16;
+
+/// Runs `net` (on `device`, without autodiff) over every row of `inputs`, in order, and
+/// hands `sink` each chunk's predictions (row-major) with the index of the chunk's first row.
+///
+/// `inputs` are given as the network saw them in training (already standardised with
+/// [`Scaling::apply`] when `scaling` is set, so the very same f32 arithmetic is used); the
+/// predictions come back in original units.
+///
+/// # Errors
+/// Whatever `sink` returns, or a device failure.
+pub fn predict<E: From<ReadBack>>(
+    net: &Network,
+    inputs: &Dataset,
+    scaling: Option<&Scaling>,
+    device: &Device,
+    precision: Precision,
+    mut sink: impl FnMut(usize, &[f64]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut rows: Vec<u32> = Vec::with_capacity(PREDICT_CHUNK);
+    for start in (0..inputs.len()).step_by(PREDICT_CHUNK) {
+        let end = (start + PREDICT_CHUNK).min(inputs.len());
+        rows.clear();
+        rows.extend(start as u32..end as u32);
+        let mut predicted = forward_rows(net, inputs, &rows, device, precision)?;
+        if let Some(s) = scaling {
+            s.unscale_targets(&mut predicted);
+        }
+        sink(start, &predicted)?;
+    }
+    Ok(())
+}
+
+/// The predictions of `net` for the rows `rows` of `data` (row-major, in the units the network
+/// works in): one forward pass, read back to the host. Callers keep `rows` to at most
+/// [`PREDICT_CHUNK`] so activations stay small.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand the predictions back.
+pub(crate) fn forward_rows(
+    net: &Network,
+    data: &Dataset,
+    rows: &[u32],
+    device: &Device,
+    precision: Precision,
+) -> Result<Vec<f64>, ReadBack> {
+    read(
+        net.forward(data.gather_inputs(rows, device, precision)),
+        "predictions",
+    )
+}
+
+/// `(observed, predicted)` for every target of the rows `rows` of `data`, in original units
+/// (undoing `scaling`), from `net` on `device` (without autodiff).
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand the predictions back.
+pub fn observed_and_predicted(
+    net: &Network,
+    data: &Dataset,
+    rows: &[u32],
+    scaling: Option<&Scaling>,
+    precision: Precision,
+    device: &Device,
+) -> Result<Vec<(f64, f64)>, ReadBack> {
+    let mut pairs = Vec::with_capacity(rows.len() * data.outputs());
+    for chunk in rows.chunks(PREDICT_CHUNK) {
+        let mut predicted = forward_rows(net, data, chunk, device, precision)?;
+        let mut observed = data.outputs_of(chunk);
+        if let Some(s) = scaling {
+            s.unscale_targets(&mut predicted);
+            s.unscale_targets(&mut observed);
+        }
+        pairs.extend(observed.into_iter().zip(predicted));
+    }
+    Ok(pairs)
+}
+
+/// A network's loss and metrics on some rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    /// The loss, in the units the network trains in.
+    pub loss: f64,
+    /// MSE, RMSE, MAE and R² in original units.
+    pub metrics: Metrics,
+}
+
+/// The loss (training units) and the metrics (original units, undoing `scaling`) of `net`
+/// (on `device`, without autodiff) on the rows `rows` of `data`, a chunk at a time. The
+/// targets are taken from the host table, never uploaded.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand the predictions back.
+pub fn measure(
+    net: &Network,
+    data: &Dataset,
+    rows: &[u32],
+    scaling: Option<&Scaling>,
+    loss: LossKind,
+    precision: Precision,
+    device: &Device,
+) -> Result<Measured, ReadBack> {
+    let mut sums = MetricSums::new(data.outputs());
+    let mut squared = 0.0;
+    for chunk in rows.chunks(PREDICT_CHUNK) {
+        let mut predicted = forward_rows(net, data, chunk, device, precision)?;
+        let mut observed = data.outputs_of(chunk);
+        squared += predicted
+            .iter()
+            .zip(&observed)
+            .map(|(p, o)| (o - p) * (o - p))
+            .sum::<f64>();
+        if let Some(s) = scaling {
+            s.unscale_targets(&mut predicted);
+            s.unscale_targets(&mut observed);
+        }
+        sums.add(&predicted, &observed);
+    }
+    Ok(Measured {
+        loss: loss.of_squared_residuals(squared, rows.len() * data.outputs()),
+        metrics: sums.finish(),
+    })
+}

@@ -1,0 +1,133 @@
+//! The loss and its gradient at any parameter vector: the probe that explanations, gradient
+//! checks and evaluations look through.
+
+use burn::prelude::*;
+use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
+
+use crate::engine::trainer::{backward, gradient, scalar};
+use crate::{Dataset, LossKind};
+
+/// Predictions and loss of a network on a data set (a forward pass only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// One row per data row, `outputs` values each.
+    pub predictions: Vec<Vec<f64>>,
+    /// The loss of those predictions.
+    pub loss: f64,
+}
+
+/// The loss of a network shape on a data set, ready to evaluate and differentiate at any
+/// parameter vector.
+///
+/// The data is uploaded once to `device.autodiff()`; parameters come from the host and are
+/// uploaded at each call, every one of them tracked, so the derivative of every parameter —
+/// frozen or not — comes from Burn's autodiff through the same forward and backward pass the
+/// training core takes.
+pub struct Backprop {
+    arch: Architecture,
+    device: Device,
+    precision: Precision,
+    loss: LossKind,
+    x: Tensor<2>,
+    y: Tensor<2>,
+}
+
+impl Backprop {
+    /// Uploads `data` to `device.autodiff()`.
+    pub fn new(
+        arch: &Architecture,
+        data: &Dataset,
+        loss: LossKind,
+        device: &Device,
+        precision: Precision,
+    ) -> Self {
+        let device = device.clone().autodiff();
+        let rows: Vec<u32> = (0..data.len() as u32).collect();
+        let (x, y) = data.gather(&rows, &device, precision);
+        Self {
+            arch: arch.clone(),
+            device,
+            precision,
+            loss,
+            x,
+            y,
+        }
+    }
+
+    /// The precision the loss is computed at.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The loss at `values` and its derivative with respect to every parameter (flat order).
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand a value back.
+    pub fn loss_and_gradient(&self, values: &[f64]) -> Result<(f64, Vec<f64>), ReadBack> {
+        let net = Network::from_values(&self.arch, values, &self.device, self.precision);
+        let pass = backward(&net, self.x.clone(), self.y.clone(), self.loss);
+        let gradient = gradient(&net, &pass.grads)?;
+        Ok((scalar(pass.loss, "the loss")?, gradient))
+    }
+
+    /// The loss at `values`, without derivatives.
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand the loss back.
+    pub fn loss(&self, values: &[f64]) -> Result<f64, ReadBack> {
+        scalar(
+            self.loss.compute(self.forward(values), self.y.clone()),
+            "the loss",
+        )
+    }
+
+    /// The predictions and the loss at `values` (a forward pass only).
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand a value back.
+    pub fn evaluate(&self, values: &[f64]) -> Result<Evaluation, ReadBack> {
+        let predicted = self.forward(values);
+        let loss = scalar(
+            self.loss.compute(predicted.clone(), self.y.clone()),
+            "the loss",
+        )?;
+        let flat = read(predicted, "predictions")?;
+        Ok(Evaluation {
+            loss,
+            predictions: flat
+                .chunks(self.arch.outputs)
+                .map(<[f64]>::to_vec)
+                .collect(),
+        })
+    }
+
+    /// The untracked forward pass at `values`.
+    fn forward(&self, values: &[f64]) -> Tensor<2> {
+        let net = Network::from_values(&self.arch, values, &self.device, self.precision).no_grad();
+        net.forward(self.x.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{device, lesson_data};
+    use squiggle_model::lesson;
+
+    #[test]
+    fn evaluate_reproduces_the_black_box_predictions() {
+        let probe = Backprop::new(
+            &Architecture::statquest(),
+            &lesson_data(),
+            LossKind::Ssr,
+            &device(),
+            Precision::F64,
+        );
+        let eval = probe.evaluate(&lesson::PT1).unwrap();
+        for (p, want) in eval.predictions.iter().zip([-0.0110, 1.0348, 0.0046]) {
+            assert!((p[0] - want).abs() < 5e-5, "{:?}", eval.predictions);
+        }
+        assert!((eval.loss - 0.00136).abs() < 1e-5);
+        assert_eq!(eval.loss, probe.loss(&lesson::PT1).unwrap());
+    }
+}

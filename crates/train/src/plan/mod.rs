@@ -1,0 +1,120 @@
+//! The validated description of a run: what to minimise, how to step, when to stop.
+//!
+//! A [`TrainPlan`] is only built by [`TrainPlan::new`], which checks a [`Settings`] (the
+//! settings as a config or a flag gives them) and returns a typed [`PlanError`](crate::PlanError)
+//! naming the setting at fault. The training core trusts it.
+
+mod schedule;
+mod settings;
+mod stop;
+
+pub(crate) use schedule::Rates;
+pub use schedule::{Schedule, ScheduleKind};
+pub use settings::{CheckedSettings, ModeKind, Setting, Settings};
+pub use stop::StopRules;
+
+use squiggle_model::Precision;
+
+use crate::engine::loss::LossKind;
+use crate::engine::optim::Optimizer;
+
+/// Everything a run needs besides the network, the data and the device.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainPlan {
+    loss: LossKind,
+    learning_rate: f64,
+    optimizer: Optimizer,
+    trainable: Vec<bool>,
+    precision: Precision,
+    seed: u64,
+    mode: Mode,
+}
+
+/// How a run is organised.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    /// Full-batch steps until a stopping rule fires, as in the lessons.
+    Steps(StopRules),
+    /// Epochs of mini-batches.
+    Epochs(EpochPlan),
+}
+
+/// How training by epochs goes.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EpochPlan {
+    /// Total epochs of the run (a resumed run continues up to this many).
+    pub epochs: usize,
+    /// Rows per mini-batch; `None` for the whole training split at once.
+    pub batch_size: Option<usize>,
+    /// Visit the training rows in a new random order every epoch.
+    pub shuffle: bool,
+    /// How the learning rate changes per epoch.
+    pub schedule: Schedule,
+    /// Stop after this many epochs without a new best early-stopping loss.
+    pub patience: Option<usize>,
+    /// Hold out this fraction of the rows (drawn with the seed) for validation.
+    pub valid_fraction: Option<f64>,
+    /// Standardise every column with the training rows' statistics.
+    pub standardize: bool,
+}
+
+impl TrainPlan {
+    /// Which loss is minimised.
+    pub fn loss(&self) -> LossKind {
+        self.loss
+    }
+
+    /// The (initial) learning rate.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// How derivatives become steps.
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    /// One entry per scalar parameter (flat order): true for those that learn.
+    pub fn trainable(&self) -> &[bool] {
+        &self.trainable
+    }
+
+    /// Flat indices of the trainable parameters, in order.
+    pub fn trainable_indices(&self) -> Vec<usize> {
+        (0..self.trainable.len())
+            .filter(|&i| self.trainable[i])
+            .collect()
+    }
+
+    /// Float precision of every tensor.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Seed of the validation split and the shuffles.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Step by step or by epochs.
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// The stopping rules, when training step by step.
+    pub fn stop_rules(&self) -> Option<&StopRules> {
+        match &self.mode {
+            Mode::Steps(rules) => Some(rules),
+            Mode::Epochs(_) => None,
+        }
+    }
+
+    /// The epoch settings, when training by epochs.
+    pub fn epoch_plan(&self) -> Option<&EpochPlan> {
+        match &self.mode {
+            Mode::Steps(_) => None,
+            Mode::Epochs(plan) => Some(plan),
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Training step by step, as in the lessons: full-batch gradient descent until a stopping
+//! rule fires, with one [`StepRecord`] per step carrying every number the lesson's table shows.
+
+use burn::prelude::*;
+use squiggle_model::{Architecture, ParamNames};
+
+use crate::data::Prepared;
+use crate::engine::observer::Flow;
+use crate::engine::record::StepRecord;
+use crate::engine::trainer::Trainer;
+use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainError, TrainPlan};
+
+/// Runs gradient descent from `initial` until a stopping rule of `rules` fires.
+///
+/// Each step computes the loss and its derivatives with Burn's autodiff, then lets the plan's
+/// optimizer move every trainable parameter; under the lessons' plain rule that is
+/// `step size = derivative × learning rate`, `new value = old value − step size`. Frozen
+/// parameters never move.
+pub(crate) fn run<O: Observer>(
+    arch: &Architecture,
+    initial: &[f64],
+    data: &Prepared,
+    plan: &TrainPlan,
+    rules: &StopRules,
+    device: &Device,
+    observer: &mut O,
+) -> Result<Outcome, O::Error> {
+    let mut trainer = Trainer::new(arch, initial, plan, device);
+    let names = ParamNames::new(arch);
+    let (x, y) = data
+        .data()
+        .gather(data.train_rows(), trainer.autodiff(), plan.precision());
+    let lr = plan.learning_rate();
+    let derivative_of = |i: usize| Quantity::Derivative {
+        loss: plan.loss().symbol(),
+        param: names.name(i).to_string(),
+    };
+    let mut values = trainer.values()?;
+    let mut initial_loss = None;
+    let mut steps = 0;
+    let stop = loop {
+        if steps >= rules.max_steps {
+            break StopReason::MaxSteps;
+        }
+        let pass = trainer.pass(x.clone(), y.clone());
+        let loss = trainer.loss_of(&pass)?;
+        ensure_finite(loss, steps, || Quantity::Loss)?;
+        initial_loss.get_or_insert(loss);
+        if rules.loss_is_low_enough(loss) {
+            break StopReason::TargetLoss;
+        }
+        let derivatives = trainer.derivatives(&pass)?;
+        for (&i, &d) in trainer.trainable().iter().zip(&derivatives) {
+            ensure_finite(d, steps, || derivative_of(i))?;
+        }
+        let (params, after) = trainer.apply_recorded(pass, lr, &values, &derivatives)?;
+        values = after;
+        let record = StepRecord {
+            step: steps,
+            loss,
+            params,
+            batch: None,
+        };
+        let flow = observer.step(&record)?;
+        steps += 1;
+        if rules.steps_are_small(record.params.iter().map(|p| p.step)) {
+            break StopReason::MinStepSize;
+        }
+        if flow == Flow::Stop {
+            break StopReason::Stopped;
+        }
+    };
+    let final_loss = trainer.loss_on(x, y)?;
+    ensure_finite(final_loss, steps, || Quantity::Loss)?;
+    Ok(Outcome {
+        stop,
+        steps,
+        params: values,
+        summary: Summary::Steps {
+            initial_loss: initial_loss.unwrap_or(final_loss),
+            final_loss,
+        },
+    })
+}
+
+fn ensure_finite(
+    value: f64,
+    step: usize,
+    what: impl FnOnce() -> Quantity,
+) -> Result<(), TrainError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(TrainError::NonFinite {
+            step,
+            what: what(),
+            value,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{PT2, lesson_data, plan_with, run};
+    use crate::{Settings, Start};
+    use squiggle_model::{Activation, Precision, standard_normal_values};
+
+    fn settings(lr: f64, precision: Precision) -> Settings {
+        Settings {
+            learning_rate: Some(lr),
+            precision: Some(precision),
+            ..Settings::default()
+        }
+    }
+
+    /// Trains the lesson's network from `initial` on the three points.
+    fn lesson(initial: &[f64], plan: &TrainPlan) -> (Outcome, Vec<StepRecord>) {
+        let (outcome, collect) = run(
+            &Architecture::statquest(),
+            Start::Fresh(initial.to_vec()),
+            lesson_data(),
+            None,
+            plan,
+        )
+        .expect("training should not diverge");
+        (outcome, collect.steps)
+    }
+
+    fn losses(outcome: &Outcome) -> (f64, f64) {
+        outcome.losses().expect("a run step by step")
+    }
+
+    /// The step table of "Backpropagation Main Ideas" (shared/statquest.md): b3 only,
+    /// learning rate 0.1, stop when |step size| < 0.001.
+    #[test]
+    fn b3_only_training_matches_the_lesson_step_table() {
+        for precision in [Precision::F32, Precision::F64] {
+            let plan = plan_with(settings(0.1, precision), &[6]);
+            let (outcome, records) = lesson(&PT2, &plan);
+            let table = [
+                (0.000000, -15.655108, -1.565511, 20.423598),
+                (1.565511, -6.262043, -0.626204, 3.267828),
+                (2.191715, -2.504817, -0.250482, 0.522905),
+                (2.442197, -1.001927, -0.100193, 0.083718),
+            ];
+            for (record, (b3, d, step, ssr)) in records.iter().zip(table) {
+                let p = &record.params[0];
+                assert!((p.value - b3).abs() < 1e-4, "{record:?}");
+                assert!((p.derivative - d).abs() < 1e-4, "{record:?}");
+                assert!((p.step - step).abs() < 1e-5, "{record:?}");
+                assert!((record.loss - ssr).abs() < 1e-4, "{record:?}");
+            }
+            let last = records.last().unwrap();
+            assert_eq!(last.step, 9);
+            assert!((last.params[0].value - 2.608501).abs() < 1e-4);
+            assert!((last.params[0].step + 0.000410).abs() < 1e-5);
+            assert_eq!(outcome.steps, 10);
+            assert_eq!(outcome.stop, StopReason::MinStepSize);
+            // The final small step is applied: 2.608911 (2.6085 before it).
+            assert!((outcome.params[6] - 2.608911).abs() < 1e-4);
+            let (initial_loss, final_loss) = losses(&outcome);
+            assert!((initial_loss - 20.423598).abs() < 1e-4);
+            assert!(final_loss < 1e-4);
+            assert_eq!(
+                &outcome.params[..6],
+                &PT2[..6]
+                    .iter()
+                    .map(|&v| precision.round(v))
+                    .collect::<Vec<_>>()[..]
+            );
+            // Each step starts where the previous one ended.
+            for pair in records.windows(2) {
+                assert_eq!(pair[0].params[0].new_value, pair[1].params[0].value);
+            }
+        }
+    }
+
+    /// "Backpropagation Details Pt. 1": w3, w4 and b3 from 0.36, 0.63, 0; one step.
+    #[test]
+    fn w3_w4_b3_first_step_matches_the_lesson() {
+        let mut start = PT2;
+        start[4] = 0.36;
+        start[5] = 0.63;
+        let mut s = settings(0.1, Precision::F64);
+        s.max_steps = Some(1);
+        let (outcome, records) = lesson(&start, &plan_with(s, &[4, 5, 6]));
+        let r = &records[0];
+        assert!((r.loss - 1.39767).abs() < 1e-5);
+        let derivatives: Vec<f64> = r.params.iter().map(|p| p.derivative).collect();
+        for (d, want) in derivatives.iter().zip([2.5761, 1.2568, 1.8996]) {
+            assert!((d - want).abs() < 1e-4, "{derivatives:?}");
+        }
+        for (v, want) in outcome.params[4..].iter().zip([0.1024, 0.5043, -0.1900]) {
+            assert!((v - want).abs() < 1e-4, "{:?}", outcome.params);
+        }
+        assert_eq!(outcome.stop, StopReason::MaxSteps);
+    }
+
+    #[test]
+    fn frozen_parameters_never_move_even_inside_a_trained_tensor() {
+        // Train w3 but not w4, although both live in `output.weight`.
+        let mut s = settings(0.05, Precision::F32);
+        s.max_steps = Some(25);
+        let (outcome, records) = lesson(&PT2, &plan_with(s, &[0, 4, 6]));
+        assert_eq!(records.len(), 25);
+        for i in [1, 2, 3, 5] {
+            assert_eq!(
+                outcome.params[i], PT2[i] as f32 as f64,
+                "parameter {i} moved"
+            );
+        }
+        for i in [0, 4, 6] {
+            assert_ne!(
+                outcome.params[i], PT2[i] as f32 as f64,
+                "parameter {i} did not train"
+            );
+        }
+        assert!(
+            records
+                .iter()
+                .all(|r| r.params.iter().map(|p| p.index).eq([0, 4, 6]))
+        );
+    }
+
+    #[test]
+    fn zero_steps_change_nothing() {
+        // A learning rate of 0 is refused by the plan; a run of no steps is the same thing.
+        let mut s = settings(0.1, Precision::F64);
+        s.max_steps = Some(0);
+        let (outcome, records) = lesson(&PT2, &plan_with(s, &[0, 1, 2, 3, 4, 5, 6]));
+        assert_eq!(outcome.params, PT2);
+        assert!(records.is_empty());
+        assert_eq!(outcome.stop, StopReason::MaxSteps);
+        let (initial_loss, final_loss) = losses(&outcome);
+        assert_eq!(initial_loss, final_loss);
+    }
+
+    #[test]
+    fn same_seed_gives_identical_runs() {
+        let arch = Architecture::new(2, vec![3, 2], 1, Activation::Tanh).unwrap();
+        let rows: Vec<Vec<f64>> = (0..12)
+            .map(|i| {
+                let a = i as f64 / 6.0 - 1.0;
+                vec![a, a * a, (3.0 * a).sin()]
+            })
+            .collect();
+        let data = crate::Dataset::from_rows(&rows, 2, 1).unwrap();
+        let initial = standard_normal_values(&arch, 42);
+        let plan = TrainPlan::new(
+            &Settings {
+                learning_rate: Some(0.01),
+                max_steps: Some(50),
+                ..Settings::default()
+            },
+            &arch,
+            vec![true; arch.num_params()],
+        )
+        .unwrap();
+        let go = || {
+            run(
+                &arch,
+                Start::Fresh(initial.clone()),
+                data.clone(),
+                None,
+                &plan,
+            )
+            .unwrap()
+        };
+        let ((a, ra), (b, rb)) = (go(), go());
+        assert_eq!(a, b);
+        assert_eq!(ra.steps, rb.steps);
+        let (initial_loss, final_loss) = losses(&a);
+        assert!(final_loss < initial_loss);
+    }
+
+    #[test]
+    fn target_loss_stops_before_stepping_and_max_steps_caps_the_run() {
+        let mut s = settings(0.1, Precision::F64);
+        s.min_step_size = Some(0.0);
+        s.target_loss = Some(0.1);
+        let (outcome, records) = lesson(&PT2, &plan_with(s.clone(), &[6]));
+        // SSR is 0.5229 before step 2 and 0.0837 before step 3: three steps were taken.
+        assert_eq!(outcome.stop, StopReason::TargetLoss);
+        assert_eq!(outcome.steps, 3);
+        assert_eq!(records.len(), 3);
+        assert!((losses(&outcome).1 - 0.083718).abs() < 1e-5);
+
+        s.target_loss = None;
+        s.max_steps = Some(2);
+        let (outcome, _) = lesson(&PT2, &plan_with(s, &[6]));
+        assert_eq!(outcome.stop, StopReason::MaxSteps);
+        assert_eq!(outcome.steps, 2);
+    }
+
+    #[test]
+    fn an_observer_can_stop_the_run_after_any_step() {
+        struct StopAt(usize);
+        impl Observer for StopAt {
+            type Error = TrainError;
+            fn step(&mut self, record: &StepRecord) -> Result<Flow, TrainError> {
+                Ok(if record.step == self.0 {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                })
+            }
+        }
+        let plan = plan_with(settings(0.1, Precision::F32), &[6]);
+        let mut data = Prepared::new(lesson_data(), None, &plan);
+        let outcome = crate::train(
+            &Architecture::statquest(),
+            Start::Fresh(PT2.to_vec()),
+            &mut data,
+            &plan,
+            &crate::fixtures::device(),
+            &mut StopAt(2),
+        )
+        .unwrap();
+        assert_eq!((outcome.stop, outcome.steps), (StopReason::Stopped, 3));
+        assert!((outcome.params[6] - 2.442197).abs() < 1e-4);
+    }
+
+    #[test]
+    fn divergence_is_reported_with_the_step() {
+        let mut s = settings(1e6, Precision::F32);
+        s.max_steps = Some(100);
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let err = run(
+            &Architecture::statquest(),
+            Start::Fresh(PT2.to_vec()),
+            lesson_data(),
+            None,
+            &plan,
+        )
+        .unwrap_err();
+        let TrainError::NonFinite { step, .. } = &err else {
+            panic!("expected NonFinite, got {err:?}");
+        };
+        assert!(*step > 0 && *step < 100, "{err}");
+        assert!(
+            err.to_string().ends_with("; try a smaller learning_rate"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn momentum_and_adam_work_step_by_step_too() {
+        for optimizer in [
+            Settings {
+                momentum: Some(0.9),
+                ..settings(0.05, Precision::F64)
+            },
+            Settings {
+                optimizer: Some(crate::OptimizerKind::Adam),
+                ..settings(0.05, Precision::F64)
+            },
+        ] {
+            let mut s = optimizer;
+            s.max_steps = Some(300);
+            s.min_step_size = Some(0.0);
+            let (outcome, records) = lesson(&PT2, &plan_with(s, &[6]));
+            let (initial_loss, final_loss) = losses(&outcome);
+            assert!(final_loss < initial_loss * 1e-3, "{outcome:?}");
+            // Not the plain rule: the step is what the optimizer moved.
+            let p = &records[1].params[0];
+            assert!((p.value - p.step - p.new_value).abs() < 1e-12);
+        }
+    }
+}
