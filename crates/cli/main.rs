@@ -138,3 +138,23 @@ fn quiet_display_probes() {
         unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_that_stops_answering_is_a_failed_run_not_bad_input() {
+        let lost = squiggle_model::ReadBack {
+            what: "the loss",
+            reason: "device lost".into(),
+        };
+        assert_eq!(exit_code(&anyhow::Error::new(lost.clone())), 1);
+        let wrapped = squiggle_train::TrainError::from(lost);
+        assert_eq!(
+            exit_code(&anyhow::Error::new(wrapped).context("training")),
+            1
+        );
+        assert_eq!(exit_code(&anyhow::anyhow!("bad.toml:1:1: nope")), 2);
+    }
+}

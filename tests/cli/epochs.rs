@@ -457,3 +457,97 @@ fn a_terminal_gets_a_progress_bar_with_epoch_rows_per_second_and_loss() {
     // The bar is cleared before each epoch's line.
     assert!(shown.contains("\r\x1b[2Kepoch 1/2  lr "), "{shown:?}");
 }
+
+#[test]
+fn peak_memory_is_reported_only_when_asked_for() {
+    let dir = scratch();
+    dosage(dir.path(), 50);
+    let c = config(dir.path(), "c.toml", "", "epochs = 1");
+    let plain = squiggle_in(dir.path(), &["train", &c, "--json"]).json();
+    assert!(plain.get("peak_memory_mb").is_none(), "{plain}");
+    let asked = squiggle_in(dir.path(), &["train", &c, "--json", "--report-memory"]).json();
+    if cfg!(target_os = "linux") {
+        assert!(number(&asked, "peak_memory_mb") > 0.0, "{asked}");
+    } else {
+        assert!(asked["peak_memory_mb"].is_null(), "{asked}");
+    }
+}
+
+#[test]
+fn adam_trains_resumes_and_is_written_into_the_resolved_config() {
+    let dir = scratch();
+    dosage(dir.path(), 120);
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "valid_fraction = 0.25\nstandardize = true",
+        "epochs = 4\noptimizer = \"adam\"\nbeta2 = 0.99",
+    );
+    let whole = squiggle_in(dir.path(), &["train", &c, "--json", "--run-dir", "whole"]).json();
+    let resolved = std::fs::read_to_string(dir.path().join("whole/config.toml")).unwrap();
+    for line in [
+        "optimizer = \"adam\"",
+        "beta1 = 0.9",
+        "beta2 = 0.99",
+        "epsilon = 0.00000001",
+    ] {
+        assert!(resolved.contains(line), "{line} missing from\n{resolved}");
+    }
+    let again = squiggle_in(dir.path(), &["train", "whole/config.toml", "--json"]).json();
+    assert_eq!(params(&again), params(&whole));
+    squiggle_in(
+        dir.path(),
+        &["train", &c, "--epochs", "2", "--run-dir", "parts"],
+    )
+    .success();
+    let resumed = squiggle_in(dir.path(), &["train", &c, "--json", "--resume", "parts"]).json();
+    assert_eq!(
+        params(&resumed),
+        params(&whole),
+        "Adam's state resumes bit for bit"
+    );
+    // The run's optimizer state belongs to Adam: another optimizer cannot continue it.
+    let sgd = config(
+        dir.path(),
+        "sgd.toml",
+        "valid_fraction = 0.25\nstandardize = true",
+        "epochs = 6",
+    );
+    let out = squiggle_in(dir.path(), &["train", &sgd, "--resume", "parts"]);
+    out.fails_with(
+        2,
+        "squiggle: parts/last.ckpt: the run trained with optimizer `adam`; the config asks for `sgd`",
+    );
+    let wrong = config(
+        dir.path(),
+        "w.toml",
+        "",
+        "epochs = 1\noptimizer = \"adam\"\nmomentum = 0.5",
+    );
+    squiggle_in(dir.path(), &["train", &wrong]).fails_with(
+        2,
+        &format!("squiggle: {wrong}:12:12: `momentum` applies to `optimizer = \"sgd\"`"),
+    );
+}
+
+#[test]
+fn the_largest_seed_a_toml_file_holds_reruns_from_the_run_folder() {
+    let dir = scratch();
+    dosage(dir.path(), 40);
+    let c = config(dir.path(), "c.toml", "", "epochs = 1");
+    let max = i64::MAX.to_string();
+    let first = squiggle_in(
+        dir.path(),
+        &["train", &c, "--json", "--seed", &max, "--run-dir", "r"],
+    )
+    .json();
+    let again = squiggle_in(dir.path(), &["train", "r/config.toml", "--json"]).json();
+    assert_eq!(params(&again), params(&first));
+    let out = squiggle_in(dir.path(), &["train", &c, "--seed", "9223372036854775808"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr
+            .starts_with("squiggle: invalid value '9223372036854775808' for '--seed <SEED>'"),
+        "{out}"
+    );
+}

@@ -18,5 +18,7 @@ mod see;
 mod data;
 // Training by epochs: batches, validation, run folders, resume, predict, memory.
 mod epochs;
-// The same numbers on flex, ndarray and (opt-in) wgpu.
+// The same numbers on flex, ndarray and (ignored unless asked for) wgpu.
 mod backends;
+// Every command on every shipped config; the inspecting commands on trained runs.
+mod shipped;

@@ -220,3 +220,64 @@ fn output_files_are_readable_by_everyone_like_any_new_file() {
         .mode();
     assert_eq!(mode & 0o777, 0o644);
 }
+
+#[test]
+fn a_trace_names_every_parameter_the_same_way_in_its_steps_and_its_end() {
+    // 1-[3]-1 networks use the lesson's names (w1 … w6, b1 … b4) everywhere.
+    let dir = scratch();
+    write(
+        dir.path(),
+        "three.toml",
+        "[model]\nhidden = [3]\nseed = 2\n[train]\nmax_steps = 2\n",
+    );
+    squiggle_in(
+        dir.path(),
+        &["train", "three.toml", "--json", "--trace", "t.jsonl"],
+    )
+    .success();
+    let text = std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let step: Vec<&str> = lines[0]["data"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let end: Vec<&String> = lines[2]["data"]["params"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(step, end);
+    assert_eq!(
+        step,
+        ["w1", "w2", "w3", "b1", "b2", "b3", "w4", "w5", "w6", "b4"]
+    );
+}
+
+#[test]
+fn adam_steps_name_their_optimizer_and_move_by_what_it_decides() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "adam.toml",
+        "[model.init]\nw1 = 3.34\nb1 = -1.43\nw2 = -3.53\nb2 = 0.57\nw3 = -1.22\nw4 = -2.30\nb3 = 0.0\n\
+         [train]\ntrainable = [\"b3\"]\noptimizer = \"adam\"\nlearning_rate = 0.5\nmax_steps = 2\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "adam.toml"]);
+    let text = out.success();
+    assert!(
+        text.contains(
+            "Loss SSR, learning rate 0.5, adam (β1 0.9, β2 0.999, ε 1e-8); stop after 2 steps"
+        ),
+        "{out}"
+    );
+    // Adam's first step is lr·g/(|g| + ε): 0.5 for dSSR/db3 = −15.655108.
+    assert!(
+        text.contains("    0   20.423597    0.000000  -15.655108   -0.500000\n"),
+        "{out}"
+    );
+}
