@@ -37,16 +37,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     )?;
     let written = match landscape_param {
         Some(param) => {
-            let run = lesson::Run {
-                arch: &config.arch,
-                names: &config.names,
-                data: prepared.data(),
-                loss: config.plan.loss(),
-                initial: &config.initial,
-                records: &collect.steps,
-                final_loss: outcome.losses().map_or(f64::NAN, |(_, last)| last),
-                landscape_param: param,
-            };
+            let run = lesson::Run::new(&config, prepared.data(), &collect.steps, &outcome, param);
             lesson::write_plots(&run, &args.out, args.plots.animate)?
         }
         None => {

@@ -167,16 +167,8 @@ fn step_by_step(
         None => print_json(&steps::summary_json(config, &outcome))?,
     }
     if let (Some(dir), Some(param)) = (&args.plot, landscape_param) {
-        let run = lesson::Run {
-            arch: &config.arch,
-            names: &config.names,
-            data: prepared.data(),
-            loss: config.plan.loss(),
-            initial: &config.initial,
-            records: watch.steps.as_deref().unwrap_or_default(),
-            final_loss: outcome.losses().map_or(f64::NAN, |(_, last)| last),
-            landscape_param: param,
-        };
+        let records = watch.steps.as_deref().unwrap_or_default();
+        let run = lesson::Run::new(config, prepared.data(), records, &outcome, param);
         let written = lesson::write_plots(&run, dir, args.plots.animate)?;
         if !args.run.json {
             plot::print_written(&written)?;

@@ -9,7 +9,7 @@ use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use squiggle_model::{Architecture, ParamNames, ParamTarget};
-use squiggle_train::{Dataset, LossKind, StepRecord};
+use squiggle_train::{Dataset, LossKind, Outcome, StepRecord};
 
 use crate::args::PlotOptions;
 use crate::config::Config;
@@ -47,7 +47,28 @@ pub struct Run<'a> {
     pub landscape_param: usize,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// The run of `config` on `data` that took `records` and ended in `outcome`, with
+    /// `landscape_param` on the landscape's x axis.
+    pub fn new(
+        config: &'a Config,
+        data: &'a Dataset,
+        records: &'a [StepRecord],
+        outcome: &Outcome,
+        landscape_param: usize,
+    ) -> Self {
+        Self {
+            arch: &config.arch,
+            names: &config.names,
+            data,
+            loss: config.plan.loss(),
+            initial: &config.initial,
+            records,
+            final_loss: outcome.losses().map_or(f64::NAN, |(_, last)| last),
+            landscape_param,
+        }
+    }
+
     /// The parameter vector before each step, then the final one.
     fn values_by_step(&self) -> Vec<Vec<f64>> {
         let mut values = self.initial.to_vec();

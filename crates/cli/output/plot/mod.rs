@@ -19,6 +19,7 @@ use std::sync::Once;
 use anyhow::{Context, anyhow};
 use plotters::coord::CoordTranslate;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -304,10 +305,10 @@ impl Picture for Curves {
     {
         let all = || self.curves.iter().flat_map(|c| c.points.iter().copied());
         let (x_lo, x_hi) = min_max(all().map(|p| p.0));
-        let (x_lo, x_hi) = if x_lo < x_hi {
-            (x_lo, x_hi)
+        let x = if x_lo < x_hi {
+            x_lo..x_hi
         } else {
-            (x_lo, x_lo + 1.0)
+            x_lo..x_lo + 1.0
         };
         let mut builder = ChartBuilder::on(area);
         builder
@@ -315,7 +316,6 @@ impl Picture for Curves {
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(80);
-        let labelled = self.curves.iter().any(|c| !c.label.is_empty());
         if self.log {
             let (lo, hi) = min_max(all().map(|p| p.1).filter(|y| *y > 0.0));
             let (lo, hi) = if lo.is_finite() {
@@ -323,63 +323,56 @@ impl Picture for Curves {
             } else {
                 (1e-12, 1.0)
             };
-            let mut chart = builder
-                .build_cartesian_2d(x_lo..x_hi, (lo..hi).log_scale())
+            let chart = builder
+                .build_cartesian_2d(x, (lo..hi).log_scale())
                 .map_err(plot_error)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_desc)
-                .y_desc(&self.y_desc)
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| format!("{y:.0e}"))
-                .label_style(label_font())
-                .axis_desc_style(label_font())
-                .light_line_style(WHITE)
-                .draw()
-                .map_err(plot_error)?;
-            for c in &self.curves {
-                let points = c.points.iter().map(|&(x, y)| (x, y.max(lo)));
-                let series = chart
-                    .draw_series(LineSeries::new(points, c.colour.stroke_width(3)))
-                    .map_err(plot_error)?;
-                if !c.label.is_empty() {
-                    series
-                        .label(c.label.as_str())
-                        .legend(line_key(c.colour.stroke_width(3)));
-                }
-            }
-            if labelled {
-                draw_legend(&mut chart)?;
-            }
+            self.draw_lines(chart, lo, &|y| format!("{y:.0e}"))
         } else {
             let (lo, hi) = min_max(all().map(|p| p.1));
             let (lo, hi) = padded(lo, hi, 0.05);
-            let mut chart = builder
-                .build_cartesian_2d(x_lo..x_hi, lo..hi)
+            let chart = builder.build_cartesian_2d(x, lo..hi).map_err(plot_error)?;
+            self.draw_lines(chart, f64::NEG_INFINITY, &|y| format!("{y}"))
+        }
+    }
+}
+
+impl Curves {
+    /// The mesh, the lines (values below `floor` drawn at it) and the legend, on a chart
+    /// whose y axis is linear or logarithmic.
+    fn draw_lines<'a, DB: DrawingBackend + 'a, Y>(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+        floor: f64,
+        y_label: &dyn Fn(&f64) -> String,
+    ) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(y_label)
+            .label_style(label_font())
+            .axis_desc_style(label_font())
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(plot_error)?;
+        for c in &self.curves {
+            let points = c.points.iter().map(|&(x, y)| (x, y.max(floor)));
+            let series = chart
+                .draw_series(LineSeries::new(points, c.colour.stroke_width(3)))
                 .map_err(plot_error)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_desc)
-                .y_desc(&self.y_desc)
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .label_style(label_font())
-                .axis_desc_style(label_font())
-                .light_line_style(WHITE)
-                .draw()
-                .map_err(plot_error)?;
-            for c in &self.curves {
-                let series = chart
-                    .draw_series(LineSeries::new(c.points.clone(), c.colour.stroke_width(3)))
-                    .map_err(plot_error)?;
-                if !c.label.is_empty() {
-                    series
-                        .label(c.label.as_str())
-                        .legend(line_key(c.colour.stroke_width(3)));
-                }
+            if !c.label.is_empty() {
+                series
+                    .label(c.label.as_str())
+                    .legend(line_key(c.colour.stroke_width(3)));
             }
-            if labelled {
-                draw_legend(&mut chart)?;
-            }
+        }
+        if self.curves.iter().any(|c| !c.label.is_empty()) {
+            draw_legend(&mut chart)?;
         }
         Ok(())
     }
