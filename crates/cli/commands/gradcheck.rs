@@ -95,12 +95,13 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
             .max(9);
         let mut lines = vec![
             format!(
-                "Gradient check of {} at {}: central differences with h = {h:e} (times |θ| where |θ| > 1).",
+                "Gradient check of {}{}: central differences with h = {h:e} (times |θ| where |θ| > 1).",
                 session.describe(),
+                // By epochs the description says which parameters; step by step, these.
                 if session.config.by_epochs() {
-                    "these parameters"
+                    ""
                 } else {
-                    "its initial parameters"
+                    " at its initial parameters"
                 }
             ),
             String::new(),
