@@ -1,5 +1,5 @@
 //! The one training core: [`train`] runs a [`TrainPlan`] in either mode through the same
-//! [`Trainer`](trainer::Trainer) (network on the device, optimizer, freezing), reports to one
+//! trainer (`trainer.rs`: network on the device, optimizer, freezing), reports to one
 //! [`Observer`], and ends with one [`Outcome`] vocabulary.
 //!
 //! The two modes are two schedules over the same step: `steps/` takes full-batch steps until
