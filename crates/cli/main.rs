@@ -93,14 +93,11 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     use squiggle_model::ReadBack;
     use squiggle_train::TrainError;
     let failed_run = err.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<TrainError>(),
-            Some(
-                TrainError::NonFinite { .. }
-                    | TrainError::Diverged { .. }
-                    | TrainError::ReadBack(_)
-            )
-        ) || e.is::<ReadBack>()
+        // Every training error is a run that failed, but a checkpoint that does not fit the
+        // config, which the user fixes.
+        e.downcast_ref::<TrainError>()
+            .is_some_and(|t| !matches!(t, TrainError::Resume(_)))
+            || e.is::<ReadBack>()
             || e.is::<CheckFailed>()
     });
     if failed_run { 1 } else { 2 }

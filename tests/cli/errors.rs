@@ -241,7 +241,7 @@ fn bad_flags_get_one_line_with_the_accepted_values() {
 #[test]
 fn an_unwritable_trace_fails_before_training() {
     rejects(
-        "",
+        "[train]\n",
         &["--trace", "missing/steps.csv"],
         2,
         "squiggle: cannot write `missing/steps.csv`: folder `missing` does not exist",
@@ -249,24 +249,30 @@ fn an_unwritable_trace_fails_before_training() {
 }
 
 #[test]
-fn divergence_exits_1_and_leaves_no_trace_file() {
+fn divergence_exits_1_after_writing_the_steps_up_to_it() {
     let dir = scratch();
     write(dir.path(), "fast.toml", "[train]\nlearning_rate = 1000\n");
     let out = squiggle_in(
         dir.path(),
         &["train", "fast.toml", "--json", "--trace", "t.csv"],
     );
-    out.fails_with(
-        1,
-        "squiggle: the loss became inf at step 5; try a smaller learning_rate",
-    );
-    let left: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    assert_eq!(out.status, 1, "{out}");
     assert_eq!(
-        left,
-        ["fast.toml"],
-        "a partial or temporary file was left behind"
+        out.stderr.trim_end(),
+        "squiggle: the loss rose from 17.8411 to 2.08533e15 by step 1 (more than a thousandfold): gradient descent diverged; try a smaller learning_rate"
     );
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        (&v["stop_reason"], &v["verdict"]),
+        (&"diverged".into(), &"diverged".into())
+    );
+    // The blow-up is the lesson: the trace holds the step that led to it.
+    let trace = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert_eq!(trace.lines().count(), 2, "{trace}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }

@@ -281,3 +281,120 @@ fn adam_steps_name_their_optimizer_and_move_by_what_it_decides() {
         "{out}"
     );
 }
+
+/// A CSV of `rows` points of `f(x)` for x in [0, 1].
+fn csv_of(dir: &std::path::Path, name: &str, rows: usize, f: impl Fn(f64) -> f64) {
+    let mut text = String::from("x,y\n");
+    for i in 0..rows {
+        let x = i as f64 / (rows - 1) as f64;
+        text += &format!("{x},{}\n", f(x));
+    }
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn every_stop_says_whether_the_run_converged_stalled_or_diverged() {
+    // Converged: the lesson.
+    let text = squiggle(&["train", "configs/statquest-pt2.toml"]);
+    assert!(
+        text.success()
+            .contains("every |step size| < 0.001.\nConverged (R² 0.999905).\n"),
+        "{text}"
+    );
+    // Stalled: a sine the network cannot follow at this learning rate; the steps shrink
+    // below min_step_size long before the fit beats the mean. R² stands beside the loss.
+    let dir = scratch();
+    csv_of(dir.path(), "sine.csv", 40, |x| (12.0 * x).sin());
+    write(
+        dir.path(),
+        "sine.toml",
+        "[model.init]\nw1 = 3.34\nb1 = -1.43\nw2 = -3.53\nb2 = 0.57\nw3 = -1.22\nw4 = -2.30\nb3 = 0.0\n\
+         [data]\ncsv = \"sine.csv\"\n[train]\nloss = \"mse\"\nlearning_rate = 0.01\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "sine.toml"]);
+    let text = out.success();
+    assert!(
+        text.contains(" step         MSE          R²  parameter"),
+        "{out}"
+    );
+    assert!(
+        text.contains(
+            ": the steps became small while the fit is no better than predicting the mean. Try a larger learning_rate, or a smaller min_step_size (0 turns it off) with more max_steps.\n"
+        ),
+        "{out}"
+    );
+    let v = squiggle_in(dir.path(), &["train", "sine.toml", "--json"]).json();
+    assert_eq!(v["verdict"], "stalled");
+    assert!(number(&v, "r2") < 0.1, "{v}");
+    // Following the advice fits the curve better than the mean.
+    let v = squiggle_in(
+        dir.path(),
+        &["train", "sine.toml", "--json", "--learning-rate", "0.5"],
+    )
+    .json();
+    assert!(number(&v, "r2") > 0.1, "{v}");
+    // Diverged while finite: Pt. 2 at learning rate 0.34 overshoots further every step.
+    let out = squiggle(&[
+        "train",
+        "configs/statquest-pt2.toml",
+        "--learning-rate",
+        "0.34",
+    ]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(
+        out.stdout.contains(
+            "Diverged at step 89: SSR rose from 20.423597 to 21982.004, more than a thousandfold. Try a smaller learning_rate.\n"
+        ),
+        "{out}"
+    );
+    assert!(out.stdout.contains("The parameters at step 89:"), "{out}");
+    assert_eq!(
+        out.stderr.trim_end(),
+        "squiggle: the loss rose from 20.4236 to 21982.0 by step 89 (more than a thousandfold): gradient descent diverged; try a smaller learning_rate"
+    );
+}
+
+#[test]
+fn a_run_that_ends_above_its_best_loss_says_where_the_best_was() {
+    let v = squiggle(&["train", "configs/dosage-csv.toml", "--json"]).json();
+    let (best, last) = (number(&v, "best_loss"), number(&v, "final_loss"));
+    assert!(best < last, "{v}");
+    let text = squiggle(&["train", "configs/dosage-csv.toml"]);
+    assert!(
+        text.success().contains(&format!(
+            "The lowest MSE, {:.6}, came before step {}; the last steps oscillate or climb (a smaller learning_rate settles).",
+            best,
+            v["best_step"]
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_config_without_training_is_evaluated_and_drawn_as_it_is() {
+    let dir = scratch();
+    let pt1 = root().join("configs/statquest-pt1.toml");
+    let pt1 = pt1.to_str().unwrap();
+    squiggle_in(dir.path(), &["train", pt1]).fails_with(
+        2,
+        &format!(
+            "squiggle: `{pt1}` has no [train] section: it describes a network to evaluate (`squiggle eval {pt1}`); add a [train] section to train it"
+        ),
+    );
+    // Both suggestions work when followed.
+    squiggle_in(dir.path(), &["eval", pt1]).success();
+    let text = std::fs::read_to_string(pt1).unwrap();
+    write(
+        dir.path(),
+        "pt1.toml",
+        &format!("{text}\n[train]\ntrainable = [\"b3\"]\n"),
+    );
+    let v = squiggle_in(dir.path(), &["train", "pt1.toml", "--json"]).json();
+    assert_eq!(v["verdict"], "converged", "{v}");
+    // The plot is Pt. 1's own network, untrained.
+    let out = squiggle_in(dir.path(), &["plot", pt1, "--out", "p"]);
+    assert!(out.success().contains("wrote p/fit.svg"), "{out}");
+    let svg = std::fs::read_to_string(dir.path().join("p/fit.svg")).unwrap();
+    assert!(svg.contains("The network as configured (no training)"));
+    assert!(!dir.path().join("p/landscape.svg").exists());
+}

@@ -20,6 +20,11 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     }
     let device = session::device(&config)?;
     let mut prepared = data.prepare(&config.plan);
+    if !config.trains {
+        refuse_lesson_options(args, &config.path)?;
+        let written = lesson::write_untrained(&config, prepared.data(), &args.out)?;
+        return plot::print_written(&written);
+    }
     let mut collect = Collect::default();
     let start = Start::Fresh(config.initial.clone());
     let landscape_param = if config.by_epochs() {
@@ -55,7 +60,8 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     plot::print_written(&written)
 }
 
-/// The loss landscape and the animation draw steps of training step by step.
+/// The loss landscape and the animation draw the steps of training step by step (which a
+/// config that trains by epochs, or does not train, has none of).
 fn refuse_lesson_options(args: &PlotArgs, config: &std::path::Path) -> anyhow::Result<()> {
     for (flag, given) in [
         ("--param", args.plots.landscape_param.is_some()),
@@ -63,7 +69,7 @@ fn refuse_lesson_options(args: &PlotArgs, config: &std::path::Path) -> anyhow::R
     ] {
         if given {
             bail!(
-                "{flag} draws the steps of training step by step; `{}` trains by epochs",
+                "{flag} draws the steps of training step by step; `{}` does not train step by step",
                 config.display()
             );
         }

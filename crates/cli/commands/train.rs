@@ -5,13 +5,15 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail};
 use burn::prelude::Device;
-use squiggle_train::{EpochReport, Flow, Observer, Prepared, RunState, Start, StepRecord, train};
+use squiggle_train::{
+    DataSource, EpochReport, Flow, Observer, Prepared, RunState, Start, StepRecord, train,
+};
 
 use crate::args::TrainArgs;
 use crate::config::{Config, Data, Overrides};
 use crate::output::epochs::{self, Bar};
 use crate::output::plot::{self, lesson};
-use crate::output::steps::{self, StepTable};
+use crate::output::steps::{self, RSquared, StepTable};
 use crate::output::trace::Trace;
 use crate::output::{print_json, print_lines};
 use crate::run_dir::{self, RunDir};
@@ -30,6 +32,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         },
     )?;
     check_flags(args, &config)?;
+    if !config.trains {
+        let path = args.run.config.display();
+        bail!(
+            "`{path}` has no [train] section: it describes a network to evaluate (`squiggle eval {path}`); add a [train] section to train it"
+        );
+    }
     let device = session::device(&config)?;
     if config.by_epochs() {
         by_epochs(args, &config, data, &device)
@@ -142,11 +150,17 @@ fn step_by_step(
             .as_deref()
             .map(|p| Trace::create(p, config))
             .transpose()?,
-        table: (!args.run.json).then(|| StepTable::new(config, args.all_steps)),
         steps: landscape_param.map(|_| Vec::new()),
         ..Watch::default()
     };
     let mut prepared = data.prepare(&config.plan);
+    // On a data set, R² beside the loss says how much of the data the fit explains.
+    let r2 = matches!(config.source, DataSource::Csv { .. }).then(|| RSquared {
+        loss: config.plan.loss(),
+        values: prepared.train_rows().len() * prepared.data().outputs(),
+        total: prepared.data().total_squares(prepared.train_rows()),
+    });
+    watch.table = (!args.run.json).then(|| StepTable::new(config, args.all_steps, r2));
     if let Some(table) = &watch.table {
         table.print_intro(config, &session::describe(config, prepared.data().len()))?;
     }
@@ -174,7 +188,11 @@ fn step_by_step(
             plot::print_written(&written)?;
         }
     }
-    Ok(())
+    // A diverged run has shown and written everything up to the blow-up; it still failed.
+    match outcome.steps_summary().and_then(|s| s.divergence.as_ref()) {
+        Some(divergence) => Err(divergence.error().into()),
+        None => Ok(()),
+    }
 }
 
 fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> anyhow::Result<()> {

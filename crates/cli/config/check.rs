@@ -65,7 +65,12 @@ pub(super) fn check(
     overrides: &Overrides,
 ) -> anyhow::Result<(Config, Data)> {
     let data_section = file.data.as_ref().map(Spanned::get_ref);
-    let (settings, origins) = settings(&file, data_section, overrides);
+    let trains = file.train.is_some()
+        || overrides.learning_rate.is_some()
+        || overrides.max_steps.is_some()
+        || overrides.epochs.is_some();
+    let train_section = file.train.unwrap_or_default();
+    let (settings, origins) = settings(&file.model, &train_section, data_section, overrides);
     let checked = settings.check().map_err(|e| origins.error(src, e))?;
     let spec = data_spec(file.data.as_ref(), src)?;
     let csv = match &spec {
@@ -124,7 +129,7 @@ pub(super) fn check(
             (source, data)
         }
     };
-    let trainable = trainable(file.train.trainable.as_ref(), &names, src)?;
+    let trainable = trainable(train_section.trainable.as_ref(), &names, src)?;
     let plan = plan(checked, &arch, trainable, &origins, src)?;
     let valid_csv = data_section
         .and_then(|d| d.valid_csv.as_ref())
@@ -139,7 +144,7 @@ pub(super) fn check(
         }
         None => None,
     };
-    let backend = match (overrides.backend, &file.train.backend) {
+    let backend = match (overrides.backend, &train_section.backend) {
         (Some(b), _) => b,
         (None, Some(b)) => *b.get_ref(),
         (None, None) => Backend::Flex,
@@ -156,6 +161,7 @@ pub(super) fn check(
         valid_csv,
         plan,
         backend,
+        trains,
     };
     Ok((config, Data { train, valid }))
 }
@@ -176,7 +182,8 @@ fn plan(
 /// The training settings of the file, with the flags that override them, and where each
 /// came from.
 fn settings(
-    file: &ConfigFile,
+    model: &ModelSection,
+    train: &TrainSection,
     data: Option<&DataSection>,
     overrides: &Overrides,
 ) -> (Settings, Origins) {
@@ -204,7 +211,7 @@ fn settings(
         beta1,
         beta2,
         epsilon,
-    } = &file.train;
+    } = train;
     o.take(Setting::Trainable, trainable);
     let empty = DataSection::default();
     let data = data.unwrap_or(&empty);
@@ -232,7 +239,7 @@ fn settings(
         valid_csv: o.take(Setting::ValidCsv, &data.valid_csv).is_some(),
         standardize: o.take(Setting::Standardize, &data.standardize),
         precision: o.take(Setting::Dtype, dtype),
-        seed: o.take(Setting::Seed, &file.model.seed),
+        seed: o.take(Setting::Seed, &model.seed),
     };
     let f = overrides;
     o.flag(

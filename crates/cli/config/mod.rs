@@ -64,6 +64,10 @@ pub struct Config {
     pub plan: TrainPlan,
     /// Where the tensors live (`--backend`, else `[train] backend`, else flex).
     pub backend: Backend,
+    /// Whether the config asks for training: a `[train]` section, or a flag that trains
+    /// (`--learning-rate`, `--max-steps`, `--epochs`). A config without either describes a
+    /// network to evaluate, as Pt. 1's does.
+    pub trains: bool,
 }
 
 /// The rows a config names, as read.
@@ -124,7 +128,7 @@ impl Config {
         let file = ConfigFile {
             model: self.resolved_model(),
             data: Some(Spanned::new(0..0, self.resolved_data())),
-            train: self.resolved_train(),
+            train: Some(self.resolved_train()),
         };
         format!(
             "# Resolved by squiggle from {}: every default filled in.\n{}",

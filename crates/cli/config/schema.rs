@@ -24,9 +24,8 @@ pub struct ConfigFile {
     pub model: ModelSection,
     /// `[data]`; absent means the lesson's three points.
     pub data: Option<Spanned<DataSection>>,
-    /// `[train]`.
-    #[serde(default)]
-    pub train: TrainSection,
+    /// `[train]`; absent in a config that only describes a network to evaluate.
+    pub train: Option<TrainSection>,
 }
 
 /// `[model]`.

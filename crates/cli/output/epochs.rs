@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::json;
 use squiggle_model::Named;
-use squiggle_train::{EpochReport, Metrics, Outcome, StopReason};
+use squiggle_train::{EpochReport, Metrics, Outcome, STALLED_R2, StopReason, Verdict};
 
 use super::format::{num, param_lines, params_json};
 use super::print_lines;
@@ -98,6 +98,15 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         ),
         _ => format!("Stopped after {} epochs.", summary.epochs),
     });
+    let watched = last.valid.unwrap_or(last.train).r2;
+    if watched < STALLED_R2 {
+        let which = if last.valid.is_some() { "validation" } else { "training" };
+        lines.push(format!(
+            "{}: the {which} R² is {}, no better than predicting the mean. Try another learning_rate, more epochs, or initializer = \"glorot\".",
+            if outcome.verdict == Verdict::Stalled { "Stalled" } else { "Not fitted yet" },
+            num(watched)
+        ));
+    }
     let best = summary
         .best_report
         .as_ref()
@@ -143,6 +152,7 @@ pub fn summary_json(config: &Config, outcome: &Outcome, report_memory: bool) -> 
     let mut value = json!({
         "epochs": summary.epochs,
         "stop_reason": outcome.stop.name(),
+        "verdict": outcome.verdict.name(),
         "best_epoch": summary.best.map(|(_, e)| e),
         "best": summary.best_report.as_ref().map(|r| json!({
             "epoch": r.epoch,

@@ -5,7 +5,10 @@ use std::collections::VecDeque;
 
 use serde_json::json;
 use squiggle_model::Named;
-use squiggle_train::{Optimizer, Outcome, StepRecord, StopReason};
+use squiggle_train::{
+    Cause, Divergence, LossKind, Optimizer, Outcome, STALLED_R2, StepRecord, StepsSummary,
+    StopReason, Verdict,
+};
 
 use super::format::{cell, elision, exact, list, num, param_lines, params_json, plural};
 use super::print_lines;
@@ -18,9 +21,29 @@ const TAIL_STEPS: usize = 5;
 /// Tables with at most this many trainable parameters print one wide row per step.
 const WIDE_TABLE_MAX_PARAMS: usize = 3;
 
+/// What turns a step's loss into R²: the loss, the number of observed values, and their
+/// total sum of squares about the column means.
+#[derive(Clone, Copy, Debug)]
+pub struct RSquared {
+    /// The loss of the run.
+    pub loss: LossKind,
+    /// Observed values (rows × outputs).
+    pub values: usize,
+    /// `Σ (observed − mean)²`.
+    pub total: f64,
+}
+
+impl RSquared {
+    /// R² of a loss, `None` where the targets do not vary.
+    pub fn of(&self, loss: f64) -> Option<f64> {
+        self.loss.r_squared(loss, self.values, self.total)
+    }
+}
+
 /// The step table, printed as the run goes: the first steps at once, the last ones at the end.
 pub struct StepTable {
     loss_symbol: &'static str,
+    r2: Option<RSquared>,
     names: Vec<String>,
     wide: bool,
     all_steps: bool,
@@ -29,11 +52,13 @@ pub struct StepTable {
 }
 
 impl StepTable {
-    /// A table for `config`'s trainable parameters; `all_steps` prints every row.
-    pub fn new(config: &Config, all_steps: bool) -> Self {
+    /// A table for `config`'s trainable parameters; `all_steps` prints every row; `r2`
+    /// adds an R² column (for data sets, where it says how much of the data the fit explains).
+    pub fn new(config: &Config, all_steps: bool, r2: Option<RSquared>) -> Self {
         let names = config.trainable_names();
         Self {
             loss_symbol: config.plan.loss().symbol(),
+            r2,
             wide: names.len() <= WIDE_TABLE_MAX_PARAMS,
             names,
             all_steps,
@@ -80,6 +105,9 @@ impl StepTable {
     fn header(&self) -> String {
         let l = self.loss_symbol;
         let mut cells = vec![format!("{:>5}", "step"), cell(l)];
+        if self.r2.is_some() {
+            cells.push(cell("R²"));
+        }
         if self.wide {
             for name in &self.names {
                 cells.push(cell(name));
@@ -101,7 +129,10 @@ impl StepTable {
     }
 
     fn rows(&self, record: &StepRecord) -> Vec<String> {
-        let lead = format!("{:>5}{}", record.step, cell(&num(record.loss)));
+        let mut lead = format!("{:>5}{}", record.step, cell(&num(record.loss)));
+        if let Some(r2) = &self.r2 {
+            lead.push_str(&cell(&r2.of(record.loss).map_or("-".to_string(), num)));
+        }
         if self.wide {
             let mut line = lead;
             for p in &record.params {
@@ -158,22 +189,84 @@ impl StepTable {
         for record in &self.tail {
             lines.extend(self.rows(record));
         }
+        let summary = outcome.steps_summary().expect("a run step by step");
         lines.push(String::new());
-        lines.push(stop_sentence(config, outcome));
+        if outcome.verdict != Verdict::Diverged {
+            lines.push(stop_sentence(config, outcome));
+        }
+        lines.extend(verdict_lines(config, outcome, summary));
         lines.push(String::new());
-        lines.push("Final parameters:".to_string());
+        lines.push(match &summary.divergence {
+            Some(Divergence {
+                cause: Cause::NonFinite { .. },
+                ..
+            }) => "The last parameters whose loss was finite:".to_string(),
+            Some(d) => format!("The parameters at step {}:", d.step),
+            None => "Final parameters:".to_string(),
+        });
         let frozen: Vec<bool> = config.plan.trainable().iter().map(|t| !t).collect();
         lines.extend(param_lines(&config.names, &outcome.params, &frozen));
         lines.push(String::new());
-        let (initial, last) = outcome.losses().expect("a run step by step");
-        lines.push(format!(
+        let mut last = format!(
             "{}: {} → {}",
             self.loss_symbol,
-            num(initial),
-            num(last)
-        ));
+            num(summary.initial_loss),
+            num(summary.final_loss)
+        );
+        if let (Some(_), Some(r2)) = (&self.r2, summary.r2) {
+            last += &format!("  (R² {})", num(r2));
+        }
+        lines.push(last);
         print_lines(&lines)
     }
+}
+
+/// What the run achieved: converged, stalled (with what to change), finished, or diverged
+/// (with how); and the lowest loss when the run ended above it.
+fn verdict_lines(config: &Config, outcome: &Outcome, summary: &StepsSummary) -> Vec<String> {
+    let symbol = config.plan.loss().symbol();
+    let r2 = summary
+        .r2
+        .map(|r2| format!(" (R² {})", num(r2)))
+        .unwrap_or_default();
+    let mut lines = vec![match outcome.verdict {
+        Verdict::Converged => format!("Converged{r2}."),
+        Verdict::Stalled => format!(
+            "Stalled{r2}: the steps became small while the fit is no better than predicting the mean. Try a larger learning_rate, or a smaller min_step_size (0 turns it off) with more max_steps."
+        ),
+        Verdict::Finished if summary.r2.is_some_and(|r2| r2 < STALLED_R2) => format!(
+            "Finished the planned steps{r2}, still no better than predicting the mean: more max_steps or a larger learning_rate."
+        ),
+        Verdict::Finished => format!("Finished the planned steps{r2}."),
+        Verdict::Diverged => {
+            let divergence = summary
+                .divergence
+                .as_ref()
+                .expect("a diverged run says how");
+            let how = match &divergence.cause {
+                Cause::NonFinite { what, value } => format!("{what} became {value}"),
+                Cause::Exploded { from, to } => format!(
+                    "{symbol} rose from {} to {}, more than a thousandfold",
+                    num(*from),
+                    num(*to)
+                ),
+            };
+            format!(
+                "Diverged at step {}: {how}. Try a smaller learning_rate.",
+                divergence.step
+            )
+        }
+    }];
+    if let Some((best, step)) = summary.best
+        && outcome.verdict != Verdict::Diverged
+        && summary.final_loss > best * 1.001
+    {
+        lines.push(format!(
+            "The lowest {symbol}, {}, came before step {step}; the last steps oscillate or climb (a smaller learning_rate settles).",
+            num(best)
+        ));
+    }
+    lines
 }
 
 /// `Stopped by min_step_size after 10 steps: every |step size| < 0.001.`
@@ -200,12 +293,17 @@ fn stop_sentence(config: &Config, outcome: &Outcome) -> String {
 /// The `--json` summary of a run step by step.
 pub fn summary_json(config: &Config, outcome: &Outcome) -> serde_json::Value {
     let precision = config.plan.precision();
-    let (initial, last) = outcome.losses().expect("a run step by step");
+    let summary = outcome.steps_summary().expect("a run step by step");
+    let (initial, last) = (summary.initial_loss, summary.final_loss);
     json!({
         "steps": outcome.steps,
         "stop_reason": outcome.stop.name(),
+        "verdict": outcome.verdict.name(),
         "initial_loss": exact(initial, precision),
         "final_loss": exact(last, precision),
+        "best_loss": summary.best.map(|(loss, _)| exact(loss, precision)),
+        "best_step": summary.best.map(|(_, step)| step),
+        "r2": summary.r2,
         "backend": config.backend.name(),
         "dtype": precision.name(),
         "loss_function": config.plan.loss().name(),

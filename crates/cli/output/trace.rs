@@ -122,6 +122,7 @@ impl Trace {
             let line = json!({"type": "end", "data": {
                 "steps": outcome.steps,
                 "stop_reason": outcome.stop.name(),
+                "verdict": outcome.verdict.name(),
                 "initial_loss": x(initial),
                 "final_loss": x(last),
                 "params": params_json(&config.names, &outcome.params, self.precision),

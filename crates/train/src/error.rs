@@ -29,6 +29,20 @@ pub enum TrainError {
         /// The value (NaN, inf or -inf).
         value: f64,
     },
+    /// The loss rose a thousandfold while staying finite: gradient descent diverged.
+    #[error(
+        "the loss rose from {} to {} by step {step} (more than a thousandfold): gradient descent diverged; try a smaller learning_rate",
+        Short(*from),
+        Short(*to)
+    )]
+    Exploded {
+        /// The step at which it was seen.
+        step: usize,
+        /// The loss before the first step.
+        from: f64,
+        /// The loss then.
+        to: f64,
+    },
     /// The loss on the training or validation rows became NaN or infinite during an epoch.
     #[error("the loss became {value} in epoch {epoch}; try a smaller learning_rate")]
     Diverged {
@@ -51,6 +65,21 @@ pub enum TrainError {
         /// Burn's explanation.
         reason: String,
     },
+}
+
+/// A number in a message: six significant digits, scientific beyond a million.
+struct Short(f64);
+
+impl std::fmt::Display for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) {
+            write!(f, "{x:.5e}")
+        } else {
+            let digits = 5usize.saturating_sub(x.abs().log10().max(0.0) as usize);
+            write!(f, "{x:.digits$}")
+        }
+    }
 }
 
 /// A quantity a step computes, named as the lesson's table names it.

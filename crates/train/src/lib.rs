@@ -32,7 +32,10 @@ pub use crate::engine::loss::LossKind;
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
 pub use crate::engine::optim::{Optimizer, OptimizerKind};
 pub use crate::engine::record::{Batch, ParamStep, StepRecord};
-pub use crate::engine::{EpochsSummary, Outcome, Start, StopReason, Summary, train};
+pub use crate::engine::{
+    Cause, Divergence, EXPLOSION, EpochsSummary, Outcome, STALLED_R2, Start, StepsSummary,
+    StopReason, Summary, Verdict, train,
+};
 pub use data::{
     ColumnScale, Columns, DataSource, Dataset, Prepared, Scaling, Split, dosage_curve, read_csv,
     read_inputs, shuffle_for_epoch, write_dosage,

@@ -111,6 +111,35 @@ pub fn landscape_param(config: &Config, options: &PlotOptions) -> anyhow::Result
     }
 }
 
+/// Writes the fit of a config that does not train (`fit.svg` and `fit.png`): its network
+/// drawn as it is configured, as "Neural Networks Pt. 1" shows it.
+///
+/// # Errors
+/// A file that cannot be written, or a drawing error.
+pub fn write_untrained(
+    config: &Config,
+    data: &Dataset,
+    dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    super::prepare(dir)?;
+    let run = Run {
+        arch: &config.arch,
+        names: &config.names,
+        data,
+        loss: config.plan.loss(),
+        initial: &config.initial,
+        records: &[],
+        final_loss: f64::NAN,
+        landscape_param: 0,
+    };
+    let fit = Fit {
+        run: &run,
+        values: &config.initial,
+        title: "The network as configured (no training)".to_string(),
+    };
+    Ok(write_svg_and_png(&fit, dir, "fit")?.to_vec())
+}
+
 /// Writes `fit`, `landscape` and `loss` as `.svg` and `.png` into `dir` (and
 /// `animation.gif` when `animate`), returning the paths written.
 ///

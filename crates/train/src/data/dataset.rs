@@ -146,6 +146,23 @@ impl Dataset {
         out
     }
 
+    /// `Σ (observed − column mean)²` over the rows `rows`, summed over the target columns:
+    /// the denominator of R².
+    pub fn total_squares(&self, rows: &[u32]) -> f64 {
+        let width = self.outputs;
+        let n = rows.len().max(1) as f64;
+        (0..width)
+            .map(|c| {
+                let column = || {
+                    rows.iter()
+                        .map(|&r| f64::from(self.y[r as usize * width + c]))
+                };
+                let mean = column().sum::<f64>() / n;
+                column().map(|v| (v - mean) * (v - mean)).sum::<f64>()
+            })
+            .sum()
+    }
+
     /// Inputs, row-major, as stored.
     pub fn input_values(&self) -> &[f32] {
         &self.x
@@ -242,6 +259,8 @@ mod tests {
         assert_eq!(data.input_row(1), [3.0, 4.0]);
         assert_eq!(data.output_row(0), [2.0]);
         assert_eq!(data.observed(), [2.0, 5.0]);
+        // targets 2 and 5: mean 3.5, squares 2.25 + 2.25
+        assert_eq!(data.total_squares(&[0, 1]), 4.5);
     }
 
     #[test]

@@ -42,6 +42,19 @@ impl LossKind {
         self.of_squared_residuals(ssr, observed.len())
     }
 
+    /// R² of predictions whose loss is `loss` over `values` observed values whose squares
+    /// about their column means sum to `total` (see [`Dataset::total_squares`]); `None` when
+    /// the targets do not vary.
+    ///
+    /// [`Dataset::total_squares`]: crate::Dataset::total_squares
+    pub fn r_squared(self, loss: f64, values: usize, total: f64) -> Option<f64> {
+        let ssr = match self {
+            LossKind::Ssr => loss,
+            LossKind::Mse => loss * values as f64,
+        };
+        (total > 0.0).then(|| 1.0 - ssr / total)
+    }
+
     /// The loss of predictions whose squared residuals sum to `ssr` over `values` observed
     /// values (rows × outputs).
     pub fn of_squared_residuals(self, ssr: f64, values: usize) -> f64 {
@@ -78,5 +91,13 @@ mod tests {
             LossKind::Ssr.compute_host(&[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0]),
             13.0
         );
+        // Observed 1, 0, 0: mean 1/3, total squares 2/3; SSR 13 → R² = 1 − 13/(2/3).
+        let total = 2.0 / 3.0;
+        assert_eq!(LossKind::Ssr.r_squared(13.0, 3, total), Some(1.0 - 19.5));
+        assert_eq!(
+            LossKind::Mse.r_squared(13.0 / 3.0, 3, total),
+            Some(1.0 - 19.5)
+        );
+        assert_eq!(LossKind::Ssr.r_squared(1.0, 3, 0.0), None);
     }
 }

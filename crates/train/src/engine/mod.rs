@@ -20,7 +20,7 @@ use squiggle_model::Architecture;
 use crate::data::Prepared;
 use crate::epochs::{Checkpoint, EpochReport};
 use crate::plan::Mode;
-use crate::{Observer, ResumeError, TrainError, TrainPlan};
+use crate::{Observer, Quantity, ResumeError, TrainError, TrainPlan};
 
 /// Where training starts from.
 #[derive(Clone, Debug)]
@@ -49,6 +49,9 @@ pub enum StopReason {
     },
     /// The observer stopped the run.
     Stopped,
+    /// Step by step: the loss or a derivative stopped being finite, or the loss rose a
+    /// thousandfold ([`Divergence`] says which).
+    Diverged,
 }
 
 impl StopReason {
@@ -61,6 +64,7 @@ impl StopReason {
             StopReason::Epochs => "epochs",
             StopReason::EarlyStopping { .. } => "early_stopping",
             StopReason::Stopped => "stopped",
+            StopReason::Diverged => "diverged",
         }
     }
 }
@@ -71,31 +75,143 @@ impl fmt::Display for StopReason {
     }
 }
 
+/// Below this R², a fit is no better than predicting each target's mean: a run that stops
+/// there has stalled, not converged.
+pub const STALLED_R2: f64 = 0.1;
+
+/// A loss this many times its starting value means gradient descent diverged, even while
+/// it is still finite.
+pub const EXPLOSION: f64 = 1e3;
+
+/// What a run achieved, whatever rule stopped it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// A convergence rule fired (`min_step_size`, `target_loss`, early stopping) with a fit
+    /// better than the mean.
+    Converged,
+    /// A convergence rule fired while the fit was no better than the mean (R² below
+    /// [`STALLED_R2`]): the steps had become small, not the loss.
+    Stalled,
+    /// The loss or a derivative stopped being finite, or the loss rose [`EXPLOSION`]-fold.
+    Diverged,
+    /// Every planned step or epoch ran (or the caller stopped the run).
+    Finished,
+}
+
+impl Verdict {
+    /// Its name in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Converged => "converged",
+            Verdict::Stalled => "stalled",
+            Verdict::Diverged => "diverged",
+            Verdict::Finished => "finished",
+        }
+    }
+
+    /// The verdict of a run that stopped by `stop` with a final R² of `r2` (when the data
+    /// has one).
+    pub fn of(stop: StopReason, r2: Option<f64>) -> Self {
+        let fitted = r2.is_none_or(|r2| r2 >= STALLED_R2);
+        match stop {
+            StopReason::Diverged => Verdict::Diverged,
+            StopReason::MinStepSize | StopReason::TargetLoss | StopReason::EarlyStopping { .. } => {
+                if fitted {
+                    Verdict::Converged
+                } else {
+                    Verdict::Stalled
+                }
+            }
+            StopReason::MaxSteps | StopReason::Epochs | StopReason::Stopped => Verdict::Finished,
+        }
+    }
+}
+
+/// How a run diverged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Divergence {
+    /// The step (0-based) at which it was seen.
+    pub step: usize,
+    /// What happened.
+    pub cause: Cause,
+}
+
+/// What diverged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cause {
+    /// The loss or a derivative became NaN or infinite.
+    NonFinite {
+        /// Which.
+        what: Quantity,
+        /// The value.
+        value: f64,
+    },
+    /// The loss rose [`EXPLOSION`]-fold from its start while staying finite.
+    Exploded {
+        /// The loss before the first step.
+        from: f64,
+        /// The loss at the step it was seen.
+        to: f64,
+    },
+}
+
+impl Divergence {
+    /// The error a command reports for it (exit 1).
+    pub fn error(&self) -> TrainError {
+        match &self.cause {
+            Cause::NonFinite { what, value } => TrainError::NonFinite {
+                step: self.step,
+                what: what.clone(),
+                value: *value,
+            },
+            Cause::Exploded { from, to } => TrainError::Exploded {
+                step: self.step,
+                from: *from,
+                to: *to,
+            },
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// The rule that ended the run.
     pub stop: StopReason,
+    /// What the run achieved.
+    pub verdict: Verdict,
     /// Updates applied by this run.
     pub steps: usize,
-    /// Every parameter at the end, flat order (frozen ones unchanged).
+    /// Every parameter at the end, flat order (frozen ones unchanged); after a divergence,
+    /// the last parameters whose loss was finite.
     pub params: Vec<f64>,
     /// What the mode adds.
     pub summary: Summary,
 }
 
-/// The losses a run reports, by mode.
+/// What a run reports, by mode.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Summary {
-    /// Step by step: the loss on all the data before the first step and after the last.
-    Steps {
-        /// At the initial parameters.
-        initial_loss: f64,
-        /// At the final parameters.
-        final_loss: f64,
-    },
+    /// Step by step.
+    Steps(StepsSummary),
     /// By epochs.
     Epochs(Box<EpochsSummary>),
+}
+
+/// The end of a run step by step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepsSummary {
+    /// The loss on all the rows before the first step.
+    pub initial_loss: f64,
+    /// The loss at the final parameters ([`Outcome::params`]).
+    pub final_loss: f64,
+    /// The lowest loss seen before a step, and that step (0-based): when it is below the
+    /// final loss, the steps have been oscillating or climbing.
+    pub best: Option<(f64, usize)>,
+    /// R² of the final parameters on the training rows (`None` when the targets do not vary).
+    pub r2: Option<f64>,
+    /// How the run diverged, if it did.
+    pub divergence: Option<Divergence>,
 }
 
 /// The end of a run by epochs.
@@ -113,15 +229,17 @@ pub struct EpochsSummary {
 }
 
 impl Outcome {
-    /// The step-by-step losses, when the run trained step by step.
-    pub fn losses(&self) -> Option<(f64, f64)> {
-        match self.summary {
-            Summary::Steps {
-                initial_loss,
-                final_loss,
-            } => Some((initial_loss, final_loss)),
+    /// The step-by-step summary, when the run trained step by step.
+    pub fn steps_summary(&self) -> Option<&StepsSummary> {
+        match &self.summary {
+            Summary::Steps(summary) => Some(summary),
             Summary::Epochs(_) => None,
         }
+    }
+
+    /// The step-by-step losses (initial, final), when the run trained step by step.
+    pub fn losses(&self) -> Option<(f64, f64)> {
+        self.steps_summary().map(|s| (s.initial_loss, s.final_loss))
     }
 
     /// The epoch summary, when the run trained by epochs.
@@ -140,9 +258,11 @@ impl Outcome {
 /// give the same numbers. Training by epochs leaves `data`'s training rows in the order of
 /// the last epoch.
 ///
+/// Step by step, a divergence ends the run with [`StopReason::Diverged`] and the last finite
+/// state (so that its trace and plots can show the blow-up); by epochs it is an error.
+///
 /// # Errors
-/// [`TrainError::NonFinite`] or [`TrainError::Diverged`] when the loss or a derivative stops
-/// being finite, [`TrainError::Resume`] for a checkpoint that does not fit the plan (or a
+/// [`TrainError::Diverged`] when the loss of an epoch stops being finite, [`TrainError::Resume`] for a checkpoint that does not fit the plan (or a
 /// resume step by step, which keeps no checkpoints), a device failure, or the observer's own
 /// error.
 pub fn train<O: Observer>(

@@ -21,6 +21,7 @@ use burn::prelude::*;
 use squiggle_model::Architecture;
 
 use crate::data::Prepared;
+use crate::engine::Verdict;
 use crate::engine::observer::{BatchProgress, Flow};
 use crate::engine::record::{Batch, StepRecord};
 use crate::engine::trainer::Trainer;
@@ -228,8 +229,13 @@ pub(crate) fn run<O: Observer>(
     })();
     data.put_train_rows(order);
     result?;
+    let watched_r2 = last
+        .as_ref()
+        .map(|r: &EpochReport| r.valid.unwrap_or(r.train).r2)
+        .filter(|r2| r2.is_finite());
     Ok(Outcome {
         stop,
+        verdict: Verdict::of(stop, watched_r2),
         steps,
         params: trainer.values()?,
         summary: Summary::Epochs(Box::new(EpochsSummary {

@@ -8,7 +8,8 @@ use crate::data::Prepared;
 use crate::engine::observer::Flow;
 use crate::engine::record::StepRecord;
 use crate::engine::trainer::Trainer;
-use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainError, TrainPlan};
+use crate::engine::{Cause, Divergence, EXPLOSION, StepsSummary, Verdict};
+use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainPlan};
 
 /// Runs gradient descent from `initial` until a stopping rule of `rules` fires.
 ///
@@ -16,6 +17,10 @@ use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainEr
 /// optimizer move every trainable parameter; under the lessons' plain rule that is
 /// `step size = derivative × learning rate`, `new value = old value − step size`. Frozen
 /// parameters never move.
+///
+/// A run that diverges — a loss or derivative that is not finite, or a loss
+/// [`EXPLOSION`]-fold its start — ends with [`StopReason::Diverged`], the last parameters
+/// whose loss was finite, and a [`Divergence`] saying what happened.
 pub(crate) fn run<O: Observer>(
     arch: &Architecture,
     initial: &[f64],
@@ -27,16 +32,22 @@ pub(crate) fn run<O: Observer>(
 ) -> Result<Outcome, O::Error> {
     let mut trainer = Trainer::new(arch, initial, plan, device);
     let names = ParamNames::new(arch);
+    let rows = data.train_rows();
     let (x, y) = data
         .data()
-        .gather(data.train_rows(), trainer.autodiff(), plan.precision());
+        .gather(rows, trainer.autodiff(), plan.precision());
     let lr = plan.learning_rate();
     let derivative_of = |i: usize| Quantity::Derivative {
         loss: plan.loss().symbol(),
         param: names.name(i).to_string(),
     };
     let mut values = trainer.values()?;
+    // The state before the last update, for a run whose next loss is not finite.
+    let mut previous: Option<(Vec<f64>, f64)> = None;
     let mut initial_loss = None;
+    let mut best: Option<(f64, usize)> = None;
+    let mut divergence = None;
+    let mut diverged_at = None;
     let mut steps = 0;
     let stop = loop {
         if steps >= rules.max_steps {
@@ -44,15 +55,54 @@ pub(crate) fn run<O: Observer>(
         }
         let pass = trainer.pass(x.clone(), y.clone());
         let loss = trainer.loss_of(&pass)?;
-        ensure_finite(loss, steps, || Quantity::Loss)?;
-        initial_loss.get_or_insert(loss);
+        if !loss.is_finite() {
+            let what = Quantity::Loss;
+            divergence = Some(Divergence {
+                step: steps,
+                cause: Cause::NonFinite { what, value: loss },
+            });
+            if let Some((last, last_loss)) = previous.take() {
+                values = last;
+                diverged_at = Some(last_loss);
+            }
+            break StopReason::Diverged;
+        }
+        let start = *initial_loss.get_or_insert(loss);
+        if best.is_none_or(|(b, _)| loss < b) {
+            best = Some((loss, steps));
+        }
+        if start > 0.0 && loss > EXPLOSION * start {
+            divergence = Some(Divergence {
+                step: steps,
+                cause: Cause::Exploded {
+                    from: start,
+                    to: loss,
+                },
+            });
+            diverged_at = Some(loss);
+            break StopReason::Diverged;
+        }
         if rules.loss_is_low_enough(loss) {
             break StopReason::TargetLoss;
         }
         let derivatives = trainer.derivatives(&pass)?;
-        for (&i, &d) in trainer.trainable().iter().zip(&derivatives) {
-            ensure_finite(d, steps, || derivative_of(i))?;
+        let bad = trainer
+            .trainable()
+            .iter()
+            .zip(&derivatives)
+            .find(|(_, d)| !d.is_finite());
+        if let Some((&i, &value)) = bad {
+            divergence = Some(Divergence {
+                step: steps,
+                cause: Cause::NonFinite {
+                    what: derivative_of(i),
+                    value,
+                },
+            });
+            diverged_at = Some(loss);
+            break StopReason::Diverged;
         }
+        previous = Some((values.clone(), loss));
         let (params, after) = trainer.apply_recorded(pass, lr, &values, &derivatives)?;
         values = after;
         let record = StepRecord {
@@ -70,40 +120,37 @@ pub(crate) fn run<O: Observer>(
             break StopReason::Stopped;
         }
     };
-    let final_loss = trainer.loss_on(x, y)?;
-    ensure_finite(final_loss, steps, || Quantity::Loss)?;
+    let final_loss = match diverged_at {
+        Some(loss) => loss,
+        None if divergence.is_some() => f64::NAN,
+        None => trainer.loss_on(x, y)?,
+    };
+    let values_count = rows.len() * data.data().outputs();
+    let r2 = plan
+        .loss()
+        .r_squared(final_loss, values_count, data.data().total_squares(rows))
+        .filter(|r2| r2.is_finite());
+    let verdict = Verdict::of(stop, r2);
     Ok(Outcome {
         stop,
+        verdict,
         steps,
         params: values,
-        summary: Summary::Steps {
+        summary: Summary::Steps(StepsSummary {
             initial_loss: initial_loss.unwrap_or(final_loss),
             final_loss,
-        },
+            best,
+            r2,
+            divergence,
+        }),
     })
-}
-
-fn ensure_finite(
-    value: f64,
-    step: usize,
-    what: impl FnOnce() -> Quantity,
-) -> Result<(), TrainError> {
-    if value.is_finite() {
-        Ok(())
-    } else {
-        Err(TrainError::NonFinite {
-            step,
-            what: what(),
-            value,
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::{PT2, lesson_data, plan_with, run};
-    use crate::{Settings, Start};
+    use crate::{Settings, Start, TrainError};
     use squiggle_model::{Activation, Precision, standard_normal_values};
 
     fn settings(lr: f64, precision: Precision) -> Settings {
@@ -322,26 +369,92 @@ mod tests {
     }
 
     #[test]
-    fn divergence_is_reported_with_the_step() {
+    fn divergence_ends_the_run_at_the_last_finite_state() {
         let mut s = settings(1e6, Precision::F32);
         s.max_steps = Some(100);
         let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
-        let err = run(
-            &Architecture::statquest(),
-            Start::Fresh(PT2.to_vec()),
-            lesson_data(),
-            None,
-            &plan,
-        )
-        .unwrap_err();
-        let TrainError::NonFinite { step, .. } = &err else {
-            panic!("expected NonFinite, got {err:?}");
-        };
-        assert!(*step > 0 && *step < 100, "{err}");
-        assert!(
-            err.to_string().ends_with("; try a smaller learning_rate"),
-            "{err}"
+        let (outcome, records) = lesson(&PT2, &plan);
+        assert_eq!(
+            (outcome.stop, outcome.verdict),
+            (StopReason::Diverged, Verdict::Diverged)
         );
+        let summary = outcome.steps_summary().unwrap();
+        let divergence = summary.divergence.as_ref().unwrap();
+        assert!(
+            divergence.step > 0 && divergence.step < 100,
+            "{divergence:?}"
+        );
+        assert!(
+            summary.final_loss.is_finite(),
+            "the last finite state: {summary:?}"
+        );
+        assert!(outcome.params.iter().all(|p| p.is_finite()));
+        // Every step taken is recorded, so its trace and plots can show the blow-up.
+        assert_eq!(records.len(), outcome.steps);
+        assert!(
+            divergence
+                .error()
+                .to_string()
+                .ends_with("; try a smaller learning_rate")
+        );
+    }
+
+    /// Pt. 2 with learning rate 0.34: each step overshoots b3's minimum by more than the
+    /// last, so the SSR grows (20.4 → 2.4e35 in 1000 steps) while staying finite.
+    #[test]
+    fn a_loss_that_rises_a_thousandfold_has_diverged() {
+        let plan = plan_with(settings(0.34, Precision::F32), &[6]);
+        let (outcome, records) = lesson(&PT2, &plan);
+        assert_eq!(outcome.stop, StopReason::Diverged);
+        let summary = outcome.steps_summary().unwrap();
+        let Some(Divergence {
+            step,
+            cause: Cause::Exploded { from, to },
+        }) = summary.divergence
+        else {
+            panic!("{summary:?}");
+        };
+        assert!((from - 20.423598).abs() < 1e-4 && to > 1e3 * from);
+        assert_eq!(step, records.len());
+        assert_eq!(summary.final_loss, to);
+        assert_eq!(
+            summary.best.map(|(_, s)| s),
+            Some(0),
+            "every step made it worse"
+        );
+    }
+
+    #[test]
+    fn stopping_at_small_steps_without_a_fit_is_a_stall() {
+        // A sine the network cannot follow at this learning rate: the steps shrink below
+        // min_step_size long before the fit beats the mean.
+        let rows: Vec<Vec<f64>> = (0..40)
+            .map(|i| {
+                let x = f64::from(i) / 39.0;
+                vec![x, (12.0 * x).sin()]
+            })
+            .collect();
+        let data = crate::Dataset::from_rows(&rows, 1, 1).unwrap();
+        let arch = Architecture::statquest();
+        let plan = TrainPlan::new(
+            &Settings {
+                loss: Some(crate::LossKind::Mse),
+                learning_rate: Some(0.01),
+                ..Settings::default()
+            },
+            &arch,
+            vec![true; 7],
+        )
+        .unwrap();
+        let (outcome, _) = run(&arch, Start::Fresh(PT2.to_vec()), data, None, &plan).unwrap();
+        let r2 = outcome.steps_summary().unwrap().r2.unwrap();
+        assert_eq!(outcome.stop, StopReason::MinStepSize, "{outcome:?}");
+        assert!(r2 < crate::engine::STALLED_R2, "{r2}");
+        assert_eq!(outcome.verdict, Verdict::Stalled);
+        // The lesson itself converges.
+        let (lesson_run, _) = lesson(&PT2, &plan_with(settings(0.1, Precision::F32), &[6]));
+        assert_eq!(lesson_run.verdict, Verdict::Converged);
+        assert!(lesson_run.steps_summary().unwrap().r2.unwrap() > 0.999);
     }
 
     #[test]
