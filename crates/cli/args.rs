@@ -154,9 +154,10 @@ pub struct TrainArgs {
 /// Options of the plots (`squiggle plot`, `squiggle train --plot`).
 #[derive(Debug, Args)]
 pub struct PlotOptions {
-    /// The parameter on the x axis of the loss landscape (default: the first trainable one).
-    #[arg(long = "param", value_name = "NAME")]
-    pub landscape_param: Option<String>,
+    /// The parameter on the x axis of the loss landscape (default: the first trainable one);
+    /// name two (`--param w3 w4`) to also draw `contour`: the loss over both, with the path.
+    #[arg(long = "param", value_name = "NAME", num_args = 1..=2)]
+    pub landscape_params: Vec<String>,
     /// Also write `animation.gif`: the fit and the landscape, one frame per step (at most 60,
     /// evenly sampled).
     #[arg(long)]

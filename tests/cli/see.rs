@@ -279,7 +279,7 @@ fn train_can_plot_and_several_inputs_plot_predicted_against_observed() {
     assert!(
         std::fs::read_to_string(dir.path().join("p/landscape.svg"))
             .unwrap()
-            .contains("SSR as a function of output.bias[0]")
+            .contains("SSR along the path, and a slice through output.bias[0]")
     );
     squiggle_in(dir.path(), &["train", "two.toml", "--plot", "p", "--param", "output.weight"]).fails_with(
         2,
@@ -316,5 +316,134 @@ fn jsonl_traces_have_a_step_per_line_and_an_end() {
     train_pt2_in(dir.path(), &["--trace", "t.txt"]).fails_with(
         2,
         "squiggle: --trace `t.txt`: the file name must end in .csv or .jsonl",
+    );
+}
+
+/// The `cy` of every `<circle` in an SVG file, in drawing order.
+fn circle_ys(path: &std::path::Path) -> Vec<f64> {
+    let svg = std::fs::read_to_string(path).unwrap();
+    svg.split("<circle")
+        .skip(1)
+        .map(|c| {
+            let at = c.find("cy=\"").unwrap() + 4;
+            c[at..].split('"').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+/// The numbers printed as text in an SVG file (tick labels among them).
+fn text_numbers(path: &std::path::Path) -> Vec<f64> {
+    let svg = std::fs::read_to_string(path).unwrap();
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| t.split('>').nth(1)?.split('<').next()?.trim().parse().ok())
+        .collect()
+}
+
+#[test]
+fn the_landscape_draws_each_step_at_the_loss_the_run_had() {
+    // Details Pt. 1 trains w3, w4 and b3: a 1-D curve through w3 is only a slice, and the
+    // run's own SSR falls at every step, so its dots must descend (SVG y grows downwards).
+    let dir = scratch();
+    squiggle_in(
+        dir.path(),
+        &[
+            "plot",
+            root()
+                .join("configs/statquest-details-pt1.toml")
+                .to_str()
+                .unwrap(),
+            "--out",
+            "p",
+            "--param",
+            "w3",
+            "w4",
+        ],
+    )
+    .success();
+    let ys = circle_ys(&dir.path().join("p/landscape.svg"));
+    assert!(ys.len() > 10);
+    assert!(
+        ys.windows(2).all(|w| w[1] >= w[0] - 1e-9),
+        "the dots climb: {ys:?}"
+    );
+    let svg = std::fs::read_to_string(dir.path().join("p/landscape.svg")).unwrap();
+    assert!(
+        svg.contains("slice: SSR(w3), the others as at step"),
+        "labelled a slice"
+    );
+    // Two parameters: the contour with the path across it.
+    let contour = std::fs::read_to_string(dir.path().join("p/contour.svg")).unwrap();
+    assert!(contour.contains("SSR over w3 and w4, the others at their final values"));
+    squiggle_in(
+        dir.path(),
+        &[
+            "plot",
+            root()
+                .join("configs/statquest-details-pt1.toml")
+                .to_str()
+                .unwrap(),
+            "--out",
+            "p",
+            "--param",
+            "w3",
+            "w3",
+        ],
+    )
+    .fails_with(
+        2,
+        "squiggle: --param `w3` is given twice; a contour needs two different parameters",
+    );
+}
+
+#[test]
+fn the_fit_spans_the_data_and_names_its_axes_after_the_columns() {
+    // A 1-[8]-1 network on a sine: its units' contributions run far beyond the data, which
+    // spans ±1; the y axis follows the data and the prediction, and clipped units say so.
+    let dir = scratch();
+    let mut csv = String::from("angle,height\n");
+    for i in 0..60 {
+        let x = f64::from(i) / 59.0;
+        csv += &format!("{x},{}\n", (6.0 * x).sin());
+    }
+    std::fs::write(dir.path().join("sine.csv"), csv).unwrap();
+    write(
+        dir.path(),
+        "sine.toml",
+        "[model]\nhidden = [8]\nseed = 3\n[data]\ncsv = \"sine.csv\"\n[train]\nloss = \"mse\"\nlearning_rate = 0.2\nmax_steps = 300\n",
+    );
+    squiggle_in(dir.path(), &["plot", "sine.toml", "--out", "p"]).success();
+    let fit = dir.path().join("p/fit.svg");
+    let svg = std::fs::read_to_string(&fit).unwrap();
+    assert!(
+        svg.contains("angle") && svg.contains("height"),
+        "axis titles"
+    );
+    let ticks = text_numbers(&fit);
+    assert!(!ticks.is_empty());
+    assert!(
+        ticks.iter().all(|t| t.abs() <= 3.0),
+        "the y axis spans the data, not the contributions: {ticks:?}"
+    );
+    assert_eq!(circles(&fit), 60, "one marker per data point");
+    // Pt. 1's top unit falls to -7 left of the data while the prediction stays above -4:
+    // the unit is clipped at the axis, and its label says so.
+    squiggle_in(
+        dir.path(),
+        &[
+            "plot",
+            root().join("configs/statquest-pt1.toml").to_str().unwrap(),
+            "--out",
+            "pt1",
+        ],
+    )
+    .success();
+    let pt1 = dir.path().join("pt1/fit.svg");
+    let svg = std::fs::read_to_string(&pt1).unwrap();
+    assert!(svg.contains("w3·softplus(w1·x + b1) (clipped)"), "{svg}");
+    assert!(
+        text_numbers(&pt1).iter().all(|t| *t > -6.0),
+        "{:?}",
+        text_numbers(&pt1)
     );
 }

@@ -30,7 +30,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     let landscape_param = if config.by_epochs() {
         None
     } else {
-        Some(lesson::landscape_param(&config, &args.plots)?)
+        Some(lesson::landscape_params(&config, &args.plots)?)
     };
     let outcome = train(
         &config.arch,
@@ -64,7 +64,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
 /// config that trains by epochs, or does not train, has none of).
 fn refuse_lesson_options(args: &PlotArgs, config: &std::path::Path) -> anyhow::Result<()> {
     for (flag, given) in [
-        ("--param", args.plots.landscape_param.is_some()),
+        ("--param", !args.plots.landscape_params.is_empty()),
         ("--animate", args.plots.animate),
     ] {
         if given {

@@ -53,7 +53,7 @@ fn check_flags(args: &TrainArgs, config: &Config) -> anyhow::Result<()> {
         let step_flags = [
             ("--trace", args.trace.is_some()),
             ("--all-steps", args.all_steps),
-            ("--param", args.plots.landscape_param.is_some()),
+            ("--param", !args.plots.landscape_params.is_empty()),
             ("--animate", args.plots.animate),
         ];
         if let Some((flag, _)) = step_flags.iter().find(|(_, given)| *given) {
@@ -141,7 +141,7 @@ fn step_by_step(
     device: &Device,
 ) -> anyhow::Result<()> {
     let landscape_param = match &args.plot {
-        Some(_) => Some(lesson::landscape_param(config, &args.plots)?),
+        Some(_) => Some(lesson::landscape_params(config, &args.plots)?),
         None => None,
     };
     let mut watch = Watch {
@@ -150,7 +150,7 @@ fn step_by_step(
             .as_deref()
             .map(|p| Trace::create(p, config))
             .transpose()?,
-        steps: landscape_param.map(|_| Vec::new()),
+        steps: landscape_param.as_ref().map(|_| Vec::new()),
         ..Watch::default()
     };
     let mut prepared = data.prepare(&config.plan);

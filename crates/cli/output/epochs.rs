@@ -100,7 +100,11 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
     });
     let watched = last.valid.unwrap_or(last.train).r2;
     if watched < STALLED_R2 {
-        let which = if last.valid.is_some() { "validation" } else { "training" };
+        let which = if last.valid.is_some() {
+            "validation"
+        } else {
+            "training"
+        };
         lines.push(format!(
             "{}: the {which} R² is {}, no better than predicting the mean. Try another learning_rate, more epochs, or initializer = \"glorot\".",
             if outcome.verdict == Verdict::Stalled { "Stalled" } else { "Not fitted yet" },

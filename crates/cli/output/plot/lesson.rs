@@ -1,22 +1,27 @@
 //! Plots of a run step by step: the fit (data, the green squiggle, each hidden unit's
-//! contribution), the loss landscape of one parameter with the steps on it, the loss per
-//! step, and an animation of the fit and the landscape. Colours follow the lesson: the green
-//! squiggle, the blue and orange hidden-unit contributions, a pink loss curve.
+//! contribution), the loss landscape of one parameter with the steps on it, a contour of two
+//! parameters with the path across it, the loss per step, and an animation of the fit and the
+//! landscape. Colours follow the lesson: the green squiggle, the blue and orange hidden-unit
+//! contributions, a pink loss curve.
+//!
+//! The pictures tell the truth about the run: the steps are drawn at the loss the run really
+//! had, and a 1-D curve is labelled as exact only when the landscape's parameter is the only
+//! one that trains; otherwise it is a slice through the parameters of the step shown.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use squiggle_model::{Architecture, ParamNames, ParamTarget};
-use squiggle_train::{Dataset, LossKind, Outcome, StepRecord};
+use squiggle_model::{ParamNames, ParamTarget, lesson};
+use squiggle_train::{DataSource, Dataset, LossKind, Outcome, StepRecord};
 
 use crate::args::PlotOptions;
 use crate::config::Config;
 
 use super::{
-    Curve, Curves, GREEN, HIDDEN_COLOURS, PINK, Picture, PredictedVsObserved, axes, dot_key,
-    draw_legend, line_key, linspace, min_max, padded, plot_error, sample, write_gif,
+    Curve, Curves, GREEN, PINK, Picture, PredictedVsObserved, axes, dot_key, draw_legend_at,
+    legend_corner, line_key, linspace, min_max, padded, plot_error, sample, unit_colour, write_gif,
     write_svg_and_png,
 };
 
@@ -26,52 +31,57 @@ pub const FRAME_SIZE: (u32, u32) = (1200, 480);
 pub const MAX_FRAMES: usize = 60;
 /// At most this many steps are marked on the landscape; longer runs are sampled evenly.
 pub const MAX_MARKED_STEPS: usize = 100;
+/// Cells of the contour's grid, across and up.
+const CONTOUR_CELLS: (usize, usize) = (72, 48);
 
 /// Everything the plots are drawn from: a finished run.
 pub struct Run<'a> {
-    /// The network's shape.
-    pub arch: &'a Architecture,
-    /// Its parameter names.
-    pub names: &'a ParamNames,
+    /// The config: network, names, loss, initial values.
+    pub config: &'a Config,
     /// The data it was fitted to.
     pub data: &'a Dataset,
-    /// The loss it minimised.
-    pub loss: LossKind,
-    /// The parameters before the first step.
-    pub initial: &'a [f64],
     /// Every step.
     pub records: &'a [StepRecord],
     /// The loss after the last step.
     pub final_loss: f64,
-    /// The parameter on the landscape's x axis.
-    pub landscape_param: usize,
+    /// The step at which the run diverged, if it did.
+    pub diverged_at: Option<usize>,
+    /// The parameters of the landscape (the first) and the contour (with a second).
+    pub landscape: Vec<usize>,
 }
 
 impl<'a> Run<'a> {
-    /// The run of `config` on `data` that took `records` and ended in `outcome`, with
-    /// `landscape_param` on the landscape's x axis.
+    /// The run of `config` on `data` that took `records` and ended in `outcome`; `landscape`
+    /// names the parameters of the landscape (and, with two, the contour).
     pub fn new(
         config: &'a Config,
         data: &'a Dataset,
         records: &'a [StepRecord],
         outcome: &Outcome,
-        landscape_param: usize,
+        landscape: Vec<usize>,
     ) -> Self {
+        let summary = outcome.steps_summary();
         Self {
-            arch: &config.arch,
-            names: &config.names,
+            config,
             data,
-            loss: config.plan.loss(),
-            initial: &config.initial,
             records,
-            final_loss: outcome.losses().map_or(f64::NAN, |(_, last)| last),
-            landscape_param,
+            final_loss: summary.map_or(f64::NAN, |s| s.final_loss),
+            diverged_at: summary.and_then(|s| s.divergence.as_ref()).map(|d| d.step),
+            landscape,
         }
+    }
+
+    fn names(&self) -> &ParamNames {
+        &self.config.names
+    }
+
+    fn loss(&self) -> LossKind {
+        self.config.plan.loss()
     }
 
     /// The parameter vector before each step, then the final one.
     fn values_by_step(&self) -> Vec<Vec<f64>> {
-        let mut values = self.initial.to_vec();
+        let mut values = self.config.initial.to_vec();
         let mut out = vec![values.clone()];
         for record in self.records {
             for p in &record.params {
@@ -87,28 +97,73 @@ impl<'a> Run<'a> {
         let observed = self.data.observed();
         let mut predicted = Vec::with_capacity(observed.len());
         for i in 0..self.data.len() {
-            let pass = self.arch.forward_host(values, &self.data.input_row(i));
+            let pass = self
+                .config
+                .arch
+                .forward_host(values, &self.data.input_row(i));
             predicted.extend_from_slice(pass.prediction());
         }
-        self.loss.compute_host(&predicted, &observed)
+        self.loss().compute_host(&predicted, &observed)
+    }
+
+    /// Returns true if and only if `params` are exactly the parameters that train, so that a
+    /// picture over them with the others fixed is the run's own loss, not a slice.
+    fn trains_only(&self, params: &[usize]) -> bool {
+        let mut trainable = self.config.plan.trainable_indices();
+        let mut params = params.to_vec();
+        trainable.sort_unstable();
+        params.sort_unstable();
+        trainable == params
+    }
+
+    /// `" (diverged at step 12)"`, or nothing.
+    fn diverged_note(&self) -> String {
+        self.diverged_at
+            .map(|k| format!(" (diverged at step {k})"))
+            .unwrap_or_default()
     }
 }
 
-/// The flat index on the landscape's x axis: `--param`, or the first trainable parameter.
+/// The axis titles of the fit: the lesson's words on the lesson's points, the column names
+/// of a CSV file, `input`/`output` for other points.
+fn axis_titles(config: &Config) -> (String, String) {
+    let lesson_points = match &config.source {
+        DataSource::Lesson { .. } => true,
+        DataSource::Points { rows, .. } => *rows == lesson::points(),
+        DataSource::Csv { .. } => {
+            return (config.inputs[0].clone(), config.targets[0].clone());
+        }
+    };
+    if lesson_points {
+        ("input (dosage)".into(), "output (efficacy)".into())
+    } else {
+        ("input".into(), "output".into())
+    }
+}
+
+/// The flat indices of `--param` (one for the landscape, two for a contour as well), or the
+/// first trainable parameter.
 ///
 /// # Errors
-/// Unknown names, and names of whole tensors (the x axis is one number).
-pub fn landscape_param(config: &Config, options: &PlotOptions) -> anyhow::Result<usize> {
-    let Some(name) = &options.landscape_param else {
-        return Ok(config.plan.trainable_indices()[0]);
-    };
-    match config.names.resolve(name) {
-        Ok(ParamTarget::Scalar(i)) => Ok(i),
-        Ok(ParamTarget::Tensor(_)) => bail!(
-            "--param `{name}` names a whole tensor; the landscape needs one number, such as `{name}[0]`"
-        ),
-        Err(e) => bail!("--param: {e}"),
+/// Unknown names, and names of whole tensors (an axis is one number).
+pub fn landscape_params(config: &Config, options: &PlotOptions) -> anyhow::Result<Vec<usize>> {
+    if options.landscape_params.is_empty() {
+        return Ok(vec![config.plan.trainable_indices()[0]]);
     }
+    let mut params = Vec::new();
+    for name in &options.landscape_params {
+        match config.names.resolve(name) {
+            Ok(ParamTarget::Scalar(i)) if params.contains(&i) => {
+                bail!("--param `{name}` is given twice; a contour needs two different parameters")
+            }
+            Ok(ParamTarget::Scalar(i)) => params.push(i),
+            Ok(ParamTarget::Tensor(_)) => bail!(
+                "--param `{name}` names a whole tensor; the landscape needs one number, such as `{name}[0]`"
+            ),
+            Err(e) => bail!("--param: {e}"),
+        }
+    }
+    Ok(params)
 }
 
 /// Writes the fit of a config that does not train (`fit.svg` and `fit.png`): its network
@@ -123,14 +178,12 @@ pub fn write_untrained(
 ) -> anyhow::Result<Vec<PathBuf>> {
     super::prepare(dir)?;
     let run = Run {
-        arch: &config.arch,
-        names: &config.names,
+        config,
         data,
-        loss: config.plan.loss(),
-        initial: &config.initial,
         records: &[],
         final_loss: f64::NAN,
-        landscape_param: 0,
+        diverged_at: None,
+        landscape: Vec::new(),
     };
     let fit = Fit {
         run: &run,
@@ -140,8 +193,8 @@ pub fn write_untrained(
     Ok(write_svg_and_png(&fit, dir, "fit")?.to_vec())
 }
 
-/// Writes `fit`, `landscape` and `loss` as `.svg` and `.png` into `dir` (and
-/// `animation.gif` when `animate`), returning the paths written.
+/// Writes `fit`, `landscape` and `loss` as `.svg` and `.png` into `dir` (`contour` too when
+/// the run names two parameters, and `animation.gif` when `animate`), returning the paths.
 ///
 /// # Errors
 /// A file that cannot be written, or a drawing error.
@@ -154,7 +207,7 @@ pub fn write_plots(run: &Run, dir: &Path, animate: bool) -> anyhow::Result<Vec<P
     let fit = Fit {
         run,
         values: &steps[last],
-        title: "The fitted squiggle".to_string(),
+        title: format!("The fitted squiggle{}", run.diverged_note()),
     };
     written.extend(write_svg_and_png(&fit, dir, "fit")?);
     let marked = Marked {
@@ -163,11 +216,15 @@ pub fn write_plots(run: &Run, dir: &Path, animate: bool) -> anyhow::Result<Vec<P
         upto: last,
     };
     written.extend(write_svg_and_png(&marked, dir, "landscape")?);
+    if let [a, b] = run.landscape[..] {
+        let contour = Contour::new(run, &steps, a, b);
+        written.extend(write_svg_and_png(&contour, dir, "contour")?);
+    }
     written.extend(write_svg_and_png(&loss_curve(run), dir, "loss")?);
     if animate {
         let frames = sample(steps.len(), MAX_FRAMES).into_iter().map(|k| {
             let title = if k == last {
-                format!("After {k} steps")
+                format!("After {k} steps{}", run.diverged_note())
             } else {
                 format!("Step {k}")
             };
@@ -244,9 +301,9 @@ impl Picture for Frame<'_> {
 fn loss_curve(run: &Run) -> Curves {
     let mut losses: Vec<f64> = run.records.iter().map(|r| r.loss).collect();
     losses.push(run.final_loss);
-    let symbol = run.loss.symbol();
+    let symbol = run.loss().symbol();
     Curves {
-        title: format!("{symbol} over the steps"),
+        title: format!("{symbol} over the steps{}", run.diverged_note()),
         x_desc: "step".to_string(),
         y_desc: format!("{symbol} (log scale)"),
         log: true,
@@ -263,7 +320,8 @@ fn loss_curve(run: &Run) -> Curves {
 }
 
 /// The data with the fitted curve (and each hidden unit's share of it), or predicted against
-/// observed when there are several inputs or outputs.
+/// observed when there are several inputs or outputs. The y axis spans the data and the
+/// prediction; a contribution that leaves it is clipped, and its label says so.
 fn draw_fit<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     run: &Run,
@@ -273,7 +331,7 @@ fn draw_fit<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (arch, data) = (run.arch, run.data);
+    let (arch, data) = (&run.config.arch, run.data);
     if arch.inputs != 1 || arch.outputs != 1 {
         return predicted_vs_observed(run, values, title).draw(area);
     }
@@ -281,51 +339,43 @@ where
     let xs: Vec<f64> = linspace(x_lo, x_hi, 200).collect();
     let predict = |x: f64| arch.forward_host(values, &[x]).prediction()[0];
     let squiggle: Vec<(f64, f64)> = xs.iter().map(|&x| (x, predict(x))).collect();
-    let contributions = hidden_contributions(run, values, &xs);
-    let all_y = squiggle
-        .iter()
-        .map(|p| p.1)
-        .chain(
-            contributions
-                .iter()
-                .flat_map(|(_, pts)| pts.iter().map(|p| p.1)),
-        )
-        .chain(data.observed());
-    let (y_lo, y_hi) = min_max(all_y);
+    let points: Vec<(f64, f64)> = (0..data.len())
+        .map(|i| (data.input_row(i)[0], data.output_row(i)[0]))
+        .collect();
+    let (y_lo, y_hi) = min_max(squiggle.iter().chain(&points).map(|p| p.1));
     let (y_lo, y_hi) = padded(y_lo, y_hi, 0.08);
-    let mut chart = axes(
-        area,
-        title,
-        (x_lo, x_hi),
-        (y_lo, y_hi),
-        "input (dosage)",
-        "output (efficacy)",
-    )?;
-    for (k, (label, points)) in contributions.into_iter().enumerate() {
-        let colour = HIDDEN_COLOURS[k % HIDDEN_COLOURS.len()];
+    let (x_desc, y_desc) = axis_titles(run.config);
+    let mut chart = axes(area, title, (x_lo, x_hi), (y_lo, y_hi), x_desc, y_desc)?;
+    for (k, (label, curve)) in hidden_contributions(run, values, &xs)
+        .into_iter()
+        .enumerate()
+    {
+        let colour = unit_colour(k);
+        let clipped = curve.iter().any(|&(_, y)| y < y_lo || y > y_hi);
+        let label = if clipped {
+            format!("{label} (clipped)")
+        } else {
+            label
+        };
         chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .draw_series(LineSeries::new(curve, colour.stroke_width(2)))
             .map_err(plot_error)?
             .label(label)
             .legend(line_key(colour.stroke_width(2)));
     }
     chart
-        .draw_series(LineSeries::new(squiggle, GREEN.stroke_width(4)))
+        .draw_series(LineSeries::new(squiggle.clone(), GREEN.stroke_width(4)))
         .map_err(plot_error)?
         .label("prediction (the green squiggle)")
         .legend(line_key(GREEN.stroke_width(4)));
     chart
-        .draw_series((0..data.len()).map(|i| {
-            Circle::new(
-                (data.input_row(i)[0], data.output_row(i)[0]),
-                6,
-                BLACK.filled(),
-            )
-        }))
+        .draw_series(points.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
         .map_err(plot_error)?
         .label("data")
         .legend(dot_key(BLACK));
-    draw_legend(&mut chart)
+    let avoid: Vec<(f64, f64)> = points.iter().chain(&squiggle).copied().collect();
+    let corner = legend_corner((x_lo, x_hi), (y_lo, y_hi), &avoid);
+    draw_legend_at(&mut chart, corner)
 }
 
 fn padded_data_range(data: &Dataset) -> (f64, f64) {
@@ -336,7 +386,7 @@ fn padded_data_range(data: &Dataset) -> (f64, f64) {
 /// For networks with the lesson's names, each hidden unit's scaled output
 /// `w_out·act(w·x + b)` over `xs`.
 fn hidden_contributions(run: &Run, values: &[f64], xs: &[f64]) -> Vec<(String, Vec<(f64, f64)>)> {
-    let (arch, names) = (run.arch, run.names);
+    let (activation, names) = (run.config.arch.activation, run.names());
     names
         .lesson_units()
         .into_iter()
@@ -345,7 +395,7 @@ fn hidden_contributions(run: &Run, values: &[f64], xs: &[f64]) -> Vec<(String, V
             let label = format!(
                 "{}·{}({}·x + {})",
                 names.name(w_out),
-                arch.activation,
+                activation,
                 names.name(w),
                 names.name(b)
             );
@@ -353,7 +403,7 @@ fn hidden_contributions(run: &Run, values: &[f64], xs: &[f64]) -> Vec<(String, V
                 .iter()
                 .map(|&x| {
                     let z = values[w] * x + values[b];
-                    (x, values[w_out] * arch.activation.apply_scalar(z))
+                    (x, values[w_out] * activation.apply_scalar(z))
                 })
                 .collect();
             (label, points)
@@ -366,7 +416,7 @@ fn predicted_vs_observed(run: &Run, values: &[f64], title: &str) -> PredictedVsO
     let data = run.data;
     let mut points = Vec::new();
     for i in 0..data.len() {
-        let pass = run.arch.forward_host(values, &data.input_row(i));
+        let pass = run.config.arch.forward_host(values, &data.input_row(i));
         for (o, p) in data.output_row(i).iter().zip(pass.prediction()) {
             points.push((*o, *p));
         }
@@ -377,59 +427,67 @@ fn predicted_vs_observed(run: &Run, values: &[f64], title: &str) -> PredictedVsO
     }
 }
 
-/// The loss as a function of one parameter, the others held at their initial values.
+/// The loss along one parameter, with the run's steps at the loss the run really had.
 struct Landscape {
     param: usize,
-    curve: Vec<(f64, f64)>,
-    /// `(step, value, loss on the curve)` for each marked step.
+    /// Whether the parameter is the only one that trains: then the curve is the run's own
+    /// loss; otherwise it is a slice through the parameters of the step shown.
+    exact: bool,
+    /// The parameters before each step, then the final ones.
+    steps: Vec<Vec<f64>>,
+    /// `(step, value, the run's loss there)` for each marked step.
     marks: Vec<(usize, f64, f64)>,
     x_range: (f64, f64),
     y_range: (f64, f64),
-    /// The tangent at the start, as a line segment.
-    tangent: [(f64, f64); 2],
 }
 
 impl Landscape {
     fn new(run: &Run, steps: &[Vec<f64>]) -> Self {
-        let p = run.landscape_param;
+        let p = run.landscape.first().copied().unwrap_or(0);
+        let exact = run.trains_only(&[p]);
         let (lo, hi) = min_max(steps.iter().map(|v| v[p]));
         let (x_lo, x_hi) = padded(lo, hi, 0.25);
-        let slice = |x: f64| {
-            let mut v = run.initial.to_vec();
-            v[p] = x;
-            run.loss_at(&v)
-        };
-        let curve: Vec<(f64, f64)> = linspace(x_lo, x_hi, 200).map(|x| (x, slice(x))).collect();
-        let marked = sample(run.records.len(), MAX_MARKED_STEPS);
-        let marks: Vec<(usize, f64, f64)> = marked
+        let marks: Vec<(usize, f64, f64)> = sample(run.records.len(), MAX_MARKED_STEPS)
             .into_iter()
-            .map(|k| (k, steps[k][p], slice(steps[k][p])))
+            .map(|k| (k, steps[k][p], run.records[k].loss))
             .collect();
-        let (y_lo, y_hi) = min_max(curve.iter().map(|c| c.1));
-        let (y_lo, y_hi) = padded(y_lo, y_hi, 0.05);
-        let start = run.initial[p];
-        let slope = run
-            .records
-            .first()
-            .and_then(|r| r.params.iter().find(|s| s.index == p))
-            .map_or(0.0, |s| s.derivative);
-        let l0 = slice(start);
-        let half = (x_hi - x_lo) * 0.15;
-        let tangent = [
-            (start - half, l0 - slope * half),
-            (start + half, l0 + slope * half),
-        ];
-        Self {
+        let mut landscape = Self {
             param: p,
-            curve,
+            exact,
+            steps: steps.to_vec(),
             marks,
             x_range: (x_lo, x_hi),
-            y_range: (y_lo, y_hi),
-            tangent,
-        }
+            y_range: (0.0, 1.0),
+        };
+        // One y range for every frame: the run's losses and the slices at the start and at
+        // the end.
+        let ends = [0, steps.len() - 1];
+        let curves = ends.iter().flat_map(|&k| landscape.slice(run, k));
+        let ys: Vec<f64> = curves
+            .map(|c| c.1)
+            .chain(landscape.marks.iter().map(|m| m.2))
+            .collect();
+        let (y_lo, y_hi) = min_max(ys);
+        landscape.y_range = padded(y_lo, y_hi, 0.05);
+        landscape
     }
 
-    /// Draws the landscape with the steps marked up to `upto` (the last step shows all).
+    /// The loss over the parameter's range with every other parameter at its value before
+    /// step `k` (after the last step for `k` = the number of steps).
+    fn slice(&self, run: &Run, k: usize) -> Vec<(f64, f64)> {
+        let mut v = self.steps[k].clone();
+        let (lo, hi) = self.x_range;
+        linspace(lo, hi, 200)
+            .map(|x| {
+                v[self.param] = x;
+                (x, run.loss_at(&v))
+            })
+            .collect()
+    }
+
+    /// Draws the landscape with the steps marked up to `upto` (the last step shows all), and
+    /// the tangent whose slope is the derivative: at the start when the curve is exact, at
+    /// the step shown otherwise.
     fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -439,41 +497,185 @@ impl Landscape {
     where
         DB::ErrorType: 'static,
     {
-        let name = run.names.name(self.param);
-        let symbol = run.loss.symbol();
-        let mut chart = axes(
-            area,
-            format!("{symbol} as a function of {name}"),
-            self.x_range,
-            self.y_range,
-            name,
-            symbol,
-        )?;
-        chart
-            .draw_series(LineSeries::new(self.curve.clone(), PINK.stroke_width(3)))
-            .map_err(plot_error)?
-            .label(format!("{symbol}({name}), other parameters at their start"))
-            .legend(line_key(PINK.stroke_width(3)));
-        let (y_lo, y_hi) = self.y_range;
-        let clip = |(x, y): (f64, f64)| (x, y.clamp(y_lo, y_hi));
-        chart
-            .draw_series(LineSeries::new(
-                self.tangent.iter().copied().map(clip),
-                BLACK.stroke_width(2),
-            ))
-            .map_err(plot_error)?
-            .label(format!("slope at the start = d{symbol}/d{name}"))
-            .legend(line_key(BLACK.stroke_width(2)));
-        let shown: Vec<&(usize, f64, f64)> = self.marks.iter().filter(|m| m.0 <= upto).collect();
-        chart
-            .draw_series(
-                shown
-                    .iter()
-                    .map(|&&(_, x, y)| Circle::new((x, y), 5, GREEN.filled())),
+        let name = run.names().name(self.param);
+        let symbol = run.loss().symbol();
+        let last = self.steps.len() - 1;
+        // The step whose slice and tangent are drawn: the start when the curve is exact (it is
+        // the same curve at every step), else the step shown (the last one taken at the end).
+        let at = if self.exact {
+            0
+        } else {
+            upto.min(run.records.len().saturating_sub(1))
+        };
+        let (title, curve_label) = if self.exact {
+            (
+                format!("{symbol} as a function of {name}{}", run.diverged_note()),
+                format!("{symbol}({name}): {name} is the only parameter that trains"),
             )
+        } else {
+            (
+                format!(
+                    "{symbol} along the path, and a slice through {name}{}",
+                    run.diverged_note()
+                ),
+                format!("slice: {symbol}({name}), the others as at step {at}"),
+            )
+        };
+        let mut chart = axes(area, title, self.x_range, self.y_range, name, symbol)?;
+        chart
+            .draw_series(LineSeries::new(self.slice(run, at), PINK.stroke_width(3)))
             .map_err(plot_error)?
-            .label("gradient-descent steps")
+            .label(curve_label)
+            .legend(line_key(PINK.stroke_width(3)));
+        if let Some(record) = run.records.get(at)
+            && let Some(step) = record.params.iter().find(|s| s.index == self.param)
+        {
+            let (x_lo, x_hi) = self.x_range;
+            let (y_lo, y_hi) = self.y_range;
+            let (x0, y0, slope) = (step.value, record.loss, step.derivative);
+            let half = (x_hi - x_lo) * 0.15;
+            let clip = |(x, y): (f64, f64)| (x, y.clamp(y_lo, y_hi));
+            let tangent = [
+                (x0 - half, y0 - slope * half),
+                (x0 + half, y0 + slope * half),
+            ];
+            chart
+                .draw_series(LineSeries::new(
+                    tangent.into_iter().map(clip),
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(plot_error)?
+                .label(format!("slope at step {at} = d{symbol}/d{name}"))
+                .legend(line_key(BLACK.stroke_width(2)));
+        }
+        let shown: Vec<(f64, f64)> = self
+            .marks
+            .iter()
+            .filter(|m| m.0 <= upto.min(last))
+            .map(|&(_, x, y)| (x, y))
+            .collect();
+        let steps_label = if self.exact {
+            "gradient-descent steps".to_string()
+        } else {
+            format!("the run's {symbol} at each step (every parameter moving)")
+        };
+        chart
+            .draw_series(shown.iter().map(|&p| Circle::new(p, 5, GREEN.filled())))
+            .map_err(plot_error)?
+            .label(steps_label)
             .legend(dot_key(GREEN));
-        draw_legend(&mut chart)
+        let corner = legend_corner(self.x_range, self.y_range, &shown);
+        draw_legend_at(&mut chart, corner)
+    }
+}
+
+/// The loss over two parameters, the others at their final values, with the run's path.
+struct Contour {
+    names: [String; 2],
+    symbol: &'static str,
+    exact: bool,
+    /// `(a, b, colour band)` at each cell's centre: the cell's loss ranked among all cells,
+    /// in [`BANDS`] bands, so the picture shows level sets whatever the loss's scale.
+    cells: Vec<(f64, f64, usize)>,
+    cell: (f64, f64),
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    path: Vec<(f64, f64)>,
+}
+
+/// Colour bands of the contour.
+const BANDS: usize = 12;
+
+impl Contour {
+    fn new(run: &Run, steps: &[Vec<f64>], a: usize, b: usize) -> Self {
+        let range = |p: usize| {
+            let (lo, hi) = min_max(steps.iter().map(|v| v[p]));
+            padded(lo, hi, 0.25)
+        };
+        let (x_range, y_range) = (range(a), range(b));
+        let (nx, ny) = CONTOUR_CELLS;
+        let cell = (
+            (x_range.1 - x_range.0) / nx as f64,
+            (y_range.1 - y_range.0) / ny as f64,
+        );
+        let mut values = steps[steps.len() - 1].clone();
+        let mut losses = Vec::with_capacity(nx * ny);
+        for i in 0..nx {
+            for j in 0..ny {
+                let x = x_range.0 + (i as f64 + 0.5) * cell.0;
+                let y = y_range.0 + (j as f64 + 0.5) * cell.1;
+                values[a] = x;
+                values[b] = y;
+                losses.push((x, y, run.loss_at(&values)));
+            }
+        }
+        let mut order: Vec<usize> = (0..losses.len()).collect();
+        order.sort_by(|&i, &j| losses[i].2.total_cmp(&losses[j].2));
+        let mut cells = vec![(0.0, 0.0, 0); losses.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            let (x, y, _) = losses[i];
+            cells[i] = (x, y, rank * BANDS / losses.len());
+        }
+        let marked = sample(steps.len(), MAX_MARKED_STEPS);
+        Self {
+            names: [
+                run.names().name(a).to_string(),
+                run.names().name(b).to_string(),
+            ],
+            symbol: run.loss().symbol(),
+            exact: run.trains_only(&[a, b]),
+            cells,
+            cell,
+            x_range,
+            y_range,
+            path: marked
+                .into_iter()
+                .map(|k| (steps[k][a], steps[k][b]))
+                .collect(),
+        }
+    }
+
+    /// Light for the lowest band, dark for the highest.
+    fn colour(band: usize) -> RGBColor {
+        let t = band as f64 / (BANDS - 1) as f64;
+        let mix = |light: f64, dark: f64| (light + (dark - light) * t).round() as u8;
+        RGBColor(mix(255.0, 60.0), mix(250.0, 20.0), mix(215.0, 110.0))
+    }
+}
+
+impl Picture for Contour {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let [a, b] = &self.names;
+        let s = self.symbol;
+        let title = if self.exact {
+            format!("{s} over {a} and {b} (the two parameters that train)")
+        } else {
+            format!("{s} over {a} and {b}, the others at their final values")
+        };
+        let mut chart = axes(area, title, self.x_range, self.y_range, a, b)?;
+        let (w, h) = (self.cell.0 / 2.0, self.cell.1 / 2.0);
+        chart
+            .draw_series(self.cells.iter().map(|&(x, y, band)| {
+                Rectangle::new(
+                    [(x - w, y - h), (x + w, y + h)],
+                    Self::colour(band).filled(),
+                )
+            }))
+            .map_err(plot_error)?;
+        chart
+            .draw_series(LineSeries::new(self.path.clone(), GREEN.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(format!(
+                "the run's path (light: low {s}, dark: high; bands of equal area)"
+            ))
+            .legend(line_key(GREEN.stroke_width(2)));
+        chart
+            .draw_series(self.path.iter().map(|&p| Circle::new(p, 4, GREEN.filled())))
+            .map_err(plot_error)?;
+        let corner = legend_corner(self.x_range, self.y_range, &self.path);
+        draw_legend_at(&mut chart, corner)
     }
 }

@@ -244,14 +244,78 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 where
     DB::ErrorType: 'static,
 {
+    draw_legend_at(chart, SeriesLabelPosition::UpperRight)
+}
+
+/// The legend box in `corner`.
+fn draw_legend_at<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    corner: SeriesLabelPosition,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
         .label_font(label_font())
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(corner)
         .draw()
         .map_err(plot_error)
+}
+
+/// The corner whose legend-sized box (the outer half across, the outer third up) holds the
+/// fewest of `points`, so the legend covers as little data as it can; top right on a tie.
+fn legend_corner(x: (f64, f64), y: (f64, f64), points: &[(f64, f64)]) -> SeriesLabelPosition {
+    let (xm, y_low, y_high) = (
+        x.0 + (x.1 - x.0) * 0.5,
+        y.0 + (y.1 - y.0) / 3.0,
+        y.1 - (y.1 - y.0) / 3.0,
+    );
+    let corners = [
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let inside = |right: bool, upper: bool, &(px, py): &(f64, f64)| {
+        (if right { px >= xm } else { px <= xm })
+            && (if upper { py >= y_high } else { py <= y_low })
+    };
+    corners
+        .into_iter()
+        .min_by_key(|&(_, right, upper)| points.iter().filter(|p| inside(right, upper, p)).count())
+        .map_or(SeriesLabelPosition::UpperRight, |(corner, _, _)| corner)
+}
+
+/// The colour of hidden unit `k`: the lesson's blue and orange first, then distinct hues
+/// (the golden angle apart), so no two of a network's units share one.
+fn unit_colour(k: usize) -> RGBColor {
+    if let Some(&c) = HIDDEN_COLOURS.get(k) {
+        return c;
+    }
+    let hue = (k as f64 * 137.507_764) % 360.0;
+    let (r, g, b) = hsl_to_rgb(hue / 360.0, 0.65, 0.45);
+    RGBColor(r, g, b)
+}
+
+/// HSL (each in [0, 1]) to 8-bit RGB.
+fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let hp = h * 6.0;
+    let x = c * (1.0 - (hp % 2.0 - 1.0).abs());
+    let (r, g, b) = match hp as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    let byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    (byte(r), byte(g), byte(b))
 }
 
 /// A legend key drawn as a short line in `style`.
@@ -423,6 +487,32 @@ impl Picture for PredictedVsObserved {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_unit_gets_its_own_colour() {
+        let colours: Vec<RGBColor> = (0..32).map(unit_colour).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(unit_colour(0), BLUE);
+    }
+
+    #[test]
+    fn the_legend_goes_where_the_data_is_not() {
+        let x = (0.0, 1.0);
+        let y = (0.0, 1.0);
+        let top_right = [(0.9, 0.9), (0.8, 0.95)];
+        assert!(matches!(
+            legend_corner(x, y, &top_right),
+            SeriesLabelPosition::UpperLeft
+        ));
+        assert!(matches!(
+            legend_corner(x, y, &[]),
+            SeriesLabelPosition::UpperRight
+        ));
+    }
 
     #[test]
     fn sampling_keeps_the_ends_and_the_count() {
