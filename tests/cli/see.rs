@@ -426,24 +426,22 @@ fn the_fit_spans_the_data_and_names_its_axes_after_the_columns() {
         "the y axis spans the data, not the contributions: {ticks:?}"
     );
     assert_eq!(circles(&fit), 60, "one marker per data point");
-    // Pt. 1's top unit falls to -7 left of the data while the prediction stays above -4:
-    // the unit is clipped at the axis, and its label says so.
-    squiggle_in(
+    // Two units of ±1000 that cancel: the prediction and the data span 1, the units a
+    // thousand. The axis follows the data; the units are cut at it, and say so.
+    write(
         dir.path(),
-        &[
-            "plot",
-            root().join("configs/statquest-pt1.toml").to_str().unwrap(),
-            "--out",
-            "pt1",
-        ],
-    )
-    .success();
-    let pt1 = dir.path().join("pt1/fit.svg");
-    let svg = std::fs::read_to_string(&pt1).unwrap();
-    assert!(svg.contains("w3·softplus(w1·x + b1) (clipped)"), "{svg}");
-    assert!(
-        text_numbers(&pt1).iter().all(|t| *t > -6.0),
-        "{:?}",
-        text_numbers(&pt1)
+        "cancel.toml",
+        "[model.init]\nw1 = 1.0\nb1 = 0.0\nw2 = 1.0\nb2 = 0.0\nw3 = 1000.0\nw4 = -1000.0\nb3 = 0.5\n\
+         [data]\npoints = [[0.0, 0.0], [1.0, 1.0]]\n",
     );
+    squiggle_in(dir.path(), &["plot", "cancel.toml", "--out", "c"]).success();
+    let cancel = dir.path().join("c/fit.svg");
+    let svg = std::fs::read_to_string(&cancel).unwrap();
+    assert!(svg.contains("w3·softplus(w1·x + b1) (clipped)"), "{svg}");
+    assert!(svg.contains("w4·softplus(w2·x + b2) (clipped)"), "{svg}");
+    let ticks = text_numbers(&cancel);
+    assert!(ticks.iter().all(|t| t.abs() < 2.0), "{ticks:?}");
+    // The lesson's own units, a few times the data's span, are drawn whole.
+    let pt2 = std::fs::read_to_string(root().join("docs/plots/pt2/fit.svg")).unwrap();
+    assert!(!pt2.contains("(clipped)"));
 }

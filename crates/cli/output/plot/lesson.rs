@@ -319,9 +319,14 @@ fn loss_curve(run: &Run) -> Curves {
     }
 }
 
+/// How far (as a multiple of the span of the data and the prediction) the hidden units'
+/// contributions may reach before the y axis stops following them: the lesson's units (a few
+/// times the data's span) are drawn whole; a wide network's (millions, past the data) are cut
+/// at the axis, and their labels say so.
+const CONTRIBUTION_REACH: f64 = 10.0;
+
 /// The data with the fitted curve (and each hidden unit's share of it), or predicted against
-/// observed when there are several inputs or outputs. The y axis spans the data and the
-/// prediction; a contribution that leaves it is clipped, and its label says so.
+/// observed when there are several inputs or outputs.
 fn draw_fit<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     run: &Run,
@@ -342,26 +347,44 @@ where
     let points: Vec<(f64, f64)> = (0..data.len())
         .map(|i| (data.input_row(i)[0], data.output_row(i)[0]))
         .collect();
-    let (y_lo, y_hi) = min_max(squiggle.iter().chain(&points).map(|p| p.1));
-    let (y_lo, y_hi) = padded(y_lo, y_hi, 0.08);
+    let contributions = hidden_contributions(run, values, &xs);
+    let (lo, hi) = min_max(squiggle.iter().chain(&points).map(|p| p.1));
+    let (c_lo, c_hi) = min_max(
+        contributions
+            .iter()
+            .flat_map(|(_, c)| c.iter().map(|p| p.1)),
+    );
+    let reach = CONTRIBUTION_REACH * (hi - lo).max(1e-9);
+    let (lo, hi) = if c_lo >= lo - reach && c_hi <= hi + reach {
+        (lo.min(c_lo), hi.max(c_hi))
+    } else {
+        (lo, hi)
+    };
+    let (y_lo, y_hi) = padded(lo, hi, 0.08);
     let (x_desc, y_desc) = axis_titles(run.config);
     let mut chart = axes(area, title, (x_lo, x_hi), (y_lo, y_hi), x_desc, y_desc)?;
-    for (k, (label, curve)) in hidden_contributions(run, values, &xs)
-        .into_iter()
-        .enumerate()
-    {
+    for (k, (label, curve)) in contributions.into_iter().enumerate() {
         let colour = unit_colour(k);
-        let clipped = curve.iter().any(|&(_, y)| y < y_lo || y > y_hi);
-        let label = if clipped {
+        let mut runs = inside(&curve, (y_lo, y_hi));
+        let label = if runs.iter().map(Vec::len).sum::<usize>() < curve.len() {
             format!("{label} (clipped)")
         } else {
             label
         };
-        chart
-            .draw_series(LineSeries::new(curve, colour.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(label)
-            .legend(line_key(colour.stroke_width(2)));
+        if runs.is_empty() {
+            // Wholly off the axis: still named in the legend.
+            runs.push(Vec::new());
+        }
+        for (i, run) in runs.into_iter().enumerate() {
+            let series = chart
+                .draw_series(LineSeries::new(run, colour.stroke_width(2)))
+                .map_err(plot_error)?;
+            if i == 0 {
+                series
+                    .label(label.clone())
+                    .legend(line_key(colour.stroke_width(2)));
+            }
+        }
     }
     chart
         .draw_series(LineSeries::new(squiggle.clone(), GREEN.stroke_width(4)))
@@ -376,6 +399,24 @@ where
     let avoid: Vec<(f64, f64)> = points.iter().chain(&squiggle).copied().collect();
     let corner = legend_corner((x_lo, x_hi), (y_lo, y_hi), &avoid);
     draw_legend_at(&mut chart, corner)
+}
+
+/// The stretches of `curve` inside `y` (a curve that leaves the axis is cut there, not
+/// drawn along its edge).
+fn inside(curve: &[(f64, f64)], (lo, hi): (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for &(x, y) in curve {
+        if (lo..=hi).contains(&y) {
+            current.push((x, y));
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
 }
 
 fn padded_data_range(data: &Dataset) -> (f64, f64) {
