@@ -445,3 +445,31 @@ fn the_fit_spans_the_data_and_names_its_axes_after_the_columns() {
     let pt2 = std::fs::read_to_string(root().join("docs/plots/pt2/fit.svg")).unwrap();
     assert!(!pt2.contains("(clipped)"));
 }
+
+#[test]
+fn gradcheck_reports_a_relu_kink_instead_of_failing() {
+    // Zero biases and a row at input 0: both hidden units sit exactly on their kinks.
+    let dir = scratch();
+    write(
+        dir.path(),
+        "kink.toml",
+        "[model]\nactivation = \"relu\"\n[model.init]\nw1 = 0.7\nw2 = -0.4\nb1 = 0.0\nb2 = 0.0\nw3 = 1.2\nw4 = 0.9\nb3 = 0.1\n\
+         [data]\npoints = [[0.0, 0.5], [1.0, 1.0]]\n",
+    );
+    let out = squiggle_in(dir.path(), &["gradcheck", "kink.toml"]);
+    let text = out.success();
+    assert!(text.contains("Not judged: b1, b2 at a ReLU kink."), "{out}");
+    assert!(text.contains("at a kink\n"), "{out}");
+    assert!(text.trim_end().ends_with(": PASS."), "{out}");
+    let v = squiggle_in(dir.path(), &["gradcheck", "kink.toml", "--json"]).json();
+    let kinks: Vec<bool> = v["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kink"].as_bool().unwrap())
+        .collect();
+    assert_eq!(kinks, [false, false, true, true, false, false, false]);
+    // A wrong gradient elsewhere still fails.
+    let out = squiggle_in(dir.path(), &["gradcheck", "kink.toml", "--perturb", "w3"]);
+    assert_eq!(out.status, 1, "{out}");
+}

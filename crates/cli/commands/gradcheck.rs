@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use squiggle_model::{Named, Precision};
-use squiggle_train::{Backprop, check_gradients};
+use squiggle_train::{Backprop, check_gradients, kinks};
 
 use crate::CheckFailed;
 use crate::args::GradcheckArgs;
@@ -40,6 +40,8 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
         precision,
     );
     let mut check = check_gradients(&backprop, &session.params, h, tolerance)?;
+    let at_kink = kinks(&config.arch, &session.params, &rows, &check.steps);
+    check = check.with_kinks(at_kink);
     if let Some(name) = &args.perturb {
         let target = config
             .names
@@ -71,6 +73,7 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
                     "h": check.steps[i],
                     "error": check.errors[i],
                     "allowed": check.allowed[i],
+                    "kink": check.at_kink(i),
                 })
             })
             .collect();
@@ -114,8 +117,9 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
             ),
         ];
         for i in 0..check.autodiff.len() {
+            let kink = if check.at_kink(i) { "  at a kink" } else { "" };
             lines.push(format!(
-                "  {:<width$}{}{}{}",
+                "  {:<width$}{}{}{}{kink}",
                 config.names.name(i),
                 cell(&num(check.autodiff[i])),
                 cell(&num(check.numeric[i])),
@@ -123,6 +127,16 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
             ));
         }
         lines.push(String::new());
+        let at_kinks: Vec<&str> = (0..check.autodiff.len())
+            .filter(|&i| check.at_kink(i))
+            .map(|i| config.names.name(i))
+            .collect();
+        if !at_kinks.is_empty() {
+            lines.push(format!(
+                "Not judged: {} at a ReLU kink. A nudge of ±h moves a unit across 0 on some row, where the loss has no derivative: autodiff takes ReLU′(0) = 0, the finite difference averages the slopes on either side.",
+                at_kinks.join(", ")
+            ));
+        }
         let verdict = if passed { "PASS" } else { "FAIL" };
         lines.push(format!(
             "Worst error {error:.1e} ({worst_name}), {limit}: {verdict}."

@@ -49,8 +49,8 @@ pub use error::{
 };
 pub use inspect::{
     Backprop, ChainRule, Evaluation, Factor, GradCheck, Measured, PREDICT_CHUNK,
-    central_difference, chain_rules, check_gradients, measure, observed_and_predicted, predict,
-    relative_error,
+    central_difference, chain_rules, check_gradients, kinks, measure, observed_and_predicted,
+    predict, relative_error,
 };
 pub use plan::{
     CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,

@@ -6,9 +6,13 @@
 //! more than the tolerance asked for. So a correct gradient passes at any scale of data and
 //! parameters, while a wrong one is still caught wherever the difference can resolve it.
 
-use squiggle_model::{Precision, ReadBack};
+use squiggle_model::{Activation, Architecture, Precision, ReadBack};
 
-use crate::Backprop;
+use crate::{Backprop, Dataset};
+
+/// The most forward passes (parameters² × rows) spent looking for kinks; larger networks are
+/// not searched, and a kink there can show as a failure.
+const KINK_SEARCH_BUDGET: usize = 50_000_000;
 
 /// How many machine epsilons of relative rounding error a loss may carry: a generous bound
 /// for a sum over many rows (summed naively, the error grows with the square root of the
@@ -32,6 +36,10 @@ pub struct GradCheck {
     /// The largest error accepted for each parameter: the tolerance, or the error that
     /// rounding in the loss causes at its step, whichever is larger.
     pub allowed: Vec<f64>,
+    /// Parameters whose nudge moves a ReLU unit across its kink on some row: the derivative
+    /// is not defined there (autodiff takes ReLU′(0) = 0), the difference measures an average
+    /// of the two slopes, so they are reported but not judged.
+    pub kinks: Vec<bool>,
     tolerance: f64,
     epsilon: f64,
 }
@@ -58,11 +66,23 @@ impl GradCheck {
             steps,
             errors: Vec::new(),
             allowed: Vec::new(),
+            kinks: Vec::new(),
             tolerance,
             epsilon,
         };
         check.judge();
         check
+    }
+
+    /// The same check, not judging the parameters marked in `kinks`.
+    pub fn with_kinks(mut self, kinks: Vec<bool>) -> Self {
+        self.kinks = kinks;
+        self
+    }
+
+    /// Returns true if and only if parameter `i` sits at a kink (see [`GradCheck::kinks`]).
+    pub fn at_kink(&self, i: usize) -> bool {
+        self.kinks.get(i).copied().unwrap_or(false)
     }
 
     /// The same check with other autodiff derivatives (to show that a wrong one fails).
@@ -88,10 +108,16 @@ impl GradCheck {
         self.tolerance
     }
 
-    /// The flat index and error of the parameter furthest beyond (or closest to) its
-    /// allowance.
+    /// The flat index and error of the judged parameter furthest beyond (or closest to) its
+    /// allowance (parameters at a kink are not judged).
     pub fn worst(&self) -> (usize, f64) {
-        let ratio = |i: usize| self.errors[i] / self.allowed[i];
+        let ratio = |i: usize| {
+            if self.at_kink(i) {
+                0.0
+            } else {
+                self.errors[i] / self.allowed[i]
+            }
+        };
         let worst = (0..self.errors.len()).fold(0, |w, i| {
             if ratio(i) > ratio(w) || ratio(i).is_nan() {
                 i
@@ -102,9 +128,9 @@ impl GradCheck {
         (worst, self.errors.get(worst).copied().unwrap_or(0.0))
     }
 
-    /// Returns true if and only if every error is within its allowance.
+    /// Returns true if and only if every judged error is within its allowance.
     pub fn passed(&self) -> bool {
-        self.errors.iter().zip(&self.allowed).all(|(e, a)| e <= a)
+        (0..self.errors.len()).all(|i| self.at_kink(i) || self.errors[i] <= self.allowed[i])
     }
 }
 
@@ -135,6 +161,48 @@ pub fn check_gradients(
         tolerance,
         backprop.precision(),
     ))
+}
+
+/// Which parameters move a ReLU unit across its kink (0) on some row of `data` when nudged by
+/// `±steps[i]`: there the loss has no derivative, and a central difference averages the two
+/// one-sided slopes. All false for smooth activations, and for networks too large to search
+/// (over [`KINK_SEARCH_BUDGET`] forward passes).
+pub fn kinks(arch: &Architecture, values: &[f64], data: &Dataset, steps: &[f64]) -> Vec<bool> {
+    let n = values.len();
+    if arch.activation != Activation::Relu
+        || arch.hidden.is_empty()
+        || n.saturating_mul(n).saturating_mul(data.len()) > KINK_SEARCH_BUDGET
+    {
+        return vec![false; n];
+    }
+    // The side of the kink of every hidden unit on every row at `v`.
+    let sides = |v: &[f64]| -> Vec<bool> {
+        (0..data.len())
+            .flat_map(|r| {
+                let pass = arch.forward_host(v, &data.input_row(r));
+                let hidden = pass.pre.len() - 1;
+                pass.pre[..hidden]
+                    .iter()
+                    .flatten()
+                    .map(|&z| z > 0.0)
+                    .collect::<Vec<bool>>()
+            })
+            .collect()
+    };
+    let here = sides(values);
+    let mut nudged = values.to_vec();
+    (0..n)
+        .map(|i| {
+            let crosses = [values[i] + steps[i], values[i] - steps[i]]
+                .into_iter()
+                .any(|x| {
+                    nudged[i] = x;
+                    sides(&nudged) != here
+                });
+            nudged[i] = values[i];
+            crosses
+        })
+        .collect()
 }
 
 /// `(L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h`: the derivative with respect to parameter `i` measured
@@ -248,6 +316,34 @@ mod tests {
                 check.numeric[worst]
             );
         }
+    }
+
+    /// The ReLU kink: with zero biases, a row at input 0 puts both hidden units exactly on
+    /// their kinks, so the biases' differences straddle it; those are reported, not judged.
+    #[test]
+    fn parameters_at_a_relu_kink_are_not_judged() {
+        let arch = Architecture::new(1, vec![2], 1, Activation::Relu).unwrap();
+        let data = crate::Dataset::from_rows(&[vec![0.0, 0.5], vec![1.0, 1.0]], 1, 1).unwrap();
+        // w1, w2, b1, b2, w3, w4, b3
+        let values = [0.7, -0.4, 0.0, 0.0, 1.2, 0.9, 0.1];
+        let backprop = Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let check = check_gradients(&backprop, &values, 1e-6, 1e-6).unwrap();
+        assert!(
+            !check.passed(),
+            "without the kinks, the biases fail: {check:?}"
+        );
+        let marked = kinks(&arch, &values, &data, &check.steps);
+        assert_eq!(marked, [false, false, true, true, false, false, false]);
+        let check = check.with_kinks(marked);
+        assert!(check.passed(), "{check:?}");
+        assert!(!check.at_kink(0) && check.at_kink(2));
+        // Smooth activations have no kinks.
+        let smooth = Architecture::new(1, vec![2], 1, Activation::Softplus).unwrap();
+        assert!(
+            kinks(&smooth, &values, &data, &check.steps)
+                .iter()
+                .all(|k| !k)
+        );
     }
 
     #[test]

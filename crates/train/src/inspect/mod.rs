@@ -8,6 +8,6 @@ mod predict;
 mod probe;
 
 pub use chain::{ChainRule, Factor, chain_rules};
-pub use gradcheck::{GradCheck, central_difference, check_gradients, relative_error};
+pub use gradcheck::{GradCheck, central_difference, check_gradients, kinks, relative_error};
 pub use predict::{Measured, PREDICT_CHUNK, measure, observed_and_predicted, predict};
 pub use probe::{Backprop, Evaluation};
