@@ -107,21 +107,20 @@ impl Observer for Watch {
         Ok(Flow::Continue)
     }
 
+    fn wants_batch_loss(&mut self) -> bool {
+        self.bar.as_mut().is_some_and(Bar::wants_loss)
+    }
+
     fn batch(&mut self, progress: &squiggle_train::BatchProgress) -> anyhow::Result<Flow> {
         if let Some(bar) = &mut self.bar {
-            bar.draw(
-                progress.epoch,
-                progress.epochs,
-                progress.done,
-                progress.total,
-            );
+            bar.draw(progress);
         }
         Ok(Flow::Continue)
     }
 
     fn epoch(&mut self, report: &EpochReport, state: &RunState<'_>) -> anyhow::Result<Flow> {
         if let Some(bar) = &mut self.bar {
-            bar.finish_epoch(report.train_loss);
+            bar.finish_epoch();
         }
         if let Some(dir) = &mut self.dir {
             dir.record(report, &state.checkpoint()?)?;

@@ -1,12 +1,15 @@
 //! Training by epochs as the terminal shows it: the first line, one line per epoch, a
 //! progress bar on stderr when it is a terminal, the summary table, and `--json`.
 
-use std::io::Write;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use serde_json::json;
 use squiggle_model::Named;
-use squiggle_train::{EpochReport, Metrics, Outcome, STALLED_R2, StopReason, Verdict};
+use squiggle_train::{
+    BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, Verdict,
+};
 
 use super::format::{num, param_lines, params_json};
 use super::print_lines;
@@ -195,62 +198,74 @@ fn peak_memory_mb() -> Option<f64> {
     None
 }
 
-/// A one-line progress bar on stderr, redrawn at most ten times a second: the epoch, the
-/// rows done, the speed, and the training loss after the previous epoch.
-pub struct Bar {
-    last: Option<Instant>,
-    started: Instant,
-    epoch: usize,
-    loss: Option<f64>,
-}
+/// How often the progress bar asks for a batch loss (each one is a sync with the device).
+const LOSS_EVERY: Duration = Duration::from_millis(100);
 
-impl Default for Bar {
-    fn default() -> Self {
-        Self {
-            last: None,
-            started: Instant::now(),
-            epoch: usize::MAX,
-            loss: None,
-        }
-    }
+/// The progress bar on stderr (a terminal only): the epoch, the rows done, rows per second,
+/// the time left in the epoch, and a running average of the batch losses read while it runs.
+#[derive(Default)]
+pub struct Bar {
+    /// The current epoch's bar, created at its first batch.
+    bar: Option<ProgressBar>,
+    epoch: usize,
+    started: Option<Instant>,
+    /// Exponential average of the batch losses read in this epoch.
+    running: Option<f64>,
+    last_read: Option<Instant>,
 }
 
 impl Bar {
-    /// Redraws the bar: `done` of `total` rows of `epoch` (0-based) of `epochs`.
-    pub fn draw(&mut self, epoch: usize, epochs: usize, done: usize, total: usize) {
-        if epoch != self.epoch {
-            self.epoch = epoch;
-            self.started = Instant::now();
+    /// Returns true when the next batch's loss would be shown (at most ten times a second).
+    pub fn wants_loss(&mut self) -> bool {
+        let due = self.last_read.is_none_or(|t| t.elapsed() >= LOSS_EVERY);
+        if due {
+            self.last_read = Some(Instant::now());
         }
-        let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|t| now.duration_since(t).as_millis() < 100)
-            && done < total
-        {
-            return;
-        }
-        self.last = Some(now);
-        const WIDTH: usize = 30;
-        let filled = WIDTH * done / total.max(1);
-        let speed = done as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9);
-        let loss = self
-            .loss
-            .map_or_else(String::new, |l| format!("  loss {}", num(l)));
-        let _ = write!(
-            std::io::stderr(),
-            "\r\x1b[2Kepoch {}/{epochs} [{}{}] {done}/{total} rows  {} rows/s{loss}",
-            epoch + 1,
-            "#".repeat(filled),
-            ".".repeat(WIDTH - filled),
-            rate(speed)
-        );
+        due
     }
 
-    /// Clears the bar before an epoch's line, and remembers the epoch's training loss.
-    pub fn finish_epoch(&mut self, loss: f64) {
-        let _ = write!(std::io::stderr(), "\r\x1b[2K");
-        self.loss = Some(loss);
+    /// Shows `progress`.
+    pub fn draw(&mut self, progress: &BatchProgress) {
+        if let Some(loss) = progress.loss {
+            self.running = Some(self.running.map_or(loss, |r| 0.7 * r + 0.3 * loss));
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let style = ProgressStyle::with_template(
+                "epoch {prefix} [{bar:24}] {pos}/{len} rows  {msg}  eta {eta}",
+            )
+            .expect("the bar's template is valid")
+            .progress_chars("#>.");
+            let bar = ProgressBar::with_draw_target(
+                Some(progress.total as u64),
+                ProgressDrawTarget::stderr_with_hz(10),
+            );
+            bar.set_style(style);
+            bar.set_prefix(format!("{}/{}", progress.epoch + 1, progress.epochs));
+            bar
+        });
+        self.epoch = progress.epoch;
+        let started = *self.started.get_or_insert_with(Instant::now);
+        // The speed is shown once there is a tenth of a second to measure it over.
+        let seconds = started.elapsed().as_secs_f64();
+        let speed = if seconds >= 0.1 {
+            format!("{} rows/s", rate(progress.done as f64 / seconds))
+        } else {
+            "… rows/s".to_string()
+        };
+        let loss = self
+            .running
+            .map_or_else(String::new, |l| format!("  batch loss {}", num(l)));
+        bar.set_message(format!("{speed}{loss}"));
+        bar.set_position(progress.done as u64);
+    }
+
+    /// Clears the bar before an epoch's line.
+    pub fn finish_epoch(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.started = None;
+        self.running = None;
     }
 }
 

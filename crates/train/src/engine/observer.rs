@@ -18,7 +18,7 @@ pub enum Flow {
 }
 
 /// Progress within an epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchProgress {
     /// The epoch, 0-based.
     pub epoch: usize,
@@ -28,6 +28,9 @@ pub struct BatchProgress {
     pub done: usize,
     /// Training rows per epoch.
     pub total: usize,
+    /// The loss of the mini-batch just taken (before its step), when the observer asked for
+    /// it with [`Observer::wants_batch_loss`].
+    pub loss: Option<f64>,
 }
 
 /// Watches a run. Every method has a default that does nothing and goes on.
@@ -38,6 +41,12 @@ pub trait Observer {
     /// Whether training by epochs should record every mini-batch step (each costs a read of
     /// the loss, the gradient and the parameters). Step by step, every step is recorded.
     fn wants_steps(&self) -> bool {
+        false
+    }
+
+    /// Whether the next mini-batch's loss should be read back (a sync with the device, so a
+    /// progress bar asks only when it is about to redraw).
+    fn wants_batch_loss(&mut self) -> bool {
         false
     }
 

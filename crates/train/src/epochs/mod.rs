@@ -119,9 +119,17 @@ pub(crate) fn run<O: Observer>(
             for (index, chunk) in order.chunks(batch).enumerate() {
                 let (x, y) = data.data().gather(chunk, trainer.autodiff(), precision);
                 let pass = trainer.pass(x, y);
+                let batch_loss = if observer.wants_batch_loss() {
+                    Some(trainer.loss_of(&pass)?)
+                } else {
+                    None
+                };
                 let mut flow = Flow::Continue;
                 if observer.wants_steps() {
-                    let loss = trainer.loss_of(&pass)?;
+                    let loss = match batch_loss {
+                        Some(loss) => loss,
+                        None => trainer.loss_of(&pass)?,
+                    };
                     let before = trainer.values()?;
                     let derivatives = trainer.derivatives(&pass)?;
                     let (params, _) = trainer.apply_recorded(pass, lr, &before, &derivatives)?;
@@ -147,6 +155,7 @@ pub(crate) fn run<O: Observer>(
                     epochs: epochs.epochs,
                     done,
                     total: order.len(),
+                    loss: batch_loss,
                 };
                 if flow == Flow::Stop || observer.batch(&progress)? == Flow::Stop {
                     stop = StopReason::Stopped;
