@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use squiggle_model::Precision;
 
 use crate::backend::{Backend, named_flag};
+use crate::config::Overrides;
 
 /// Backpropagation, step by step: StatQuest's neural-network lessons on Burn.
 ///
@@ -112,11 +113,10 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// `squiggle train`.
+/// The flags that change how a config trains, shared by every command that trains
+/// (`train`, `plot`).
 #[derive(Debug, Args)]
-pub struct TrainArgs {
-    #[command(flatten)]
-    pub run: RunArgs,
+pub struct TrainingFlags {
     /// Learning rate; overrides `[train] learning_rate`.
     #[arg(long, value_parser = positive_number)]
     pub learning_rate: Option<f64>,
@@ -126,6 +126,27 @@ pub struct TrainArgs {
     /// Number of epochs; overrides `[train] epochs` (and trains by epochs).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub epochs: Option<u64>,
+}
+
+impl TrainingFlags {
+    /// The config overrides these flags make.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            learning_rate: self.learning_rate,
+            max_steps: self.max_steps,
+            epochs: self.epochs.map(|e| e as usize),
+            ..Overrides::default()
+        }
+    }
+}
+
+/// `squiggle train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub training: TrainingFlags,
     /// Keep the run in this folder: the resolved config, metrics.csv, and the last and best
     /// checkpoints (training by epochs only).
     #[arg(long, value_name = "DIR")]
@@ -181,6 +202,8 @@ pub struct RunSelect {
 pub struct PlotArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub training: TrainingFlags,
     #[command(flatten)]
     pub select: RunSelect,
     /// The folder to write fit, landscape and loss plots into (created if missing).

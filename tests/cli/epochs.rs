@@ -317,7 +317,7 @@ fn epoch_keys_need_epochs_and_step_keys_refuse_them() {
     let pt2 = root().join("configs/statquest-pt2.toml");
     squiggle_in(dir.path(), &["train", pt2.to_str().unwrap(), "--run-dir", "r"]).fails_with(
         2,
-        &format!("squiggle: --run-dir keeps runs that train by epochs; `{}` has no `[train] epochs` (add it, or pass --epochs N)", pt2.display()),
+        &format!("squiggle: --run-dir keeps runs that train by epochs; `{}` trains step by step (in [train], replace `max_steps`, `min_step_size` with `epochs = N`)", pt2.display()),
     );
 }
 
@@ -551,5 +551,68 @@ fn the_largest_seed_a_toml_file_holds_reruns_from_the_run_folder() {
         out.stderr
             .starts_with("squiggle: invalid value '9223372036854775808' for '--seed <SEED>'"),
         "{out}"
+    );
+}
+
+#[test]
+fn the_run_dir_suggestions_work_when_followed() {
+    let dir = scratch();
+    // A config with step-only keys: replacing them with `epochs` keeps a run.
+    let pt2 = std::fs::read_to_string(root().join("configs/statquest-pt2.toml")).unwrap();
+    let by_epochs: String = pt2
+        .lines()
+        .filter(|l| !l.starts_with("max_steps") && !l.starts_with("min_step_size"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + "epochs = 2\n";
+    write(dir.path(), "pt2.toml", &by_epochs);
+    squiggle_in(dir.path(), &["train", "pt2.toml", "--run-dir", "a"]).success();
+    // A config without them: `--epochs N` does it.
+    write(dir.path(), "plain.toml", "[train]\nlearning_rate = 0.05\n");
+    let out = squiggle_in(dir.path(), &["train", "plain.toml", "--run-dir", "b"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(out.stderr.contains("(add it, or pass --epochs N)"), "{out}");
+    squiggle_in(
+        dir.path(),
+        &["train", "plain.toml", "--run-dir", "b", "--epochs", "2"],
+    )
+    .success();
+    assert!(dir.path().join("b/last.ckpt").is_file());
+}
+
+#[test]
+fn plot_takes_the_training_flags_of_train() {
+    let dir = scratch();
+    let pt2 = root().join("configs/statquest-pt2.toml");
+    let pt2 = pt2.to_str().unwrap();
+    let v = squiggle_in(
+        dir.path(),
+        &["plot", pt2, "--out", "p", "--max-steps", "3", "--json"],
+    )
+    .json();
+    assert_eq!(v["written"].as_array().unwrap().len(), 6, "{v}");
+    let landscape = std::fs::read_to_string(dir.path().join("p/landscape.svg")).unwrap();
+    assert_eq!(
+        landscape.matches("<circle").count(),
+        3,
+        "three steps, as --max-steps says"
+    );
+    squiggle_in(
+        dir.path(),
+        &[
+            "plot",
+            pt2,
+            "--out",
+            "q",
+            "--learning-rate",
+            "0.05",
+            "--epochs",
+            "2",
+        ],
+    )
+    .success();
+    assert!(
+        dir.path().join("q/r2.svg").is_file(),
+        "--epochs trains by epochs"
     );
 }

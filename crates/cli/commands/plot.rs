@@ -1,20 +1,35 @@
 //! `squiggle plot`: train quietly (or read a trained run), then draw it.
 
+use std::path::PathBuf;
+
 use anyhow::bail;
 use squiggle_train::{Collect, Start, train};
 
 use crate::args::PlotArgs;
 use crate::config::Overrides;
 use crate::output::plot::{self, epochs, lesson};
+use crate::output::print_json;
 use crate::run_dir;
 use crate::session::{self, ParamsAt, Session};
 
 /// Writes the plots of the configured run, or of a trained run with `--run`.
 pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
-    if args.select.dir.is_some() {
-        return trained_run(args);
+    let written = if args.select.dir.is_some() {
+        trained_run(args)?
+    } else {
+        configured_run(args)?
+    };
+    if args.run.json {
+        let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        print_json(&serde_json::json!({ "written": files }))
+    } else {
+        plot::print_written(&written)
     }
-    let (config, data) = session::load(&args.run, Overrides::default())?;
+}
+
+/// Trains the config (quietly) and draws it.
+fn configured_run(args: &PlotArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let (config, data) = session::load(&args.run, args.training.overrides())?;
     if config.by_epochs() {
         refuse_lesson_options(args, &config.path)?;
     }
@@ -22,8 +37,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     let mut prepared = data.prepare(&config.plan);
     if !config.trains {
         refuse_lesson_options(args, &config.path)?;
-        let written = lesson::write_untrained(&config, prepared.data(), &args.out)?;
-        return plot::print_written(&written);
+        return lesson::write_untrained(&config, prepared.data(), &args.out);
     }
     let mut collect = Collect::default();
     let start = Start::Fresh(config.initial.clone());
@@ -57,7 +71,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
             epochs::write_plots(&collect.epochs, loss, &fit, &args.out)?
         }
     };
-    plot::print_written(&written)
+    Ok(written)
 }
 
 /// The loss landscape and the animation draw the steps of training step by step (which a
@@ -78,7 +92,17 @@ fn refuse_lesson_options(args: &PlotArgs, config: &std::path::Path) -> anyhow::R
 }
 
 /// `--run DIR`: the run's metrics per epoch and its checkpoint's predictions.
-fn trained_run(args: &PlotArgs) -> anyhow::Result<()> {
+fn trained_run(args: &PlotArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let t = &args.training;
+    for (flag, given) in [
+        ("--learning-rate", t.learning_rate.is_some()),
+        ("--max-steps", t.max_steps.is_some()),
+        ("--epochs", t.epochs.is_some()),
+    ] {
+        if given {
+            bail!("{flag} changes how a config trains; --run draws a run that has trained");
+        }
+    }
     let session = Session::open(&args.run, &args.select, Overrides::default())?;
     refuse_lesson_options(args, &session.config.path)?;
     let dir = args
@@ -99,6 +123,5 @@ fn trained_run(args: &PlotArgs) -> anyhow::Result<()> {
         &when,
     )?;
     let loss = session.config.plan.loss().symbol();
-    let written = epochs::write_plots(&reports, loss, &fit, &args.out)?;
-    plot::print_written(&written)
+    epochs::write_plots(&reports, loss, &fit, &args.out)
 }

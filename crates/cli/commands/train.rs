@@ -6,11 +6,11 @@ use std::path::Path;
 use anyhow::{anyhow, bail};
 use burn::prelude::Device;
 use squiggle_train::{
-    DataSource, EpochReport, Flow, Observer, Prepared, RunState, Start, StepRecord, train,
+    DataSource, EpochReport, Flow, ModeKind, Observer, Prepared, RunState, Start, StepRecord, train,
 };
 
 use crate::args::TrainArgs;
-use crate::config::{Config, Data, Overrides};
+use crate::config::{Config, Data};
 use crate::output::epochs::{self, Bar};
 use crate::output::plot::{self, lesson};
 use crate::output::steps::{self, RSquared, StepTable};
@@ -22,15 +22,7 @@ use crate::session;
 /// Trains, streaming the step table or the epoch lines (and the files asked for) as the run
 /// goes.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let (config, data) = session::load(
-        &args.run,
-        Overrides {
-            learning_rate: args.learning_rate,
-            max_steps: args.max_steps,
-            epochs: args.epochs.map(|e| e as usize),
-            ..Overrides::default()
-        },
-    )?;
+    let (config, data) = session::load(&args.run, args.training.overrides())?;
     check_flags(args, &config)?;
     if !config.trains {
         let path = args.run.config.display();
@@ -68,8 +60,21 @@ fn check_flags(args: &TrainArgs, config: &Config) -> anyhow::Result<()> {
             ("--report-memory", args.report_memory),
         ];
         if let Some((flag, _)) = epoch_flags.iter().find(|(_, given)| *given) {
+            // The suggestion must work when followed: step-only keys refuse `epochs`.
+            let step_keys: Vec<String> = config
+                .given
+                .iter()
+                .filter(|s| s.mode() == Some(ModeKind::Steps))
+                .map(|s| format!("`{}`", s.key()))
+                .collect();
+            if step_keys.is_empty() {
+                bail!(
+                    "{flag} keeps runs that train by epochs; `{path}` has no `[train] epochs` (add it, or pass --epochs N)"
+                );
+            }
             bail!(
-                "{flag} keeps runs that train by epochs; `{path}` has no `[train] epochs` (add it, or pass --epochs N)"
+                "{flag} keeps runs that train by epochs; `{path}` trains step by step (in [train], replace {} with `epochs = N`)",
+                step_keys.join(", ")
             );
         }
     }

@@ -161,6 +161,7 @@ pub(super) fn check(
         valid_csv,
         plan,
         backend,
+        given: settings.given(),
         trains,
     };
     Ok((config, Data { train, valid }))

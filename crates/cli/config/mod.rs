@@ -64,6 +64,8 @@ pub struct Config {
     pub plan: TrainPlan,
     /// Where the tensors live (`--backend`, else `[train] backend`, else flex).
     pub backend: Backend,
+    /// The training settings the file and the flags gave (the others are defaults).
+    pub given: Vec<squiggle_train::Setting>,
     /// Whether the config asks for training: a `[train]` section, or a flag that trains
     /// (`--learning-rate`, `--max-steps`, `--epochs`). A config without either describes a
     /// network to evaluate, as Pt. 1's does.
