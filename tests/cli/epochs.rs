@@ -597,11 +597,12 @@ fn plot_takes_the_training_flags_of_train() {
         3,
         "three steps, as --max-steps says"
     );
+    write(dir.path(), "plain.toml", "[train]\nlearning_rate = 0.5\n");
     squiggle_in(
         dir.path(),
         &[
             "plot",
-            pt2,
+            "plain.toml",
             "--out",
             "q",
             "--learning-rate",
