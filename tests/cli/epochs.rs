@@ -160,7 +160,7 @@ fn predict_writes_original_units_in_the_input_order() {
     let train_mse = number(&v["train"], "mse");
     assert!(number(&v["train"], "r2") > 0.9, "{v}");
 
-    // The input needs only the input column; extra columns are ignored.
+    // The input needs only the input column; the others pass through.
     let mut input = String::from("note,dosage\n");
     let mut targets = Vec::new();
     for (i, line) in scaled.lines().skip(1).enumerate() {
@@ -178,21 +178,18 @@ fn predict_writes_original_units_in_the_input_order() {
     .success();
     let out = std::fs::read_to_string(dir.path().join("y.csv")).unwrap();
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("dosage,efficacy"));
+    // Every input column, as written, then the predictions under their own name.
+    assert_eq!(lines.next(), Some("note,dosage,predicted_efficacy"));
     let rows: Vec<(f64, f64)> = lines
-        .map(|l| {
-            let (d, p) = l.split_once(',').unwrap();
+        .zip(input.lines().skip(1))
+        .map(|(l, given)| {
+            let (kept, p) = l.rsplit_once(',').unwrap();
+            assert_eq!(kept, given, "the input row, exactly as written");
+            let d = kept.split_once(',').unwrap().1;
             (d.parse().unwrap(), p.parse().unwrap())
         })
         .collect();
     assert_eq!(rows.len(), 120);
-    for (row, line) in rows.iter().zip(scaled.lines().skip(1)) {
-        let d: f64 = line.split_once(',').unwrap().0.parse().unwrap();
-        assert_eq!(
-            row.0 as f32, d as f32,
-            "row order and inputs are preserved (as f32)"
-        );
-    }
     let mse = rows
         .iter()
         .zip(&targets)
@@ -616,4 +613,49 @@ fn plot_takes_the_training_flags_of_train() {
         dir.path().join("q/r2.svg").is_file(),
         "--epochs trains by epochs"
     );
+}
+
+#[test]
+fn predict_passes_every_column_through_as_written() {
+    let dir = scratch();
+    dosage(dir.path(), 60);
+    let c = config(dir.path(), "c.toml", "", "epochs = 1");
+    squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"]).success();
+    // An id past f32's integers, a quoted text with a comma, the input spelled its own way.
+    write(
+        dir.path(),
+        "x.csv",
+        "id,dosage,note\n16777217,0.50,\"low, then high\"\n",
+    );
+    let out = squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "x.csv", "--output", "y.csv",
+        ],
+    );
+    out.success();
+    assert!(
+        out.stderr
+            .starts_with("squiggle: wrote 1 prediction to y.csv"),
+        "{out}"
+    );
+    let y = std::fs::read_to_string(dir.path().join("y.csv")).unwrap();
+    let mut lines = y.lines();
+    assert_eq!(lines.next(), Some("id,dosage,note,predicted_efficacy"));
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("16777217,0.50,\"low, then high\","),
+        "{row}"
+    );
+    // A column of that name already there is refused before anything is written.
+    write(dir.path(), "z.csv", "dosage,predicted_efficacy\n0.5,1\n");
+    squiggle_in(
+        dir.path(),
+        &["predict", "--run", "run", "--input", "z.csv", "--output", "w.csv"],
+    )
+    .fails_with(
+        2,
+        "squiggle: z.csv:1: column `predicted_efficacy` is already there; predictions would not be told apart from it",
+    );
+    assert!(!dir.path().join("w.csv").exists());
 }

@@ -1,15 +1,16 @@
 //! `squiggle predict`: a trained run's network on new rows, in original units.
 
-use std::io::Write;
-
+use anyhow::{Context, bail};
 use squiggle_train::read_inputs;
 
 use crate::args::PredictArgs;
 use crate::backend::Backend;
 use crate::files::AtomicFile;
+use crate::output::format::plural;
 use crate::run_dir;
 
-/// Reads the run's checkpoint and the input rows, writes the inputs and the predictions.
+/// Reads the run's checkpoint and the input rows; writes every input column as it was
+/// written, then one `predicted_<target>` column per target.
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let (path, checkpoint) = run_dir::load_checkpoint(&args.run, !args.last)?;
     let described = &checkpoint.meta.network;
@@ -19,47 +20,59 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .network(&device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut data = read_inputs(&args.input, &described.inputs)?;
-    let raw = data.clone();
-    let mut out = AtomicFile::create(&args.output)?;
-    let header: Vec<&str> = described
-        .inputs
-        .iter()
-        .chain(&described.targets)
-        .map(String::as_str)
-        .collect();
-    writeln!(out, "{}", header.join(","))?;
-    let width = described.targets.len();
-    let inputs = raw.input_values();
-    let in_width = raw.inputs();
+    let rows = data.len();
+    // The input file once more, row by row, to copy every column exactly as written.
+    let input = || format!("cannot read `{}`", args.input.display());
+    let mut passing = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(&args.input)
+        .with_context(input)?;
+    let mut header = passing.headers().with_context(input)?.clone();
+    for target in &described.targets {
+        let name = format!("predicted_{target}");
+        if header.iter().any(|h| h.trim() == name) {
+            bail!(
+                "{}:1: column `{name}` is already there; predictions would not be told apart from it",
+                args.input.display()
+            );
+        }
+        header.push_field(&name);
+    }
+    let mut out = csv::Writer::from_writer(AtomicFile::create(&args.output)?);
+    out.write_record(&header)?;
     let scaling = checkpoint.meta.scaling.as_ref();
     if let Some(s) = scaling {
         s.apply(&mut data);
     }
+    let width = described.targets.len();
+    let mut records = passing.records();
     squiggle_train::predict(
         &net,
         &data,
         scaling,
         &device,
         described.precision,
-        |first, predicted| -> anyhow::Result<()> {
-            for (i, row) in predicted.chunks(width).enumerate() {
-                let r = first + i;
-                let mut line = String::new();
-                for v in &inputs[r * in_width..(r + 1) * in_width] {
-                    line += &v.to_string();
-                    line.push(',');
+        |_, predicted| -> anyhow::Result<()> {
+            for row in predicted.chunks(width) {
+                let mut record = records
+                    .next()
+                    .context("the input file changed while it was read")?
+                    .with_context(input)?;
+                for &p in row {
+                    record.push_field(&(p as f32).to_string());
                 }
-                let cells: Vec<String> = row.iter().map(|&p| (p as f32).to_string()).collect();
-                line += &cells.join(",");
-                writeln!(out, "{line}")?;
+                out.write_record(&record)?;
             }
             Ok(())
         },
     )?;
-    out.commit()?;
+    out.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write `{}`: {}", args.output.display(), e.error()))?
+        .commit()?;
     eprintln!(
-        "squiggle: wrote {} predictions to {} (from {})",
-        raw.len(),
+        "squiggle: wrote {} to {} (from {})",
+        plural(rows, "prediction"),
         args.output.display(),
         path.display()
     );
