@@ -305,7 +305,7 @@ fn epoch_keys_need_epochs_and_step_keys_refuse_them() {
     );
     squiggle_in(dir.path(), &["train", &c]).fails_with(
         2,
-        &format!("squiggle: {c}:3:18: `valid_fraction` must be in (0, 1), got 1.5"),
+        &format!("squiggle: {c}:3:18: `valid_fraction` must be in [0, 1), got 1.5"),
     );
     squiggle_in(dir.path(), &["train", &c, "--resume", "x", "--epochs", "0"]).fails_with(
         2,

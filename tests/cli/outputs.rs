@@ -343,7 +343,7 @@ fn every_stop_says_whether_the_run_converged_stalled_or_diverged() {
     assert_eq!(out.status, 1, "{out}");
     assert!(
         out.stdout.contains(
-            "Diverged at step 89: SSR rose from 20.423597 to 21982.004, more than a thousandfold. Try a smaller learning_rate.\n"
+            "Diverged at step 89: SSR rose from 20.423597 to 21982.00, more than a thousandfold. Try a smaller learning_rate.\n"
         ),
         "{out}"
     );
@@ -397,4 +397,46 @@ fn a_config_without_training_is_evaluated_and_drawn_as_it_is() {
     let svg = std::fs::read_to_string(dir.path().join("p/fit.svg")).unwrap();
     assert!(svg.contains("The network as configured (no training)"));
     assert!(!dir.path().join("p/landscape.svg").exists());
+}
+
+#[test]
+fn small_things_read_right() {
+    // A network without hidden layers is linear, whatever the activation says.
+    let v = squiggle(&["train", "configs/gradient-descent.toml"]);
+    assert!(
+        v.success().starts_with(
+            "Training output.weight[0][0] and output.bias[0] of a 1-[]-1 linear network"
+        ),
+        "{v}"
+    );
+    // Long parameter names widen the table's columns instead of breaking them.
+    let lines: Vec<&str> = v.stdout.lines().skip(3).take(3).collect();
+    let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+    assert!(widths.windows(2).all(|w| w[0] == w[1]), "{lines:#?}");
+    // generate says what it wrote, like plot and predict.
+    let dir = scratch();
+    let out = squiggle_in(
+        dir.path(),
+        &["generate", "dosage", "--rows", "1", "--out", "d.csv"],
+    );
+    out.success();
+    assert_eq!(out.stderr.trim_end(), "squiggle: wrote 1 row to d.csv");
+    // valid_fraction = 0 holds nothing out.
+    squiggle_in(
+        dir.path(),
+        &["generate", "dosage", "--rows", "40", "--out", "d.csv"],
+    )
+    .success();
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\nvalid_fraction = 0\n[train]\nepochs = 1\nschedule = \"cosine\"\n",
+    );
+    let v = squiggle_in(dir.path(), &["train", "c.toml", "--json"]).json();
+    assert!(v["valid"].is_null(), "{v}");
+    // A learning rate the schedule refuses is blamed on the flag that gave it.
+    squiggle_in(dir.path(), &["train", "c.toml", "--learning-rate", "2"]).fails_with(
+        2,
+        "squiggle: --learning-rate: learning-rate schedule: Initial learning rate must be greater than 0 and at most 1",
+    );
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use squiggle_model::{Architecture, ModelError, ParamNames, Values, initial_values};
 use squiggle_train::{
-    CheckedSettings, Columns, DataError, DataSource, Dataset, LoadError, PlanError, Setting,
-    Settings, read_csv,
+    CheckedSettings, Columns, DataError, DataSource, Dataset, LoadError, PlanError, Problem,
+    Setting, Settings, read_csv,
 };
 use toml::Spanned;
 
@@ -52,9 +52,15 @@ impl Origins {
         self.0.get(&setting).cloned().unwrap_or(Origin::File(0..0))
     }
 
-    /// `error` at the position of the setting it names.
+    /// `error` at the position of the setting it names. A schedule that refuses the learning
+    /// rate is placed at the learning rate when a flag gave it (the flag is what changed).
     fn error(&self, src: &Source, error: PlanError) -> anyhow::Error {
-        src.error_at(&self.of(error.setting), error)
+        let rate = self.of(Setting::LearningRate);
+        let at = match (&error.problem, &rate) {
+            (Problem::Schedule(_), Origin::Flag(_)) => rate,
+            _ => self.of(error.setting),
+        };
+        src.error_at(&at, error)
     }
 }
 

@@ -3,32 +3,27 @@
 use serde_json::{Map, Value, json};
 use squiggle_model::{ParamNames, Precision, TensorKind};
 
-/// A number for a table cell, at most 11 characters: six decimals below 1000, three below a
-/// million, scientific notation for numbers too small or too large to show that way.
+/// A number for a table cell, at most 11 characters, by one rule: six decimals below 1000
+/// (the lesson's values), seven significant digits from 1000 to ten million (`2909.434`,
+/// `-12519.94`, `3798563`), scientific notation with five below 1e-4 and above that.
 pub fn num(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }
-    let fixed = x == 0.0 || x.abs() >= 1e-4;
-    let candidates = if fixed {
-        [
-            format!("{x:.6}"),
-            format!("{x:.3}"),
-            format!("{x:.4e}"),
-            format!("{x:.3e}"),
-        ]
+    let a = x.abs();
+    let text = if x == 0.0 || (1e-4..1000.0).contains(&a) {
+        format!("{x:.6}")
+    } else if (1000.0..1e7).contains(&a) {
+        let decimals = 6 - a.log10().floor() as usize;
+        format!("{x:.decimals$}")
     } else {
-        [
-            format!("{x:.4e}"),
-            format!("{x:.3e}"),
-            String::new(),
-            String::new(),
-        ]
+        format!("{x:.4e}")
     };
-    candidates
-        .into_iter()
-        .find(|s| !s.is_empty() && s.len() <= 11)
-        .unwrap_or_else(|| format!("{x:.2e}"))
+    if text.len() <= 11 {
+        text
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 /// A right-aligned table cell, 12 characters wide with at least one space before the value.
@@ -154,10 +149,19 @@ mod tests {
         assert_eq!(num(-15.655108), "-15.655108");
         assert_eq!(num(0.0), "0.000000");
         assert_eq!(num(3.2e-6), "3.2000e-6");
-        assert_eq!(num(-12519.938477), "-12519.938");
+        assert_eq!(num(-12519.938477), "-12519.94");
+        assert_eq!(num(2909.433594), "2909.434");
+        assert_eq!(num(3798563.0), "3798563");
+        assert_eq!(num(12345678.0), "1.2346e7");
         assert_eq!(num(-1.2457e15), "-1.2457e15");
         assert_eq!(num(f64::NAN), "NaN");
-        for x in [-999.9999999, -999999.9999, -1.23456e-300, 123.456] {
+        for x in [
+            -999.9999999,
+            -999999.9999,
+            -9999999.6,
+            -1.23456e-300,
+            123.456,
+        ] {
             assert!(num(x).len() <= 11, "{x} → {}", num(x));
         }
     }

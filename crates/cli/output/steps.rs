@@ -45,6 +45,10 @@ pub struct StepTable {
     loss_symbol: &'static str,
     r2: Option<RSquared>,
     names: Vec<String>,
+    /// The width of the parameter column of the tall layout.
+    name_width: usize,
+    /// The width of each value column of the wide layout (long names widen them all).
+    column_width: usize,
     wide: bool,
     all_steps: bool,
     tail: VecDeque<StepRecord>,
@@ -60,6 +64,19 @@ impl StepTable {
             loss_symbol: config.plan.loss().symbol(),
             r2,
             wide: names.len() <= WIDE_TABLE_MAX_PARAMS,
+            name_width: names
+                .iter()
+                .map(|n| n.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(12),
+            column_width: names
+                .iter()
+                .flat_map(|n| wide_titles(config.plan.loss().symbol(), n, names.len()))
+                .map(|t| t.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(11),
             names,
             all_steps,
             tail: VecDeque::new(),
@@ -110,17 +127,12 @@ impl StepTable {
         }
         if self.wide {
             for name in &self.names {
-                cells.push(cell(name));
-                cells.push(cell(&format!("d{l}/d{name}")));
-                let step = if self.names.len() == 1 {
-                    "step size".to_string()
-                } else {
-                    format!("step {name}")
-                };
-                cells.push(cell(&step));
+                for title in wide_titles(l, name, self.names.len()) {
+                    cells.push(format!(" {title:>w$}", w = self.column_width));
+                }
             }
         } else {
-            cells.push(format!("  {:<12}", "parameter"));
+            cells.push(format!("  {:<w$}", "parameter", w = self.name_width));
             for title in ["value", &format!("d{l}/dparam"), "step size"] {
                 cells.push(cell(title));
             }
@@ -137,7 +149,7 @@ impl StepTable {
             let mut line = lead;
             for p in &record.params {
                 for x in [p.value, p.derivative, p.step] {
-                    line.push_str(&cell(&num(x)));
+                    line.push_str(&format!(" {:>w$}", num(x), w = self.column_width));
                 }
             }
             vec![line]
@@ -150,11 +162,12 @@ impl StepTable {
                 .enumerate()
                 .map(|(k, (p, name))| {
                     format!(
-                        "{}  {name:<12}{}{}{}",
+                        "{}  {name:<w$}{}{}{}",
                         if k == 0 { &lead } else { &blank },
                         cell(&num(p.value)),
                         cell(&num(p.derivative)),
-                        cell(&num(p.step))
+                        cell(&num(p.step)),
+                        w = self.name_width
                     )
                 })
                 .collect()
@@ -219,6 +232,16 @@ impl StepTable {
         lines.push(last);
         print_lines(&lines)
     }
+}
+
+/// The wide layout's three titles for parameter `name`: its value, its derivative, its step.
+fn wide_titles(loss: &str, name: &str, params: usize) -> [String; 3] {
+    let step = if params == 1 {
+        "step size".to_string()
+    } else {
+        format!("step {name}")
+    };
+    [name.to_string(), format!("d{loss}/d{name}"), step]
 }
 
 /// What the run achieved: converged, stalled (with what to change), finished, or diverged

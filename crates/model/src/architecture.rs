@@ -156,8 +156,12 @@ impl Architecture {
         self.inputs == 1 && self.outputs == 1 && self.hidden.len() == 1
     }
 
-    /// A short description such as `1-[2]-1 softplus`.
+    /// A short description such as `1-[2]-1 softplus`, or `2-[]-1 linear` for a network
+    /// without hidden layers (whose activation never applies).
     pub fn describe(&self) -> String {
+        if self.hidden.is_empty() {
+            return format!("{}-[]-{} linear", self.inputs, self.outputs);
+        }
         let hidden: Vec<String> = self.hidden.iter().map(ToString::to_string).collect();
         format!(
             "{}-[{}]-{} {}",
@@ -201,6 +205,7 @@ mod tests {
         assert_eq!(paths, ["output.weight", "output.bias"]);
         assert_eq!(arch.num_params(), 2);
         assert!(!arch.has_lesson_names());
+        assert_eq!(arch.describe(), "1-[]-1 linear");
     }
 
     #[test]

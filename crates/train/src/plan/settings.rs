@@ -156,7 +156,7 @@ pub struct Settings {
     pub min_learning_rate: Option<f64>,
     /// By epochs: stop after this many epochs (≥ 1) without a better loss. Off by default.
     pub patience: Option<usize>,
-    /// By epochs: hold out this fraction of the rows, in (0, 1).
+    /// By epochs: hold out this fraction of the rows, in [0, 1) (0: none).
     pub valid_fraction: Option<f64>,
     /// By epochs: validation rows come from a file of their own.
     pub valid_csv: bool,
@@ -485,12 +485,14 @@ fn epoch_plan(
         shuffle: settings.shuffle.unwrap_or(true),
         schedule,
         patience,
+        // 0 holds nothing out: no validation, as when the key is absent.
         valid_fraction: number(
             settings.valid_fraction,
             Setting::ValidFraction,
-            |x| x > 0.0 && x < 1.0,
-            "in (0, 1)",
-        )?,
+            |x| (0.0..1.0).contains(&x),
+            "in [0, 1)",
+        )?
+        .filter(|&f| f > 0.0),
         standardize: settings.standardize.unwrap_or(false),
     })
 }
