@@ -150,12 +150,20 @@ fn predict_writes_original_units_in_the_input_order() {
         scaled += &format!("{d},{}\n", 5000.0 + 3000.0 * d + 800.0 * (6.0 * d).sin());
     }
     std::fs::write(dir.path().join("dosage.csv"), &scaled).unwrap();
+    // The lessons' normal draw: with three units, this seed's uniform draw settles on a
+    // plateau (R² 0.53) that would test the optimiser rather than predict.
     let c = config(
         dir.path(),
         "c.toml",
         "standardize = true",
         "epochs = 40\nmomentum = 0.9",
     );
+    let model = std::fs::read_to_string(&c).unwrap();
+    std::fs::write(
+        &c,
+        model.replace("seed = 4\n", "seed = 4\ninitializer = \"normal\"\n"),
+    )
+    .unwrap();
     let v = squiggle_in(dir.path(), &["train", &c, "--json", "--run-dir", "run"]).json();
     let train_mse = number(&v["train"], "mse");
     assert!(number(&v["train"], "r2") > 0.9, "{v}");
@@ -295,7 +303,7 @@ fn epoch_keys_need_epochs_and_step_keys_refuse_them() {
     squiggle_in(dir.path(), &["train", &c]).fails_with(
         2,
         &format!(
-            "squiggle: {c}:5:12: `schedule = \"step\"` needs `step_every` (epochs between decays)"
+            "squiggle: {c}:5:12: `schedule = \"step\"` needs `step_every` (epochs, or steps step by step, between decays)"
         ),
     );
     let c = write(

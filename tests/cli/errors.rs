@@ -194,7 +194,7 @@ fn other_bad_values_name_what_is_accepted() {
         "[model]\ninitializer = \"he\"\n",
         &[],
         2,
-        "squiggle: bad.toml:2:15: unknown initializer `he`; expected one of normal, glorot",
+        "squiggle: bad.toml:2:15: unknown initializer `he`; expected one of normal, glorot, uniform",
     );
     // Every named choice gets the same message shape.
     for (key, given, expected) in [

@@ -302,14 +302,15 @@ fn every_stop_says_whether_the_run_converged_stalled_or_diverged() {
         "{text}"
     );
     // Stalled: a sine the network cannot follow at this learning rate; the steps shrink
-    // below min_step_size long before the fit beats the mean. R² stands beside the loss.
+    // below the lesson's min_step_size long before the fit beats the mean (data sets turn the
+    // rule off by default). R² stands beside the loss.
     let dir = scratch();
     csv_of(dir.path(), "sine.csv", 40, |x| (12.0 * x).sin());
     write(
         dir.path(),
         "sine.toml",
         "[model.init]\nw1 = 3.34\nb1 = -1.43\nw2 = -3.53\nb2 = 0.57\nw3 = -1.22\nw4 = -2.30\nb3 = 0.0\n\
-         [data]\ncsv = \"sine.csv\"\n[train]\nloss = \"mse\"\nlearning_rate = 0.01\n",
+         [data]\ncsv = \"sine.csv\"\n[train]\nlearning_rate = 0.01\nmin_step_size = 0.001\n",
     );
     let out = squiggle_in(dir.path(), &["train", "sine.toml"]);
     let text = out.success();
@@ -354,19 +355,194 @@ fn every_stop_says_whether_the_run_converged_stalled_or_diverged() {
     );
 }
 
+/// `configs/dosage-csv.toml` without its cosine schedule: at a constant 0.5 the last steps
+/// overshoot and the loss oscillates above its best.
+fn dosage_at_a_constant_rate(dir: &std::path::Path) -> String {
+    let data = root().join("configs/data/dosage.csv");
+    let shipped = std::fs::read_to_string(root().join("configs/dosage-csv.toml")).unwrap();
+    assert!(shipped.contains("schedule = \"cosine\"\n"), "{shipped}");
+    let text = shipped.replace("schedule = \"cosine\"\n", "").replace(
+        "\"data/dosage.csv\"",
+        &format!("{:?}", data.to_str().unwrap()),
+    );
+    write(dir, "constant.toml", &text)
+}
+
 #[test]
 fn a_run_that_ends_above_its_best_loss_says_where_the_best_was() {
-    let v = squiggle(&["train", "configs/dosage-csv.toml", "--json"]).json();
+    let dir = scratch();
+    let c = dosage_at_a_constant_rate(dir.path());
+    let v = squiggle(&["train", &c, "--json"]).json();
     let (best, last) = (number(&v, "best_loss"), number(&v, "final_loss"));
     assert!(best < last, "{v}");
-    let text = squiggle(&["train", "configs/dosage-csv.toml"]);
+    let text = squiggle(&["train", &c]);
     assert!(
         text.success().contains(&format!(
-            "The lowest MSE, {:.6}, came before step {}; the last steps oscillate or climb (a smaller learning_rate settles).",
+            "The lowest MSE, {:.6}, came before step {}; the last steps oscillate or climb (schedule = \"cosine\" or a smaller learning_rate settles them).",
             best,
             v["best_step"]
         )),
         "{text}"
+    );
+    // The advice, followed, is the shipped config: it converges at or below that best.
+    let v = squiggle(&["train", "configs/dosage-csv.toml", "--json"]).json();
+    assert_eq!(v["verdict"], "converged", "{v}");
+    assert_eq!(v["stop_reason"], "min_step_size", "{v}");
+    assert!(number(&v, "final_loss") <= best * 1.0001, "{v}");
+    assert!(number(&v, "final_loss") <= number(&v, "best_loss"), "{v}");
+}
+
+#[test]
+fn schedules_move_the_rate_from_step_to_step_too() {
+    let dir = scratch();
+    let out = squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            &root().join("configs/statquest-pt2.toml").to_string_lossy(),
+            "--trace",
+            "t.csv",
+        ],
+    );
+    out.success();
+    let plain = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert!(plain.starts_with("step,loss,b3,"), "{plain}");
+    // A cosine over max_steps: 0.1 at step 0, 0.05 half way, the table and trace show it.
+    let c = write(
+        dir.path(),
+        "cosine.toml",
+        &std::fs::read_to_string(root().join("configs/statquest-pt2.toml"))
+            .unwrap()
+            .replace(
+                "max_steps = 1000\n",
+                "max_steps = 40\nschedule = \"cosine\"\n",
+            )
+            .replace("min_step_size = 0.001\n", "min_step_size = 0\n"),
+    );
+    let out = squiggle_in(
+        dir.path(),
+        &["train", &c, "--trace", "c.csv", "--all-steps"],
+    );
+    let text = out.success();
+    assert!(
+        text.contains("learning rate 0.1 (a cosine down to 0 over 40 steps); stop after 40 steps."),
+        "{text}"
+    );
+    assert!(text.contains(" step         SSR          lr"), "{text}");
+    let trace = std::fs::read_to_string(dir.path().join("c.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = trace
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert!(trace.starts_with("step,loss,learning_rate,b3,"), "{trace}");
+    assert_eq!(rows.len(), 40);
+    for row in &rows {
+        let want = 0.05 * (1.0 + (std::f64::consts::PI * row[0] / 40.0).cos());
+        close("learning rate", row[2], want, 1e-6);
+        // The lessons' rule with this step's rate: step size = derivative × learning rate.
+        close("step size", row[5], row[4] * row[2], 1e-6);
+    }
+    // A step schedule counts steps.
+    let step = write(
+        dir.path(),
+        "step.toml",
+        &std::fs::read_to_string(&c)
+            .unwrap()
+            .replace("\"cosine\"", "\"step\"\nstep_every = 10\nstep_gamma = 0.5"),
+    );
+    squiggle_in(dir.path(), &["train", &step, "--trace", "s.jsonl"]).success();
+    let rates: Vec<f64> = std::fs::read_to_string(dir.path().join("s.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "step")
+        .map(|v| number(&v["data"], "learning_rate"))
+        .collect();
+    assert_eq!(rates.len(), 40);
+    for (k, r) in rates.iter().enumerate() {
+        close("learning rate", *r, 0.1 * 0.5f64.powi(k as i32 / 10), 1e-9);
+    }
+}
+
+#[test]
+fn data_sets_train_with_their_defaults() {
+    // The shipped dosage config without its loss, rate, stopping and initialiser lines: MSE,
+    // 10,000 steps, Burn's uniform draw. It fits, where the lessons' defaults stopped at a
+    // flat line after 6 steps (MSE 0.1002 against a variance of 0.0997).
+    let dir = scratch();
+    let shipped = std::fs::read_to_string(root().join("configs/dosage-csv.toml")).unwrap();
+    let bare: String = shipped
+        .lines()
+        .filter(|l| {
+            ![
+                "loss",
+                "learning_rate",
+                "schedule",
+                "max_steps",
+                "min_step_size",
+                "initializer",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k))
+        })
+        .map(|l| {
+            l.replace(
+                "data/dosage.csv",
+                &root().join("configs/data/dosage.csv").to_string_lossy(),
+            ) + "\n"
+        })
+        .collect();
+    let c = write(dir.path(), "bare.toml", &bare);
+    let text = squiggle(&["train", &c]);
+    assert!(
+        text.success()
+            .contains("Loss MSE, learning rate 0.1; stop after 10000 steps.\n"),
+        "{text}"
+    );
+    let v = squiggle(&["train", &c, "--json"]).json();
+    assert_eq!(
+        (v["steps"].as_u64(), &v["verdict"]),
+        (Some(10_000), &"finished".into()),
+        "{v}"
+    );
+    assert!(number(&v, "r2") > 0.7, "{v}");
+    // 500 fresh rows: the lessons' SSR at 0.1 reached inf by step 7; MSE fits.
+    squiggle_in(
+        dir.path(),
+        &["generate", "dosage", "--rows", "500", "--out", "d.csv"],
+    )
+    .success();
+    let c = write(
+        dir.path(),
+        "d.toml",
+        "[model]\nhidden = [2]\n[data]\ncsv = \"d.csv\"\n[train]\n",
+    );
+    let v = squiggle_in(dir.path(), &["train", &c, "--json"]).json();
+    assert!(number(&v, "r2") > 0.7, "{v}");
+    // A deeper network on 100,000 rows at 0.1: the lessons' normal draw overflows in epoch 1,
+    // Burn's default draw (uniform ±1/√fan_in, what PyTorch does too) trains.
+    squiggle_in(
+        dir.path(),
+        &["generate", "dosage", "--rows", "100000", "--out", "big.csv"],
+    )
+    .success();
+    let big = |init: &str| {
+        write(
+            dir.path(),
+            "big.toml",
+            &format!(
+                "[model]\nhidden = [16, 16]\n{init}[data]\ncsv = \"big.csv\"\n[train]\nlearning_rate = 0.1\nbatch_size = 256\nepochs = 12\n"
+            ),
+        )
+    };
+    let v = squiggle_in(dir.path(), &["train", &big(""), "--json"]).json();
+    assert!(number(&v["train"], "r2") > 0.8, "{v}");
+    let out = squiggle_in(dir.path(), &["train", &big("initializer = \"normal\"\n")]);
+    assert_eq!(out.status, 1, "{out}");
+    assert_eq!(
+        out.stderr.trim_end(),
+        "squiggle: the loss became NaN in epoch 1; try a smaller learning_rate"
     );
 }
 

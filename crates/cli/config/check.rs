@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use squiggle_model::{Architecture, ModelError, ParamNames, Values, initial_values};
+use squiggle_model::{Architecture, Initializer, ModelError, ParamNames, Values, initial_values};
 use squiggle_train::{
     CheckedSettings, Columns, DataError, DataSource, Dataset, LoadError, PlanError, Problem,
     Setting, Settings, read_csv,
@@ -86,11 +86,12 @@ pub(super) fn check(
     let arch = architecture(&file.model, csv.as_ref(), src)?;
     let names = ParamNames::new(&arch);
     let seed = settings.seed.unwrap_or(0);
-    let initializer = file
-        .model
-        .initializer
-        .as_ref()
-        .map_or_else(Default::default, |i| *i.get_ref());
+    // The lessons draw standard normal weights; a data set starts where Burn and PyTorch do.
+    let initializer = match &file.model.initializer {
+        Some(i) => *i.get_ref(),
+        None if matches!(spec, Spec::Csv(_)) => Initializer::Uniform,
+        None => Initializer::Normal,
+    };
     let initial = init_values(
         &file.model.init,
         &names,
@@ -247,6 +248,7 @@ fn settings(
         standardize: o.take(Setting::Standardize, &data.standardize),
         precision: o.take(Setting::Dtype, dtype),
         seed: o.take(Setting::Seed, &model.seed),
+        data_set: data.csv.is_some(),
     };
     let f = overrides;
     o.flag(

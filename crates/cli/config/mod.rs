@@ -249,18 +249,18 @@ impl Config {
                 train.epochs = resolved(epochs.epochs);
                 train.batch_size = epochs.batch_size.and_then(resolved);
                 train.shuffle = resolved(epochs.shuffle);
-                train.schedule = resolved(epochs.schedule.kind());
-                match epochs.schedule {
-                    Schedule::Constant => {}
-                    Schedule::Step { every, gamma } => {
-                        train.step_every = resolved(every);
-                        train.step_gamma = resolved(gamma);
-                    }
-                    Schedule::Cosine { min_lr } => {
-                        train.min_learning_rate = resolved(min_lr);
-                    }
-                }
                 train.patience = epochs.patience.and_then(resolved);
+            }
+        }
+        train.schedule = resolved(plan.schedule().kind());
+        match *plan.schedule() {
+            Schedule::Constant => {}
+            Schedule::Step { every, gamma } => {
+                train.step_every = resolved(every);
+                train.step_gamma = resolved(gamma);
+            }
+            Schedule::Cosine { min_lr } => {
+                train.min_learning_rate = resolved(min_lr);
             }
         }
         train

@@ -102,7 +102,7 @@ pub struct TrainSection {
     pub weight_decay: Option<Spanned<f64>>,
     /// Learning-rate schedule.
     pub schedule: Option<Spanned<ScheduleKind>>,
-    /// `schedule = "step"`: epochs between decays.
+    /// `schedule = "step"`: epochs (steps, step by step) between decays.
     pub step_every: Option<Spanned<usize>>,
     /// `schedule = "step"`: decay factor.
     pub step_gamma: Option<Spanned<f64>>,

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use serde_json::json;
 use squiggle_model::Named;
 use squiggle_train::{
-    Cause, Divergence, LossKind, Optimizer, Outcome, STALLED_R2, StepRecord, StepsSummary,
-    StopReason, Verdict,
+    Cause, Divergence, LossKind, Optimizer, Outcome, STALLED_R2, Schedule, StepRecord,
+    StepsSummary, StopReason, Verdict,
 };
 
 use super::format::{cell, elision, exact, list, num, param_lines, params_json, plural};
@@ -50,6 +50,8 @@ pub struct StepTable {
     /// The width of each value column of the wide layout (long names widen them all).
     column_width: usize,
     wide: bool,
+    /// The learning rate changes from step to step: the table shows it.
+    scheduled: bool,
     all_steps: bool,
     tail: VecDeque<StepRecord>,
     hidden: usize,
@@ -64,6 +66,7 @@ impl StepTable {
             loss_symbol: config.plan.loss().symbol(),
             r2,
             wide: names.len() <= WIDE_TABLE_MAX_PARAMS,
+            scheduled: *config.plan.schedule() != Schedule::Constant,
             name_width: names
                 .iter()
                 .map(|n| n.chars().count())
@@ -106,10 +109,20 @@ impl StepTable {
             Optimizer::GradientDescent => String::new(),
             other => format!(", {other}"),
         };
+        let schedule = match *config.plan.schedule() {
+            Schedule::Constant => String::new(),
+            Schedule::Step { every, gamma } => {
+                format!(" (× {gamma} every {})", plural(every, "step"))
+            }
+            Schedule::Cosine { min_lr } => format!(
+                " (a cosine down to {min_lr} over {})",
+                plural(stop.max_steps, "step")
+            ),
+        };
         print_lines(&[
             format!("Training {} of {run}.", list(&self.names)),
             format!(
-                "Loss {}, learning rate {}{optimizer}; stop {}.",
+                "Loss {}, learning rate {}{schedule}{optimizer}; stop {}.",
                 self.loss_symbol,
                 config.plan.learning_rate(),
                 rules.join(" or ")
@@ -124,6 +137,9 @@ impl StepTable {
         let mut cells = vec![format!("{:>5}", "step"), cell(l)];
         if self.r2.is_some() {
             cells.push(cell("R²"));
+        }
+        if self.scheduled {
+            cells.push(cell("lr"));
         }
         if self.wide {
             for name in &self.names {
@@ -144,6 +160,9 @@ impl StepTable {
         let mut lead = format!("{:>5}{}", record.step, cell(&num(record.loss)));
         if let Some(r2) = &self.r2 {
             lead.push_str(&cell(&r2.of(record.loss).map_or("-".to_string(), num)));
+        }
+        if self.scheduled {
+            lead.push_str(&cell(&num(record.learning_rate)));
         }
         if self.wide {
             let mut line = lead;
@@ -285,7 +304,7 @@ fn verdict_lines(config: &Config, outcome: &Outcome, summary: &StepsSummary) -> 
         && summary.final_loss > best * 1.001
     {
         lines.push(format!(
-            "The lowest {symbol}, {}, came before step {step}; the last steps oscillate or climb (a smaller learning_rate settles).",
+            "The lowest {symbol}, {}, came before step {step}; the last steps oscillate or climb (schedule = \"cosine\" or a smaller learning_rate settles them).",
             num(best)
         ));
     }

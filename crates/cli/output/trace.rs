@@ -1,10 +1,11 @@
 //! `--trace FILE`: every step of a run step by step, as CSV or JSON Lines.
 //!
 //! CSV: a header `step,loss,NAME,d_NAME,step_NAME,…` (value, derivative and step size of each
-//! trainable parameter), then one row per step.
+//! trainable parameter), then one row per step; under a learning-rate schedule a
+//! `learning_rate` column follows `loss`.
 //!
 //! JSON Lines, one object per line, each `{"type": …, "data": {…}}`:
-//! - `{"type":"step","data":{"step":0,"loss":20.42,"params":[{"name":"b3","value":0,
+//! - `{"type":"step","data":{"step":0,"loss":20.42,"learning_rate":0.1,"params":[{"name":"b3","value":0,
 //!   "derivative":-15.66,"step_size":-1.566,"new_value":1.566}]}}` for every step;
 //! - `{"type":"end","data":{"steps":10,"stop_reason":"min_step_size","initial_loss":20.42,
 //!   "final_loss":6.3e-5,"params":{…}}}` once at the end (`params` as in `--json`).
@@ -16,7 +17,7 @@ use std::path::Path;
 
 use serde_json::json;
 use squiggle_model::Precision;
-use squiggle_train::{Outcome, StepRecord};
+use squiggle_train::{Outcome, Schedule, StepRecord};
 
 use super::format::{exact, params_json};
 use crate::config::Config;
@@ -33,6 +34,7 @@ pub struct Trace {
     format: Format,
     precision: Precision,
     names: Vec<String>,
+    scheduled: bool,
 }
 
 impl Trace {
@@ -50,9 +52,13 @@ impl Trace {
             ),
         };
         let names = config.trainable_names();
+        let scheduled = *config.plan.schedule() != Schedule::Constant;
         let mut file = AtomicFile::create(path)?;
         if let Format::Csv = format {
             let mut header = vec!["step".to_string(), "loss".to_string()];
+            if scheduled {
+                header.push("learning_rate".to_string());
+            }
             for name in &names {
                 header.extend([name.clone(), format!("d_{name}"), format!("step_{name}")]);
             }
@@ -63,6 +69,7 @@ impl Trace {
             format,
             precision: config.plan.precision(),
             names,
+            scheduled,
         })
     }
 
@@ -75,6 +82,9 @@ impl Trace {
         match self.format {
             Format::Csv => {
                 let mut row = format!("{},{}", record.step, x(record.loss));
+                if self.scheduled {
+                    row.push_str(&format!(",{}", x(record.learning_rate)));
+                }
                 for p in &record.params {
                     row.push_str(&format!(
                         ",{},{},{}",
@@ -103,6 +113,7 @@ impl Trace {
                 let line = json!({"type": "step", "data": {
                     "step": record.step,
                     "loss": x(record.loss),
+                    "learning_rate": x(record.learning_rate),
                     "params": params,
                 }});
                 writeln!(self.file, "{line}")?;

@@ -1,7 +1,7 @@
 //! Seeded initial values.
 
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::{Architecture, TensorKind};
@@ -18,6 +18,10 @@ crate::named_enum! {
         /// the spread of activations about constant from layer to layer, so wide networks on
         /// many inputs start where gradients are informative.
         Glorot = "glorot",
+        /// Uniform in ±1/√fan_in for weights and biases alike: what Burn's `Linear` and
+        /// PyTorch's `nn.Linear` start from. Suits networks the lessons do not draw (data sets,
+        /// deep or wide networks): every unit starts in its responsive range.
+        Uniform = "uniform",
     }
 }
 
@@ -27,7 +31,8 @@ pub fn standard_normal_values(arch: &Architecture, seed: u64) -> Vec<f64> {
     initial_values(arch, seed, Initializer::Normal)
 }
 
-/// Seeded initial values: weights drawn from a normal distribution scaled by `init`, biases 0.
+/// Seeded initial values: weights drawn from a normal distribution scaled by `init`, biases 0
+/// (`uniform`: weights and biases uniform in ±1/√fan_in).
 ///
 /// The draws come from a ChaCha-based `StdRng` seeded with `seed`, on the host, in flat
 /// parameter order, so the same seed gives the same network on every backend. One number is
@@ -36,6 +41,19 @@ pub fn standard_normal_values(arch: &Architecture, seed: u64) -> Vec<f64> {
 pub fn initial_values(arch: &Architecture, seed: u64, init: Initializer) -> Vec<f64> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut values = Vec::with_capacity(arch.num_params());
+    if init == Initializer::Uniform {
+        for spec in arch.tensors() {
+            let fan_in = match spec.kind {
+                TensorKind::Weight => spec.shape[0],
+                TensorKind::Bias => arch.layer_sizes()[spec.layer].0,
+            };
+            let bound = 1.0 / (fan_in as f64).sqrt();
+            for _ in 0..spec.len() {
+                values.push(rng.random_range(-bound..bound));
+            }
+        }
+        return values;
+    }
     for spec in arch.tensors() {
         let scale = match (init, spec.kind) {
             (Initializer::Glorot, TensorKind::Weight) => {
@@ -73,6 +91,17 @@ mod tests {
         assert_eq!(&a[6..9], [0.0; 3]);
         assert_eq!(a[12], 0.0);
         assert!(a[..6].iter().all(|w| *w != 0.0 && w.abs() < 6.0));
+    }
+
+    #[test]
+    fn uniform_draws_weights_and_biases_within_one_over_root_fan_in() {
+        let arch = Architecture::new(4, vec![3], 1, Activation::Softplus).unwrap();
+        let v = initial_values(&arch, 9, Initializer::Uniform);
+        // hidden.0.weight [4, 3] and bias [3]: fan_in 4; output [3, 1] and [1]: fan_in 3.
+        assert!(v[..15].iter().all(|x| x.abs() < 0.5), "{v:?}");
+        assert!(v[15..].iter().all(|x| x.abs() < 1.0 / 3f64.sqrt()), "{v:?}");
+        assert!(v[12..15].iter().any(|&b| b != 0.0), "biases are drawn too");
+        assert_eq!(v, initial_values(&arch, 9, Initializer::Uniform));
     }
 
     #[test]

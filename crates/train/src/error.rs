@@ -136,7 +136,7 @@ impl PlanError {
                 format!("`{key}` applies to `optimizer = \"{}\"`", kind.name())
             }
             Problem::StepScheduleNeedsEvery => {
-                "`schedule = \"step\"` needs `step_every` (epochs between decays)".to_string()
+                "`schedule = \"step\"` needs `step_every` (epochs, or steps step by step, between decays)".to_string()
             }
             Problem::Schedule(reason) => format!("learning-rate schedule: {reason}"),
             Problem::TwoValidations => {

@@ -23,6 +23,8 @@ pub struct StepRecord {
     pub step: usize,
     /// The loss before the step, on the rows the step learnt from.
     pub loss: f64,
+    /// The learning rate of the step (a schedule changes it from step or epoch to the next).
+    pub learning_rate: f64,
     /// Every trainable parameter, in flat order.
     pub params: Vec<ParamStep>,
     /// The mini-batch the step learnt from, when training by epochs (step by step, every

@@ -26,7 +26,7 @@ use crate::engine::observer::{BatchProgress, Flow};
 use crate::engine::record::{Batch, StepRecord};
 use crate::engine::trainer::Trainer;
 use crate::inspect::{Measured, measure};
-use crate::plan::{EpochPlan, Rates};
+use crate::plan::EpochPlan;
 use crate::{
     EpochsSummary, Observer, Outcome, Scaling, Start, StopReason, Summary, TrainError, TrainPlan,
     shuffle_for_epoch,
@@ -102,8 +102,7 @@ pub(crate) fn run<O: Observer>(
         .unwrap_or(order.len())
         .clamp(1, order.len().max(1));
     let batches = order.len().div_ceil(batch);
-    let mut rates =
-        Rates::new(&epochs.schedule, plan.learning_rate(), epochs.epochs).skip(progress.epoch);
+    let mut rates = plan.rates().skip(progress.epoch);
     let mut last = None;
     let mut best_report = None;
     let mut stop = StopReason::Epochs;
@@ -136,6 +135,7 @@ pub(crate) fn run<O: Observer>(
                     let record = StepRecord {
                         step: steps,
                         loss,
+                        learning_rate: lr,
                         params,
                         batch: Some(Batch {
                             epoch,

@@ -27,6 +27,7 @@ pub struct TrainPlan {
     trainable: Vec<bool>,
     precision: Precision,
     seed: u64,
+    schedule: Schedule,
     mode: Mode,
 }
 
@@ -39,6 +40,16 @@ pub enum Mode {
     Epochs(EpochPlan),
 }
 
+impl Mode {
+    /// The periods of the learning-rate schedule: steps step by step, epochs by epochs.
+    fn periods(&self) -> usize {
+        match self {
+            Mode::Steps(rules) => rules.max_steps,
+            Mode::Epochs(plan) => plan.epochs,
+        }
+    }
+}
+
 /// How training by epochs goes.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -49,8 +60,6 @@ pub struct EpochPlan {
     pub batch_size: Option<usize>,
     /// Visit the training rows in a new random order every epoch.
     pub shuffle: bool,
-    /// How the learning rate changes per epoch.
-    pub schedule: Schedule,
     /// Stop after this many epochs without a new best early-stopping loss.
     pub patience: Option<usize>,
     /// Hold out this fraction of the rows (drawn with the seed) for validation.
@@ -100,6 +109,21 @@ impl TrainPlan {
     /// Step by step or by epochs.
     pub fn mode(&self) -> &Mode {
         &self.mode
+    }
+
+    /// How the learning rate changes: per epoch by epochs, per step step by step.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// How many times the schedule moves over the whole run: its epochs, or its `max_steps`.
+    pub fn periods(&self) -> usize {
+        self.mode.periods()
+    }
+
+    /// The learning rate of each epoch (by epochs) or step (step by step) in turn.
+    pub(crate) fn rates(&self) -> Rates {
+        Rates::new(&self.schedule, self.learning_rate, self.periods())
     }
 
     /// The stopping rules, when training step by step.

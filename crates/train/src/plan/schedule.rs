@@ -1,4 +1,4 @@
-//! How the learning rate changes from epoch to epoch: Burn's schedulers, stepped once per epoch.
+//! How the learning rate changes from epoch to epoch (or step to step): Burn's schedulers.
 
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
@@ -12,7 +12,7 @@ squiggle_model::named_enum! {
         /// The same rate every epoch. The default.
         #[default]
         Constant = "constant",
-        /// Multiplied by `step_gamma` every `step_every` epochs.
+        /// Multiplied by `step_gamma` every `step_every` epochs (steps, step by step).
         Step = "step",
         /// Half a cosine down to `min_learning_rate`.
         Cosine = "cosine",
@@ -31,7 +31,7 @@ pub enum Schedule {
         /// The factor applied at each decay.
         gamma: f64,
     },
-    /// Half a cosine from the initial rate down to `min_lr` over the run's epochs.
+    /// Half a cosine from the initial rate down to `min_lr` over the run's epochs (its `max_steps`, step by step).
     Cosine {
         /// The rate the curve ends at.
         min_lr: f64,

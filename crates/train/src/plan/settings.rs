@@ -84,10 +84,6 @@ impl Setting {
             Setting::MaxSteps | Setting::MinStepSize | Setting::TargetLoss => Some(ModeKind::Steps),
             Setting::BatchSize
             | Setting::Shuffle
-            | Setting::Schedule
-            | Setting::StepEvery
-            | Setting::StepGamma
-            | Setting::MinLearningRate
             | Setting::Patience
             | Setting::ValidFraction
             | Setting::ValidCsv
@@ -101,6 +97,10 @@ impl Setting {
             | Setting::Beta1
             | Setting::Beta2
             | Setting::Epsilon
+            | Setting::Schedule
+            | Setting::StepEvery
+            | Setting::StepGamma
+            | Setting::MinLearningRate
             | Setting::Epochs
             | Setting::Dtype
             | Setting::Seed => None,
@@ -146,9 +146,10 @@ pub struct Settings {
     pub batch_size: Option<usize>,
     /// By epochs: a new order every epoch. Defaults to true.
     pub shuffle: Option<bool>,
-    /// By epochs: the learning-rate schedule. Defaults to constant.
+    /// The learning-rate schedule, moved once per epoch (by epochs) or per step (step by
+    /// step, where a cosine runs over `max_steps`). Defaults to constant.
     pub schedule: Option<ScheduleKind>,
-    /// `schedule = "step"`: epochs between decays (≥ 1); required.
+    /// `schedule = "step"`: epochs (step by step: steps) between decays (≥ 1); required.
     pub step_every: Option<usize>,
     /// `schedule = "step"`: the decay factor in (0, 1). Defaults to 0.1.
     pub step_gamma: Option<f64>,
@@ -166,6 +167,11 @@ pub struct Settings {
     pub precision: Option<Precision>,
     /// Seed of the split and the shuffles. Defaults to 0.
     pub seed: Option<u64>,
+    /// The rows are a data set (a CSV file), not the lessons' points: the defaults then suit
+    /// data sets — MSE instead of SSR (a sum grows with the rows, and so do its steps), and
+    /// step by step 10,000 steps with `min_step_size` off (the lesson's absolute 0.001 stops
+    /// data-set runs at a flat line after a few steps).
+    pub data_set: bool,
 }
 
 impl Settings {
@@ -197,6 +203,7 @@ impl Settings {
             standardize,
             precision,
             seed,
+            data_set: _,
         } = self;
         [
             (Setting::Loss, loss.is_some()),
@@ -284,6 +291,7 @@ pub struct CheckedSettings {
     optimizer: Optimizer,
     precision: Precision,
     seed: u64,
+    schedule: Schedule,
     mode: Mode,
 }
 
@@ -315,8 +323,8 @@ impl Settings {
             }
         }
         let loss = self.loss.unwrap_or(match mode {
-            ModeKind::Steps => LossKind::Ssr,
-            ModeKind::Epochs => LossKind::Mse,
+            ModeKind::Steps if !self.data_set => LossKind::Ssr,
+            _ => LossKind::Mse,
         });
         let learning_rate = number(
             self.learning_rate,
@@ -328,14 +336,24 @@ impl Settings {
         let optimizer = optimizer(self, &given)?;
         let mode = match epochs {
             None => Mode::Steps(stop_rules(self)?),
-            Some(epochs) => Mode::Epochs(epoch_plan(self, &given, epochs, learning_rate)?),
+            Some(epochs) => Mode::Epochs(epoch_plan(self, epochs)?),
         };
+        let schedule = schedule(self, &given)?;
+        if let Err(reason) = schedule.scheduler(learning_rate, mode.periods()) {
+            let at = if given.contains(&Setting::Schedule) {
+                Setting::Schedule
+            } else {
+                Setting::LearningRate
+            };
+            return fail(at, Problem::Schedule(reason));
+        }
         Ok(CheckedSettings {
             loss,
             learning_rate,
             optimizer,
             precision: self.precision.unwrap_or_default(),
             seed: self.seed.unwrap_or(0),
+            schedule,
             mode,
         })
     }
@@ -372,6 +390,7 @@ impl CheckedSettings {
             optimizer,
             precision,
             seed,
+            schedule,
             mode,
         } = self;
         Ok(TrainPlan {
@@ -381,6 +400,7 @@ impl CheckedSettings {
             trainable,
             precision,
             seed,
+            schedule,
             mode,
         })
     }
@@ -440,7 +460,11 @@ fn optimizer(settings: &Settings, given: &[Setting]) -> Result<Optimizer, PlanEr
 }
 
 fn stop_rules(settings: &Settings) -> Result<StopRules, PlanError> {
-    let defaults = StopRules::default();
+    let defaults = if settings.data_set {
+        StopRules::for_data_sets()
+    } else {
+        StopRules::default()
+    };
     Ok(StopRules {
         max_steps: settings.max_steps.unwrap_or(defaults.max_steps),
         min_step_size: number(
@@ -459,23 +483,9 @@ fn stop_rules(settings: &Settings) -> Result<StopRules, PlanError> {
     })
 }
 
-fn epoch_plan(
-    settings: &Settings,
-    given: &[Setting],
-    epochs: usize,
-    learning_rate: f64,
-) -> Result<EpochPlan, PlanError> {
+fn epoch_plan(settings: &Settings, epochs: usize) -> Result<EpochPlan, PlanError> {
     let batch_size = count(settings.batch_size, Setting::BatchSize)?;
     let patience = count(settings.patience, Setting::Patience)?;
-    let schedule = schedule(settings, given)?;
-    if let Err(reason) = schedule.scheduler(learning_rate, epochs) {
-        let at = if given.contains(&Setting::Schedule) {
-            Setting::Schedule
-        } else {
-            Setting::LearningRate
-        };
-        return fail(at, Problem::Schedule(reason));
-    }
     if settings.valid_fraction.is_some() && settings.valid_csv {
         return fail(Setting::ValidFraction, Problem::TwoValidations);
     }
@@ -483,7 +493,6 @@ fn epoch_plan(
         epochs,
         batch_size,
         shuffle: settings.shuffle.unwrap_or(true),
-        schedule,
         patience,
         // 0 holds nothing out: no validation, as when the key is absent.
         valid_fraction: number(
@@ -563,9 +572,21 @@ mod tests {
         assert_eq!(epochs.loss(), LossKind::Mse);
         let e = epochs.epoch_plan().unwrap();
         assert_eq!(
-            (e.epochs, e.shuffle, e.schedule),
-            (3, true, Schedule::Constant)
+            (e.epochs, e.shuffle, epochs.schedule()),
+            (3, true, &Schedule::Constant)
         );
+    }
+
+    #[test]
+    fn data_sets_get_defaults_of_their_own() {
+        let plan = plan(Settings {
+            data_set: true,
+            ..Settings::default()
+        })
+        .unwrap();
+        assert_eq!(plan.loss(), LossKind::Mse);
+        let rules = plan.stop_rules().unwrap();
+        assert_eq!((rules.max_steps, rules.min_step_size), (10_000, 0.0));
     }
 
     #[test]
@@ -684,7 +705,7 @@ mod tests {
                 schedule: Some(ScheduleKind::Step),
                 ..Settings::default()
             }),
-            "`schedule = \"step\"` needs `step_every` (epochs between decays)"
+            "`schedule = \"step\"` needs `step_every` (epochs, or steps step by step, between decays)"
         );
         assert_eq!(
             message(Settings {

@@ -31,6 +31,17 @@ impl Default for StopRules {
 }
 
 impl StopRules {
+    /// The defaults for data sets: 10,000 steps, `min_step_size` off. An absolute step size
+    /// says little about a data set's loss; the verdict (converged, stalled, finished) says
+    /// where the run ended instead.
+    pub fn for_data_sets() -> Self {
+        Self {
+            max_steps: 10_000,
+            min_step_size: 0.0,
+            target_loss: None,
+        }
+    }
+
     /// Returns true if and only if every step size is below `min_step_size` (never, when the
     /// rule is disabled with 0).
     pub fn steps_are_small(&self, steps: impl IntoIterator<Item = f64>) -> bool {

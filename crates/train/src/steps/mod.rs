@@ -36,7 +36,7 @@ pub(crate) fn run<O: Observer>(
     let (x, y) = data
         .data()
         .gather(rows, trainer.autodiff(), plan.precision());
-    let lr = plan.learning_rate();
+    let mut rates = plan.rates();
     let derivative_of = |i: usize| Quantity::Derivative {
         loss: plan.loss().symbol(),
         param: names.name(i).to_string(),
@@ -103,11 +103,13 @@ pub(crate) fn run<O: Observer>(
             break StopReason::Diverged;
         }
         previous = Some((values.clone(), loss));
+        let lr = rates.next().expect("a schedule has a rate for every step");
         let (params, after) = trainer.apply_recorded(pass, lr, &values, &derivatives)?;
         values = after;
         let record = StepRecord {
             step: steps,
             loss,
+            learning_rate: lr,
             params,
             batch: None,
         };
