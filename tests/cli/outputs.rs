@@ -334,6 +334,24 @@ fn every_stop_says_whether_the_run_converged_stalled_or_diverged() {
     )
     .json();
     assert!(number(&v, "r2") > 0.1, "{v}");
+    // Stalled after overshooting: the dosage fit at 1.0 throws its units into saturation in
+    // the first steps; the advice is then a smaller rate, and following it fits.
+    let out = squiggle(&["train", "configs/dosage-csv.toml", "--learning-rate", "1.0"]);
+    assert!(
+        out.success().contains(
+            " the steps became small while the fit is no better than predicting the mean, after the MSE rose to 100.462326 at step 3. Try a smaller learning_rate.\n"
+        ),
+        "{out}"
+    );
+    let v = squiggle(&[
+        "train",
+        "configs/dosage-csv.toml",
+        "--learning-rate",
+        "0.25",
+        "--json",
+    ])
+    .json();
+    assert!(number(&v, "r2") > 0.8, "{v}");
     // Diverged while finite: Pt. 2 at learning rate 0.34 overshoots further every step.
     let out = squiggle(&[
         "train",

@@ -273,9 +273,17 @@ fn verdict_lines(config: &Config, outcome: &Outcome, summary: &StepsSummary) -> 
         .unwrap_or_default();
     let mut lines = vec![match outcome.verdict {
         Verdict::Converged => format!("Converged{r2}."),
-        Verdict::Stalled => format!(
-            "Stalled{r2}: the steps became small while the fit is no better than predicting the mean. Try a larger learning_rate, or a smaller min_step_size (0 turns it off) with more max_steps."
-        ),
+        Verdict::Stalled => match summary.peak {
+            // Steps that overshot can leave units where they no longer respond: a larger rate
+            // would only make that worse.
+            Some((peak, step)) if peak > summary.initial_loss => format!(
+                "Stalled{r2}: the steps became small while the fit is no better than predicting the mean, after the {symbol} rose to {} at step {step}. Try a smaller learning_rate.",
+                num(peak)
+            ),
+            _ => format!(
+                "Stalled{r2}: the steps became small while the fit is no better than predicting the mean. Try a larger learning_rate, or a smaller min_step_size (0 turns it off) with more max_steps."
+            ),
+        },
         Verdict::Finished if summary.r2.is_some_and(|r2| r2 < STALLED_R2) => format!(
             "Finished the planned steps{r2}, still no better than predicting the mean: more max_steps or a larger learning_rate."
         ),

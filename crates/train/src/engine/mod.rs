@@ -208,6 +208,9 @@ pub struct StepsSummary {
     /// The lowest loss seen before a step, and that step (0-based): when it is below the
     /// final loss, the steps have been oscillating or climbing.
     pub best: Option<(f64, usize)>,
+    /// The highest loss seen before a step, and that step: above the initial loss, the steps
+    /// overshot on the way (which can push units where they stop responding).
+    pub peak: Option<(f64, usize)>,
     /// R² of the final parameters on the training rows (`None` when the targets do not vary).
     pub r2: Option<f64>,
     /// How the run diverged, if it did.

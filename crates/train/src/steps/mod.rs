@@ -46,6 +46,7 @@ pub(crate) fn run<O: Observer>(
     let mut previous: Option<(Vec<f64>, f64)> = None;
     let mut initial_loss = None;
     let mut best: Option<(f64, usize)> = None;
+    let mut peak: Option<(f64, usize)> = None;
     let mut divergence = None;
     let mut diverged_at = None;
     let mut steps = 0;
@@ -70,6 +71,9 @@ pub(crate) fn run<O: Observer>(
         let start = *initial_loss.get_or_insert(loss);
         if best.is_none_or(|(b, _)| loss < b) {
             best = Some((loss, steps));
+        }
+        if peak.is_none_or(|(p, _)| loss > p) {
+            peak = Some((loss, steps));
         }
         if start > 0.0 && loss > EXPLOSION * start {
             divergence = Some(Divergence {
@@ -142,6 +146,7 @@ pub(crate) fn run<O: Observer>(
             initial_loss: initial_loss.unwrap_or(final_loss),
             final_loss,
             best,
+            peak,
             r2,
             divergence,
         }),
