@@ -25,7 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Train the configured network with gradient descent and print the step table.
     Train(TrainArgs),
-    /// Run the configured network forward on its data: predictions and loss, no training.
+    /// Run the configured network forward on its data: predictions and loss, no training;
+    /// with --run, a trained run's metrics on its data or (--data) on a labelled file.
     Eval(EvalArgs),
     /// Break one step's derivatives into their chain-rule factors, and check them against
     /// Burn's autodiff and finite differences.
@@ -92,11 +93,18 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
-/// Options every command that reads a config shares.
-#[derive(Debug, Args)]
+/// A config and the options every command that reads one shares.
+#[derive(Clone, Debug, Args)]
 pub struct RunArgs {
     /// The TOML config (see configs/ and README.md).
     pub config: PathBuf,
+    #[command(flatten)]
+    pub flags: ConfigFlags,
+}
+
+/// The options every command that reads a config shares.
+#[derive(Clone, Debug, Args)]
+pub struct ConfigFlags {
     /// Where the tensors live: `flex` (pure-Rust CPU, default), `ndarray` (deprecated
     /// upstream) or `wgpu` (GPU); overrides `[train] backend`. See `squiggle backends`.
     #[arg(long, value_parser = named_flag::<Backend>())]
@@ -254,10 +262,23 @@ pub struct GradcheckArgs {
 /// `squiggle eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    /// The TOML config (see configs/ and README.md); with --run it defaults to the config
+    /// the run resolved (DIR/config.toml).
+    #[arg(required_unless_present = "dir")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
-    pub run: RunArgs,
+    pub flags: ConfigFlags,
     #[command(flatten)]
     pub select: RunSelect,
+    /// With --run: score the run on this labelled CSV file (with the run's input and target
+    /// columns), in the data's own units as the epoch lines report it: MSE, RMSE, MAE, R².
+    #[arg(
+        long,
+        value_name = "FILE.csv",
+        requires = "dir",
+        conflicts_with_all = ["config", "dtype", "seed"]
+    )]
+    pub data: Option<PathBuf>,
     /// Print every data row (long tables show their first and last rows).
     #[arg(long)]
     pub all_rows: bool,

@@ -122,6 +122,29 @@ fn metrics_row(r: &EpochReport) -> String {
     .join(",")
 }
 
+/// The resolved config of the run in `dir`, for commands that look at a run without a config.
+///
+/// # Errors
+/// No such folder, or one without a run's config.
+pub fn config_path(dir: &Path) -> anyhow::Result<PathBuf> {
+    existing_folder(dir)?;
+    let path = dir.join(CONFIG);
+    if !path.is_file() {
+        bail!(
+            "`{}` holds no run config (`{CONFIG}`); was it written by `squiggle train --run-dir`?",
+            dir.display()
+        );
+    }
+    Ok(path)
+}
+
+fn existing_folder(dir: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!("`{}` is not a run folder (no such folder)", dir.display());
+    }
+    Ok(())
+}
+
 /// Reads the run's best checkpoint (when `best` and there is one) or its last one.
 ///
 /// # Errors
@@ -132,9 +155,7 @@ pub fn load_checkpoint(dir: &Path, best: bool) -> anyhow::Result<(PathBuf, Check
     } else {
         dir.join(LAST)
     };
-    if !dir.is_dir() {
-        bail!("`{}` is not a run folder (no such folder)", dir.display());
-    }
+    existing_folder(dir)?;
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
             "`{}` holds no checkpoint (`{LAST}`); was it written by `squiggle train --run-dir`?",

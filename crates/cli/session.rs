@@ -22,9 +22,9 @@ use crate::run_dir;
 /// A one-line error naming the file and position of the first problem.
 pub fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<(Config, Data)> {
     let overrides = Overrides {
-        precision: args.dtype.or(extra.precision),
-        seed: args.seed.or(extra.seed),
-        backend: args.backend,
+        precision: args.flags.dtype.or(extra.precision),
+        seed: args.flags.seed.or(extra.seed),
+        backend: args.flags.backend,
         ..extra
     };
     config::load(&args.config, &overrides)

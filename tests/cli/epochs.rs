@@ -213,6 +213,116 @@ fn predict_writes_original_units_in_the_input_order() {
 }
 
 #[test]
+fn eval_scores_a_saved_run_on_a_labelled_file() {
+    let dir = scratch();
+    let curve = |d: f64| 5000.0 + 3000.0 * d + 800.0 * (6.0 * d).sin();
+    let mut train = String::from("dosage,efficacy\n");
+    for i in 0..120 {
+        let d = f64::from(i) / 119.0;
+        train += &format!("{d},{}\n", curve(d));
+    }
+    std::fs::write(dir.path().join("dosage.csv"), &train).unwrap();
+    let c = config(
+        dir.path(),
+        "c.toml",
+        "standardize = true\nvalid_fraction = 0.25",
+        "epochs = 30\nmomentum = 0.9",
+    );
+    squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"]).success();
+    // New labelled rows, between the training dosages, with an extra column and the columns
+    // in another order.
+    let mut labelled = String::from("id,efficacy,dosage\n");
+    let mut truth = Vec::new();
+    for i in 0..60 {
+        let d = (f64::from(i) + 0.5) / 60.0;
+        let e = curve(d) + if i % 2 == 0 { 40.0 } else { -40.0 };
+        labelled += &format!("r{i},{e},{d}\n");
+        truth.push(e);
+    }
+    std::fs::write(dir.path().join("new.csv"), &labelled).unwrap();
+    let v = squiggle_in(
+        dir.path(),
+        &["eval", "--run", "run", "--data", "new.csv", "--json"],
+    )
+    .json();
+    assert_eq!(v["data"]["rows"], 60, "{v}");
+    assert_eq!(v["checkpoint"], "run/best.ckpt", "{v}");
+    // The same numbers, computed here from predict's output in the data's units.
+    squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "new.csv", "--output", "p.csv",
+        ],
+    )
+    .success();
+    let predicted: Vec<f64> = std::fs::read_to_string(dir.path().join("p.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit_once(',').unwrap().1.parse().unwrap())
+        .collect();
+    let n = truth.len() as f64;
+    let mean = truth.iter().sum::<f64>() / n;
+    let sse: f64 = truth
+        .iter()
+        .zip(&predicted)
+        .map(|(t, p)| (t - p) * (t - p))
+        .sum();
+    let sst: f64 = truth.iter().map(|t| (t - mean) * (t - mean)).sum();
+    let mae = truth
+        .iter()
+        .zip(&predicted)
+        .map(|(t, p)| (t - p).abs())
+        .sum::<f64>()
+        / n;
+    let scored = &v["data"];
+    close("MSE", number(scored, "mse"), sse / n, sse / n * 1e-4);
+    close("RMSE", number(scored, "rmse"), (sse / n).sqrt(), 1e-3);
+    close("MAE", number(scored, "mae"), mae, mae * 1e-4);
+    close("R²", number(scored, "r2"), 1.0 - sse / sst, 1e-5);
+    let text = squiggle_in(dir.path(), &["eval", "--run", "run", "--data", "new.csv"]);
+    let shown = text.success();
+    assert!(
+        shown.starts_with("Scoring the 1-[3]-1 softplus network of run/best.ckpt (epoch ")
+            && shown.contains(
+                " on new.csv (flex, f32).\nMSE, RMSE, MAE and R² in the data's own units.\n"
+            ),
+        "{text}"
+    );
+    let row = shown.lines().last().unwrap();
+    assert!(row.starts_with("new.csv (60 rows)"), "{text}");
+    let cells: Vec<f64> = row["new.csv (60 rows)".len()..]
+        .split_whitespace()
+        .map(|c| c.parse().unwrap())
+        .collect();
+    close("printed R²", cells[3], number(scored, "r2"), 1e-6);
+    // Without --data, the run's own config (run/config.toml) and data, as with the config.
+    let own = squiggle_in(dir.path(), &["eval", "--run", "run", "--json"]).json();
+    let with = squiggle_in(dir.path(), &["eval", &c, "--run", "run", "--json"]).json();
+    assert_eq!(own, with);
+    assert_eq!(own["valid"]["rows"], 30, "{own}");
+    // Wrong columns and folders are one-line errors.
+    std::fs::write(dir.path().join("bad.csv"), "dosage,y\n0.5,1\n").unwrap();
+    squiggle_in(dir.path(), &["eval", "--run", "run", "--data", "bad.csv"]).fails_with(
+        2,
+        "squiggle: bad.csv:1: column `efficacy`: not in the header (columns: dosage, y)",
+    );
+    squiggle_in(
+        dir.path(),
+        &["eval", "--run", "nowhere", "--data", "new.csv"],
+    )
+    .fails_with(
+        2,
+        "squiggle: `nowhere` is not a run folder (no such folder)",
+    );
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    squiggle_in(dir.path(), &["eval", "--run", "empty"]).fails_with(
+        2,
+        "squiggle: `empty` holds no run config (`config.toml`); was it written by `squiggle train --run-dir`?",
+    );
+}
+
+#[test]
 fn predict_and_resume_errors_are_one_line() {
     let dir = scratch();
     dosage(dir.path(), 50);

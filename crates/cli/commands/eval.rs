@@ -2,24 +2,39 @@
 //! a config that trains by epochs, the loss and metrics of the training and validation rows
 //! as training measures them.
 
+use std::path::Path;
+
 use serde_json::json;
 use squiggle_model::{Named, Network};
-use squiggle_train::{Backprop, Measured, measure};
+use squiggle_train::{Backprop, Columns, LossKind, Measured, Metrics, measure, read_csv};
 
-use crate::args::EvalArgs;
+use crate::args::{EvalArgs, RunArgs};
+use crate::backend::Backend;
 use crate::config::Overrides;
 use crate::output::epochs::metrics_json;
 use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
 use crate::output::{print_json, print_lines};
+use crate::run_dir;
 use crate::session::Session;
 
 /// Rows printed before the elision in long tables, and after it.
 const HEAD_ROWS: usize = 10;
 const TAIL_ROWS: usize = 5;
 
-/// Prints each data point with its prediction, then the loss (by epochs: the metrics).
+/// Prints each data point with its prediction, then the loss (by epochs: the metrics); with
+/// `--run DIR --data FILE.csv`, the run's metrics on that file.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    let session = Session::open(&args.run, &args.select, Overrides::default())?;
+    let config = match (&args.config, &args.select.dir, &args.data) {
+        (_, Some(dir), Some(file)) => return labelled_file(args, dir, file),
+        (Some(config), _, _) => config.clone(),
+        (None, Some(dir), None) => run_dir::config_path(dir)?,
+        (None, None, _) => anyhow::bail!("eval needs a config, or a run folder with --run"),
+    };
+    let run = RunArgs {
+        config,
+        flags: args.flags.clone(),
+    };
+    let session = Session::open(&run, &args.select, Overrides::default())?;
     if session.config.by_epochs() {
         by_epochs(args, &session)
     } else {
@@ -34,7 +49,7 @@ fn points(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let precision = config.plan.precision();
     let probe = Backprop::new(&config.arch, data, loss, &session.device, precision);
     let eval = probe.evaluate(&session.params)?;
-    if args.run.json {
+    if args.flags.json {
         let predictions: Vec<Vec<f64>> = eval
             .predictions
             .iter()
@@ -93,7 +108,7 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let train = on(data.data(), data.train_rows())?;
     let valid = data.valid().map(|(d, rows)| on(d, rows)).transpose()?;
     let symbol = config.plan.loss().symbol();
-    if args.run.json {
+    if args.flags.json {
         let split = |(rows, m): &(usize, Measured)| {
             let mut v = metrics_json(&m.metrics);
             v["rows"] = json!(rows);
@@ -114,30 +129,129 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
             "The loss ({symbol}) is in the units the network trains in; MSE, RMSE, MAE and R² in the data's own."
         ),
         String::new(),
-        format!(
-            "{:<20}{}{}{}{}{}",
-            "",
-            cell(&format!("loss ({symbol})")),
-            cell("MSE"),
-            cell("RMSE"),
-            cell("MAE"),
-            cell("R²")
-        ),
     ];
-    for (split, measured) in [("train", Some(&train)), ("valid", valid.as_ref())] {
-        let Some((rows, m)) = measured else { continue };
-        let label = format!("{split} ({})", plural(*rows, "row"));
-        let metrics = &m.metrics;
-        lines.push(format!(
-            "{label:<20}{}{}{}{}{}",
-            cell(&num(m.loss)),
-            cell(&num(metrics.mse)),
-            cell(&num(metrics.rmse)),
-            cell(&num(metrics.mae)),
-            cell(&num(metrics.r2))
-        ));
-    }
+    let splits = [("train", Some(&train)), ("valid", valid.as_ref())];
+    let rows: Vec<MetricsRow> = splits
+        .into_iter()
+        .filter_map(|(split, measured)| {
+            let (rows, m) = measured?;
+            Some(MetricsRow {
+                label: format!("{split} ({})", plural(*rows, "row")),
+                loss: Some(m.loss),
+                metrics: &m.metrics,
+            })
+        })
+        .collect();
+    lines.extend(metrics_table(Some(symbol), &rows));
     print_lines(&lines)
+}
+
+/// `--run DIR --data FILE.csv`: the run's checkpoint on a labelled file of its columns, in the
+/// data's own units. Only the checkpoint is read, as `predict` does: the run's training data
+/// may be gone.
+fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()> {
+    let (path, checkpoint) = run_dir::load_checkpoint(dir, !args.select.last)?;
+    let network = &checkpoint.meta.network;
+    let backend = args.flags.backend.unwrap_or(Backend::Flex);
+    let device = backend.device()?;
+    let net = checkpoint
+        .network(&device)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let columns = Columns {
+        inputs: Some(network.inputs.clone()),
+        targets: Some(network.targets.clone()),
+    };
+    let mut data = read_csv(file, &columns)?;
+    let scaling = checkpoint.meta.scaling.as_ref();
+    if let Some(s) = scaling {
+        s.apply(&mut data);
+    }
+    let rows: Vec<u32> = (0..data.len() as u32).collect();
+    // The metrics are in original units whatever the loss; the loss itself is not shown.
+    let measured = measure(
+        &net,
+        &data,
+        &rows,
+        scaling,
+        LossKind::Mse,
+        network.precision,
+        &device,
+    )?;
+    let epoch = checkpoint.meta.progress.epoch;
+    if args.flags.json {
+        let mut scored = metrics_json(&measured.metrics);
+        scored["rows"] = json!(rows.len());
+        scored["file"] = json!(file.display().to_string());
+        return print_json(&json!({
+            "backend": backend.name(),
+            "dtype": network.precision.name(),
+            "checkpoint": path.display().to_string(),
+            "epoch": epoch,
+            "data": scored,
+        }));
+    }
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut lines = vec![
+        format!(
+            "Scoring the {} network of {} (epoch {epoch}) on {} ({}, {}).",
+            network.architecture()?.describe(),
+            path.display(),
+            file.display(),
+            backend,
+            network.precision
+        ),
+        "MSE, RMSE, MAE and R² in the data's own units.".to_string(),
+        String::new(),
+    ];
+    lines.extend(metrics_table(
+        None,
+        &[MetricsRow {
+            label: format!("{name} ({})", plural(rows.len(), "row")),
+            loss: None,
+            metrics: &measured.metrics,
+        }],
+    ));
+    print_lines(&lines)
+}
+
+/// One row of a metrics table: a label, the loss in training units if shown, the metrics.
+struct MetricsRow<'a> {
+    label: String,
+    loss: Option<f64>,
+    metrics: &'a Metrics,
+}
+
+/// The header and rows of a metrics table; with `loss` (its symbol), a loss column first.
+fn metrics_table(loss: Option<&str>, rows: &[MetricsRow]) -> Vec<String> {
+    let width = rows
+        .iter()
+        .map(|r| r.label.chars().count() + 2)
+        .max()
+        .unwrap_or(0)
+        .max(20);
+    let mut header = format!("{:<width$}", "");
+    if let Some(symbol) = loss {
+        header += &cell(&format!("loss ({symbol})"));
+    }
+    for title in ["MSE", "RMSE", "MAE", "R²"] {
+        header += &cell(title);
+    }
+    let mut lines = vec![header];
+    for row in rows {
+        let mut line = format!("{:<width$}", row.label);
+        if let Some(l) = row.loss {
+            line += &cell(&num(l));
+        }
+        let m = row.metrics;
+        for x in [m.mse, m.rmse, m.mae, m.r2] {
+            line += &cell(&num(x));
+        }
+        lines.push(line);
+    }
+    lines
 }
 
 /// `input` for one column, `input1`, `input2`, … for several.

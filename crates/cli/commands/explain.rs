@@ -87,7 +87,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
         Precision::F32 => 1e-3,
         Precision::F64 => 1e-6,
     };
-    if args.run.json {
+    if args.run.flags.json {
         let items: Vec<Value> = rules
             .iter()
             .zip(&derivatives)

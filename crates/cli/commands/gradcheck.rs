@@ -63,7 +63,7 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<()> {
     } else {
         format!("tolerance {tolerance:e}")
     };
-    if args.run.json {
+    if args.run.flags.json {
         let params: Vec<_> = (0..check.autodiff.len())
             .map(|i| {
                 json!({

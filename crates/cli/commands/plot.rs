@@ -19,7 +19,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     } else {
         configured_run(args)?
     };
-    if args.run.json {
+    if args.run.flags.json {
         let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         print_json(&serde_json::json!({ "written": files }))
     } else {

@@ -164,7 +164,7 @@ fn step_by_step(
         values: prepared.train_rows().len() * prepared.data().outputs(),
         total: prepared.data().total_squares(prepared.train_rows()),
     });
-    watch.table = (!args.run.json).then(|| StepTable::new(config, args.all_steps, r2));
+    watch.table = (!args.run.flags.json).then(|| StepTable::new(config, args.all_steps, r2));
     if let Some(table) = &watch.table {
         table.print_intro(config, &session::describe(config, prepared.data().len()))?;
     }
@@ -188,7 +188,7 @@ fn step_by_step(
         let records = watch.steps.as_deref().unwrap_or_default();
         let run = lesson::Run::new(config, prepared.data(), records, &outcome, param);
         let written = lesson::write_plots(&run, dir, args.plots.animate)?;
-        if !args.run.json {
+        if !args.run.flags.json {
             plot::print_written(&written)?;
         }
     }
@@ -230,7 +230,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             Start::Fresh(config.initial.clone()),
         ),
     };
-    let quiet = args.run.json;
+    let quiet = args.run.flags.json;
     if !quiet {
         let rows = (prepared.train_rows().len(), prepared.valid_len());
         print_lines(&epochs::intro(config, rows.0, rows.1, resumed_at))?;
