@@ -116,6 +116,11 @@ pub struct ConfigFlags {
     /// seed`. At most 9223372036854775807, the largest integer a TOML file holds.
     #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
+    /// Set any config key, checked as if the file said it (repeatable):
+    /// `--set train.batch_size=64`, `--set model.hidden=[8,8]`, `--set model.activation=relu`.
+    /// A path is relative to the working folder. The flags above take precedence.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Print one JSON object on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -276,7 +281,7 @@ pub struct EvalArgs {
         long,
         value_name = "FILE.csv",
         requires = "dir",
-        conflicts_with_all = ["config", "dtype", "seed"]
+        conflicts_with_all = ["config", "dtype", "seed", "set"]
     )]
     pub data: Option<PathBuf>,
     /// Print every data row (long tables show their first and last rows).

@@ -25,6 +25,7 @@ pub fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<(Config, Data)> 
         precision: args.flags.dtype.or(extra.precision),
         seed: args.flags.seed.or(extra.seed),
         backend: args.flags.backend,
+        set: args.flags.set.clone(),
         ..extra
     };
     config::load(&args.config, &overrides)

@@ -20,5 +20,7 @@ mod data;
 mod epochs;
 // The same numbers on flex, ndarray and (ignored unless asked for) wgpu.
 mod backends;
+// `--set KEY=VALUE` edits of any config key.
+mod set;
 // Every command on every shipped config; the inspecting commands on trained runs.
 mod shipped;

@@ -140,7 +140,7 @@ pub(super) fn check(
     let plan = plan(checked, &arch, trainable, &origins, src)?;
     let valid_csv = data_section
         .and_then(|d| d.valid_csv.as_ref())
-        .map(|file| relative(src, file.get_ref()));
+        .map(|file| relative(src, file));
     let valid = match &valid_csv {
         Some(path) => {
             let columns = Columns {
@@ -316,7 +316,7 @@ fn data_spec<'a>(data: Option<&'a Spanned<DataSection>>, src: &Source) -> anyhow
         return Err(src.error(points.span(), "[data] takes `points` or `csv`, not both"));
     }
     Ok(Spec::Csv(DataSource::Csv {
-        path: relative(src, csv.get_ref()),
+        path: relative(src, csv),
         columns: Columns {
             inputs: d.inputs.as_ref().map(|s| s.get_ref().clone()),
             targets: d.targets.as_ref().map(|s| s.get_ref().clone()),
@@ -324,9 +324,16 @@ fn data_spec<'a>(data: Option<&'a Spanned<DataSection>>, src: &Source) -> anyhow
     }))
 }
 
-/// `file` relative to the config's folder.
-fn relative(src: &Source, file: &str) -> PathBuf {
-    src.path.parent().unwrap_or(Path::new("")).join(file)
+/// `file` relative to the config's folder; a path a `--set` edit gave is taken as the shell
+/// took it, relative to the working folder.
+fn relative(src: &Source, file: &Spanned<String>) -> PathBuf {
+    if src.edit_at(&file.span()).is_some() {
+        return PathBuf::from(file.get_ref());
+    }
+    src.path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(file.get_ref())
 }
 
 /// The network's shape. With a CSV file the chosen columns decide the widths; widths given

@@ -9,14 +9,17 @@
 
 mod check;
 mod schema;
+mod set;
 mod source;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
+use serde::Deserialize;
 use squiggle_model::{Architecture, Initializer, ParamNames, Precision, TensorKind};
 use squiggle_train::{DataSource, Dataset, Mode, Optimizer, Prepared, Schedule, TrainPlan};
 use toml::Spanned;
+use toml::de::DeTable;
 
 use crate::backend::Backend;
 use schema::{ConfigFile, DataSection, ModelSection, TrainSection, resolved};
@@ -37,6 +40,8 @@ pub struct Overrides {
     pub epochs: Option<usize>,
     /// `--backend`.
     pub backend: Option<Backend>,
+    /// `--set KEY=VALUE`, in order: edits of the file, checked as if written there.
+    pub set: Vec<String>,
 }
 
 /// A checked config: everything a command needs, with defaults filled in.
@@ -95,17 +100,24 @@ impl Data {
 pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read `{}`", path.display()))?;
-    let source = Source {
-        path: path.to_path_buf(),
-        text,
-    };
-    let file: ConfigFile = toml::from_str(&source.text).map_err(|e| {
+    let edits = overrides
+        .set
+        .iter()
+        .map(|arg| set::Edit::parse(arg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let lengths: Vec<(String, usize)> = edits.iter().map(|e| (e.arg.clone(), e.len())).collect();
+    let source = Source::new(path.to_path_buf(), text, &lengths);
+    let toml_error = |e: toml::de::Error| {
         let message = e.message().trim().replace('\n', " ");
         match e.span() {
             Some(span) => source.error(span, message),
             None => anyhow!("{}: {message}", source.path.display()),
         }
-    })?;
+    };
+    let mut root = DeTable::parse(&source.text).map_err(toml_error)?;
+    let regions: Vec<_> = source.edits.iter().map(|(r, _)| r.clone()).collect();
+    set::apply(root.get_mut(), &edits, &regions)?;
+    let file = ConfigFile::deserialize(toml::de::Deserializer::from(root)).map_err(toml_error)?;
     check::check(file, &source, overrides)
 }
 

@@ -1,5 +1,6 @@
 //! Positions in a config file, and where each value came from, for one-line errors:
-//! `path:line:column: message` for the file, `--flag: message` for the command line.
+//! `path:line:column: message` for the file, `--flag: message` for the command line,
+//! `--set KEY=VALUE: message` for a value a `--set` edit gave.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -12,6 +13,9 @@ pub struct Source {
     pub path: PathBuf,
     /// Its text.
     pub text: String,
+    /// The `--set` edits' values: where each one's spans lie, past the end of the text, and
+    /// the argument as given.
+    pub edits: Vec<(Range<usize>, String)>,
 }
 
 /// Where a value came from.
@@ -24,8 +28,35 @@ pub enum Origin {
 }
 
 impl Source {
-    /// `path:line:column: message` for the byte range `span` (1-based, as editors count).
+    /// The file at `path` with `text`, edited by `edits` (`--set` arguments and the lengths of
+    /// their values), whose spans are laid out one after another past the end of the text.
+    pub fn new(path: PathBuf, text: String, edits: &[(String, usize)]) -> Self {
+        let mut at = text.len() + 1;
+        let edits = edits
+            .iter()
+            .map(|(arg, len)| {
+                let region = at..at + len;
+                at = region.end + 1;
+                (region, arg.clone())
+            })
+            .collect();
+        Self { path, text, edits }
+    }
+
+    /// The `--set` argument that gave the value at `span`, if an edit did.
+    pub fn edit_at(&self, span: &Range<usize>) -> Option<&str> {
+        self.edits
+            .iter()
+            .find(|(region, _)| region.start <= span.start && span.start <= region.end)
+            .map(|(_, arg)| arg.as_str())
+    }
+
+    /// `path:line:column: message` for the byte range `span` (1-based, as editors count), or
+    /// `--set KEY=VALUE: message` where an edit gave the value.
     pub fn error(&self, span: Range<usize>, message: impl std::fmt::Display) -> anyhow::Error {
+        if let Some(arg) = self.edit_at(&span) {
+            return anyhow!("--set {arg}: {message}");
+        }
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;
@@ -48,10 +79,11 @@ mod tests {
 
     #[test]
     fn positions_are_one_based_lines_and_characters() {
-        let source = Source {
-            path: "c.toml".into(),
-            text: "[train]\nloss = \"mäe\"\n".into(),
-        };
+        let source = Source::new(
+            "c.toml".into(),
+            "[train]\nloss = \"mäe\"\n".into(),
+            &[("train.loss=ssr".to_string(), 3)],
+        );
         let at = source.text.find("\"mäe").unwrap();
         assert_eq!(
             source.error(at..at + 1, "bad").to_string(),
@@ -63,5 +95,11 @@ mod tests {
                 .to_string(),
             "--epochs: bad"
         );
+        // The edit's value lies past the text: 22 bytes, a newline, then `ssr`.
+        assert_eq!(
+            source.error(24..27, "bad").to_string(),
+            "--set train.loss=ssr: bad"
+        );
+        assert_eq!(source.error(22..22, "bad").to_string(), "c.toml:3:1: bad");
     }
 }
