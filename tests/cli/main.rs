@@ -22,5 +22,7 @@ mod epochs;
 mod backends;
 // `--set KEY=VALUE` edits of any config key.
 mod set;
+// README's examples, replayed.
+mod readme;
 // Every command on every shipped config; the inspecting commands on trained runs.
 mod shipped;

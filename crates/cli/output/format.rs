@@ -11,7 +11,10 @@ pub fn num(x: f64) -> String {
         return format!("{x}");
     }
     let a = x.abs();
-    let text = if x == 0.0 || (1e-4..1000.0).contains(&a) {
+    let text = if x == 0.0 {
+        // -0.0 too: a derivative of exactly zero has no sign worth showing.
+        "0.000000".to_string()
+    } else if (1e-4..1000.0).contains(&a) {
         format!("{x:.6}")
     } else if (1000.0..1e7).contains(&a) {
         let decimals = 6 - a.log10().floor() as usize;
@@ -148,6 +151,7 @@ mod tests {
         assert_eq!(num(2.6089114), "2.608911");
         assert_eq!(num(-15.655108), "-15.655108");
         assert_eq!(num(0.0), "0.000000");
+        assert_eq!(num(-0.0), "0.000000");
         assert_eq!(num(3.2e-6), "3.2000e-6");
         assert_eq!(num(-12519.938477), "-12519.94");
         assert_eq!(num(2909.433594), "2909.434");
