@@ -345,22 +345,15 @@ fn the_landscape_draws_each_step_at_the_loss_the_run_had() {
     // Details Pt. 1 trains w3, w4 and b3: a 1-D curve through w3 is only a slice, and the
     // run's own SSR falls at every step, so its dots must descend (SVG y grows downwards).
     let dir = scratch();
-    squiggle_in(
-        dir.path(),
-        &[
-            "plot",
-            root()
-                .join("configs/statquest-details-pt1.toml")
-                .to_str()
-                .unwrap(),
-            "--out",
-            "p",
-            "--param",
-            "w3",
-            "w4",
-        ],
-    )
-    .success();
+    let config = root().join("configs/statquest-details-pt1.toml");
+    let plot = |second: &str| {
+        let config = config.to_str().unwrap();
+        squiggle_in(
+            dir.path(),
+            &["plot", config, "--out", "p", "--param", "w3", second],
+        )
+    };
+    plot("w4").success();
     let ys = circle_ys(&dir.path().join("p/landscape.svg"));
     assert!(ys.len() > 10);
     assert!(
@@ -375,22 +368,7 @@ fn the_landscape_draws_each_step_at_the_loss_the_run_had() {
     // Two parameters: the contour with the path across it.
     let contour = std::fs::read_to_string(dir.path().join("p/contour.svg")).unwrap();
     assert!(contour.contains("SSR over w3 and w4, the others at their final values"));
-    squiggle_in(
-        dir.path(),
-        &[
-            "plot",
-            root()
-                .join("configs/statquest-details-pt1.toml")
-                .to_str()
-                .unwrap(),
-            "--out",
-            "p",
-            "--param",
-            "w3",
-            "w3",
-        ],
-    )
-    .fails_with(
+    plot("w3").fails_with(
         2,
         "squiggle: --param `w3` is given twice; a contour needs two different parameters",
     );
