@@ -276,3 +276,63 @@ fn divergence_exits_1_after_writing_the_steps_up_to_it() {
         .collect();
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }
+
+#[test]
+fn a_run_by_epochs_that_diverges_keeps_and_draws_every_finite_epoch_then_exits_1() {
+    // The shipped diabetes settings at ten times their learning rate: finite for 15 epochs,
+    // NaN in the 16th.
+    let dir = scratch();
+    let c = root().join("configs/diabetes.toml");
+    let c = c.to_str().unwrap();
+    let args = [
+        "train",
+        c,
+        "--learning-rate",
+        "0.1",
+        "--run-dir",
+        "run",
+        "--plot",
+        "plots",
+    ];
+    let out = squiggle_in(dir.path(), &args);
+    assert_eq!(out.status, 1, "{out}");
+    assert_eq!(
+        out.stderr.trim_end(),
+        "squiggle: the loss became NaN in epoch 16; try a smaller learning_rate"
+    );
+    assert!(
+        out.stdout.contains(
+            "Diverged in epoch 16: the loss became NaN. Try a smaller learning_rate.\nStopped after 15 epochs.\n"
+        ),
+        "{out}"
+    );
+    assert!(out.stdout.contains("  valid (last 15) "), "{out}");
+    assert!(out.stdout.contains("Run kept in run ("), "{out}");
+    // The run folder holds the finite epochs and resumes from the last one.
+    let metrics = std::fs::read_to_string(dir.path().join("run/metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 16, "{metrics}");
+    assert!(!metrics.contains("NaN"), "{metrics}");
+    let fit = std::fs::read_to_string(dir.path().join("plots/fit.svg")).unwrap();
+    assert!(
+        fit.contains("after epoch 15, the last with a finite loss"),
+        "fit title"
+    );
+    assert!(dir.path().join("plots/loss.png").exists());
+    // JSON says so too, and plot draws it the same way.
+    let out = squiggle_in(
+        dir.path(),
+        &["train", c, "--learning-rate", "0.1", "--json"],
+    );
+    assert_eq!(out.status, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        (&v["stop_reason"], &v["epochs"]),
+        (&"diverged".into(), &15.into())
+    );
+    let out = squiggle_in(
+        dir.path(),
+        &["plot", c, "--learning-rate", "0.1", "--out", "p"],
+    );
+    assert_eq!(out.status, 1, "{out}");
+    assert!(out.stdout.contains("wrote p/fit.png"), "{out}");
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use squiggle_train::{Collect, Start, train};
+use squiggle_train::{Collect, Start, TrainError, train};
 
 use crate::args::PlotArgs;
 use crate::config::Overrides;
@@ -12,23 +12,28 @@ use crate::output::print_json;
 use crate::run_dir;
 use crate::session::{self, ParamsAt, Session};
 
-/// Writes the plots of the configured run, or of a trained run with `--run`.
+/// Writes the plots of the configured run, or of a trained run with `--run`. A configured
+/// run that diverges is drawn up to the blow-up, then reported (exit 1), as `train` does.
 pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
-    let written = if args.select.dir.is_some() {
-        trained_run(args)?
+    let (written, diverged) = if args.select.dir.is_some() {
+        (trained_run(args)?, None)
     } else {
         configured_run(args)?
     };
     if args.run.flags.json {
         let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        print_json(&serde_json::json!({ "written": files }))
+        print_json(&serde_json::json!({ "written": files }))?;
     } else {
-        plot::print_written(&written)
+        plot::print_written(&written)?;
+    }
+    match diverged {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
     }
 }
 
-/// Trains the config (quietly) and draws it.
-fn configured_run(args: &PlotArgs) -> anyhow::Result<Vec<PathBuf>> {
+/// Trains the config (quietly) and draws it; also the divergence, if the run diverged.
+fn configured_run(args: &PlotArgs) -> anyhow::Result<(Vec<PathBuf>, Option<TrainError>)> {
     let (config, data) = session::load(&args.run, args.training.overrides())?;
     if config.by_epochs() {
         refuse_lesson_options(args, &config.path)?;
@@ -37,7 +42,10 @@ fn configured_run(args: &PlotArgs) -> anyhow::Result<Vec<PathBuf>> {
     let mut prepared = data.prepare(&config.plan);
     if !config.trains {
         refuse_lesson_options(args, &config.path)?;
-        return lesson::write_untrained(&config, prepared.data(), &args.out);
+        return Ok((
+            lesson::write_untrained(&config, prepared.data(), &args.out)?,
+            None,
+        ));
     }
     let mut collect = Collect::default();
     let start = Start::Fresh(config.initial.clone());
@@ -60,18 +68,13 @@ fn configured_run(args: &PlotArgs) -> anyhow::Result<Vec<PathBuf>> {
             lesson::write_plots(&run, &args.out, args.plots.animate)?
         }
         None => {
-            let fit = epochs::fit(
-                &config,
-                &prepared,
-                &outcome.params,
-                &device,
-                "after the last epoch",
-            )?;
+            let label = crate::output::epochs::fit_label(&outcome);
+            let fit = epochs::fit(&config, &prepared, &outcome.params, &device, &label)?;
             let loss = config.plan.loss().symbol();
             epochs::write_plots(&collect.epochs, loss, &fit, &args.out)?
         }
     };
-    Ok(written)
+    Ok((written, outcome.divergence_error()))
 }
 
 /// The loss landscape and the animation draw the steps of training step by step (which a

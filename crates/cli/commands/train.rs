@@ -193,8 +193,13 @@ fn step_by_step(
         }
     }
     // A diverged run has shown and written everything up to the blow-up; it still failed.
-    match outcome.steps_summary().and_then(|s| s.divergence.as_ref()) {
-        Some(divergence) => Err(divergence.error().into()),
+    failed_if_diverged(&outcome)
+}
+
+/// Exit 1 with the divergence's one line, after everything else was shown and written.
+fn failed_if_diverged(outcome: &squiggle_train::Outcome) -> anyhow::Result<()> {
+    match outcome.divergence_error() {
+        Some(error) => Err(error.into()),
         None => Ok(()),
     }
 }
@@ -257,19 +262,14 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
     }
     if let Some(dir) = &args.plot {
         let loss = config.plan.loss().symbol();
-        let fit = plot::epochs::fit(
-            config,
-            &prepared,
-            &outcome.params,
-            device,
-            "after the last epoch",
-        )?;
+        let label = epochs::fit_label(&outcome);
+        let fit = plot::epochs::fit(config, &prepared, &outcome.params, device, &label)?;
         let written = plot::epochs::write_plots(&watch.epochs, loss, &fit, dir)?;
         if !quiet {
             plot::print_written(&written)?;
         }
     }
-    Ok(())
+    failed_if_diverged(&outcome)
 }
 
 /// `Run kept in DIR (config.toml, metrics.csv, last.ckpt, best.ckpt).`

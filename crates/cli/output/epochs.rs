@@ -85,7 +85,22 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         .expect("the epoch summary shows training by epochs");
     let summary = outcome.epochs().expect("a run by epochs");
     let mut lines = Vec::new();
+    if let Some(d) = &summary.divergence {
+        lines.push(format!(
+            "Diverged in epoch {}: the loss became {}. Try a smaller learning_rate.",
+            d.epoch, d.value
+        ));
+    }
     let Some(last) = &summary.last else {
+        if summary.divergence.is_some() {
+            lines.extend(parameter_lines(
+                config,
+                outcome,
+                "The initial parameters:".into(),
+            ));
+            lines.extend(kept_in);
+            return lines;
+        }
         lines.push(format!(
             "Nothing to do: the run already has {} of {} epochs (pass a larger --epochs to go on).",
             summary.epochs, plan.epochs
@@ -93,6 +108,7 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         return lines;
     };
     lines.push(match outcome.stop {
+        StopReason::Diverged => format!("Stopped after {} epochs.", summary.epochs),
         StopReason::EarlyStopping { best_epoch } => format!(
             "Stopped early after epoch {}: no better {} loss for {} epochs (best: epoch {best_epoch}).",
             summary.epochs,
@@ -102,7 +118,7 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         _ => format!("Stopped after {} epochs.", summary.epochs),
     });
     let watched = last.valid.unwrap_or(last.train).r2;
-    if watched < STALLED_R2 {
+    if watched < STALLED_R2 && summary.divergence.is_none() {
         let which = if last.valid.is_some() {
             "validation"
         } else {
@@ -134,17 +150,43 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
             }
         }
     }
-    if config.arch.num_params() <= 32 {
-        lines.push("Final parameters:".to_string());
-        let frozen: Vec<bool> = config.plan.trainable().iter().map(|t| !t).collect();
-        for line in param_lines(&config.names, &outcome.params, &frozen) {
-            lines.push(format!("  {line}"));
-        }
+    let title = if summary.divergence.is_some() {
+        format!(
+            "The parameters after epoch {}, the last whose loss was finite:",
+            last.epoch
+        )
+    } else {
+        "Final parameters:".to_string()
+    };
+    lines.extend(parameter_lines(config, outcome, title));
+    lines.extend(kept_in);
+    lines
+}
+
+/// `title` and the run's parameters, for networks small enough to list.
+fn parameter_lines(config: &Config, outcome: &Outcome, title: String) -> Vec<String> {
+    if config.arch.num_params() > 32 {
+        return Vec::new();
     }
-    if let Some(kept) = kept_in {
-        lines.push(kept);
+    let frozen: Vec<bool> = config.plan.trainable().iter().map(|t| !t).collect();
+    let mut lines = vec![title];
+    for line in param_lines(&config.names, &outcome.params, &frozen) {
+        lines.push(format!("  {line}"));
     }
     lines
+}
+
+/// What the fit plot of a finished run shows: the parameters after the last epoch, or
+/// after the last finite one.
+pub fn fit_label(outcome: &Outcome) -> String {
+    let Some(summary) = outcome.epochs() else {
+        return "after the last epoch".to_string();
+    };
+    match (&summary.divergence, &summary.last) {
+        (None, _) => "after the last epoch".to_string(),
+        (Some(_), Some(last)) => format!("after epoch {}, the last with a finite loss", last.epoch),
+        (Some(_), None) => "at the initial parameters (epoch 1 diverged)".to_string(),
+    }
 }
 
 /// Metrics as a JSON object.

@@ -33,8 +33,8 @@ pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
 pub use crate::engine::optim::{Optimizer, OptimizerKind};
 pub use crate::engine::record::{Batch, ParamStep, StepRecord};
 pub use crate::engine::{
-    Cause, Divergence, EXPLOSION, EpochsSummary, Outcome, STALLED_R2, Start, StepsSummary,
-    StopReason, Summary, Verdict, train,
+    Cause, Divergence, EXPLOSION, EpochDivergence, EpochsSummary, Outcome, STALLED_R2, Start,
+    StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
     ColumnScale, Columns, DataSource, Dataset, Prepared, Scaling, Split, dosage_curve, read_csv,

@@ -229,6 +229,18 @@ pub struct EpochsSummary {
     /// The report of that epoch, when this run ran it (its parameters are the ones the best
     /// checkpoint holds).
     pub best_report: Option<EpochReport>,
+    /// The epoch whose loss stopped being finite, if one did: the run ended before it, at the
+    /// parameters of the last epoch ([`EpochsSummary::last`]), or its start.
+    pub divergence: Option<EpochDivergence>,
+}
+
+/// An epoch after which the loss of the training or validation rows was NaN or infinite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochDivergence {
+    /// The epoch (1-based).
+    pub epoch: usize,
+    /// The loss it ended with.
+    pub value: f64,
 }
 
 impl Outcome {
@@ -252,6 +264,18 @@ impl Outcome {
             Summary::Epochs(summary) => Some(summary),
         }
     }
+
+    /// The error a command reports after showing a run that diverged (exit 1), in either
+    /// mode; `None` for a run that did not.
+    pub fn divergence_error(&self) -> Option<TrainError> {
+        match &self.summary {
+            Summary::Steps(s) => s.divergence.as_ref().map(Divergence::error),
+            Summary::Epochs(s) => s.divergence.map(|d| TrainError::Diverged {
+                epoch: d.epoch,
+                value: d.value,
+            }),
+        }
+    }
 }
 
 /// Trains `arch` on `data` as `plan` says, on `device` (the core calls `.autodiff()` on it),
@@ -261,11 +285,12 @@ impl Outcome {
 /// give the same numbers. Training by epochs leaves `data`'s training rows in the order of
 /// the last epoch.
 ///
-/// Step by step, a divergence ends the run with [`StopReason::Diverged`] and the last finite
-/// state (so that its trace and plots can show the blow-up); by epochs it is an error.
+/// A divergence ends the run with [`StopReason::Diverged`] and the last finite state (so that
+/// its trace, metrics and plots can show the blow-up), never with an error; see
+/// [`Outcome::divergence_error`].
 ///
 /// # Errors
-/// [`TrainError::Diverged`] when the loss of an epoch stops being finite, [`TrainError::Resume`] for a checkpoint that does not fit the plan (or a
+/// [`TrainError::Resume`] for a checkpoint that does not fit the plan (or a
 /// resume step by step, which keeps no checkpoints), a device failure, or the observer's own
 /// error.
 pub fn train<O: Observer>(

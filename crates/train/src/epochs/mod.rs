@@ -21,10 +21,10 @@ use burn::prelude::*;
 use squiggle_model::Architecture;
 
 use crate::data::Prepared;
-use crate::engine::Verdict;
 use crate::engine::observer::{BatchProgress, Flow};
 use crate::engine::record::{Batch, StepRecord};
 use crate::engine::trainer::Trainer;
+use crate::engine::{EpochDivergence, Verdict};
 use crate::inspect::{Measured, measure};
 use crate::plan::EpochPlan;
 use crate::{
@@ -107,6 +107,10 @@ pub(crate) fn run<O: Observer>(
     let mut best_report = None;
     let mut stop = StopReason::Epochs;
     let mut steps = 0;
+    // The network after the last epoch whose loss was finite (its start before any), for a
+    // run that diverges: a handle on the device, not a copy.
+    let mut last_finite = trainer.inference();
+    let mut divergence = None;
     let result = (|| -> Result<(), O::Error> {
         while progress.epoch < epochs.epochs {
             let epoch = progress.epoch;
@@ -174,16 +178,20 @@ pub(crate) fn run<O: Observer>(
                     precision,
                     trainer.device(),
                 )?;
-                if !measured.loss.is_finite() {
-                    return Err(TrainError::Diverged {
-                        epoch: epoch + 1,
-                        value: measured.loss,
-                    });
-                }
                 Ok(measured)
             };
             let train = on((data.data(), &order))?;
             let valid = data.valid().map(on).transpose()?;
+            let losses = [Some(train.loss), valid.as_ref().map(|m| m.loss)];
+            if let Some(value) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
+                divergence = Some(EpochDivergence {
+                    epoch: epoch + 1,
+                    value,
+                });
+                stop = StopReason::Diverged;
+                return Ok(());
+            }
+            last_finite = eval;
             progress.epoch += 1;
             let watched = valid.as_ref().map_or(train.loss, |m| m.loss);
             let best = progress.best.is_none_or(|(b, _)| watched < b);
@@ -242,16 +250,22 @@ pub(crate) fn run<O: Observer>(
         .as_ref()
         .map(|r: &EpochReport| r.valid.unwrap_or(r.train).r2)
         .filter(|r2| r2.is_finite());
+    let params = if divergence.is_some() {
+        last_finite.values().map_err(TrainError::from)?
+    } else {
+        trainer.values()?
+    };
     Ok(Outcome {
         stop,
         verdict: Verdict::of(stop, watched_r2),
         steps,
-        params: trainer.values()?,
+        params,
         summary: Summary::Epochs(Box::new(EpochsSummary {
             epochs: progress.epoch,
             last,
             best: progress.best,
             best_report,
+            divergence,
         })),
     })
 }
@@ -617,20 +631,40 @@ mod tests {
     }
 
     #[test]
-    fn divergence_is_an_error_not_a_nan_model() {
+    fn divergence_ends_the_run_at_the_last_finite_epoch_not_a_nan_model() {
         let arch = Architecture::statquest();
         let mut s = settings(30);
         s.learning_rate = Some(50.0);
         s.precision = Some(Precision::F32);
         let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
-        let err = run(
+        let (outcome, keep) = run(
             &arch,
             Start::Fresh(PT2.to_vec()),
             &lesson_data(),
             None,
             &plan,
         )
-        .unwrap_err();
-        assert!(matches!(err, TrainError::Diverged { .. }), "{err}");
+        .unwrap();
+        assert_eq!(
+            (outcome.stop, outcome.verdict),
+            (StopReason::Diverged, Verdict::Diverged)
+        );
+        let summary = summary(&outcome);
+        let divergence = summary.divergence.expect("a divergence");
+        assert!(!divergence.value.is_finite());
+        // Every epoch before it was reported (and checkpointed); none after.
+        assert_eq!(keep.reports.len(), divergence.epoch - 1);
+        assert!(outcome.params.iter().all(|p| p.is_finite()), "{outcome:?}");
+        match keep.checkpoints.last() {
+            Some(last) => {
+                let net = last.network(&device()).unwrap();
+                assert_eq!(net.values().unwrap(), outcome.params);
+            }
+            None => assert_eq!(outcome.params, PT2.map(|v| v as f32 as f64)),
+        }
+        assert!(matches!(
+            outcome.divergence_error(),
+            Some(TrainError::Diverged { .. })
+        ));
     }
 }
