@@ -554,6 +554,14 @@ fn data_sets_train_with_their_defaults() {
             ),
         )
     };
+    // Three epochs are not enough yet, and the run says so; the advice (more epochs) works.
+    let early = squiggle_in(dir.path(), &["train", &big(""), "--epochs", "3"]);
+    assert!(
+        early.success().contains(
+            "Not fitted yet: the training R² is 0.035457, no better than predicting the mean. Try another learning_rate, more epochs, or initializer = \"glorot\".\n"
+        ),
+        "{early}"
+    );
     let v = squiggle_in(dir.path(), &["train", &big(""), "--json"]).json();
     assert!(number(&v["train"], "r2") > 0.8, "{v}");
     let out = squiggle_in(dir.path(), &["train", &big("initializer = \"normal\"\n")]);
