@@ -137,6 +137,20 @@ fn a_run_folder_holds_a_config_that_reruns_the_run() {
     // The folder is never overwritten by a new run.
     squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"])
         .fails_with(2, "squiggle: `run` already holds a run; continue it with `--resume run` or choose another folder");
+    // Following the advice: the run is complete, and that message's own advice goes on.
+    let resumed = squiggle_in(dir.path(), &["train", &c, "--resume", "run"]);
+    assert!(
+        resumed.success().contains(
+            "Nothing to do: the run already has 2 of 2 epochs (pass a larger --epochs to go on)."
+        ),
+        "{resumed}"
+    );
+    let more = squiggle_in(
+        dir.path(),
+        &["train", &c, "--resume", "run", "--epochs", "3", "--json"],
+    )
+    .json();
+    assert_eq!(more["epochs"], 3, "{more}");
 }
 
 #[test]

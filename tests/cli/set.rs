@@ -59,6 +59,19 @@ fn a_set_key_runs_exactly_as_the_file_edited_by_hand() {
     .json();
     let softplus = squiggle(&["eval", pt1.to_str().unwrap(), "--json"]).json();
     assert_ne!(relu["loss"], softplus["loss"]);
+    // Quoted key parts reach tensor paths.
+    let gd = root().join("configs/gradient-descent.toml");
+    let v = squiggle(&[
+        "train",
+        gd.to_str().unwrap(),
+        "--json",
+        "--max-steps",
+        "0",
+        "--set",
+        "model.init.\"output.bias\"=[0.5]",
+    ])
+    .json();
+    assert_eq!(v["params"]["output.bias"], serde_json::json!([0.5]), "{v}");
     // The dedicated flags take precedence over --set.
     let v = squiggle(&[
         "train",

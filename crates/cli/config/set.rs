@@ -32,24 +32,15 @@ impl Edit {
     /// Parses `KEY=VALUE`.
     ///
     /// # Errors
-    /// No `=`, an empty value, or a key part that is not a bare TOML key.
+    /// No `=`, an empty value, or a key that is not one TOML key (bare or quoted parts).
     pub fn parse(arg: &str) -> anyhow::Result<Self> {
         let fail = |why: &str| anyhow!("--set {arg}: {why}");
         let Some((key, value)) = arg.split_once('=') else {
             return Err(fail("expected KEY=VALUE, e.g. --set train.batch_size=64"));
         };
-        let key: Vec<String> = key.trim().split('.').map(str::to_string).collect();
-        let bare = |part: &String| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
-        if !key.iter().all(bare) {
-            return Err(fail(
-                "the key must be dotted names of letters, digits, `_` and `-`, e.g. train.batch_size",
-            ));
-        }
+        let key = key_parts(key.trim()).ok_or_else(|| {
+            fail("the key must be a TOML key, e.g. train.batch_size or model.init.\"output.bias\"")
+        })?;
         let value = value.trim();
         if value.is_empty() {
             return Err(fail("no value after `=`"));
@@ -64,6 +55,27 @@ impl Edit {
     /// The length of the span the edit's value takes past the end of the file.
     pub fn len(&self) -> usize {
         self.value.len()
+    }
+}
+
+/// The parts of a dotted TOML key, read by TOML itself, so that quoted parts work
+/// (`model.init."output.bias"` → `["model", "init", "output.bias"]`); `None` for text that
+/// is not one key.
+fn key_parts(key: &str) -> Option<Vec<String>> {
+    let probe = format!("{key} = 0");
+    let mut table = DeTable::parse(&probe).ok()?.into_inner();
+    let mut parts = Vec::new();
+    loop {
+        let mut entries = table.into_iter();
+        let (name, value) = entries.next()?;
+        if entries.next().is_some() {
+            return None;
+        }
+        parts.push(name.into_inner().into_owned());
+        match value.into_inner() {
+            DeValue::Table(inner) => table = inner,
+            _ => return Some(parts),
+        }
     }
 }
 
@@ -182,9 +194,14 @@ mod tests {
                 "model.activation=relu",
                 "data.csv=data/x.csv",
                 "train.shuffle=false",
+                "model.init.\"output.bias\"=[0.5]",
             ],
         )
         .unwrap();
+        assert_eq!(
+            t["model"]["init"]["output.bias"].as_array().unwrap().len(),
+            1
+        );
         assert_eq!(t["train"]["batch_size"].as_integer(), Some(64));
         assert_eq!(t["train"]["learning_rate"].as_float(), Some(0.5));
         assert_eq!(t["model"]["hidden"].as_array().unwrap().len(), 2);
@@ -209,6 +226,7 @@ mod tests {
             "--set train.loss=: no value after `=`"
         );
         assert!(message(&["train..x=1"]).starts_with("--set train..x=1: the key must be"));
+        assert!(message(&["train.a b=1"]).starts_with("--set train.a b=1: the key must be"));
         assert_eq!(
             message(&["train.loss.kind=1"]),
             "--set train.loss.kind=1: `train.loss` is a string, not a table"
