@@ -21,6 +21,7 @@
 mod activation;
 mod architecture;
 mod error;
+mod fused;
 mod host;
 mod init;
 pub mod lesson;
@@ -33,6 +34,7 @@ mod values;
 pub use activation::Activation;
 pub use architecture::{Architecture, TensorKind, TensorSpec};
 pub use error::{ModelError, ReadBack};
+pub use fused::{dense, squared_error};
 pub use host::RowPass;
 pub use init::{Initializer, initial_values, standard_normal_values};
 #[doc(hidden)]

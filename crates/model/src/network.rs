@@ -3,9 +3,10 @@
 use burn::module::Param;
 use burn::prelude::*;
 
+use crate::fused::dense;
 use crate::{Activation, Architecture, Precision, ReadBack, TensorKind};
 
-/// One fully connected layer: `y = x·W + b`.
+/// One fully connected layer: `y = activation(x·W + b)`.
 #[derive(Module, Debug)]
 pub struct Layer {
     /// Weights, shape `[fan_in, fan_out]` (Burn's row layout, not PyTorch's `[out, in]`).
@@ -15,21 +16,14 @@ pub struct Layer {
 }
 
 impl Layer {
-    /// Applies the layer.
+    /// Applies the layer and then `activation`, as one fused operation (one autodiff node when
+    /// training; see [`dense`]).
     ///
     /// # Shapes
     /// - `x`: `[batch, fan_in]`
     /// - output: `[batch, fan_out]`
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let [fan_in, fan_out] = self.weight.dims();
-        let weighted = if fan_in == 1 {
-            // With one input, x·W is an outer product; a broadcast multiply is the same
-            // arithmetic and much faster than a K = 1 matmul on the CPU backends.
-            x * self.weight.val()
-        } else {
-            x.matmul(self.weight.val())
-        };
-        weighted + self.bias.val().reshape([1, fan_out])
+    pub fn forward(&self, x: Tensor<2>, activation: Activation) -> Tensor<2> {
+        dense(x, self.weight.val(), self.bias.val(), activation)
     }
 }
 
@@ -133,8 +127,8 @@ impl Network {
         let hidden = self
             .hidden
             .iter()
-            .fold(x, |h, layer| self.activation.apply(layer.forward(h)));
-        self.output.forward(hidden)
+            .fold(x, |h, layer| layer.forward(h, self.activation));
+        self.output.forward(hidden, Activation::Identity)
     }
 }
 

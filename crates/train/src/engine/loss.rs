@@ -1,6 +1,7 @@
 //! Loss functions: how far the predictions are from the observations.
 
 use burn::prelude::*;
+use squiggle_model::squared_error;
 
 squiggle_model::named_enum! {
     /// Which loss gradient descent minimises. Add a loss here: its formula in
@@ -25,11 +26,11 @@ impl LossKind {
     /// - `predicted`, `observed`: `[batch, outputs]`
     /// - output: `[1]`
     pub fn compute(self, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
-        let squared = (observed - predicted).square();
-        match self {
-            LossKind::Ssr => squared.sum(),
-            LossKind::Mse => squared.mean(),
-        }
+        let scale = match self {
+            LossKind::Ssr => 1.0,
+            LossKind::Mse => 1.0 / observed.shape().num_elements() as f64,
+        };
+        squared_error(predicted, observed, scale)
     }
 
     /// The same loss in double precision on the host, for reference computations.

@@ -1,0 +1,100 @@
+//! The fused operations on an autodiff device: each registers one node with Burn's autodiff
+//! graph, whose backward step calls the backend's kernels.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend};
+
+use super::{FusedKernels, FusedOps};
+use crate::Activation;
+
+/// The backward step of a dense layer; its state is the layer's input and weights and the
+/// activation's slope at the forward pass.
+#[derive(Debug)]
+struct DenseBackward;
+
+impl<B: Backend + FusedKernels> Backward<B, 3> for DenseBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x_node, w_node, b_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, w, slope) = ops.state;
+        let (dx, dw, db) = B::dense_backward(x, w, slope, grad, x_node.is_some());
+        if let (Some(node), Some(dx)) = (x_node, dx) {
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = w_node {
+            grads.register::<B>(node.id, dw);
+        }
+        if let Some(node) = b_node {
+            grads.register::<B>(node.id, db);
+        }
+    }
+}
+
+/// The backward step of the squared error; its state is the prediction and the target.
+#[derive(Debug)]
+struct SquaredErrorBackward {
+    scale: f64,
+}
+
+impl<B: Backend + FusedKernels> Backward<B, 2> for SquaredErrorBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [prediction_node, target_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (prediction, target) = ops.state;
+        let d = B::squared_error_backward(prediction, target, self.scale, grad);
+        if let Some(node) = target_node {
+            // d/dtarget is the negative of d/dprediction.
+            grads.register::<B>(node.id, B::float_neg(d.clone()));
+        }
+        if let Some(node) = prediction_node {
+            grads.register::<B>(node.id, d);
+        }
+    }
+}
+
+impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
+    fn dense(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        activation: Activation,
+    ) -> FloatTensor<Self> {
+        let prep = DenseBackward
+            .prepare::<C>([x.node(), w.node(), b.node()])
+            .compute_bound()
+            .stateful();
+        let (x, w, b) = (x.into_primitive(), w.into_primitive(), b.into_primitive());
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let (y, slope) = B::dense_forward(x.clone(), w.clone(), b, activation, true);
+                prep.finish((x, w, slope), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::dense_forward(x, w, b, activation, false).0),
+        }
+    }
+
+    fn squared_error(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+    ) -> FloatTensor<Self> {
+        let prep = SquaredErrorBackward { scale }
+            .prepare::<C>([prediction.node(), target.node()])
+            .compute_bound()
+            .stateful();
+        let (prediction, target) = (prediction.into_primitive(), target.into_primitive());
+        let loss = B::squared_error(prediction.clone(), target.clone(), scale);
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((prediction, target), loss),
+            OpsKind::UnTracked(prep) => prep.finish(loss),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The fused operations composed of Burn's own operations, for any backend: what ndarray and
+//! wgpu run, and what flex falls back to for element types its loops do not cover.
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Scalar, TensorMetadata};
+
+use crate::Activation;
+
+fn scalar(value: f64) -> Scalar {
+    Scalar::Float(value)
+}
+
+/// See [`FusedKernels::dense_forward`](super::FusedKernels::dense_forward).
+pub(super) fn dense_forward<B: Backend>(
+    x: FloatTensor<B>,
+    w: FloatTensor<B>,
+    b: FloatTensor<B>,
+    activation: Activation,
+    slope: bool,
+) -> (FloatTensor<B>, Option<FloatTensor<B>>) {
+    let shape = [x.shape()[0], w.shape()[1]];
+    let bias = B::float_expand(B::float_reshape(b, [1, shape[1]].into()), shape.into());
+    let z = B::float_add(B::float_matmul(x, w), bias);
+    let one = |t: &FloatTensor<B>| B::float_ones(t.shape(), &t.device(), t.dtype().into());
+    match activation {
+        Activation::Identity => (z, None),
+        Activation::Softplus => {
+            // max(z, 0) + ln(1 + e^−|z|): no overflow for large |z|.
+            let tail = B::float_log1p(B::float_exp(B::float_neg(B::float_abs(z.clone()))));
+            let y = B::float_add(B::relu(z.clone()), tail);
+            (y, slope.then(|| B::sigmoid(z)))
+        }
+        Activation::Relu => {
+            let y = B::relu(z);
+            // 1 above 0, 0 at and below it, as Burn's own relu takes it.
+            let s = slope.then(|| B::float_sign(y.clone()));
+            (y, s)
+        }
+        Activation::Sigmoid => {
+            let y = B::sigmoid(z);
+            let s = slope.then(|| {
+                let rest = B::float_sub(one(&y), y.clone());
+                B::float_mul(y.clone(), rest)
+            });
+            (y, s)
+        }
+        Activation::Tanh => {
+            let y = B::float_tanh(z);
+            let s = slope.then(|| B::float_sub(one(&y), B::float_mul(y.clone(), y.clone())));
+            (y, s)
+        }
+    }
+}
+
+/// See [`FusedKernels::dense_backward`](super::FusedKernels::dense_backward).
+pub(super) fn dense_backward<B: Backend>(
+    x: FloatTensor<B>,
+    w: FloatTensor<B>,
+    slope: Option<FloatTensor<B>>,
+    grad: FloatTensor<B>,
+    input: bool,
+) -> (Option<FloatTensor<B>>, FloatTensor<B>, FloatTensor<B>) {
+    let dz = match slope {
+        Some(s) => B::float_mul(grad, s),
+        None => grad,
+    };
+    let fan_out = dz.shape()[1];
+    let dw = B::float_matmul(B::float_transpose(x), dz.clone());
+    let db = B::float_reshape(B::float_sum_dim(dz.clone(), 0), [fan_out].into());
+    let dx = input.then(|| B::float_matmul(dz, B::float_transpose(w)));
+    (dx, dw, db)
+}
+
+/// See [`FusedKernels::squared_error`](super::FusedKernels::squared_error).
+pub(super) fn squared_error<B: Backend>(
+    prediction: FloatTensor<B>,
+    target: FloatTensor<B>,
+    scale: f64,
+) -> FloatTensor<B> {
+    let d = B::float_sub(prediction, target);
+    let sum = B::float_sum(B::float_mul(d.clone(), d));
+    B::float_reshape(B::float_mul_scalar(sum, scalar(scale)), [1].into())
+}
+
+/// See [`FusedKernels::squared_error_backward`](super::FusedKernels::squared_error_backward).
+pub(super) fn squared_error_backward<B: Backend>(
+    prediction: FloatTensor<B>,
+    target: FloatTensor<B>,
+    scale: f64,
+    grad: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let shape = prediction.shape();
+    let d = B::float_mul_scalar(B::float_sub(prediction, target), scalar(2.0 * scale));
+    let ones = vec![1; shape.num_dims()];
+    let grad = B::float_expand(B::float_reshape(grad, ones.into()), shape);
+    B::float_mul(d, grad)
+}
