@@ -170,7 +170,7 @@ fn predict_writes_original_units_in_the_input_order() {
         dir.path(),
         "c.toml",
         "standardize = true",
-        "epochs = 40\nmomentum = 0.9",
+        "epochs = 40\nmomentum = 0.9\ntrain_metrics = \"full\"",
     );
     let model = std::fs::read_to_string(&c).unwrap();
     std::fs::write(

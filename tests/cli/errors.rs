@@ -39,7 +39,7 @@ fn unknown_keys_are_rejected_with_the_accepted_ones() {
         &[],
         2,
         "squiggle: bad.toml:2:1: unknown field `learning_rat`, expected one of `trainable`, \
-         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `optimizer`, `beta1`, `beta2`, `epsilon`",
+         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `optimizer`, `beta1`, `beta2`, `epsilon`",
     );
     rejects(
         "[modle]\nhidden = [2]\n",
@@ -298,11 +298,11 @@ fn a_run_by_epochs_that_diverges_keeps_and_draws_every_finite_epoch_then_exits_1
     assert_eq!(out.status, 1, "{out}");
     assert_eq!(
         out.stderr.trim_end(),
-        "squiggle: the loss became NaN in epoch 16; try a smaller learning_rate"
+        "squiggle: the loss became inf in epoch 16; try a smaller learning_rate"
     );
     assert!(
         out.stdout.contains(
-            "Diverged in epoch 16: the loss became NaN. Try a smaller learning_rate.\nStopped after 15 epochs.\n"
+            "Diverged in epoch 16: the loss became inf. Try a smaller learning_rate.\nStopped after 15 epochs.\n"
         ),
         "{out}"
     );

@@ -262,6 +262,7 @@ impl Config {
                 train.batch_size = epochs.batch_size.and_then(resolved);
                 train.shuffle = resolved(epochs.shuffle);
                 train.patience = epochs.patience.and_then(resolved);
+                train.train_metrics = resolved(epochs.train_metrics);
             }
         }
         train.schedule = resolved(plan.schedule().kind());

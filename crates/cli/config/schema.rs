@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use squiggle_model::{Activation, Initializer, Precision};
-use squiggle_train::{LossKind, OptimizerKind, ScheduleKind};
+use squiggle_train::{LossKind, OptimizerKind, ScheduleKind, TrainMetrics};
 use toml::Spanned;
 
 use crate::backend::Backend;
@@ -110,6 +110,8 @@ pub struct TrainSection {
     pub min_learning_rate: Option<Spanned<f64>>,
     /// Early stopping.
     pub patience: Option<Spanned<usize>>,
+    /// How the training rows are measured after each epoch.
+    pub train_metrics: Option<Spanned<TrainMetrics>>,
     /// The optimizer.
     pub optimizer: Option<Spanned<OptimizerKind>>,
     /// Adam's β1.

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use squiggle_model::Named;
 use squiggle_train::{
-    BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, Verdict,
+    BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics, Verdict,
 };
 
 use super::format::{num, param_lines, params_json};
@@ -38,6 +38,10 @@ pub fn intro(
         config.backend,
         config.plan.precision(),
     )];
+    lines.push(match plan.train_metrics {
+        TrainMetrics::Running => "Training metrics are running averages over each epoch's batches (each before its update); train_metrics = \"full\" measures the parameters after the epoch.".to_string(),
+        TrainMetrics::Full => "Training metrics are measured on every training row after each epoch.".to_string(),
+    });
     if let Some(epoch) = resumed {
         lines.push(format!("Resuming after epoch {epoch} of {}.", plan.epochs));
     }

@@ -54,7 +54,7 @@ pub use inspect::{
 };
 pub use plan::{
     CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,
-    StopRules, TrainPlan,
+    StopRules, TrainMetrics, TrainPlan,
 };
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend};
+use burn::backend::{Autodiff, AutodiffBackend, Backend};
 
 use super::{FusedKernels, FusedOps};
 use crate::Activation;
@@ -96,5 +96,15 @@ impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, 
             OpsKind::Tracked(prep) => prep.finish((prediction, target), loss),
             OpsKind::UnTracked(prep) => prep.finish(loss),
         }
+    }
+
+    fn residual_sums(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        <Self as AutodiffBackend>::from_inner(B::residual_sums(
+            <Self as AutodiffBackend>::inner(prediction),
+            <Self as AutodiffBackend>::inner(target),
+        ))
     }
 }

@@ -82,6 +82,17 @@ pub(super) fn squared_error<B: Backend>(
     B::float_reshape(B::float_mul_scalar(sum, scalar(scale)), [1].into())
 }
 
+/// See [`FusedKernels::residual_sums`](super::FusedKernels::residual_sums).
+pub(super) fn residual_sums<B: Backend>(
+    prediction: FloatTensor<B>,
+    target: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let d = B::float_sub(prediction, target);
+    let squared = B::float_sum_dim(B::float_mul(d.clone(), d.clone()), 0);
+    let absolute = B::float_sum_dim(B::float_abs(d), 0);
+    B::float_cat(vec![squared, absolute], 0)
+}
+
 /// See [`FusedKernels::squared_error_backward`](super::FusedKernels::squared_error_backward).
 pub(super) fn squared_error_backward<B: Backend>(
     prediction: FloatTensor<B>,

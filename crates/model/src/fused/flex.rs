@@ -201,6 +201,26 @@ impl FusedKernels for Flex {
         tensor(vec![(sum * scale) as f32], vec![1])
     }
 
+    fn residual_sums(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        if !is_f32(&[&prediction, &target]) {
+            return compose::residual_sums::<Self>(prediction, target);
+        }
+        let width = prediction.shape()[1];
+        let mut sums = vec![0.0f64; 2 * width];
+        let (p, t) = (values(&prediction), values(&target));
+        for (p_row, t_row) in p.chunks_exact(width).zip(t.chunks_exact(width)) {
+            for (c, (p, t)) in p_row.iter().zip(t_row).enumerate() {
+                let d = f64::from(p - t);
+                sums[c] += d * d;
+                sums[width + c] += d.abs();
+            }
+        }
+        tensor(sums.into_iter().map(|v| v as f32).collect(), vec![2, width])
+    }
+
     fn squared_error_backward(
         prediction: FloatTensor<Self>,
         target: FloatTensor<Self>,

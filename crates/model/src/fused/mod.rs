@@ -77,6 +77,15 @@ pub trait FusedKernels: Backend {
         compose::squared_error::<Self>(prediction, target, scale)
     }
 
+    /// Per target column, `Σ (prediction − target)²` (row 0) and `Σ |prediction − target|`
+    /// (row 1) over the rows: a `[2, outputs]` tensor, summed in f64.
+    fn residual_sums(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        compose::residual_sums::<Self>(prediction, target)
+    }
+
     /// The gradient of [`FusedKernels::squared_error`] with respect to the prediction, times
     /// `grad` (a one-element tensor): `2 · scale · (prediction − target) · grad`.
     fn squared_error_backward(
@@ -113,6 +122,10 @@ pub trait FusedOps: Backend {
         target: FloatTensor<Self>,
         scale: f64,
     ) -> FloatTensor<Self>;
+
+    /// See [`residual_sums`]; never tracked by autodiff.
+    fn residual_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>)
+    -> FloatTensor<Self>;
 }
 
 /// A concrete backend runs the kernels directly (no slope: nothing will go backwards).
@@ -134,6 +147,13 @@ macro_rules! concrete_backend {
                 scale: f64,
             ) -> FloatTensor<Self> {
                 <Self as FusedKernels>::squared_error(prediction, target, scale)
+            }
+
+            fn residual_sums(
+                prediction: FloatTensor<Self>,
+                target: FloatTensor<Self>,
+            ) -> FloatTensor<Self> {
+                <Self as FusedKernels>::residual_sums(prediction, target)
             }
         }
     };
@@ -162,6 +182,16 @@ pub fn dense(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>, activation: Activation) -
         w.into_dispatch(),
         b.into_dispatch(),
         activation,
+    ))
+}
+
+/// Per target column, `Σ (prediction − target)²` (row 0) and `Σ |prediction − target|` (row
+/// 1) over the rows, summed in f64: a `[2, outputs]` tensor from which training metrics are
+/// accumulated batch by batch without reading predictions back. Not differentiable.
+pub fn residual_sums(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::residual_sums(
+        prediction.into_dispatch(),
+        target.into_dispatch(),
     ))
 }
 

@@ -149,6 +149,12 @@ impl Dataset {
     /// `Σ (observed − column mean)²` over the rows `rows`, summed over the target columns:
     /// the denominator of R².
     pub fn total_squares(&self, rows: &[u32]) -> f64 {
+        self.column_total_squares(rows).iter().sum()
+    }
+
+    /// `Σ (observed − column mean)²` over the rows `rows`, one sum per target column, in the
+    /// order the rows are given.
+    pub fn column_total_squares(&self, rows: &[u32]) -> Vec<f64> {
         let width = self.outputs;
         let n = rows.len().max(1) as f64;
         (0..width)
@@ -160,7 +166,7 @@ impl Dataset {
                 let mean = column().sum::<f64>() / n;
                 column().map(|v| (v - mean) * (v - mean)).sum::<f64>()
             })
-            .sum()
+            .collect()
     }
 
     /// Inputs, row-major, as stored.

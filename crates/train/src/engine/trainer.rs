@@ -10,7 +10,7 @@ use burn::module::Param;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Gradients};
-use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
+use squiggle_model::{Architecture, Network, Precision, ReadBack, read, residual_sums};
 
 use crate::engine::freeze::Freeze;
 use crate::engine::loss::LossKind;
@@ -38,14 +38,31 @@ pub(crate) struct Pass {
     pub(crate) loss: Tensor<1>,
     /// The gradients, read by parameter.
     pub(crate) grads: Gradients,
+    /// The predictions the loss was computed from, and the targets, on the device.
+    prediction: Tensor<2>,
+    target: Tensor<2>,
+}
+
+impl Pass {
+    /// Per target column, the sum of squared and of absolute residuals of this pass's rows
+    /// (`[2, outputs]`, on the device): what running training metrics are made of.
+    pub(crate) fn residual_sums(&self) -> Tensor<2> {
+        residual_sums(self.prediction.clone(), self.target.clone())
+    }
 }
 
 /// The loss of `net` on `x` and `y`, and its gradients. The one forward-backward pass of the
 /// crate: training and the inspection tools both call it.
 pub(crate) fn backward(net: &Network, x: Tensor<2>, y: Tensor<2>, loss: LossKind) -> Pass {
-    let loss = loss.compute(net.forward(x), y);
+    let prediction = net.forward(x);
+    let loss = loss.compute(prediction.clone(), y.clone());
     let grads = loss.backward();
-    Pass { loss, grads }
+    Pass {
+        loss,
+        grads,
+        prediction,
+        target: y,
+    }
 }
 
 /// Every parameter's derivative in flat order; 0 for tensors that are not tracked.

@@ -1,6 +1,10 @@
 //! Regression metrics in the data's original units: MSE, RMSE, MAE and R².
 
+use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+use squiggle_model::{ReadBack, read};
+
+use crate::{LossKind, Scaling};
 
 /// How well predictions match observations.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,6 +80,67 @@ impl MetricSums {
             mae: self.absolute / count,
             r2: 1.0 - self.squared / total,
         }
+    }
+}
+
+/// The training metrics of an epoch from the residual sums of its batches ([`Pass`]'s
+/// predictions, each made before its batch's update): no pass over the data of its own.
+///
+/// [`Pass`]: crate::engine::trainer::Pass
+pub(crate) struct RunningResiduals {
+    batches: Vec<Tensor<2>>,
+}
+
+impl RunningResiduals {
+    pub(crate) fn new() -> Self {
+        Self {
+            batches: Vec::new(),
+        }
+    }
+
+    /// Keeps a batch's `[2, outputs]` residual sums (on the device: nothing is read yet).
+    pub(crate) fn push(&mut self, sums: Tensor<2>) {
+        self.batches.push(sums);
+    }
+
+    /// The epoch's loss (training units) and metrics (original units) over its `rows`
+    /// training rows, whose total squares about their column means are `column_totals`
+    /// (training units); one read from the device, sums in f64 in batch order.
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand the sums back.
+    pub(crate) fn finish(
+        self,
+        rows: usize,
+        column_totals: &[f64],
+        loss: LossKind,
+        scaling: Option<&Scaling>,
+    ) -> Result<(f64, Metrics), ReadBack> {
+        let width = column_totals.len();
+        let (mut squared, mut absolute) = (vec![0.0f64; width], vec![0.0f64; width]);
+        if !self.batches.is_empty() {
+            let all = read(Tensor::cat(self.batches, 0), "the training residuals")?;
+            for batch in all.chunks_exact(2 * width) {
+                for c in 0..width {
+                    squared[c] += batch[c];
+                    absolute[c] += batch[width + c];
+                }
+            }
+        }
+        // Standardised residuals are the original ones divided by the column's deviation.
+        let std = |c: usize| scaling.map_or(1.0, |s| s.targets[c].std);
+        let values = (rows * width) as f64;
+        let squared_original: f64 = (0..width).map(|c| squared[c] * std(c).powi(2)).sum();
+        let total_original: f64 = (0..width).map(|c| column_totals[c] * std(c).powi(2)).sum();
+        let mse = squared_original / values;
+        let metrics = Metrics {
+            mse,
+            rmse: mse.sqrt(),
+            mae: (0..width).map(|c| absolute[c] * std(c)).sum::<f64>() / values,
+            r2: 1.0 - squared_original / total_original,
+        };
+        let train_loss = loss.of_squared_residuals(squared.iter().sum(), rows * width);
+        Ok((train_loss, metrics))
     }
 }
 

@@ -12,6 +12,7 @@ mod metrics;
 mod report;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress};
+use metrics::RunningResiduals;
 pub use metrics::{MetricSums, Metrics};
 pub use report::EpochReport;
 
@@ -26,7 +27,7 @@ use crate::engine::record::{Batch, StepRecord};
 use crate::engine::trainer::Trainer;
 use crate::engine::{EpochDivergence, Verdict};
 use crate::inspect::{Measured, measure};
-use crate::plan::EpochPlan;
+use crate::plan::{EpochPlan, TrainMetrics};
 use crate::{
     EpochsSummary, Observer, Outcome, Scaling, Start, StopReason, Summary, TrainError, TrainPlan,
     shuffle_for_epoch,
@@ -111,6 +112,14 @@ pub(crate) fn run<O: Observer>(
     // run that diverges: a handle on the device, not a copy.
     let mut last_finite = trainer.inference();
     let mut divergence = None;
+    let running = epochs.train_metrics == TrainMetrics::Running;
+    // The denominators of the running R², over the training rows in a fixed order (so that a
+    // resumed run computes the same numbers).
+    let column_totals = running.then(|| {
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        data.data().column_total_squares(&sorted)
+    });
     let result = (|| -> Result<(), O::Error> {
         while progress.epoch < epochs.epochs {
             let epoch = progress.epoch;
@@ -119,9 +128,13 @@ pub(crate) fn run<O: Observer>(
                 shuffle_for_epoch(&mut order, plan.seed(), epoch);
             }
             let started = Instant::now();
+            let mut residuals = RunningResiduals::new();
             for (index, chunk) in order.chunks(batch).enumerate() {
                 let (x, y) = data.data().gather(chunk, trainer.autodiff(), precision);
                 let pass = trainer.pass(x, y);
+                if running {
+                    residuals.push(pass.residual_sums());
+                }
                 let batch_loss = if observer.wants_batch_loss() {
                     Some(trainer.loss_of(&pass)?)
                 } else {
@@ -180,9 +193,24 @@ pub(crate) fn run<O: Observer>(
                 )?;
                 Ok(measured)
             };
-            let train = on((data.data(), &order))?;
+            let train = match &column_totals {
+                None => on((data.data(), &order))?,
+                Some(totals) => {
+                    let (loss, metrics) = residuals
+                        .finish(order.len(), totals, plan.loss(), data.scaling())
+                        .map_err(TrainError::from)?;
+                    Measured { loss, metrics }
+                }
+            };
             let valid = data.valid().map(on).transpose()?;
-            let losses = [Some(train.loss), valid.as_ref().map(|m| m.loss)];
+            // Running metrics describe the parameters before each update: the last update
+            // may still have produced non-finite parameters.
+            let parameters = if running {
+                trainer.values()?.into_iter().find(|v| !v.is_finite())
+            } else {
+                None
+            };
+            let losses = [Some(train.loss), valid.as_ref().map(|m| m.loss), parameters];
             if let Some(value) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
                 divergence = Some(EpochDivergence {
                     epoch: epoch + 1,
@@ -628,6 +656,60 @@ mod tests {
         assert_eq!(plan.optimizer(), &Optimizer::GradientDescent);
         let p = &collect.steps[0].params[6];
         assert!((p.value - p.step - p.new_value).abs() < 1e-12);
+    }
+
+    #[test]
+    fn running_metrics_describe_each_batch_before_its_update() {
+        // Full batches: one update per epoch, so epoch k + 1's running metrics are those of the
+        // parameters after epoch k, which the full pass measures. Two targets on different
+        // scales, standardised: the running sums must be turned back into original units.
+        let arch = Architecture::new(2, vec![3], 2, Activation::Softplus).unwrap();
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut data = random_data(&mut rng, 40, 2, 2);
+        let (x, y) = data.values_mut();
+        for v in x.iter_mut().chain(y.iter_mut().step_by(2)) {
+            *v = *v * 30.0 + 100.0;
+        }
+        let initial = squiggle_model::standard_normal_values(&arch, 3);
+        let reports = |metrics: TrainMetrics| {
+            let plan = TrainPlan::new(
+                &Settings {
+                    epochs: Some(4),
+                    shuffle: Some(false),
+                    learning_rate: Some(0.05),
+                    standardize: Some(true),
+                    valid_fraction: Some(0.25),
+                    train_metrics: Some(metrics),
+                    precision: Some(Precision::F32),
+                    ..Settings::default()
+                },
+                &arch,
+                vec![true; arch.num_params()],
+            )
+            .unwrap();
+            run(&arch, Start::Fresh(initial.clone()), &data, None, &plan)
+                .unwrap()
+                .1
+                .reports
+        };
+        let (running, full) = (reports(TrainMetrics::Running), reports(TrainMetrics::Full));
+        for (r, f) in running[1..].iter().zip(&full) {
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+            assert!(close(r.train_loss, f.train_loss), "{r:?} vs {f:?}");
+            let (rm, fm) = (r.train, f.train);
+            for (a, b) in [
+                (rm.mse, fm.mse),
+                (rm.rmse, fm.rmse),
+                (rm.mae, fm.mae),
+                (rm.r2, fm.r2),
+            ] {
+                assert!(close(a, b), "{rm:?} vs {fm:?}");
+            }
+        }
+        // Validation is measured in full either way.
+        for (r, f) in running.iter().zip(&full) {
+            assert_eq!((r.valid_loss, r.valid), (f.valid_loss, f.valid));
+        }
     }
 
     #[test]

@@ -50,6 +50,23 @@ impl Mode {
     }
 }
 
+squiggle_model::named_enum! {
+    /// How training by epochs measures the training rows for each epoch's line, its row of
+    /// `metrics.csv` and, without validation rows, early stopping and the best checkpoint.
+    /// Validation rows are always measured in full after the epoch.
+    #[derive(Default)]
+    pub enum TrainMetrics as "train_metrics" {
+        /// From the predictions the epoch's training steps made anyway, each batch as it was
+        /// before its update (as Keras and PyTorch Lightning report training metrics): no
+        /// extra pass over the data. The default.
+        #[default]
+        Running = "running",
+        /// A full pass over the training rows at the parameters after the epoch: exact for
+        /// those parameters, at the cost of a forward pass over every training row.
+        Full = "full",
+    }
+}
+
 /// How training by epochs goes.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -62,6 +79,8 @@ pub struct EpochPlan {
     pub shuffle: bool,
     /// Stop after this many epochs without a new best early-stopping loss.
     pub patience: Option<usize>,
+    /// How the training rows are measured after each epoch.
+    pub train_metrics: TrainMetrics,
     /// Hold out this fraction of the rows (drawn with the seed) for validation.
     pub valid_fraction: Option<f64>,
     /// Standardise every column with the training rows' statistics.

@@ -7,7 +7,7 @@
 
 use squiggle_model::{Architecture, Precision};
 
-use super::{EpochPlan, Mode, Schedule, ScheduleKind, StopRules, TrainPlan};
+use super::{EpochPlan, Mode, Schedule, ScheduleKind, StopRules, TrainMetrics, TrainPlan};
 use crate::engine::loss::LossKind;
 use crate::engine::optim::{Optimizer, OptimizerKind};
 use crate::{PlanError, Problem};
@@ -55,6 +55,8 @@ squiggle_model::named_enum! {
         MinLearningRate = "min_learning_rate",
         /// `[train] patience`.
         Patience = "patience",
+        /// `[train] train_metrics`.
+        TrainMetrics = "train_metrics",
         /// `[data] valid_fraction`.
         ValidFraction = "valid_fraction",
         /// `[data] valid_csv`.
@@ -85,6 +87,7 @@ impl Setting {
             Setting::BatchSize
             | Setting::Shuffle
             | Setting::Patience
+            | Setting::TrainMetrics
             | Setting::ValidFraction
             | Setting::ValidCsv
             | Setting::Standardize => Some(ModeKind::Epochs),
@@ -157,6 +160,8 @@ pub struct Settings {
     pub min_learning_rate: Option<f64>,
     /// By epochs: stop after this many epochs (≥ 1) without a better loss. Off by default.
     pub patience: Option<usize>,
+    /// By epochs: how the training rows are measured after each epoch. Defaults to running.
+    pub train_metrics: Option<TrainMetrics>,
     /// By epochs: hold out this fraction of the rows, in [0, 1) (0: none).
     pub valid_fraction: Option<f64>,
     /// By epochs: validation rows come from a file of their own.
@@ -198,6 +203,7 @@ impl Settings {
             step_gamma,
             min_learning_rate,
             patience,
+            train_metrics,
             valid_fraction,
             valid_csv,
             standardize,
@@ -225,6 +231,7 @@ impl Settings {
             (Setting::StepGamma, step_gamma.is_some()),
             (Setting::MinLearningRate, min_learning_rate.is_some()),
             (Setting::Patience, patience.is_some()),
+            (Setting::TrainMetrics, train_metrics.is_some()),
             (Setting::ValidFraction, valid_fraction.is_some()),
             (Setting::ValidCsv, *valid_csv),
             (Setting::Standardize, standardize.is_some()),
@@ -493,6 +500,7 @@ fn epoch_plan(settings: &Settings, epochs: usize) -> Result<EpochPlan, PlanError
         epochs,
         batch_size,
         shuffle: settings.shuffle.unwrap_or(true),
+        train_metrics: settings.train_metrics.unwrap_or_default(),
         patience,
         // 0 holds nothing out: no validation, as when the key is absent.
         valid_fraction: number(
