@@ -28,7 +28,23 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Training allocates tensors of the same few sizes every batch. glibc serves blocks above
+/// 128 KiB (a `[1024, 64]` f32 batch is 256 KiB) with fresh `mmap`s and returns them on
+/// free, so every batch paid page faults for memory it had just given back (a quarter of an
+/// epoch's time with the fused kernels on two cores); keeping blocks up to 4 MiB in the heap,
+/// and at most 16 MiB of freed memory at its top, lets the next batch reuse them while peak
+/// memory stays bounded (the 10-million-row memory budget is unchanged).
+fn keep_freed_memory_for_reuse() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only tunes the allocator, before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory_for_reuse();
     keep_default_device_on_the_cpu();
     quiet_display_probes();
     let cli = match args::Cli::try_parse() {

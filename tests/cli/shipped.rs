@@ -114,11 +114,6 @@ fn every_command_understands_every_shipped_config() {
     }
 }
 
-/// A short diabetes run kept in `dir/run`.
-fn diabetes_run(dir: &Path) {
-    diabetes_run_with(dir, &[]);
-}
-
 /// Six epochs of the shipped diabetes config kept in `dir/run`, with `extra` flags.
 fn diabetes_run_with(dir: &Path, extra: &[&str]) {
     let config = root().join("configs/diabetes.toml");

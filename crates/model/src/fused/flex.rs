@@ -1,23 +1,58 @@
 //! The fused kernels on flex, Burn's CPU backend: loops over the tensors' memory in f32, one
 //! pass where Burn's operations take several, softplus vectorised. Other element types (f64 for
 //! gradient checks) take the composed path: exact, and not where time goes.
+//!
+//! Rows are processed in fixed blocks of [`BLOCK_ROWS`]; large batches spread the blocks over
+//! the CPU's cores. Sums over rows are taken per block in f64 and the blocks' sums added in
+//! block order, so the numbers do not depend on how many cores there are or which finished
+//! first: the same run gives the same bits on any machine.
+
+use std::borrow::Cow;
+use std::ops::Range;
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
+use rayon::prelude::*;
 
 use super::{FusedKernels, compose, math};
 use crate::Activation;
 
-/// The tensor's values, copied into contiguous memory first if its layout is strided.
-fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => {
-            std::borrow::Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap_or(&[]).to_vec())
+/// Rows per block: the unit of work a core takes, and of the partial sums.
+const BLOCK_ROWS: usize = 128;
+/// Below this many elements a batch stays on one core (handing blocks out costs more).
+const PARALLEL_ELEMENTS: usize = 1 << 15;
+
+/// Compiles `body` twice, for the x86-64 baseline and for AVX2, and calls the version the CPU
+/// runs. Only IEEE additions, multiplications and divisions are written (no fused
+/// multiply-adds are formed), so both versions give the same bits.
+macro_rules! with_avx2 {
+    (fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) $(-> $ret)? {
+                body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                return unsafe { avx2($($arg),*) };
+            }
+            body($($arg),*)
         }
+    };
+}
+
+/// The tensor's values, copied into contiguous memory first if its layout is strided.
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap_or(&[]).to_vec()),
     }
 }
 
@@ -29,41 +64,162 @@ fn is_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
-/// Applies `activation` to every element of `z` in place; returns the slopes when asked.
-fn activate(z: &mut [f32], activation: Activation, slope: bool) -> Option<Vec<f32>> {
-    let mut slopes = slope.then(|| vec![0.0f32; z.len()]);
+fn parallel(elements: usize) -> bool {
+    elements >= PARALLEL_ELEMENTS
+}
+
+/// `f` on every block of rows, in parallel for large batches; results in block order.
+fn per_block<T: Send>(rows: usize, width: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    let blocks: Vec<Range<usize>> = (0..rows)
+        .step_by(BLOCK_ROWS)
+        .map(|start| start..(start + BLOCK_ROWS).min(rows))
+        .collect();
+    if parallel(rows * width) {
+        blocks.into_par_iter().map(&f).collect()
+    } else {
+        blocks.into_iter().map(f).collect()
+    }
+}
+
+/// `f(first row, rows)` on every block of `out` (`width` values a row), in parallel for large
+/// batches.
+fn for_blocks(out: &mut [f32], width: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let chunk = BLOCK_ROWS * width.max(1);
+    if parallel(out.len()) {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(k, block)| f(k * BLOCK_ROWS, block));
+    } else {
+        out.chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(k, block)| f(k * BLOCK_ROWS, block));
+    }
+}
+
+/// The sum of per-block sums, in block order.
+fn add_blocks(blocks: Vec<Vec<f64>>, len: usize) -> Vec<f32> {
+    let mut total = vec![0.0f64; len];
+    for block in blocks {
+        for (t, v) in total.iter_mut().zip(block) {
+            *t += v;
+        }
+    }
+    total.into_iter().map(|v| v as f32).collect()
+}
+
+with_avx2! {
+    fn outer_affine(x: &[f32], w: &[f32], b: &[f32], z: &mut [f32]) {
+        // x·w + b for one input column: an outer product, the same roundings as a broadcast.
+        for (row, &xi) in z.chunks_exact_mut(w.len()).zip(x) {
+            for ((zj, &wj), &bj) in row.iter_mut().zip(w).zip(b) {
+                *zj = xi * wj + bj;
+            }
+        }
+    }
+}
+
+with_avx2! {
+    fn add_bias(z: &mut [f32], b: &[f32]) {
+        for row in z.chunks_exact_mut(b.len()) {
+            for (zj, &bj) in row.iter_mut().zip(b) {
+                *zj += bj;
+            }
+        }
+    }
+}
+
+/// Applies `activation` to every element of `z` in place, writing the slopes when given.
+fn activate(z: &mut [f32], activation: Activation, slopes: Option<&mut [f32]>) {
     match activation {
-        Activation::Identity => return None,
-        Activation::Softplus => math::softplus_in_place(z, slopes.as_deref_mut()),
-        Activation::Relu => {
-            for (i, v) in z.iter_mut().enumerate() {
-                let positive = *v > 0.0;
-                *v = if positive { *v } else { 0.0 };
-                if let Some(s) = slopes.as_deref_mut() {
-                    s[i] = if positive { 1.0 } else { 0.0 };
-                }
+        Activation::Identity => {}
+        Activation::Softplus => math::softplus_in_place(z, slopes),
+        Activation::Relu => elementwise(z, slopes, |v| if v > 0.0 { (v, 1.0) } else { (0.0, 0.0) }),
+        Activation::Sigmoid => elementwise(z, slopes, |v| {
+            let y = 1.0 / (1.0 + (-v).exp());
+            (y, y * (1.0 - y))
+        }),
+        Activation::Tanh => elementwise(z, slopes, |v| {
+            let y = v.tanh();
+            (y, 1.0 - y * y)
+        }),
+    }
+}
+
+fn elementwise(z: &mut [f32], slopes: Option<&mut [f32]>, f: impl Fn(f32) -> (f32, f32)) {
+    match slopes {
+        Some(slopes) => {
+            for (v, s) in z.iter_mut().zip(slopes.iter_mut()) {
+                (*v, *s) = f(*v);
             }
         }
-        Activation::Sigmoid => {
-            for (i, v) in z.iter_mut().enumerate() {
-                let y = 1.0 / (1.0 + (-*v).exp());
-                *v = y;
-                if let Some(s) = slopes.as_deref_mut() {
-                    s[i] = y * (1.0 - y);
+        None => z.iter_mut().for_each(|v| *v = f(*v).0),
+    }
+}
+
+with_avx2! {
+    fn one_input_sums(x: &[f32], g: &[f32], s: Option<&[f32]>, sums: &mut [f64]) {
+        // For one input column: Σ dz into sums[..width], Σ x·dz into sums[width..].
+        let width = sums.len() / 2;
+        let (db, dw) = sums.split_at_mut(width);
+        for (i, g_row) in g.chunks_exact(width).enumerate() {
+            let xi = f64::from(x[i]);
+            match s {
+                Some(s) => {
+                    let s_row = &s[i * width..(i + 1) * width];
+                    for j in 0..width {
+                        let d = f64::from(g_row[j]) * f64::from(s_row[j]);
+                        db[j] += d;
+                        dw[j] += xi * d;
+                    }
                 }
-            }
-        }
-        Activation::Tanh => {
-            for (i, v) in z.iter_mut().enumerate() {
-                let y = v.tanh();
-                *v = y;
-                if let Some(s) = slopes.as_deref_mut() {
-                    s[i] = 1.0 - y * y;
+                None => {
+                    for j in 0..width {
+                        let d = f64::from(g_row[j]);
+                        db[j] += d;
+                        dw[j] += xi * d;
+                    }
                 }
             }
         }
     }
-    slopes
+}
+
+with_avx2! {
+    fn one_output_sums(x: &[f32], dz: &[f64], sums: &mut [f64]) {
+        // For one output column: Σ dz into sums[0], Σ x·dz into sums[1..].
+        let fan_in = sums.len() - 1;
+        let (db, dw) = sums.split_at_mut(1);
+        for (x_row, &d) in x.chunks_exact(fan_in).zip(dz) {
+            db[0] += d;
+            for (w, &xk) in dw.iter_mut().zip(x_row) {
+                *w += f64::from(xk) * d;
+            }
+        }
+    }
+}
+
+with_avx2! {
+    fn outer_product(dz: &[f64], w: &[f32], dx: &mut [f32]) {
+        for (row, &d) in dx.chunks_exact_mut(w.len()).zip(dz) {
+            let d = d as f32;
+            for (v, &wk) in row.iter_mut().zip(w) {
+                *v = d * wk;
+            }
+        }
+    }
+}
+
+/// `grad ⊙ slope` of rows `rows`, in f64 (the slope is 1 for the identity).
+fn dz_f64(g: &[f32], s: Option<&[f32]>, rows: Range<usize>, width: usize) -> Vec<f64> {
+    let range = rows.start * width..rows.end * width;
+    match s {
+        Some(s) => g[range.clone()]
+            .iter()
+            .zip(&s[range])
+            .map(|(&g, &s)| f64::from(g) * f64::from(s))
+            .collect(),
+        None => g[range].iter().map(|&g| f64::from(g)).collect(),
+    }
 }
 
 impl FusedKernels for Flex {
@@ -80,25 +236,36 @@ impl FusedKernels for Flex {
         let (rows, fan_in, fan_out) = (x.shape()[0], x.shape()[1], w.shape()[1]);
         let bias = values(&b);
         let mut z = if fan_in == 1 {
-            // An outer product: x·w + b row by row, the same roundings as a broadcast.
-            let (x, w) = (values(&x), values(&w));
-            let mut z = vec![0.0f32; rows * fan_out];
-            for (row, &xi) in z.chunks_exact_mut(fan_out).zip(x.iter()) {
-                for ((zj, &wj), &bj) in row.iter_mut().zip(w.iter()).zip(bias.iter()) {
-                    *zj = xi * wj + bj;
-                }
-            }
-            z
+            vec![0.0f32; rows * fan_out]
         } else {
-            let mut z = values(&Flex::float_matmul(x, w)).into_owned();
-            for row in z.chunks_exact_mut(fan_out) {
-                for (zj, &bj) in row.iter_mut().zip(bias.iter()) {
-                    *zj += bj;
-                }
-            }
-            z
+            values(&Flex::float_matmul(x.clone(), w.clone())).into_owned()
         };
-        let slopes = activate(&mut z, activation, slope);
+        let mut slopes =
+            (slope && activation != Activation::Identity).then(|| vec![0.0f32; rows * fan_out]);
+        let (xs, ws) = (values(&x), values(&w));
+        let block = |first: usize, z: &mut [f32], s: Option<&mut [f32]>| {
+            if fan_in == 1 {
+                let n = z.len() / fan_out;
+                outer_affine(&xs[first..first + n], &ws, &bias, z);
+            } else {
+                add_bias(z, &bias);
+            }
+            activate(z, activation, s);
+        };
+        let chunk = BLOCK_ROWS * fan_out;
+        match slopes.as_deref_mut() {
+            Some(s) if parallel(z.len()) => z
+                .par_chunks_mut(chunk)
+                .zip(s.par_chunks_mut(chunk))
+                .enumerate()
+                .for_each(|(k, (z, s))| block(k * BLOCK_ROWS, z, Some(s))),
+            Some(s) => z
+                .chunks_mut(chunk)
+                .zip(s.chunks_mut(chunk))
+                .enumerate()
+                .for_each(|(k, (z, s))| block(k * BLOCK_ROWS, z, Some(s))),
+            None => for_blocks(&mut z, fan_out, |first, z| block(first, z, None)),
+        }
         let shape = vec![rows, fan_out];
         (tensor(z, shape.clone()), slopes.map(|s| tensor(s, shape)))
     }
@@ -119,66 +286,71 @@ impl FusedKernels for Flex {
             return compose::dense_backward::<Self>(x, w, slope, grad, input);
         }
         let (fan_in, fan_out) = (w.shape()[0], w.shape()[1]);
-        let g = values(&grad);
-        let slope = slope.as_ref().map(|s| values(s));
-        // dz = grad ⊙ slope, formed in f64 where it is only summed: the sums over the rows
-        // accumulate in f64 and round once, so a gradient is the f32 nearest its exact value
-        // far more often than running f32 sums give.
-        let dz64 = |i: usize| match &slope {
-            Some(s) => f64::from(g[i]) * f64::from(s[i]),
-            None => f64::from(g[i]),
-        };
+        let (xs, ws, g) = (values(&x), values(&w), values(&grad));
+        let s = slope.as_ref().map(|s| values(s));
+        let s = s.as_deref();
         let rows = g.len() / fan_out;
-        let mut db = vec![0.0f64; fan_out];
-        for i in 0..rows {
-            for (j, d) in db.iter_mut().enumerate() {
-                *d += dz64(i * fan_out + j);
-            }
-        }
-        let dz32 = || -> Vec<f32> { (0..g.len()).map(|i| dz64(i) as f32).collect() };
-        let xs = values(&x);
-        let dw = if fan_in == 1 || fan_out == 1 {
-            // One input (an outer product forward) or one output (a dot product): the
-            // weights' gradient is one pass over the rows.
-            let mut dw = vec![0.0f64; fan_in * fan_out];
-            for i in 0..rows {
-                let x_row = &xs[i * fan_in..(i + 1) * fan_in];
-                if fan_in == 1 {
-                    let xi = f64::from(x_row[0]);
-                    for (j, d) in dw.iter_mut().enumerate() {
-                        *d += xi * dz64(i * fan_out + j);
-                    }
-                } else {
-                    let dzi = dz64(i);
-                    for (d, &xk) in dw.iter_mut().zip(x_row) {
-                        *d += f64::from(xk) * dzi;
+        // dz = grad ⊙ slope is formed in f64 where it is only summed: the sums over the rows
+        // are taken in f64 and rounded once.
+        let (dw, db) = if fan_in == 1 {
+            let blocks = per_block(rows, fan_out, |r| {
+                let mut sums = vec![0.0f64; 2 * fan_out];
+                let range = r.start * fan_out..r.end * fan_out;
+                one_input_sums(
+                    &xs[r.clone()],
+                    &g[range.clone()],
+                    s.map(|s| &s[range]),
+                    &mut sums,
+                );
+                sums
+            });
+            let sums = add_blocks(blocks, 2 * fan_out);
+            (
+                tensor(sums[fan_out..].to_vec(), vec![1, fan_out]),
+                sums[..fan_out].to_vec(),
+            )
+        } else if fan_out == 1 {
+            let blocks = per_block(rows, fan_in, |r| {
+                let mut sums = vec![0.0f64; 1 + fan_in];
+                let dz = dz_f64(&g, s, r.clone(), 1);
+                one_output_sums(&xs[r.start * fan_in..r.end * fan_in], &dz, &mut sums);
+                sums
+            });
+            let sums = add_blocks(blocks, 1 + fan_in);
+            (
+                tensor(sums[1..].to_vec(), vec![fan_in, 1]),
+                sums[..1].to_vec(),
+            )
+        } else {
+            let blocks = per_block(rows, fan_out, |r| {
+                let dz = dz_f64(&g, s, r, fan_out);
+                let mut db = vec![0.0f64; fan_out];
+                for row in dz.chunks_exact(fan_out) {
+                    for (d, &v) in db.iter_mut().zip(row) {
+                        *d += v;
                     }
                 }
-            }
-            let dw = dw.into_iter().map(|v| v as f32).collect();
-            tensor(dw, vec![fan_in, fan_out])
-        } else {
-            let dz = tensor(dz32(), vec![rows, fan_out]);
-            Flex::float_matmul(Flex::float_transpose(x), dz)
+                db
+            });
+            let db = add_blocks(blocks, fan_out);
+            let dz = tensor(dz32(&g, s, rows, fan_out), vec![rows, fan_out]);
+            (Flex::float_matmul(Flex::float_transpose(x.clone()), dz), db)
         };
         let dx = input.then(|| {
             if fan_out == 1 {
                 // dz·wᵀ is an outer product.
-                let ws = values(&w);
                 let mut dx = vec![0.0f32; rows * fan_in];
-                for (i, row) in dx.chunks_exact_mut(fan_in).enumerate() {
-                    let dzi = dz64(i) as f32;
-                    for (d, &wk) in row.iter_mut().zip(ws.iter()) {
-                        *d = dzi * wk;
-                    }
-                }
+                for_blocks(&mut dx, fan_in, |first, block| {
+                    let n = block.len() / fan_in;
+                    let dz = dz_f64(&g, s, first..first + n, 1);
+                    outer_product(&dz, &ws, block);
+                });
                 tensor(dx, vec![rows, fan_in])
             } else {
-                let dz = tensor(dz32(), vec![rows, fan_out]);
-                Flex::float_matmul(dz, Flex::float_transpose(w))
+                let dz = tensor(dz32(&g, s, rows, fan_out), vec![rows, fan_out]);
+                Flex::float_matmul(dz, Flex::float_transpose(w.clone()))
             }
         });
-        let db = db.into_iter().map(|v| v as f32).collect();
         (dx, dw, tensor(db, vec![fan_out]))
     }
 
@@ -238,4 +410,12 @@ impl FusedKernels for Flex {
             .collect();
         tensor(d, prediction.shape().to_vec())
     }
+}
+
+/// `grad ⊙ slope` for every row, rounded to f32, for the matmuls.
+fn dz32(g: &[f32], s: Option<&[f32]>, rows: usize, width: usize) -> Vec<f32> {
+    dz_f64(g, s, 0..rows, width)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect()
 }

@@ -185,8 +185,8 @@ pub fn dense(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>, activation: Activation) -
     ))
 }
 
-/// Per target column, `Σ (prediction − target)²` (row 0) and `Σ |prediction − target|` (row
-/// 1) over the rows, summed in f64: a `[2, outputs]` tensor from which training metrics are
+/// Per target column, `Σ (prediction − target)²` (row 0) and `Σ |prediction − target|`
+/// (row 1) over the rows, summed in f64: a `[2, outputs]` tensor from which training metrics are
 /// accumulated batch by batch without reading predictions back. Not differentiable.
 pub fn residual_sums(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::residual_sums(
