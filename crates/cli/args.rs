@@ -43,6 +43,32 @@ pub enum Command {
     Predict(PredictArgs),
     /// List the backends compiled into this binary and, for wgpu, the adapters found.
     Backends,
+    /// Time training on fixed work (the lesson step, mini-batch SGD on the dosage data set)
+    /// on every compiled backend, beside a plain-Rust baseline doing the same work.
+    Bench(BenchArgs),
+}
+
+/// `squiggle bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A backend to time (repeat the flag for several; default: every compiled backend).
+    #[arg(long = "backend", value_name = "BACKEND", value_parser = named_flag::<Backend>())]
+    pub backends: Vec<Backend>,
+    /// Runs of each case; the table shows the median.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub repeats: u64,
+    /// Rows of the dosage data set the three mini-batch cases train on.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub rows: u64,
+    /// Rows of the large case's data set (held in memory, 8 bytes a row).
+    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub large_rows: u64,
+    /// Steps of the lesson case.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(2..=100_000_000))]
+    pub lesson_steps: u64,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `squiggle predict`.

@@ -24,5 +24,7 @@ mod backends;
 mod set;
 // README's examples, replayed.
 mod readme;
+// `squiggle bench`: cases, baseline, ratios.
+mod bench;
 // Every command on every shipped config; the inspecting commands on trained runs.
 mod shipped;

@@ -174,6 +174,10 @@ backend_test!(gradient_descent_finds_the_least_squares_line, |backend| {
 });
 
 #[test]
+#[cfg_attr(
+    not(feature = "ndarray"),
+    ignore = "needs `--features ndarray`; .ci/run runs it with --include-ignored"
+)]
 fn backends_agree_step_for_step() {
     let run = |backend| {
         squiggle(&[

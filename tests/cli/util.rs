@@ -132,7 +132,7 @@ pub fn number(v: &serde_json::Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
 }
 
-/// One test body run once per CPU backend (`flex`, `ndarray`).
+/// One test body run once per CPU backend (`flex`, and `ndarray` when it is compiled in).
 macro_rules! backend_test {
     ($name:ident, |$backend:ident| $body:block) => {
         mod $name {
@@ -146,6 +146,10 @@ macro_rules! backend_test {
             }
 
             #[test]
+            #[cfg_attr(
+                not(feature = "ndarray"),
+                ignore = "needs `--features ndarray`; .ci/run runs it with --include-ignored"
+            )]
             fn ndarray() {
                 let $backend: &str = "ndarray";
                 $body

@@ -2,6 +2,7 @@
 //! ([`crate::session`]) and output ([`crate::output`]), never each other.
 
 mod backends;
+mod bench;
 mod eval;
 mod explain;
 mod generate;
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Backends => backends::run(),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -75,6 +75,19 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// `100,000`: digits in groups of three.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// `b3`, `w3 and b3`, `w1, w2 and b3`; long lists are counted instead.
 pub fn list(names: &[String]) -> String {
     match names {
@@ -145,6 +158,15 @@ pub fn param_lines(names: &ParamNames, params: &[f64], frozen: &[bool]) -> Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+    }
 
     #[test]
     fn numbers_keep_six_decimals_or_switch_to_scientific() {

@@ -18,6 +18,10 @@ pub const PT1: [f64; 7] = [-34.4, -2.52, 2.14, 1.29, -1.30, 2.28, -0.58];
 /// final bias b3, which starts at 0.
 pub const PT2: [f64; 7] = [3.34, -3.53, -1.43, 0.57, -1.22, -2.30, 0.0];
 
+/// "Backpropagation Details Pt. 2": the starting values from which all seven parameters are
+/// trained (w1 2.74, w2 −1.13, w3 0.36, w4 0.63, biases 0).
+pub const DETAILS_PT2_START: [f64; 7] = [2.74, -1.13, 0.0, 0.0, 0.36, 0.63, 0.0];
+
 /// The b3 that gradient descent finds for [`PT2`], to the video's two decimals.
 pub const PT2_FITTED_B3: f64 = 2.61;
 

@@ -3,7 +3,8 @@
 //! - [`PlanError`]: a training setting that cannot be run (checked before anything runs);
 //! - [`DataError`], [`CsvError`]: data that cannot be trained on;
 //! - [`CheckpointError`], [`ResumeError`]: a checkpoint that cannot be read or continued;
-//! - [`TrainError`]: a run that started and could not finish.
+//! - [`TrainError`]: a run that started and could not finish;
+//! - [`BenchError`]: a benchmark whose work could not be done.
 //!
 //! Messages are one line and name what is wrong; callers add the file (and line) they know.
 
@@ -407,4 +408,22 @@ pub enum LoadError {
     /// A CSV file.
     #[error(transparent)]
     Csv(#[from] CsvError),
+}
+
+/// A benchmark's work that could not be done.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// The work's settings do not make a plan (a benchmark of zero rows, say).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Training failed or diverged.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// The run ended before its work was done.
+    #[error("the benchmark's run stopped after {periods} of its steps or epochs")]
+    Stopped {
+        /// Steps or epochs done.
+        periods: usize,
+    },
 }

@@ -15,11 +15,13 @@
 //! - `steps/` and `epochs/`: the two modes ([`Checkpoint`]s belong to epochs);
 //! - `data/`: [`DataSource`]s, [`Dataset`]s, splits, standardisation, [`Prepared`] data;
 //! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
-//!   predictions and metrics.
+//!   predictions and metrics;
+//! - [`bench`]: the core timed on fixed work beside a plain-Rust baseline.
 //!
 //! It never chooses a backend: callers pass the device, and the core calls `.autodiff()` on
 //! it. Config files, output formats and flags belong to the CLI.
 
+pub mod bench;
 mod data;
 mod engine;
 mod epochs;
@@ -37,15 +39,15 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    ColumnScale, Columns, DataSource, Dataset, Prepared, Scaling, Split, dosage_curve, read_csv,
-    read_inputs, shuffle_for_epoch, write_dosage,
+    ColumnScale, Columns, DataSource, Dataset, Prepared, Scaling, Split, dosage_curve,
+    dosage_dataset, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,
 };
 pub use error::{
-    CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem, Quantity,
-    ResumeError, TrainError,
+    BenchError, CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem,
+    Quantity, ResumeError, TrainError,
 };
 pub use inspect::{
     Backprop, ChainRule, Evaluation, Factor, GradCheck, Measured, PREDICT_CHUNK,

@@ -27,6 +27,8 @@ mod compose;
 mod flex;
 mod math;
 
+pub use math::softplus_in_place;
+
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::prelude::*;

@@ -16,4 +16,4 @@ pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;
 pub use split::{Split, shuffle_for_epoch};
-pub use synthetic::{dosage_curve, write_dosage};
+pub use synthetic::{dosage_curve, dosage_dataset, write_dosage};

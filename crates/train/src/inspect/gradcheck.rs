@@ -272,7 +272,7 @@ mod tests {
     /// "Details Pt. 2": all seven parameters from the lesson's start.
     #[test]
     fn details_pt2_start_gradient_matches_the_reference() {
-        let start = [2.74, -1.13, 0.0, 0.0, 0.36, 0.63, 0.0];
+        let start = squiggle_model::lesson::DETAILS_PT2_START;
         let want = [
             0.76094, 0.96729, 0.33228, 0.73223, 7.14231, 1.48728, 3.45945,
         ];
