@@ -38,7 +38,7 @@ impl Baseline {
     /// When `values` is not `3H + 1` long for some H ≥ 1.
     pub fn new(values: &[f64]) -> Self {
         assert!(
-            values.len() >= 4 && (values.len() - 1) % 3 == 0,
+            values.len() >= 4 && (values.len() - 1).is_multiple_of(3),
             "a 1-[H]-1 network has 3H + 1 values, got {}",
             values.len()
         );
