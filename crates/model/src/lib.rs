@@ -34,7 +34,9 @@ mod values;
 pub use activation::Activation;
 pub use architecture::{Architecture, TensorKind, TensorSpec};
 pub use error::{ModelError, ReadBack};
-pub use fused::{dense, residual_sums, softplus_in_place, squared_error};
+pub use fused::{
+    LayerSizes, dense, network_forward, residual_sums, softplus_in_place, squared_error,
+};
 pub use host::RowPass;
 pub use init::{Initializer, initial_values, standard_normal_values};
 #[doc(hidden)]

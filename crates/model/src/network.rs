@@ -92,6 +92,57 @@ impl Network {
         }
     }
 
+    /// A network whose parameters are the pieces of `theta`, every parameter in flat order
+    /// (the layout of [`Network::from_values`]), on `theta`'s device: the per-layer view of a
+    /// flat parameter vector, without a copy through the host. Its parameters are leaves of
+    /// their own (`theta` is detached): gradients flow to them, not back to `theta`.
+    ///
+    /// # Panics
+    /// If `theta` does not hold [`Architecture::num_params`] values.
+    pub fn from_flat(arch: &Architecture, theta: Tensor<1>) -> Self {
+        assert_eq!(
+            theta.dims()[0],
+            arch.num_params(),
+            "the parameter vector should match the architecture"
+        );
+        let theta = theta.detach().set_require_grad(false);
+        let mut layers = Vec::new();
+        let mut at = 0;
+        for (fan_in, fan_out) in arch.layer_sizes() {
+            let weight = theta
+                .clone()
+                .slice(at..at + fan_in * fan_out)
+                .reshape([fan_in, fan_out]);
+            at += fan_in * fan_out;
+            let bias = theta.clone().slice(at..at + fan_out);
+            at += fan_out;
+            layers.push(Layer {
+                weight: Param::from_tensor(weight),
+                bias: Param::from_tensor(bias),
+            });
+        }
+        let output = layers.pop().expect("a network has an output layer");
+        Self {
+            hidden: layers,
+            output,
+            activation: arch.activation,
+        }
+    }
+
+    /// Every parameter in flat order as one tensor on the network's device (the inverse of
+    /// [`Network::from_flat`]).
+    pub fn flat(&self) -> Tensor<1> {
+        let pieces: Vec<Tensor<1>> = self
+            .layers()
+            .flat_map(|layer| {
+                let weight = layer.weight.val();
+                let len = weight.shape().num_elements();
+                [weight.reshape([len]), layer.bias.val()]
+            })
+            .collect();
+        Tensor::cat(pieces, 0)
+    }
+
     /// Every layer, hidden layers first, the output layer last.
     pub fn layers(&self) -> impl Iterator<Item = &Layer> {
         self.hidden.iter().chain(std::iter::once(&self.output))
@@ -180,6 +231,54 @@ mod tests {
         assert_eq!(net.values().unwrap(), values);
         assert_eq!(net.hidden.len(), 2);
         assert_eq!(net.output.weight.dims(), [2, 2]);
+    }
+
+    /// The flat view and the whole-network operation are the layers themselves: the same
+    /// values, the same predictions, and (through autodiff) the same gradients, in flat order.
+    #[test]
+    fn the_flat_network_is_the_layered_one() {
+        let arch = Architecture::new(2, vec![3, 2], 2, Activation::Softplus).unwrap();
+        let values: Vec<f64> = (0..arch.num_params())
+            .map(|i| ((i * 7) % 11) as f64 * 0.2 - 1.0)
+            .collect();
+        let ad = device().autodiff();
+        let options = (&ad, Precision::F64.dtype());
+        let rows = TensorData::new(vec![0.5, -1.0, 2.0, 0.25, -0.75, 1.5], [3, 2]);
+        let target = TensorData::new(vec![1.0, 0.0, -0.5, 2.0, 0.3, 0.1], [3, 2]);
+        let x = Tensor::<2>::from_data(rows, options);
+        let y = Tensor::<2>::from_data(target, options);
+        let net = Network::from_values(&arch, &values, &ad, Precision::F64);
+        assert_eq!(read(net.flat(), "flat").unwrap(), values);
+        let theta =
+            Tensor::<1>::from_data(TensorData::new(values.clone(), [values.len()]), options)
+                .require_grad();
+        assert_eq!(
+            Network::from_flat(&arch, theta.clone()).values().unwrap(),
+            values
+        );
+        let layered = net.forward(x.clone());
+        let flat = crate::network_forward(x, theta.clone(), &arch);
+        let (a, b) = (
+            read(layered.clone(), "layered").unwrap(),
+            read(flat.clone(), "flat").unwrap(),
+        );
+        assert!(
+            a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-12),
+            "{a:?} {b:?}"
+        );
+        let loss = |p: Tensor<2>| (p - y.clone()).powi_scalar(2).sum();
+        let layered_grads = loss(layered).backward();
+        let flat_grads = loss(flat).backward();
+        let mut want = Vec::new();
+        for layer in net.layers() {
+            want.extend(read(layer.weight.grad(&layered_grads).unwrap(), "dw").unwrap());
+            want.extend(read(layer.bias.grad(&layered_grads).unwrap(), "db").unwrap());
+        }
+        let got = read(theta.grad(&flat_grads).unwrap(), "dtheta").unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
+        }
     }
 
     #[test]

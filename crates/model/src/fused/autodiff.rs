@@ -8,6 +8,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend};
 
+use super::network::{self, LayerSizes, LayerState};
 use super::{FusedKernels, FusedOps};
 use crate::Activation;
 
@@ -32,6 +33,27 @@ impl<B: Backend + FusedKernels> Backward<B, 3> for DenseBackward {
         }
         if let Some(node) = b_node {
             grads.register::<B>(node.id, db);
+        }
+    }
+}
+
+/// The backward step of a whole network; its state is every layer's input, weights and
+/// slope at the forward pass.
+#[derive(Debug)]
+struct NetworkBackward;
+
+impl<B: Backend + FusedKernels> Backward<B, 2> for NetworkBackward {
+    type State = Vec<LayerState<B>>;
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x_node, theta_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (dx, dtheta) = network::backward::<B>(ops.state, grad, x_node.is_some());
+        if let (Some(node), Some(dx)) = (x_node, dx) {
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = theta_node {
+            grads.register::<B>(node.id, dtheta);
         }
     }
 }
@@ -95,6 +117,28 @@ impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, 
         match prep {
             OpsKind::Tracked(prep) => prep.finish((prediction, target), loss),
             OpsKind::UnTracked(prep) => prep.finish(loss),
+        }
+    }
+
+    fn network(
+        x: FloatTensor<Self>,
+        theta: FloatTensor<Self>,
+        layers: LayerSizes,
+        activation: Activation,
+    ) -> FloatTensor<Self> {
+        let prep = NetworkBackward
+            .prepare::<C>([x.node(), theta.node()])
+            .compute_bound()
+            .stateful();
+        let (x, theta) = (x.into_primitive(), theta.into_primitive());
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let (y, states) = network::forward::<B>(x, &theta, &layers, activation, true);
+                prep.finish(states, y)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(network::forward::<B>(x, &theta, &layers, activation, false).0)
+            }
         }
     }
 

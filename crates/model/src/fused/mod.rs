@@ -26,8 +26,10 @@ mod compose;
 #[cfg(feature = "flex")]
 mod flex;
 mod math;
+mod network;
 
 pub use math::softplus_in_place;
+pub use network::LayerSizes;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -125,6 +127,14 @@ pub trait FusedOps: Backend {
         scale: f64,
     ) -> FloatTensor<Self>;
 
+    /// See [`network`].
+    fn network(
+        x: FloatTensor<Self>,
+        theta: FloatTensor<Self>,
+        layers: LayerSizes,
+        activation: Activation,
+    ) -> FloatTensor<Self>;
+
     /// See [`residual_sums`]; never tracked by autodiff.
     fn residual_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>)
     -> FloatTensor<Self>;
@@ -149,6 +159,15 @@ macro_rules! concrete_backend {
                 scale: f64,
             ) -> FloatTensor<Self> {
                 <Self as FusedKernels>::squared_error(prediction, target, scale)
+            }
+
+            fn network(
+                x: FloatTensor<Self>,
+                theta: FloatTensor<Self>,
+                layers: LayerSizes,
+                activation: Activation,
+            ) -> FloatTensor<Self> {
+                network::forward::<Self>(x, &theta, &layers, activation, false).0
             }
 
             fn residual_sums(
@@ -184,6 +203,25 @@ pub fn dense(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>, activation: Activation) -
         w.into_dispatch(),
         b.into_dispatch(),
         activation,
+    ))
+}
+
+/// The prediction of the network of shape `arch` whose parameters are `theta` (every
+/// parameter in flat order, see [`Architecture::tensors`]) for the rows of `x`, as one
+/// operation: one autodiff node, and one tracked tensor when `theta` is trained. The same
+/// numbers as [`Network::forward`](crate::Network::forward) on those values.
+///
+/// # Shapes
+/// - `x`: `[rows, inputs]`, `theta`: `[parameters]`
+/// - output: `[rows, outputs]`
+///
+/// [`Architecture::tensors`]: crate::Architecture::tensors
+pub fn network_forward(x: Tensor<2>, theta: Tensor<1>, arch: &crate::Architecture) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::network(
+        x.into_dispatch(),
+        theta.into_dispatch(),
+        arch.layer_sizes(),
+        arch.activation,
     ))
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod freeze;
 pub(crate) mod loss;
 pub(crate) mod observer;
 pub(crate) mod optim;
+pub(crate) mod params;
 pub(crate) mod record;
 pub(crate) mod trainer;
 

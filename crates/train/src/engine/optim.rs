@@ -5,15 +5,13 @@
 //! [`Optimizer`] with its settings, their [`Setting`](crate::Setting)s and checks in
 //! `plan/settings.rs`, and its Burn configuration in [`Optimizer::updater`].
 
-use burn::module::Param;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::prelude::*;
 use burn::tensor::{Bytes, Gradients};
 use serde::{Deserialize, Serialize};
-use squiggle_model::Network;
 
+use crate::engine::params::Flat;
 use crate::{CheckpointError, TrainError};
 
 squiggle_model::named_enum! {
@@ -171,12 +169,12 @@ pub(crate) enum Updater {
 
 impl Updater {
     /// Moves every parameter that has a gradient in `grads` by one step at learning rate `lr`.
-    pub(crate) fn apply(&mut self, net: Network, grads: Gradients, lr: f64) -> Network {
+    pub(crate) fn apply(&mut self, params: Flat, grads: Gradients, lr: f64) -> Flat {
         match self {
-            Updater::Plain => descend(net, &grads, lr),
+            Updater::Plain => descend(params, &grads, lr),
             Updater::Burn(optim) => {
-                let grads = GradientsParams::from_grads(grads, &net);
-                optim.step(lr, net, grads)
+                let grads = GradientsParams::from_grads(grads, &params);
+                optim.step(lr, params, grads)
             }
         }
     }
@@ -212,22 +210,10 @@ impl Updater {
     }
 }
 
-/// The lessons' rule on every tracked parameter: `new = old − lr × gradient`, on the device.
-fn descend(mut net: Network, grads: &Gradients, lr: f64) -> Network {
-    for layer in net.layers_mut() {
-        layer.weight = descend_param(layer.weight.clone(), grads, lr);
-        layer.bias = descend_param(layer.bias.clone(), grads, lr);
+/// The lessons' rule on every parameter: `new = old − lr × gradient`, on the device.
+fn descend(params: Flat, grads: &Gradients, lr: f64) -> Flat {
+    match params.theta().grad(grads) {
+        Some(grad) => params.map(|value| value - grad.mul_scalar(lr)),
+        None => params,
     }
-    net
-}
-
-fn descend_param<const D: usize>(
-    param: Param<Tensor<D>>,
-    grads: &Gradients,
-    lr: f64,
-) -> Param<Tensor<D>> {
-    let Some(grad) = param.grad(grads) else {
-        return param;
-    };
-    param.map(|value| Tensor::from_inner(value.inner() - grad.mul_scalar(lr)).require_grad())
 }

@@ -6,13 +6,13 @@
 //! unless the caller reads it (the lesson's table reads the loss, the derivatives and the
 //! values of every step; training by epochs reads nothing per batch).
 
-use burn::module::Param;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Gradients};
 use squiggle_model::{Architecture, Network, Precision, ReadBack, read, residual_sums};
 
 use crate::engine::freeze::Freeze;
+use crate::engine::params::Flat;
 use crate::engine::loss::LossKind;
 use crate::engine::optim::{Optimizer, Updater};
 use crate::engine::record::ParamStep;
@@ -26,7 +26,7 @@ pub(crate) struct Trainer {
     precision: Precision,
     loss: LossKind,
     optimizer: Optimizer,
-    net: Network,
+    params: Flat,
     freeze: Freeze,
     updater: Updater,
     trainable: Vec<usize>,
@@ -51,10 +51,16 @@ impl Pass {
     }
 }
 
-/// The loss of `net` on `x` and `y`, and its gradients. The one forward-backward pass of the
-/// crate: training and the inspection tools both call it.
-pub(crate) fn backward(net: &Network, x: Tensor<2>, y: Tensor<2>, loss: LossKind) -> Pass {
-    let prediction = net.forward(x);
+/// The loss of the network `params` (of shape `arch`) on `x` and `y`, and its gradients.
+/// The one forward-backward pass of the crate: training and the inspection tools both call it.
+pub(crate) fn backward(
+    arch: &Architecture,
+    params: &Flat,
+    x: Tensor<2>,
+    y: Tensor<2>,
+    loss: LossKind,
+) -> Pass {
+    let prediction = params.forward(arch, x);
     let loss = loss.compute(prediction.clone(), y.clone());
     let grads = loss.backward();
     Pass {
@@ -62,29 +68,6 @@ pub(crate) fn backward(net: &Network, x: Tensor<2>, y: Tensor<2>, loss: LossKind
         grads,
         prediction,
         target: y,
-    }
-}
-
-/// Every parameter's derivative in flat order; 0 for tensors that are not tracked.
-///
-/// # Errors
-/// [`ReadBack`] when the device cannot hand a gradient back.
-pub(crate) fn gradient(net: &Network, grads: &Gradients) -> Result<Vec<f64>, ReadBack> {
-    let mut out = Vec::new();
-    for layer in net.layers() {
-        out.extend(derivatives_of(&layer.weight, grads)?);
-        out.extend(derivatives_of(&layer.bias, grads)?);
-    }
-    Ok(out)
-}
-
-fn derivatives_of<const D: usize>(
-    param: &Param<Tensor<D>>,
-    grads: &Gradients,
-) -> Result<Vec<f64>, ReadBack> {
-    match param.grad(grads) {
-        Some(g) => read(g, "a gradient"),
-        None => Ok(vec![0.0; param.shape().num_elements()]),
     }
 }
 
@@ -105,8 +88,11 @@ impl Trainer {
         device: &Device,
     ) -> Self {
         let autodiff = device.clone().autodiff();
-        let net = Network::from_values(arch, values, &autodiff, plan.precision());
-        Self::with_network(arch, net, plan, device, plan.optimizer().updater())
+        let theta = Tensor::<1>::from_data(
+            TensorData::new(values.to_vec(), [values.len()]),
+            (&autodiff, plan.precision().dtype()),
+        );
+        Self::with_params(arch, Flat::new(theta), plan, device, plan.optimizer().updater())
     }
 
     /// The network and optimizer state of a checkpoint's records.
@@ -123,17 +109,17 @@ impl Trainer {
         let autodiff = device.clone().autodiff();
         let net = load_network(arch, model, &autodiff, plan.precision())?;
         let updater = plan.optimizer().updater().with_bytes(optimizer)?;
-        Ok(Self::with_network(arch, net, plan, device, updater))
+        Ok(Self::with_params(arch, Flat::of(&net), plan, device, updater))
     }
 
-    fn with_network(
+    fn with_params(
         arch: &Architecture,
-        net: Network,
+        params: Flat,
         plan: &TrainPlan,
         device: &Device,
         updater: Updater,
     ) -> Self {
-        let (net, freeze) = Freeze::new(net, arch, plan.trainable());
+        let freeze = Freeze::new(&params, plan.trainable());
         Self {
             arch: arch.clone(),
             device: device.clone(),
@@ -141,7 +127,7 @@ impl Trainer {
             precision: plan.precision(),
             loss: plan.loss(),
             optimizer: *plan.optimizer(),
-            net,
+            params,
             freeze,
             updater,
             trainable: plan.trainable_indices(),
@@ -181,7 +167,7 @@ impl Trainer {
     /// A forward and backward pass on `x` (`[rows, inputs]`) and `y` (`[rows, outputs]`),
     /// both on the autodiff device.
     pub(crate) fn pass(&self, x: Tensor<2>, y: Tensor<2>) -> Pass {
-        backward(&self.net, x, y, self.loss)
+        backward(&self.arch, &self.params, x, y, self.loss)
     }
 
     /// The loss of a pass.
@@ -197,14 +183,14 @@ impl Trainer {
     /// # Errors
     /// [`TrainError::ReadBack`] when the device cannot hand a gradient back.
     pub(crate) fn derivatives(&self, pass: &Pass) -> Result<Vec<f64>, TrainError> {
-        let all = gradient(&self.net, &pass.grads)?;
+        let all = self.params.gradient(&pass.grads)?;
         Ok(self.trainable.iter().map(|&i| all[i]).collect())
     }
 
     /// The optimizer's step at learning rate `lr`, frozen scalars kept.
     pub(crate) fn apply(&mut self, pass: Pass, lr: f64) {
-        let net = self.updater.apply(self.net.clone(), pass.grads, lr);
-        self.net = self.freeze.restore(net);
+        let params = self.updater.apply(self.params.clone(), pass.grads, lr);
+        self.params = self.freeze.restore(params);
     }
 
     /// The optimizer's step, as [`Trainer::apply`], recording what it did to every trainable
@@ -248,7 +234,7 @@ impl Trainer {
     /// # Errors
     /// [`TrainError::ReadBack`] when the device cannot hand the values back.
     pub(crate) fn values(&self) -> Result<Vec<f64>, TrainError> {
-        Ok(self.net.values()?)
+        Ok(self.params.values()?)
     }
 
     /// The loss on `x` and `y` (autodiff device), a forward pass only.
@@ -257,14 +243,14 @@ impl Trainer {
     /// [`TrainError::ReadBack`] when the device cannot hand the loss back.
     pub(crate) fn loss_on(&self, x: Tensor<2>, y: Tensor<2>) -> Result<f64, TrainError> {
         Ok(scalar(
-            self.loss.compute(self.net.forward(x), y),
+            self.loss.compute(self.params.forward(&self.arch, x), y),
             "the loss",
         )?)
     }
 
     /// The network without autodiff, for evaluation on [`Trainer::device`].
     pub(crate) fn inference(&self) -> Network {
-        self.net.valid()
+        self.params.inference(&self.arch)
     }
 
     /// The model and the optimizer state as bytes, for a checkpoint.
@@ -273,8 +259,8 @@ impl Trainer {
     /// [`TrainError::Snapshot`] when Burn cannot serialise a record.
     pub(crate) fn records(&self) -> Result<(Vec<u8>, Vec<u8>), TrainError> {
         let model =
-            self.net
-                .clone()
+            self.params
+                .network(&self.arch)
                 .into_record()
                 .into_bytes()
                 .map_err(|e| TrainError::Snapshot {

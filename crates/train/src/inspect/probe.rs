@@ -4,7 +4,8 @@
 use burn::prelude::*;
 use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
 
-use crate::engine::trainer::{backward, gradient, scalar};
+use crate::engine::params::Flat;
+use crate::engine::trainer::{backward, scalar};
 use crate::{Dataset, LossKind};
 
 /// Predictions and loss of a network on a data set (a forward pass only).
@@ -64,9 +65,13 @@ impl Backprop {
     /// # Errors
     /// [`ReadBack`] when the device cannot hand a value back.
     pub fn loss_and_gradient(&self, values: &[f64]) -> Result<(f64, Vec<f64>), ReadBack> {
-        let net = Network::from_values(&self.arch, values, &self.device, self.precision);
-        let pass = backward(&net, self.x.clone(), self.y.clone(), self.loss);
-        let gradient = gradient(&net, &pass.grads)?;
+        let theta = Tensor::<1>::from_data(
+            TensorData::new(values.to_vec(), [values.len()]),
+            (&self.device, self.precision.dtype()),
+        );
+        let params = Flat::new(theta);
+        let pass = backward(&self.arch, &params, self.x.clone(), self.y.clone(), self.loss);
+        let gradient = params.gradient(&pass.grads)?;
         Ok((scalar(pass.loss, "the loss")?, gradient))
     }
 
