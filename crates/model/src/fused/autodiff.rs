@@ -48,7 +48,7 @@ impl<B: Backend + FusedKernels> Backward<B, 2> for NetworkBackward {
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [x_node, theta_node] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (dx, dtheta) = network::backward::<B>(ops.state, grad, x_node.is_some());
+        let (dx, dtheta) = B::network_backward(ops.state, grad, x_node.is_some());
         if let (Some(node), Some(dx)) = (x_node, dx) {
             grads.register::<B>(node.id, dx);
         }

@@ -17,6 +17,7 @@ use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 use rayon::prelude::*;
 
+use super::network::LayerState;
 use super::{FusedKernels, compose, math};
 use crate::Activation;
 
@@ -222,7 +223,107 @@ fn dz_f64(g: &[f32], s: Option<&[f32]>, rows: Range<usize>, width: usize) -> Vec
     }
 }
 
+with_avx2! {
+    fn one_hidden_layer_sums(
+        x: &[f32],
+        h: &[f32],
+        s: &[f32],
+        w2: &[f32],
+        g: &[f32],
+        sums: &mut [f64],
+    ) {
+        // One pass over a block of a 1-[H]-1 network's rows, the same roundings as the layer
+        // by layer kernels: the output layer's sums (Σ g into sums[0], Σ h·g into sums[1..=H]),
+        // then the hidden layer's from its input gradient g·w2 rounded to f32 (Σ dz into
+        // sums[H+1..=2H], Σ x·dz into sums[2H+1..]).
+        let width = w2.len();
+        let (out, hidden) = sums.split_at_mut(1 + width);
+        let (db2, dw2) = out.split_at_mut(1);
+        let (db1, dw1) = hidden.split_at_mut(width);
+        for (i, (&gi, &xi)) in g.iter().zip(x).enumerate() {
+            let (h_row, s_row) = (&h[i * width..(i + 1) * width], &s[i * width..(i + 1) * width]);
+            let d = f64::from(gi);
+            db2[0] += d;
+            for (w, &hk) in dw2.iter_mut().zip(h_row) {
+                *w += f64::from(hk) * d;
+            }
+            let xi = f64::from(xi);
+            for j in 0..width {
+                let dz = f64::from(gi * w2[j]) * f64::from(s_row[j]);
+                db1[j] += dz;
+                dw1[j] += xi * dz;
+            }
+        }
+    }
+}
+
+/// The backward pass of a 1-[H]-1 network (one input, one hidden layer with an activation, one
+/// output) in one pass over the rows, without the `[rows, H]` input gradient of the output
+/// layer the layer-by-layer path writes and reads back: the parameters' gradient in flat
+/// order, `None` for any other network (or element type, or when the input's gradient is
+/// wanted).
+fn one_hidden_layer_backward(
+    states: &[LayerState<Flex>],
+    grad: &FlexTensor,
+    input: bool,
+) -> Option<FlexTensor> {
+    let [hidden, output] = states else {
+        return None;
+    };
+    let slope = hidden.slope.as_ref()?;
+    let (w1, w2) = (&hidden.weight, &output.weight);
+    let width = w1.shape()[1];
+    let shaped = w1.shape()[0] == 1 && w2.shape()[1] == 1 && !input;
+    if !shaped || !is_f32(&[&hidden.input, w1, slope, &output.input, w2, grad]) {
+        return None;
+    }
+    let (x, h, s, w2, g) = (
+        values(&hidden.input),
+        values(&output.input),
+        values(slope),
+        values(w2),
+        values(grad),
+    );
+    let rows = g.len();
+    let blocks = per_block(rows, width, |r| {
+        let mut sums = vec![0.0f64; 1 + 3 * width];
+        let range = r.start * width..r.end * width;
+        one_hidden_layer_sums(
+            &x[r.clone()],
+            &h[range.clone()],
+            &s[range],
+            &w2,
+            &g[r],
+            &mut sums,
+        );
+        sums
+    });
+    let sums = add_blocks(blocks, 1 + 3 * width);
+    // Flat order: w1, b1, w2, b2.
+    let (out, hidden) = sums.split_at(1 + width);
+    let (db1, dw1) = hidden.split_at(width);
+    let theta: Vec<f32> = dw1
+        .iter()
+        .chain(db1)
+        .chain(&out[1..])
+        .chain(&out[..1])
+        .copied()
+        .collect();
+    Some(tensor(theta, vec![3 * width + 1]))
+}
+
 impl FusedKernels for Flex {
+    fn network_backward(
+        states: Vec<LayerState<Self>>,
+        grad: FloatTensor<Self>,
+        input: bool,
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>) {
+        match one_hidden_layer_backward(&states, &grad, input) {
+            Some(theta) => (None, theta),
+            None => super::network::layer_by_layer::<Self>(states, grad, input),
+        }
+    }
+
     fn dense_forward(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,

@@ -29,7 +29,7 @@ mod math;
 mod network;
 
 pub use math::softplus_in_place;
-pub use network::LayerSizes;
+pub use network::{LayerSizes, LayerState};
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -70,6 +70,18 @@ pub trait FusedKernels: Backend {
         FloatTensor<Self>,
     ) {
         compose::dense_backward::<Self>(x, w, slope, grad, input)
+    }
+
+    /// The gradient of a whole network's parameters (flat order) and, when `input` asks for
+    /// it, of its input, from the gradient of its prediction and the layers' states of the
+    /// forward pass. By default each layer's [`FusedKernels::dense_backward`] in turn; a
+    /// backend may go through the whole network at once.
+    fn network_backward(
+        states: Vec<LayerState<Self>>,
+        grad: FloatTensor<Self>,
+        input: bool,
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>) {
+        network::layer_by_layer::<Self>(states, grad, input)
     }
 
     /// `scale · Σ (prediction − target)²`, a one-element tensor.

@@ -22,10 +22,10 @@ pub type LayerSizes = Vec<(usize, usize)>;
 /// What the backward pass needs of one layer: its input, its weights and its activation's
 /// slope.
 #[derive(Clone, Debug)]
-pub(crate) struct LayerState<B: Backend> {
-    input: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    slope: Option<FloatTensor<B>>,
+pub struct LayerState<B: Backend> {
+    pub(crate) input: FloatTensor<B>,
+    pub(crate) weight: FloatTensor<B>,
+    pub(crate) slope: Option<FloatTensor<B>>,
 }
 
 /// The layers' weights (`[fan_in, fan_out]`) and biases (`[fan_out]`) as views of `theta`
@@ -81,8 +81,8 @@ pub(crate) fn forward<B: FusedKernels>(
 }
 
 /// From the gradient of the prediction, the gradient of `theta` (flat order) and, when
-/// `input` asks for it, of `x`.
-pub(crate) fn backward<B: FusedKernels>(
+/// `input` asks for it, of `x`: each layer's backward kernel, from the output down.
+pub(crate) fn layer_by_layer<B: FusedKernels>(
     states: Vec<LayerState<B>>,
     grad: FloatTensor<B>,
     input: bool,
