@@ -149,19 +149,19 @@ impl Dataset {
     /// `Σ (observed − column mean)²` over the rows `rows`, summed over the target columns:
     /// the denominator of R².
     pub fn total_squares(&self, rows: &[u32]) -> f64 {
-        self.column_total_squares(rows).iter().sum()
+        self.column_total_squares(rows.iter().copied()).iter().sum()
     }
 
     /// `Σ (observed − column mean)²` over the rows `rows`, one sum per target column, in the
-    /// order the rows are given.
-    pub fn column_total_squares(&self, rows: &[u32]) -> Vec<f64> {
+    /// order the rows come (an iterator, so a caller can name rows without listing them).
+    pub fn column_total_squares(&self, rows: impl Iterator<Item = u32> + Clone) -> Vec<f64> {
         let width = self.outputs;
-        let n = rows.len().max(1) as f64;
+        let n = rows.clone().count().max(1) as f64;
         (0..width)
             .map(|c| {
                 let column = || {
-                    rows.iter()
-                        .map(|&r| f64::from(self.y[r as usize * width + c]))
+                    rows.clone()
+                        .map(|r| f64::from(self.y[r as usize * width + c]))
                 };
                 let mean = column().sum::<f64>() / n;
                 column().map(|v| (v - mean) * (v - mean)).sum::<f64>()

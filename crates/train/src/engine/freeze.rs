@@ -31,7 +31,8 @@ impl Freeze {
         let start = params.theta().inner();
         let device = start.device();
         let frozen: Vec<bool> = trainable.iter().map(|&t| !t).collect();
-        let frozen = Tensor::<1, Bool>::from_data(TensorData::new(frozen, [trainable.len()]), &device);
+        let frozen =
+            Tensor::<1, Bool>::from_data(TensorData::new(frozen, [trainable.len()]), &device);
         Self {
             partial: Some(Partial { frozen, start }),
         }

@@ -12,9 +12,9 @@ use burn::tensor::{Bytes, Gradients};
 use squiggle_model::{Architecture, Network, Precision, ReadBack, read, residual_sums};
 
 use crate::engine::freeze::Freeze;
-use crate::engine::params::Flat;
 use crate::engine::loss::LossKind;
 use crate::engine::optim::{Optimizer, Updater};
+use crate::engine::params::Flat;
 use crate::engine::record::ParamStep;
 use crate::{CheckpointError, TrainError, TrainPlan};
 
@@ -92,7 +92,13 @@ impl Trainer {
             TensorData::new(values.to_vec(), [values.len()]),
             (&autodiff, plan.precision().dtype()),
         );
-        Self::with_params(arch, Flat::new(theta), plan, device, plan.optimizer().updater())
+        Self::with_params(
+            arch,
+            Flat::new(theta),
+            plan,
+            device,
+            plan.optimizer().updater(),
+        )
     }
 
     /// The network and optimizer state of a checkpoint's records.
@@ -109,7 +115,13 @@ impl Trainer {
         let autodiff = device.clone().autodiff();
         let net = load_network(arch, model, &autodiff, plan.precision())?;
         let updater = plan.optimizer().updater().with_bytes(optimizer)?;
-        Ok(Self::with_params(arch, Flat::of(&net), plan, device, updater))
+        Ok(Self::with_params(
+            arch,
+            Flat::of(&net),
+            plan,
+            device,
+            updater,
+        ))
     }
 
     fn with_params(
@@ -258,15 +270,15 @@ impl Trainer {
     /// # Errors
     /// [`TrainError::Snapshot`] when Burn cannot serialise a record.
     pub(crate) fn records(&self) -> Result<(Vec<u8>, Vec<u8>), TrainError> {
-        let model =
-            self.params
-                .network(&self.arch)
-                .into_record()
-                .into_bytes()
-                .map_err(|e| TrainError::Snapshot {
-                    part: "model",
-                    reason: e.to_string(),
-                })?;
+        let model = self
+            .params
+            .network(&self.arch)
+            .into_record()
+            .into_bytes()
+            .map_err(|e| TrainError::Snapshot {
+                part: "model",
+                reason: e.to_string(),
+            })?;
         Ok((model.to_vec(), self.updater.to_bytes()?))
     }
 }

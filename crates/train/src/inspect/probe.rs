@@ -70,7 +70,13 @@ impl Backprop {
             (&self.device, self.precision.dtype()),
         );
         let params = Flat::new(theta);
-        let pass = backward(&self.arch, &params, self.x.clone(), self.y.clone(), self.loss);
+        let pass = backward(
+            &self.arch,
+            &params,
+            self.x.clone(),
+            self.y.clone(),
+            self.loss,
+        );
         let gradient = params.gradient(&pass.grads)?;
         Ok((scalar(pass.loss, "the loss")?, gradient))
     }
