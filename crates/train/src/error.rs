@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use squiggle_model::{Named, Precision, ReadBack};
 use thiserror::Error;
 
-use crate::engine::optim::OptimizerKind;
+use crate::engine::optim::{Optimizer, OptimizerKind};
 use crate::plan::{ScheduleKind, Setting};
 
 /// A run that started but could not finish.
@@ -390,6 +390,14 @@ pub enum ResumeError {
         run: OptimizerKind,
         /// The requested one.
         config: OptimizerKind,
+    },
+    /// A checkpoint of an earlier format whose optimizer state this version cannot use.
+    #[error(
+        "the checkpoint was written by an earlier squiggle (checkpoint format 2), whose {optimizer} state this version cannot continue; its model still serves predict and eval (to train further, start the run again)"
+    )]
+    OlderOptimizerState {
+        /// The run's optimizer.
+        optimizer: Optimizer,
     },
     /// Training step by step keeps no checkpoints to resume from.
     #[error("only training by epochs keeps checkpoints; this plan trains step by step")]

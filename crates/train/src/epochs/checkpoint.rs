@@ -1,8 +1,9 @@
 //! Checkpoints: everything a run by epochs needs to continue exactly where it stopped, in one
 //! file.
 //!
-//! The model and the optimizer state are Burn's own burnpack records (which keep the
-//! parameter ids the optimizer's momentum is keyed by); a typed JSON header beside them says
+//! The model and the optimizer state are Burn's own burnpack records (the optimizer's
+//! momentum or moments are keyed by the id of the one parameter vector training updates, the
+//! same in every process); a typed JSON header beside them says
 //! what the run was (network, columns, precision, optimizer), how far it got and how its
 //! data was scaled. The weights live only in the model record. One file, not three, so that
 //! writing it atomically (temp file, then rename) swaps the whole state at once, and a
@@ -16,7 +17,12 @@ use crate::engine::trainer::load_network;
 use crate::{CheckpointError, Dataset, Optimizer, ResumeError, Scaling, TrainPlan};
 
 /// The first line of every checkpoint; the number changes with the layout.
-const MAGIC: &[u8] = b"SQUIGGLE-CHECKPOINT 2\n";
+const MAGIC: &[u8] = b"SQUIGGLE-CHECKPOINT 3\n";
+/// Format 2, written before training kept every parameter in one vector: the same sections,
+/// and the same model record, but an optimizer state keyed by per-layer parameters that
+/// training no longer has. Its model still serves `predict` and `eval`; a run whose optimizer
+/// kept state (momentum, Adam) cannot continue from it.
+const MAGIC_2: &[u8] = b"SQUIGGLE-CHECKPOINT 2\n";
 
 /// Where a run stands after some whole epochs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -101,6 +107,8 @@ pub struct Checkpoint {
     pub(crate) model: Vec<u8>,
     /// The optimizer state as a burnpack record.
     pub(crate) optimizer: Vec<u8>,
+    /// The optimizer state is format 2's (see [`MAGIC_2`]), which this version cannot use.
+    pub(crate) stale_optimizer_state: bool,
 }
 
 impl Checkpoint {
@@ -124,7 +132,8 @@ impl Checkpoint {
     /// A [`CheckpointError`] saying what is wrong: not a checkpoint, truncated, corrupt, or a
     /// header that does not describe a run.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
-        if !bytes.starts_with(MAGIC) {
+        let format_2 = bytes.starts_with(MAGIC_2);
+        if !bytes.starts_with(MAGIC) && !format_2 {
             return Err(CheckpointError::NotACheckpoint);
         }
         if bytes.len() < MAGIC.len() + 8 {
@@ -155,6 +164,7 @@ impl Checkpoint {
             meta,
             model: sections[1].to_vec(),
             optimizer: sections[2].to_vec(),
+            stale_optimizer_state: format_2 && !sections[2].is_empty(),
         })
     }
 
@@ -214,6 +224,11 @@ impl Checkpoint {
         if run != config {
             return Err(ResumeError::Optimizer { run, config });
         }
+        if self.stale_optimizer_state {
+            return Err(ResumeError::OlderOptimizerState {
+                optimizer: self.meta.optimizer,
+            });
+        }
         Ok(())
     }
 
@@ -256,7 +271,40 @@ mod tests {
             },
             model: vec![1, 2, 3],
             optimizer: vec![],
+            stale_optimizer_state: false,
         }
+    }
+
+    /// A format-2 checkpoint still loads (its model serves predict and eval), and says
+    /// whether its optimizer state can continue the run: not when it holds any.
+    #[test]
+    fn format_2_loads_and_its_optimizer_state_is_marked() {
+        let with_state = |optimizer: Vec<u8>| {
+            let mut c = sample();
+            c.optimizer = optimizer;
+            let mut bytes = c.to_bytes();
+            bytes[..MAGIC_2.len()].copy_from_slice(MAGIC_2);
+            let body = bytes.len() - 8;
+            let sum = fnv1a(&bytes[..body]);
+            bytes[body..].copy_from_slice(&sum.to_le_bytes());
+            Checkpoint::from_bytes(&bytes).unwrap()
+        };
+        let old = with_state(vec![7, 7]);
+        assert!(old.stale_optimizer_state);
+        assert_eq!(old.model, vec![1, 2, 3]);
+        assert!(!with_state(vec![]).stale_optimizer_state);
+        assert!(
+            !Checkpoint::from_bytes(&sample().to_bytes())
+                .unwrap()
+                .stale_optimizer_state
+        );
+        let err = ResumeError::OlderOptimizerState {
+            optimizer: old.meta.optimizer,
+        };
+        assert_eq!(
+            err.to_string(),
+            "the checkpoint was written by an earlier squiggle (checkpoint format 2), whose sgd with momentum 0.9 state this version cannot continue; its model still serves predict and eval (to train further, start the run again)"
+        );
     }
 
     #[test]

@@ -57,6 +57,7 @@ impl RunState<'_> {
             },
             model,
             optimizer,
+            stale_optimizer_state: false,
         })
     }
 }
