@@ -5,7 +5,7 @@
 //! speed drifts slows them alike; the table shows medians, and each backend's figure as a
 //! ratio to the baseline's (its speed relative to the baseline: 0.5× takes twice as long).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use serde_json::json;
 use squiggle_model::Named;
@@ -104,15 +104,24 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         args.large_rows as usize,
         args.lesson_steps as usize,
     );
+    // On a terminal, say what is being timed (a software GPU adapter takes minutes).
+    let progress = std::io::stderr().is_terminal();
     let mut rows = Vec::new();
     for work in cases {
         let data = work.data();
         let unit = work.unit();
         let mut baseline = Vec::new();
         let mut timings = vec![Vec::new(); backends.len()];
-        for _ in 0..args.repeats {
+        for run in 1..=args.repeats {
             baseline.push(figure(unit, &run_baseline(work, &data).0));
             for (k, (backend, device)) in backends.iter().zip(&devices).enumerate() {
+                if progress {
+                    eprint!(
+                        "\r\x1b[Ksquiggle bench: {} on {backend}, run {run}/{}",
+                        describe(&work),
+                        args.repeats
+                    );
+                }
                 let (timing, _) = run_core(work, &data, device)
                     .map_err(|e| anyhow::anyhow!("{} on {backend}: {e}", describe(&work)))?;
                 timings[k].push(figure(unit, &timing));
@@ -123,6 +132,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             baseline: median(baseline),
             backends: timings.into_iter().map(median).collect(),
         });
+    }
+    if progress {
+        eprint!("\r\x1b[K");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if args.json {
