@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tempfile::NamedTempFile;
 
+/// How the temporary files of writes in progress begin.
+pub const TEMP_PREFIX: &str = ".tmp";
+
 /// A file being written: the data goes to a temporary file in the same folder, which
 /// replaces the target only on [`AtomicFile::commit`]. Dropping it uncommitted (an error, a
 /// diverged run) leaves the target untouched and removes the temporary file.
@@ -32,7 +35,9 @@ impl AtomicFile {
                 dir.display()
             );
         }
-        let temp = NamedTempFile::new_in(dir)
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(dir)
             .with_context(|| format!("cannot write `{}`", path.display()))?;
         Ok(Self {
             path: path.to_path_buf(),

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use squiggle_train::{Checkpoint, EpochReport, Metrics};
 
 use crate::config::Config;
-use crate::files::AtomicFile;
+use crate::files::{AtomicFile, TEMP_PREFIX};
 
 /// The resolved config of the run.
 pub const CONFIG: &str = "config.toml";
@@ -19,32 +19,62 @@ pub const METRICS: &str = "metrics.csv";
 pub const LAST: &str = "last.ckpt";
 /// The checkpoint of the epoch with the best early-stopping loss.
 pub const BEST: &str = "best.ckpt";
+/// Marks a folder squiggle made, and is locked while a run writes there; it holds the
+/// writer's process id.
+pub const LOCK: &str = ".squiggle-run";
 
 const METRICS_HEADER: &str = "epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,seconds,rows_per_second";
 
-/// An open run folder.
+/// An open run folder, locked for this process until it is dropped (or the process ends).
 pub struct RunDir {
     path: PathBuf,
     metrics: Vec<String>,
+    /// The locked marker file: the lock lasts as long as this handle.
+    _lock: std::fs::File,
 }
 
 impl RunDir {
-    /// Creates (or, when resuming, reopens) the folder and writes the resolved config.
+    /// Creates (or, when resuming, reopens) the folder, locks it, and writes the resolved
+    /// config.
     ///
-    /// A folder that already holds a run is only reused by `--resume`, never overwritten.
+    /// A folder that already holds a run is only reused by `--resume`, never overwritten; a
+    /// folder squiggle did not make is used only when it is empty (the user's own files are
+    /// never replaced); a folder another squiggle is writing to is refused, naming its process.
+    /// Temporary files a killed run left behind are removed once the folder is locked.
     ///
     /// # Errors
-    /// The folder cannot be created or written, or holds another run.
+    /// The folder cannot be created, locked or written, holds another run, holds other files,
+    /// or is in use.
     pub fn open(path: &Path, config: &Config, resuming: Option<usize>) -> anyhow::Result<Self> {
-        if resuming.is_none() && path.join(LAST).exists() {
+        let refuse_existing_run = || {
+            if resuming.is_none() && path.join(LAST).exists() {
+                bail!(
+                    "`{}` already holds a run; continue it with `--resume {}` or choose another folder",
+                    path.display(),
+                    path.display()
+                );
+            }
+            Ok(())
+        };
+        refuse_existing_run()?;
+        if path.exists() && !path.is_dir() {
             bail!(
-                "`{}` already holds a run; continue it with `--resume {}` or choose another folder",
-                path.display(),
+                "cannot use `{}` as a run folder: it is a file",
+                path.display()
+            );
+        }
+        if resuming.is_none() && !path.join(LOCK).exists() && !is_empty(path)? {
+            bail!(
+                "`{}` holds files squiggle did not write; --run-dir writes config.toml, metrics.csv and checkpoints there, so it takes a new or empty folder",
                 path.display()
             );
         }
         std::fs::create_dir_all(path)
             .with_context(|| format!("cannot create the run folder `{}`", path.display()))?;
+        let lock = lock(path)?;
+        // Another run may have finished in the folder while this one waited to look.
+        refuse_existing_run()?;
+        remove_stray_temp_files(path)?;
         let mut file = AtomicFile::create(&path.join(CONFIG))?;
         file.write_all(config.resolved_toml().as_bytes())?;
         file.commit()?;
@@ -68,6 +98,7 @@ impl RunDir {
         Ok(Self {
             path: path.to_path_buf(),
             metrics,
+            _lock: lock,
         })
     }
 
@@ -98,6 +129,69 @@ impl RunDir {
         }
         Ok(())
     }
+}
+
+/// Whether `path` is missing or an empty folder.
+fn is_empty(path: &Path) -> anyhow::Result<bool> {
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read the run folder `{}`", path.display()))
+        }
+    }
+}
+
+/// Takes the folder's lock (creating its marker), or says which process holds it.
+fn lock(path: &Path) -> anyhow::Result<std::fs::File> {
+    let marker = path.join(LOCK);
+    let cannot = || format!("cannot lock the run folder `{}`", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&marker)
+        .with_context(cannot)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&marker).unwrap_or_default();
+            let holder = holder.trim();
+            let who = if holder.is_empty() {
+                "another squiggle process".to_string()
+            } else {
+                format!("squiggle process {holder}")
+            };
+            bail!(
+                "`{}` is in use: {who} is training into it; wait for it to finish or choose another folder",
+                path.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(cannot),
+    }
+    file.set_len(0).with_context(cannot)?;
+    writeln!(file, "{}", std::process::id()).with_context(cannot)?;
+    Ok(file)
+}
+
+/// Removes the temporary files of writes a killed run did not finish (only ever called with
+/// the folder locked, so no write is in progress).
+fn remove_stray_temp_files(path: &Path) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read the run folder `{}`", path.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(TEMP_PREFIX) && entry.path().is_file() {
+            std::fs::remove_file(entry.path()).with_context(|| {
+                format!(
+                    "cannot remove the stray temporary file `{}`",
+                    entry.path().display()
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 fn metrics_row(r: &EpochReport) -> String {

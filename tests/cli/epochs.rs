@@ -129,9 +129,13 @@ fn a_run_folder_holds_a_config_that_reruns_the_run() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("run"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != ".squiggle-run")
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    assert!(
+        dir.path().join("run/.squiggle-run").is_file(),
+        "the folder is marked as squiggle's"
+    );
     let again = squiggle_in(dir.path(), &["train", "run/config.toml", "--json"]).json();
     assert_eq!(params(&again), params(&first));
     // The folder is never overwritten by a new run.

@@ -24,6 +24,8 @@ mod backends;
 mod set;
 // README's examples, replayed.
 mod readme;
+// Run folders: one writer, never the user's files, no stray temporary files.
+mod run_folders;
 // `squiggle bench`: cases, baseline, ratios.
 mod bench;
 // Every command on every shipped config; the inspecting commands on trained runs.

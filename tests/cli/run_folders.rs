@@ -1,0 +1,112 @@
+//! Run folders are safe: one writer at a time, never the user's own files, no stray temporary
+//! files after a killed run.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+/// A config training by epochs on `rows` generated rows, `epochs` epochs of 16-row batches.
+fn long_run(dir: &Path, rows: u64, epochs: u64) -> String {
+    squiggle_in(
+        dir,
+        &[
+            "generate",
+            "dosage",
+            "--rows",
+            &rows.to_string(),
+            "--out",
+            "d.csv",
+        ],
+    )
+    .success();
+    write(
+        dir,
+        "c.toml",
+        &format!(
+            "[model]\nhidden = [8]\n[data]\ncsv = \"d.csv\"\n[train]\nbatch_size = 16\nepochs = {epochs}\n"
+        ),
+    )
+}
+
+#[test]
+fn a_second_writer_is_refused_naming_the_first() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 100_000, 1000);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_squiggle"))
+        .args(["train", &config, "--run-dir", "run"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let marker = dir.path().join("run/.squiggle-run");
+    let started = Instant::now();
+    let pid = loop {
+        let text = std::fs::read_to_string(&marker).unwrap_or_default();
+        if !text.trim().is_empty() {
+            break text.trim().to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first run never locked"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(pid, first.id().to_string());
+    let second = squiggle_in(dir.path(), &["train", &config, "--run-dir", "run"]);
+    let resumed = squiggle_in(dir.path(), &["train", &config, "--resume", "run"]);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let in_use = format!(
+        "squiggle: `run` is in use: squiggle process {pid} is training into it; wait for it to finish or choose another folder"
+    );
+    second.fails_with(2, &in_use);
+    // (`--resume` either finds no checkpoint yet or the folder in use: never a second writer.)
+    assert_eq!(resumed.status, 2, "{resumed}");
+}
+
+#[test]
+fn a_folder_squiggle_did_not_make_is_used_only_when_empty() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 200, 1);
+    // The user's own folder (here: the working folder) keeps its files.
+    std::fs::write(dir.path().join("metrics.csv"), "mine\n").unwrap();
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "."]).fails_with(
+        2,
+        "squiggle: `.` holds files squiggle did not write; --run-dir writes config.toml, metrics.csv and checkpoints there, so it takes a new or empty folder",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap(),
+        "mine\n"
+    );
+    assert!(!dir.path().join("config.toml").exists());
+    // An empty folder is taken, and marked as squiggle's.
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "empty"]).success();
+    assert!(dir.path().join("empty/last.ckpt").is_file());
+    assert!(dir.path().join("empty/.squiggle-run").is_file());
+    // A file is not a folder.
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "d.csv"]).fails_with(
+        2,
+        "squiggle: cannot use `d.csv` as a run folder: it is a file",
+    );
+}
+
+#[test]
+fn a_killed_runs_temporary_files_are_removed_when_the_run_goes_on() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 200, 1);
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "run"]).success();
+    // What a run killed in the middle of writing a checkpoint leaves.
+    let stray = dir.path().join("run/.tmpAbC123");
+    std::fs::write(&stray, b"half a checkpoint").unwrap();
+    squiggle_in(
+        dir.path(),
+        &["train", &config, "--resume", "run", "--epochs", "2"],
+    )
+    .success();
+    assert!(!stray.exists(), "the stray temporary file is gone");
+    assert!(dir.path().join("run/last.ckpt").is_file());
+}
