@@ -7,6 +7,67 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tempfile::NamedTempFile;
 
+/// Where `path` is, with links resolved, for comparing places: the file itself when it
+/// exists, else its (existing) folder joined with its name.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
+}
+
+/// Whether `a` and `b` name the same existing file (through links too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    matches!((resolved(a), resolved(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// Refuses an output file that is one of the command's inputs, or lies in a run folder:
+/// an output never replaces what the command reads or a run's own files.
+///
+/// # Errors
+/// One line naming the flag (`flag`), the file and what it would destroy.
+pub fn refuse_destroying(
+    flag: &str,
+    output: &Path,
+    inputs: &[(&str, &Path)],
+    run_folder: Option<&Path>,
+) -> anyhow::Result<()> {
+    for (what, input) in inputs {
+        if same_file(output, input) {
+            anyhow::bail!(
+                "{flag} `{}` is the {what} file; write to another file",
+                output.display()
+            );
+        }
+    }
+    if let Some(folder) = run_folder {
+        let inside = match (resolved(output), std::fs::canonicalize(folder)) {
+            (Some(out), Ok(folder)) => out.starts_with(folder),
+            _ => false,
+        };
+        if inside {
+            anyhow::bail!(
+                "{flag} `{}` is inside the run folder `{}`, which holds the run's own files; write elsewhere",
+                output.display(),
+                folder.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// How the temporary files of writes in progress begin.
 pub const TEMP_PREFIX: &str = ".tmp";
 

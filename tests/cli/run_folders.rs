@@ -1,5 +1,5 @@
-//! Run folders are safe: one writer at a time, never the user's own files, no stray temporary
-//! files after a killed run.
+//! Run folders and outputs are safe: one writer at a time, never the user's own files, no
+//! stray temporary files after a killed run, and no output written over an input or a run.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -109,4 +109,78 @@ fn a_killed_runs_temporary_files_are_removed_when_the_run_goes_on() {
     .success();
     assert!(!stray.exists(), "the stray temporary file is gone");
     assert!(dir.path().join("run/last.ckpt").is_file());
+}
+
+#[test]
+fn predict_never_writes_over_its_input_or_the_run() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 200, 1);
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "run"]).success();
+    std::fs::write(dir.path().join("x.csv"), "dosage\n0.5\n").unwrap();
+    let before = std::fs::read(dir.path().join("run/last.ckpt")).unwrap();
+    let predict = |output: &str| {
+        squiggle_in(
+            dir.path(),
+            &[
+                "predict", "--run", "run", "--input", "x.csv", "--output", output,
+            ],
+        )
+    };
+    predict("x.csv").fails_with(
+        2,
+        "squiggle: --output `x.csv` is the --input file; write to another file",
+    );
+    predict("./x.csv").fails_with(
+        2,
+        "squiggle: --output `./x.csv` is the --input file; write to another file",
+    );
+    predict("run/last.ckpt").fails_with(
+        2,
+        "squiggle: --output `run/last.ckpt` is inside the run folder `run`, which holds the run's own files; write elsewhere",
+    );
+    predict("run/predictions.csv").fails_with(
+        2,
+        "squiggle: --output `run/predictions.csv` is inside the run folder `run`, which holds the run's own files; write elsewhere",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("x.csv")).unwrap(),
+        "dosage\n0.5\n"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("run/last.ckpt")).unwrap(),
+        before
+    );
+    predict("y.csv").success();
+    assert!(
+        std::fs::read_to_string(dir.path().join("y.csv"))
+            .unwrap()
+            .starts_with("dosage,predicted_efficacy\n0.5,")
+    );
+}
+
+#[test]
+fn a_trace_never_writes_over_the_config_or_its_data() {
+    let dir = scratch();
+    squiggle_in(
+        dir.path(),
+        &["generate", "dosage", "--rows", "20", "--out", "d.csv"],
+    )
+    .success();
+    let config = write(
+        dir.path(),
+        "c.toml",
+        "[model]\nhidden = [2]\n[data]\ncsv = \"d.csv\"\n[train]\nmax_steps = 2\n",
+    );
+    let data = std::fs::read(dir.path().join("d.csv")).unwrap();
+    squiggle_in(dir.path(), &["train", &config, "--trace", "d.csv"]).fails_with(
+        2,
+        "squiggle: --trace `d.csv` is the data file; write to another file",
+    );
+    squiggle_in(dir.path(), &["train", &config, "--trace", "c.toml"]).fails_with(
+        2,
+        "squiggle: --trace `c.toml` is the config file; write to another file",
+    );
+    assert_eq!(std::fs::read(dir.path().join("d.csv")).unwrap(), data);
+    squiggle_in(dir.path(), &["train", &config, "--trace", "t.csv"]).success();
+    assert!(dir.path().join("t.csv").is_file());
 }

@@ -5,13 +5,19 @@ use squiggle_train::read_inputs;
 
 use crate::args::PredictArgs;
 use crate::backend::Backend;
-use crate::files::AtomicFile;
+use crate::files::{AtomicFile, refuse_destroying};
 use crate::output::format::plural;
 use crate::run_dir;
 
 /// Reads the run's checkpoint and the input rows; writes every input column as it was
 /// written, then one `predicted_<target>` column per target.
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
+    refuse_destroying(
+        "--output",
+        &args.output,
+        &[("--input", &args.input)],
+        Some(&args.run),
+    )?;
     let (path, checkpoint) = run_dir::load_checkpoint(&args.run, !args.last)?;
     let described = &checkpoint.meta.network;
     let backend = args.backend.unwrap_or(Backend::Flex);

@@ -11,6 +11,7 @@ use squiggle_train::{
 
 use crate::args::TrainArgs;
 use crate::config::{Config, Data};
+use crate::files::refuse_destroying;
 use crate::output::epochs::{self, Bar};
 use crate::output::plot::{self, lesson};
 use crate::output::steps::{self, RSquared, StepTable};
@@ -148,6 +149,12 @@ fn step_by_step(
         Some(_) => Some(lesson::landscape_params(config, &args.plots)?),
         None => None,
     };
+    if let Some(trace) = &args.trace {
+        let mut inputs = vec![("config", args.run.config.as_path())];
+        inputs.extend(config.source.csv_path().map(|p| ("data", p)));
+        inputs.extend(config.valid_csv.as_deref().map(|p| ("validation data", p)));
+        refuse_destroying("--trace", trace, &inputs, None)?;
+    }
     let mut watch = Watch {
         trace: args
             .trace
