@@ -336,3 +336,41 @@ fn a_run_by_epochs_that_diverges_keeps_and_draws_every_finite_epoch_then_exits_1
     assert_eq!(out.status, 1, "{out}");
     assert!(out.stdout.contains("wrote p/fit.png"), "{out}");
 }
+
+#[test]
+fn networks_too_large_are_refused_before_anything_is_allocated() {
+    let dir = scratch();
+    let big = write(
+        dir.path(),
+        "big.toml",
+        "[model]\nhidden = [100000, 100000]\n",
+    );
+    squiggle_in(dir.path(), &["train", &big]).fails_with(
+        2,
+        &format!("squiggle: {big}:2:10: the network has 10000400001 parameters, more than max_params = 10000000; raise `[model] max_params` to train it (each parameter takes 4 bytes in f32, and as many again for its gradient and for each optimizer state)"),
+    );
+    let huge = write(
+        dir.path(),
+        "huge.toml",
+        "[model]\nhidden = [18446744073709551615]\n",
+    );
+    squiggle_in(dir.path(), &["eval", &huge]).fails_with(
+        2,
+        &format!("squiggle: {huge}:2:10: the network would have 55340232221128654846 parameters, more than this machine can address"),
+    );
+    // The limit is the config's to raise, and a run folder keeps it.
+    let raised = write(
+        dir.path(),
+        "raised.toml",
+        "[model]\nhidden = [4000]\n[train]\nmax_steps = 1\n",
+    );
+    squiggle_in(dir.path(), &["train", &raised, "--set", "model.max_params=12000"]).fails_with(
+        2,
+        &format!("squiggle: {raised}:2:10: the network has 12001 parameters, more than max_params = 12000; raise `[model] max_params` to train it (each parameter takes 4 bytes in f32, and as many again for its gradient and for each optimizer state)"),
+    );
+    squiggle_in(
+        dir.path(),
+        &["train", &raised, "--set", "model.max_params=12001"],
+    )
+    .success();
+}

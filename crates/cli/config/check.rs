@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use squiggle_model::{Architecture, Initializer, ModelError, ParamNames, Values, initial_values};
+use squiggle_model::{
+    Architecture, DEFAULT_MAX_PARAMS, Initializer, ModelError, ParamNames, Values, initial_values,
+};
 use squiggle_train::{
     CheckedSettings, Columns, DataError, DataSource, Dataset, LoadError, PlanError, Problem,
     Setting, Settings, read_csv,
@@ -84,6 +86,15 @@ pub(super) fn check(
         _ => None,
     };
     let arch = architecture(&file.model, csv.as_ref(), src)?;
+    let max_params = file
+        .model
+        .max_params
+        .as_ref()
+        .map_or(DEFAULT_MAX_PARAMS, |m| *m.get_ref());
+    arch.check_size(max_params).map_err(|e| {
+        let span = file.model.hidden.as_ref().map_or(0..0, Spanned::span);
+        src.error(span, e)
+    })?;
     let names = ParamNames::new(&arch);
     let seed = settings.seed.unwrap_or(0);
     // The lessons draw standard normal weights; a data set starts where Burn and PyTorch do.
@@ -161,6 +172,7 @@ pub(super) fn check(
         arch,
         names,
         initializer,
+        max_params,
         initial,
         inputs: train.input_names().to_vec(),
         targets: train.output_names().to_vec(),

@@ -55,6 +55,8 @@ pub struct Config {
     pub names: ParamNames,
     /// How the random initial weights were drawn.
     pub initializer: Initializer,
+    /// The most parameters the network may have.
+    pub max_params: u64,
     /// Initial parameter values, flat order.
     pub initial: Vec<f64>,
     /// Input column names.
@@ -176,6 +178,7 @@ impl Config {
             activation: resolved(self.arch.activation),
             seed: resolved(self.plan.seed()),
             initializer: resolved(self.initializer),
+            max_params: resolved(self.max_params),
             init,
         }
     }

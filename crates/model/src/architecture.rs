@@ -63,11 +63,17 @@ pub struct Architecture {
     pub activation: Activation,
 }
 
+/// The most parameters a network may have unless the config raises it (`[model]
+/// max_params`): 40 MB of f32 values, and as much again for each gradient and optimizer
+/// state. A typo such as `hidden = [100000, 100000]` is refused before anything is allocated.
+pub const DEFAULT_MAX_PARAMS: u64 = 10_000_000;
+
 impl Architecture {
     /// Checks the widths and returns the architecture.
     ///
     /// # Errors
-    /// [`ModelError::ZeroWidth`] if any width is zero.
+    /// [`ModelError::ZeroWidth`] if any width is zero, [`ModelError::Unaddressable`] if the
+    /// parameters could not even be counted in memory.
     pub fn new(
         inputs: usize,
         hidden: Vec<usize>,
@@ -84,12 +90,40 @@ impl Architecture {
         if let Some(i) = hidden.iter().position(|&w| w == 0) {
             return zero(format!("hidden[{i}]"));
         }
-        Ok(Self {
+        let arch = Self {
             inputs,
             hidden,
             outputs,
             activation,
-        })
+        };
+        let count = arch.count_params();
+        if count > usize::MAX as u128 {
+            return Err(ModelError::Unaddressable { count });
+        }
+        Ok(arch)
+    }
+
+    /// The number of parameters, counted without overflow.
+    fn count_params(&self) -> u128 {
+        self.layer_sizes()
+            .iter()
+            .map(|&(i, o)| (i as u128 + 1).saturating_mul(o as u128))
+            .fold(0u128, u128::saturating_add)
+    }
+
+    /// Refuses a network of more than `max_params` parameters, before anything is allocated.
+    ///
+    /// # Errors
+    /// [`ModelError::TooManyParams`] with the count and the limit.
+    pub fn check_size(&self, max_params: u64) -> Result<(), ModelError> {
+        let count = self.count_params();
+        if count > u128::from(max_params) {
+            return Err(ModelError::TooManyParams {
+                count,
+                max: max_params,
+            });
+        }
+        Ok(())
     }
 
     /// The lesson's network: one input, two softplus hidden units, one output.

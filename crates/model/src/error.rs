@@ -9,6 +9,22 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ModelError {
+    /// A network larger than the configured limit (or than memory could ever hold).
+    #[error(
+        "the network has {count} parameters, more than max_params = {max}; raise `[model] max_params` to train it (each parameter takes 4 bytes in f32, and as many again for its gradient and for each optimizer state)"
+    )]
+    TooManyParams {
+        /// Parameters the widths make.
+        count: u128,
+        /// The limit.
+        max: u64,
+    },
+    /// Widths whose parameters could not even be counted in memory.
+    #[error("the network would have {count} parameters, more than this machine can address")]
+    Unaddressable {
+        /// Parameters the widths make (saturated at `u128::MAX`).
+        count: u128,
+    },
     /// A parameter name that is neither a lesson name, a tensor path nor an element of one.
     #[error("unknown parameter `{name}`; expected one of {expected}")]
     UnknownParam {

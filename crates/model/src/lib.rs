@@ -32,7 +32,7 @@ mod precision;
 mod values;
 
 pub use activation::Activation;
-pub use architecture::{Architecture, TensorKind, TensorSpec};
+pub use architecture::{Architecture, DEFAULT_MAX_PARAMS, TensorKind, TensorSpec};
 pub use error::{ModelError, ReadBack};
 pub use fused::{
     LayerSizes, dense, network_forward, residual_sums, softplus_in_place, squared_error,
