@@ -184,3 +184,32 @@ fn a_trace_never_writes_over_the_config_or_its_data() {
     squiggle_in(dir.path(), &["train", &config, "--trace", "t.csv"]).success();
     assert!(dir.path().join("t.csv").is_file());
 }
+
+#[test]
+fn a_closed_stdout_never_stops_training() {
+    use std::io::BufRead;
+    let dir = scratch();
+    // Long enough (about half a second) that the pipe closes while it trains.
+    let config = long_run(dir.path(), 2000, 200);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_squiggle"))
+        .args(["train", &config, "--run-dir", "run"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // `| head -1`: read one line, then close the pipe.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Training a 1-[8]-1"), "{first}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let metrics = std::fs::read_to_string(dir.path().join("run/metrics.csv")).unwrap();
+    assert_eq!(
+        metrics.lines().count(),
+        201,
+        "every epoch trained and recorded"
+    );
+}
