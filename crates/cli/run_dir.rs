@@ -75,26 +75,15 @@ impl RunDir {
         // Another run may have finished in the folder while this one waited to look.
         refuse_existing_run()?;
         remove_stray_temp_files(path)?;
-        let mut file = AtomicFile::create(&path.join(CONFIG))?;
-        file.write_all(config.resolved_toml().as_bytes())?;
-        file.commit()?;
         // A resumed run keeps the rows of the epochs its checkpoint holds; rows written after
         // that checkpoint (a crash between the two writes) are recomputed.
         let metrics = match resuming {
-            Some(epoch) => std::fs::read_to_string(path.join(METRICS))
-                .unwrap_or_default()
-                .lines()
-                .skip(1)
-                .filter(|l| {
-                    l.split(',')
-                        .next()
-                        .and_then(|e| e.parse::<usize>().ok())
-                        .is_some_and(|e| e <= epoch)
-                })
-                .map(str::to_string)
-                .collect(),
+            Some(epoch) => kept_metrics(path, epoch)?,
             None => Vec::new(),
         };
+        let mut file = AtomicFile::create(&path.join(CONFIG))?;
+        file.write_all(config.resolved_toml().as_bytes())?;
+        file.commit()?;
         Ok(Self {
             path: path.to_path_buf(),
             metrics,
@@ -129,6 +118,94 @@ impl RunDir {
         }
         Ok(())
     }
+}
+
+/// The settings that make a run what it is, as keys of its resolved config: resuming with
+/// other values would not continue the run but start another one on its checkpoint (another
+/// split, other units, other data, another network or precision). Epochs, learning rates and
+/// the other training settings may change.
+const IDENTITY: [&str; 12] = [
+    "model.inputs",
+    "model.hidden",
+    "model.outputs",
+    "model.activation",
+    "model.seed",
+    "data.csv",
+    "data.inputs",
+    "data.targets",
+    "data.valid_fraction",
+    "data.valid_csv",
+    "data.standardize",
+    "train.dtype",
+];
+
+/// Refuses to resume the run in `dir` with a config whose [`IDENTITY`] settings differ from
+/// the run's own `config.toml`, listing every difference.
+///
+/// # Errors
+/// The differences, or a run config that cannot be read.
+pub fn check_same_run(dir: &Path, config: &Config) -> anyhow::Result<()> {
+    let path = dir.join(CONFIG);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let run: toml::Table = text
+        .parse()
+        .with_context(|| format!("{}: not a run config", path.display()))?;
+    let now: toml::Table = config
+        .resolved_toml()
+        .parse()
+        .expect("a resolved config parses back");
+    let get = |table: &toml::Table, key: &str| {
+        let (section, name) = key.split_once('.').expect("a dotted key");
+        table
+            .get(section)
+            .and_then(|s| s.get(name))
+            .map_or_else(|| "(unset)".to_string(), ToString::to_string)
+    };
+    let changed: Vec<String> = IDENTITY
+        .iter()
+        .filter_map(|key| {
+            let (was, is) = (get(&run, key), get(&now, key));
+            (was != is).then(|| format!("{key} {was} → {is}"))
+        })
+        .collect();
+    if !changed.is_empty() {
+        bail!(
+            "cannot resume `{}`: the config changes what the run is ({}); resume with the run's own config (`{}`) or train a new run",
+            dir.display(),
+            changed.join("; "),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The rows of `metrics.csv` for epochs 1 to `epoch` (the checkpoint's), which must all be
+/// there, in order: a history cut short would otherwise be lost for good when the resumed
+/// run rewrites the file.
+///
+/// # Errors
+/// A missing file or a missing, repeated or out-of-order epoch, naming the file.
+fn kept_metrics(dir: &Path, epoch: usize) -> anyhow::Result<Vec<String>> {
+    let path = dir.join(METRICS);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot resume: cannot read `{}`", path.display()))?;
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let e = l.split(',').next()?.parse::<usize>().ok()?;
+            (e <= epoch).then_some((e, l))
+        })
+        .collect();
+    if !rows.iter().map(|(e, _)| *e).eq(1..=epoch) {
+        bail!(
+            "cannot resume: `{}` does not hold one row for each of the checkpoint's {epoch} epochs (the history was cut or edited); restore it, or train a new run",
+            path.display()
+        );
+    }
+    Ok(rows.into_iter().map(|(_, l)| l.to_string()).collect())
 }
 
 /// Whether `path` is missing or an empty folder.

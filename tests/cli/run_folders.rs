@@ -213,3 +213,67 @@ fn a_closed_stdout_never_stops_training() {
         "every epoch trained and recorded"
     );
 }
+
+#[test]
+fn a_resume_refuses_what_would_change_the_run_and_writes_nothing_when_done() {
+    let dir = scratch();
+    let config = root().join("configs/diabetes.toml");
+    let config = config.to_str().unwrap();
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", config];
+        args.extend_from_slice(extra);
+        squiggle_in(dir.path(), &args)
+    };
+    train(&["--epochs", "2", "--run-dir", "run"]).success();
+    let run_config = || std::fs::read(dir.path().join("run/config.toml")).unwrap();
+    let before = run_config();
+    train(&["--epochs", "4", "--resume", "run", "--seed", "3"]).fails_with(
+        2,
+        "squiggle: cannot resume `run`: the config changes what the run is (model.seed 7 → 3); resume with the run's own config (`run/config.toml`) or train a new run",
+    );
+    let out = train(&[
+        "--epochs",
+        "4",
+        "--resume",
+        "run",
+        "--set",
+        "data.valid_fraction=0.3",
+        "--set",
+        "data.standardize=false",
+    ]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr
+            .contains("(data.valid_fraction 0.2 → 0.3; data.standardize true → false)"),
+        "{out}"
+    );
+    // Nothing to do: nothing is written (the run keeps its planned epochs).
+    let done = train(&["--epochs", "1", "--resume", "run"]);
+    assert!(done.success().contains("Nothing to do"), "{done}");
+    assert_eq!(run_config(), before);
+    // A history cut short is not resumed over.
+    let metrics = dir.path().join("run/metrics.csv");
+    let full = std::fs::read_to_string(&metrics).unwrap();
+    let cut: String = full.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&metrics, &cut).unwrap();
+    train(&["--epochs", "4", "--resume", "run"]).fails_with(
+        2,
+        "squiggle: cannot resume: `run/metrics.csv` does not hold one row for each of the checkpoint's 2 epochs (the history was cut or edited); restore it, or train a new run",
+    );
+    assert_eq!(run_config(), before);
+    // What may change does: more epochs, another learning rate.
+    std::fs::write(&metrics, &full).unwrap();
+    train(&[
+        "--epochs",
+        "3",
+        "--resume",
+        "run",
+        "--learning-rate",
+        "0.005",
+    ])
+    .success();
+    assert_eq!(
+        std::fs::read_to_string(&metrics).unwrap().lines().count(),
+        4
+    );
+}

@@ -222,8 +222,15 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             .check_resumable(&config.arch, &data.train, &config.plan)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
+    if let Some(dir) = &args.resume {
+        run_dir::check_same_run(dir, config)?;
+    }
     let resumed_at = resumed.as_ref().map(|(_, c)| c.meta.progress.epoch);
+    let planned = config.plan.epoch_plan().map_or(0, |e| e.epochs);
+    // A resume with nothing left to do writes nothing (the run's config keeps its epochs).
+    let nothing_to_do = resumed_at.is_some_and(|done| done >= planned);
     let dir = match (&args.run_dir, &args.resume) {
+        _ if nothing_to_do => None,
         (Some(dir), _) | (None, Some(dir)) => Some(RunDir::open(dir, config, resumed_at)?),
         (None, None) => None,
     };
