@@ -25,6 +25,24 @@ pub const LOCK: &str = ".squiggle-run";
 
 const METRICS_HEADER: &str = "epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,seconds,rows_per_second";
 
+/// Where a resumed run comes from: its folder and the epoch of its checkpoint.
+#[derive(Clone, Copy)]
+pub struct Resuming<'a> {
+    /// The folder of the checkpoint.
+    pub from: &'a Path,
+    /// The checkpoint's epoch.
+    pub epoch: usize,
+}
+
+/// Whether `a` and `b` are the same folder (through links too); a missing folder is the same
+/// only as itself, by name.
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// An open run folder, locked for this process until it is dropped (or the process ends).
 pub struct RunDir {
     path: PathBuf,
@@ -45,9 +63,16 @@ impl RunDir {
     /// # Errors
     /// The folder cannot be created, locked or written, holds another run, holds other files,
     /// or is in use.
-    pub fn open(path: &Path, config: &Config, resuming: Option<usize>) -> anyhow::Result<Self> {
+    pub fn open(
+        path: &Path,
+        config: &Config,
+        resuming: Option<Resuming<'_>>,
+    ) -> anyhow::Result<Self> {
+        // A run continued into another folder takes that folder as a new run would, and
+        // carries its history there.
+        let continued_here = resuming.is_some_and(|r| same_folder(r.from, path));
         let refuse_existing_run = || {
-            if resuming.is_none() && path.join(LAST).exists() {
+            if !continued_here && path.join(LAST).exists() {
                 bail!(
                     "`{}` already holds a run; continue it with `--resume {}` or choose another folder",
                     path.display(),
@@ -63,7 +88,7 @@ impl RunDir {
                 path.display()
             );
         }
-        if resuming.is_none() && !path.join(LOCK).exists() && !is_empty(path)? {
+        if !continued_here && !path.join(LOCK).exists() && !is_empty(path)? {
             bail!(
                 "`{}` holds files squiggle did not write; --run-dir writes config.toml, metrics.csv and checkpoints there, so it takes a new or empty folder",
                 path.display()
@@ -78,7 +103,7 @@ impl RunDir {
         // A resumed run keeps the rows of the epochs its checkpoint holds; rows written after
         // that checkpoint (a crash between the two writes) are recomputed.
         let metrics = match resuming {
-            Some(epoch) => kept_metrics(path, epoch)?,
+            Some(r) => kept_metrics(r.from, r.epoch)?,
             None => Vec::new(),
         };
         let mut file = AtomicFile::create(&path.join(CONFIG))?;
@@ -179,6 +204,15 @@ pub fn check_same_run(dir: &Path, config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Refuses a run whose `metrics.csv` does not hold a row for each of the `epoch` epochs its
+/// checkpoint says it trained (a history cut short, or a header that claims absurdly many).
+///
+/// # Errors
+/// See [`kept_metrics`].
+pub fn check_history(dir: &Path, epoch: usize) -> anyhow::Result<()> {
+    kept_metrics(dir, epoch).map(|_| ())
 }
 
 /// The rows of `metrics.csv` for epochs 1 to `epoch` (the checkpoint's), which must all be

@@ -277,3 +277,126 @@ fn a_resume_refuses_what_would_change_the_run_and_writes_nothing_when_done() {
         4
     );
 }
+
+/// A checkpoint file's three sections (header, model, optimizer).
+fn sections(bytes: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let magic_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut rest = &bytes[magic_end..bytes.len() - 8];
+    let mut parts = Vec::new();
+    for _ in 0..3 {
+        let len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+        parts.push(rest[8..8 + len].to_vec());
+        rest = &rest[8 + len..];
+    }
+    (bytes[..magic_end].to_vec(), parts)
+}
+
+/// The file of a checkpoint with these sections, its checksum valid (what a forger writes).
+fn checkpoint_file(magic: &[u8], parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = magic.to_vec();
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    let sum = out.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+#[test]
+fn a_forged_checkpoint_is_refused_not_spun_on_or_predicted_from() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 200, 2);
+    let v = squiggle_in(
+        dir.path(),
+        &["train", &config, "--run-dir", "run", "--json"],
+    )
+    .json();
+    let last = dir.path().join("run/last.ckpt");
+    let (magic, parts) = sections(&std::fs::read(&last).unwrap());
+    // A header claiming 2^64 − 1 epochs, with a valid checksum.
+    let header = String::from_utf8(parts[0].clone()).unwrap();
+    assert!(header.contains("\"epoch\":2"), "{header}");
+    let forged = header.replacen("\"epoch\":2", "\"epoch\":18446744073709551615", 1);
+    let mut absurd = parts.clone();
+    absurd[0] = forged.into_bytes();
+    std::fs::write(&last, checkpoint_file(&magic, &absurd)).unwrap();
+    squiggle_in(dir.path(), &["train", &config, "--resume", "run", "--epochs", "4"]).fails_with(
+        2,
+        "squiggle: cannot resume: `run/metrics.csv` does not hold one row for each of the checkpoint's 18446744073709551615 epochs (the history was cut or edited); restore it, or train a new run",
+    );
+    // Weights that are not numbers are never predicted from.
+    let w1 = number(&v["params"], "w1") as f32;
+    let pattern = w1.to_le_bytes();
+    let mut nan = parts.clone();
+    let at = nan[1]
+        .windows(4)
+        .position(|w| w == pattern)
+        .expect("the first weight in the model record");
+    nan[1][at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(&last, checkpoint_file(&magic, &nan)).unwrap();
+    std::fs::write(dir.path().join("x.csv"), "dosage\n0.5\n").unwrap();
+    squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--last", "--input", "x.csv", "--output", "y.csv",
+        ],
+    )
+    .fails_with(
+        2,
+        "squiggle: run/last.ckpt: the checkpoint's weights are not all finite (parameter 0 is NaN)",
+    );
+    assert!(!dir.path().join("y.csv").exists());
+}
+
+#[test]
+fn a_run_continued_into_another_folder_carries_its_history_there() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 200, 2);
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "a"]).success();
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            &config,
+            "--resume",
+            "a",
+            "--run-dir",
+            "b",
+            "--epochs",
+            "3",
+        ],
+    )
+    .success();
+    let rows = |folder: &str| {
+        std::fs::read_to_string(dir.path().join(folder).join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        (rows("a"), rows("b")),
+        (3, 4),
+        "a untouched, b with every epoch"
+    );
+    // The other folder now holds a run of its own, which is never overwritten.
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            &config,
+            "--resume",
+            "a",
+            "--run-dir",
+            "b",
+            "--epochs",
+            "4",
+        ],
+    )
+    .fails_with(
+        2,
+        "squiggle: `b` already holds a run; continue it with `--resume b` or choose another folder",
+    );
+}

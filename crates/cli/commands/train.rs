@@ -17,7 +17,7 @@ use crate::output::plot::{self, lesson};
 use crate::output::steps::{self, RSquared, StepTable};
 use crate::output::trace::Trace;
 use crate::output::{print_json, print_lines};
-use crate::run_dir::{self, RunDir};
+use crate::run_dir::{self, Resuming, RunDir};
 use crate::session;
 
 /// Trains, streaming the step table or the epoch lines (and the files asked for) as the run
@@ -222,16 +222,22 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             .check_resumable(&config.arch, &data.train, &config.plan)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
-    if let Some(dir) = &args.resume {
+    if let (Some(dir), Some((_, checkpoint))) = (&args.resume, &resumed) {
         run_dir::check_same_run(dir, config)?;
+        run_dir::check_history(dir, checkpoint.meta.progress.epoch)?;
     }
     let resumed_at = resumed.as_ref().map(|(_, c)| c.meta.progress.epoch);
     let planned = config.plan.epoch_plan().map_or(0, |e| e.epochs);
     // A resume with nothing left to do writes nothing (the run's config keeps its epochs).
     let nothing_to_do = resumed_at.is_some_and(|done| done >= planned);
+    let resuming = args
+        .resume
+        .as_deref()
+        .zip(resumed_at)
+        .map(|(from, epoch)| Resuming { from, epoch });
     let dir = match (&args.run_dir, &args.resume) {
         _ if nothing_to_do => None,
-        (Some(dir), _) | (None, Some(dir)) => Some(RunDir::open(dir, config, resumed_at)?),
+        (Some(dir), _) | (None, Some(dir)) => Some(RunDir::open(dir, config, resuming)?),
         (None, None) => None,
     };
     let (mut prepared, start) = match resumed {

@@ -327,7 +327,7 @@ impl std::fmt::Display for Shown<'_> {
 }
 
 /// A checkpoint file that cannot be read back.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum CheckpointError {
     /// The file does not start with squiggle's magic line.
@@ -352,6 +352,15 @@ pub enum CheckpointError {
         part: &'static str,
         /// Burn's explanation.
         reason: String,
+    },
+    /// Weights that are not numbers (a checkpoint squiggle never writes: it stops a run
+    /// before its parameters stop being finite).
+    #[error("the checkpoint's weights are not all finite (parameter {index} is {value})")]
+    NonFinite {
+        /// The parameter, flat order.
+        index: usize,
+        /// Its value.
+        value: f64,
     },
 }
 

@@ -171,15 +171,24 @@ impl Checkpoint {
     /// The trained network, on `device` (without autodiff), at the precision it trained in.
     ///
     /// # Errors
-    /// A header that describes no network, or a model record that does not fit it.
+    /// A header that describes no network, a model record that does not fit it, or weights
+    /// that are not finite.
     pub fn network(&self, device: &Device) -> Result<Network, CheckpointError> {
         let arch = self.meta.network.architecture()?;
-        load_network(
+        let net = load_network(
             &arch,
             self.model.clone(),
             device,
             self.meta.network.precision,
-        )
+        )?;
+        let values = net.values().map_err(|e| CheckpointError::Record {
+            part: "model",
+            reason: e.to_string(),
+        })?;
+        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CheckpointError::NonFinite { index, value });
+        }
+        Ok(net)
     }
 
     /// Refuses a network or columns other than the checkpoint's: `arch` reading and

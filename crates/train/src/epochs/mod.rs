@@ -94,7 +94,9 @@ pub(crate) fn run<O: Observer>(
     };
     let precision = plan.precision();
     let mut order = data.take_train_rows();
-    if epochs.shuffle {
+    // Replay the shuffles of the epochs done, only when there are epochs left to train (a
+    // finished run has nothing to shuffle for, whatever its checkpoint claims).
+    if epochs.shuffle && progress.epoch < epochs.epochs {
         for epoch in 0..progress.epoch {
             shuffle_for_epoch(&mut order, plan.seed(), epoch);
         }
