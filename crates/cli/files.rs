@@ -68,6 +68,23 @@ pub fn refuse_destroying(
     Ok(())
 }
 
+/// Checks that `path` is a regular file (links followed) before it is read: a device such as
+/// `/dev/zero` would never end, a FIFO can be read only once.
+///
+/// # Errors
+/// A missing file, or one that is not a regular file, naming `what` it should be.
+pub fn regular_file(path: &Path, what: &str) -> anyhow::Result<()> {
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !metadata.is_file() {
+        anyhow::bail!(
+            "cannot read `{}`: not a regular file (a {what} must be a file)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// How the temporary files of writes in progress begin.
 pub const TEMP_PREFIX: &str = ".tmp";
 

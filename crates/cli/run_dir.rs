@@ -361,6 +361,9 @@ pub fn load_checkpoint(dir: &Path, best: bool) -> anyhow::Result<(PathBuf, Check
         dir.join(LAST)
     };
     existing_folder(dir)?;
+    if path.exists() {
+        crate::files::regular_file(&path, "checkpoint")?;
+    }
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
             "`{}` holds no checkpoint (`{LAST}`); was it written by `squiggle train --run-dir`?",

@@ -1,6 +1,8 @@
 //! Bad input: every message is one line naming the file, line and column (or the flag), and
 //! the exit code is 2; a run that diverges exits 1. No panics, no half-written files.
 
+use std::process::Command;
+
 use crate::util::*;
 
 /// Writes `text` as `bad.toml` in a scratch folder, runs `squiggle train bad.toml ARGS` there
@@ -373,4 +375,79 @@ fn networks_too_large_are_refused_before_anything_is_allocated() {
         &["train", &raised, "--set", "model.max_params=12001"],
     )
     .success();
+}
+
+#[test]
+fn endless_or_odd_inputs_are_refused_before_they_are_read() {
+    let dir = scratch();
+    let zero = write(dir.path(), "zero.toml", "[data]\ncsv = \"/dev/zero\"\n");
+    squiggle_in(dir.path(), &["train", &zero]).fails_with(
+        2,
+        "squiggle: /dev/zero: not a regular file; data must come from a file",
+    );
+    squiggle_in(dir.path(), &["train", "/dev/zero"]).fails_with(
+        2,
+        "squiggle: cannot read `/dev/zero`: not a regular file (a config must be a file)",
+    );
+    // A FIFO can be read once; it is refused rather than opened twice (which hung).
+    let fifo = dir.path().join("fifo.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success(),
+        "mkfifo"
+    );
+    let piped = write(dir.path(), "fifo.toml", "[data]\ncsv = \"fifo.csv\"\n");
+    squiggle_in(dir.path(), &["train", &piped]).fails_with(
+        2,
+        &format!(
+            "squiggle: {}: not a regular file; data must come from a file",
+            fifo.display()
+        ),
+    );
+    // A line no data set has is refused before it fills memory.
+    let long = format!("x,y\n{}\n", "1".repeat(2 << 20));
+    std::fs::write(dir.path().join("long.csv"), long).unwrap();
+    let long = write(dir.path(), "long.toml", "[data]\ncsv = \"long.csv\"\n");
+    squiggle_in(dir.path(), &["train", &long]).fails_with(
+        2,
+        &format!(
+            "squiggle: {}: a line is longer than 1048576 bytes; is this a CSV file?",
+            dir.path().join("long.csv").display()
+        )
+        .replace(": a line", ":2: a line"),
+    );
+    // A run's checkpoint linked to a device, and predictions from a device.
+    let data = write(
+        dir.path(),
+        "d.toml",
+        "[model]\nhidden = [2]\n[data]\ncsv = \"d.csv\"\n[train]\nepochs = 1\n",
+    );
+    squiggle_in(
+        dir.path(),
+        &["generate", "dosage", "--rows", "50", "--out", "d.csv"],
+    )
+    .success();
+    squiggle_in(dir.path(), &["train", &data, "--run-dir", "run"]).success();
+    std::fs::write(dir.path().join("x.csv"), "dosage\n0.5\n").unwrap();
+    let predict = |input: &str| {
+        squiggle_in(
+            dir.path(),
+            &[
+                "predict", "--run", "run", "--last", "--input", input, "--output", "y.csv",
+            ],
+        )
+    };
+    predict("/dev/zero").fails_with(
+        2,
+        "squiggle: /dev/zero: not a regular file; data must come from a file",
+    );
+    std::fs::remove_file(dir.path().join("run/last.ckpt")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("run/last.ckpt")).unwrap();
+    predict("x.csv").fails_with(
+        2,
+        "squiggle: cannot read `run/last.ckpt`: not a regular file (a checkpoint must be a file)",
+    );
 }

@@ -100,6 +100,7 @@ impl Data {
 /// # Errors
 /// A one-line error naming the file, line and column for every problem found.
 pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)> {
+    crate::files::regular_file(path, "config")?;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     let edits = overrides

@@ -258,6 +258,17 @@ pub enum CsvProblem {
     /// The file cannot be opened or read.
     #[error("cannot read the file: {0}")]
     Unreadable(String),
+    /// A device, FIFO or folder where a data file is needed (reading `/dev/zero` would never
+    /// end, a FIFO can be read only once).
+    #[error("not a regular file; data must come from a file")]
+    NotAFile,
+    /// A line longer than [`MAX_LINE_BYTES`](crate::MAX_LINE_BYTES), which no data set of
+    /// numbers has (and reading on would hold the whole line in memory).
+    #[error(
+        "a line is longer than {} bytes; is this a CSV file?",
+        crate::MAX_LINE_BYTES
+    )]
+    LineTooLong,
     /// The header row cannot be parsed.
     #[error("cannot read the header: {0}")]
     BadHeader(String),

@@ -39,8 +39,8 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    ColumnScale, Columns, DataSource, Dataset, Prepared, Scaling, Split, dosage_curve,
-    dosage_dataset, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
+    ColumnScale, Columns, DataSource, Dataset, MAX_LINE_BYTES, Prepared, Scaling, Split,
+    dosage_curve, dosage_dataset, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,

@@ -42,6 +42,58 @@ pub fn read_inputs(path: &Path, inputs: &[String]) -> Result<Dataset, CsvError> 
     read(path, &columns, true)
 }
 
+/// The longest line a data file may have: far beyond any row of numbers, small enough that a
+/// file that is not CSV is refused before it fills memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Opens `path` for reading data: a regular file (links followed), never a device, FIFO or
+/// folder.
+fn open_data(path: &Path) -> Result<std::fs::File, CsvProblem> {
+    let unreadable = |e: std::io::Error| CsvProblem::Unreadable(e.to_string());
+    if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
+        return Err(CsvProblem::NotAFile);
+    }
+    std::fs::File::open(path).map_err(unreadable)
+}
+
+/// Reads through `inner`, failing once a line grows past [`MAX_LINE_BYTES`].
+struct LineLimit<R> {
+    inner: R,
+    /// Bytes of the current line so far.
+    line: usize,
+    /// Lines ended so far (the current line is this plus one).
+    ended: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line = 0;
+                self.ended += 1;
+                continue;
+            }
+            self.line += 1;
+            if self.line > MAX_LINE_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    LINE_TOO_LONG,
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// How [`LineLimit`]'s error is told apart from others once the CSV reader has wrapped it.
+const LINE_TOO_LONG: &str = "line too long";
+
+/// Whether a CSV reader's error is [`LineLimit`]'s.
+fn is_line_too_long(e: &csv::Error) -> bool {
+    matches!(e.kind(), csv::ErrorKind::Io(io) if io.to_string() == LINE_TOO_LONG)
+}
+
 fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, CsvError> {
     let error = |line: Option<u64>, column: Option<&str>, problem: CsvProblem| CsvError {
         path: path.to_path_buf(),
@@ -50,16 +102,22 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
         problem,
     };
     let header_error = |problem| error(Some(1), None, problem);
-    let file = std::fs::File::open(path)
-        .map_err(|e| error(None, None, CsvProblem::Unreadable(e.to_string())))?;
+    let file = open_data(path).map_err(|p| error(None, None, p))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(LineLimit {
+            inner: std::io::BufReader::new(file),
+            line: 0,
+            ended: 0,
+        });
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| header_error(CsvProblem::BadHeader(e.to_string())))?
+        .map_err(|e| match is_line_too_long(&e) {
+            true => header_error(CsvProblem::LineTooLong),
+            false => header_error(CsvProblem::BadHeader(e.to_string())),
+        })?
         .iter()
         .map(str::to_string)
         .collect();
@@ -98,10 +156,17 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
     let mut y = Vec::with_capacity(rows * targets.len());
     let mut record = csv::StringRecord::new();
     loop {
-        let more = reader.read_record(&mut record).map_err(|e| {
-            let line = e.position().map(csv::Position::line);
-            error(line, None, CsvProblem::BadRow(e.to_string()))
-        })?;
+        let more = match reader.read_record(&mut record) {
+            Ok(more) => more,
+            Err(e) if is_line_too_long(&e) => {
+                let line = reader.get_ref().ended + 1;
+                return Err(error(Some(line), None, CsvProblem::LineTooLong));
+            }
+            Err(e) => {
+                let line = e.position().map(csv::Position::line);
+                return Err(error(line, None, CsvProblem::BadRow(e.to_string())));
+            }
+        };
         if !more {
             break;
         }

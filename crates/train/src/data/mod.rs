@@ -10,7 +10,7 @@ mod source;
 mod split;
 mod synthetic;
 
-pub use self::csv::{Columns, read_csv, read_inputs};
+pub use self::csv::{Columns, MAX_LINE_BYTES, read_csv, read_inputs};
 pub use dataset::Dataset;
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
