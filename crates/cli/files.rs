@@ -75,10 +75,10 @@ pub fn refuse_destroying(
 /// A missing file, or one that is not a regular file, naming `what` it should be.
 pub fn regular_file(path: &Path, what: &str) -> anyhow::Result<()> {
     let metadata =
-        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        std::fs::metadata(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     if !metadata.is_file() {
         anyhow::bail!(
-            "cannot read `{}`: not a regular file (a {what} must be a file)",
+            "failed to read `{}`: not a regular file (a {what} must be a file)",
             path.display()
         );
     }

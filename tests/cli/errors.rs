@@ -387,7 +387,7 @@ fn endless_or_odd_inputs_are_refused_before_they_are_read() {
     );
     squiggle_in(dir.path(), &["train", "/dev/zero"]).fails_with(
         2,
-        "squiggle: cannot read `/dev/zero`: not a regular file (a config must be a file)",
+        "squiggle: failed to read `/dev/zero`: not a regular file (a config must be a file)",
     );
     // A FIFO can be read once; it is refused rather than opened twice (which hung).
     let fifo = dir.path().join("fifo.csv");
@@ -448,6 +448,6 @@ fn endless_or_odd_inputs_are_refused_before_they_are_read() {
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("run/last.ckpt")).unwrap();
     predict("x.csv").fails_with(
         2,
-        "squiggle: cannot read `run/last.ckpt`: not a regular file (a checkpoint must be a file)",
+        "squiggle: failed to read `run/last.ckpt`: not a regular file (a checkpoint must be a file)",
     );
 }
