@@ -19,6 +19,7 @@ mod backend;
 mod commands;
 mod config;
 mod files;
+mod interrupt;
 mod output;
 mod run_dir;
 mod session;
@@ -121,6 +122,9 @@ impl std::error::Error for CheckFailed {}
 fn exit_code(err: &anyhow::Error) -> u8 {
     use squiggle_model::ReadBack;
     use squiggle_train::TrainError;
+    if let Some(interrupted) = err.downcast_ref::<interrupt::Interrupted>() {
+        return interrupted.exit_code();
+    }
     let failed_run = err.chain().any(|e| {
         // Every training error is a run that failed, but a checkpoint that does not fit the
         // config, which the user fixes.

@@ -7,22 +7,7 @@ use crate::util::*;
 
 /// Writes `rows` generated dosage rows (seed 7, noise 0.05) to `dir/dosage.csv`.
 fn dosage(dir: &Path, rows: u64) {
-    squiggle_in(
-        dir,
-        &[
-            "generate",
-            "dosage",
-            "--rows",
-            &rows.to_string(),
-            "--noise",
-            "0.05",
-            "--seed",
-            "7",
-            "--out",
-            "dosage.csv",
-        ],
-    )
-    .success();
+    generate(dir, rows, "dosage.csv", &["--noise", "0.05", "--seed", "7"]);
 }
 
 /// A config training the lesson's shape on `dosage.csv` by epochs; `extra` lines go in [train].

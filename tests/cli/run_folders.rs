@@ -9,18 +9,7 @@ use crate::util::*;
 
 /// A config training by epochs on `rows` generated rows, `epochs` epochs of 16-row batches.
 fn long_run(dir: &Path, rows: u64, epochs: u64) -> String {
-    squiggle_in(
-        dir,
-        &[
-            "generate",
-            "dosage",
-            "--rows",
-            &rows.to_string(),
-            "--out",
-            "d.csv",
-        ],
-    )
-    .success();
+    generate(dir, rows, "d.csv", &[]);
     write(
         dir,
         "c.toml",
@@ -30,30 +19,44 @@ fn long_run(dir: &Path, rows: u64, epochs: u64) -> String {
     )
 }
 
+/// Starts `squiggle ARGS` in `dir` without waiting; stdout and stderr as given.
+fn start(dir: &Path, args: &[&str], stdout: Stdio, stderr: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_squiggle"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `ready` until it gives a value (at most `seconds`, failing with `what`).
+fn wait_for<T>(what: &str, seconds: u64, mut ready: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(started.elapsed() < Duration::from_secs(seconds), "{what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn a_second_writer_is_refused_naming_the_first() {
     let dir = scratch();
     let config = long_run(dir.path(), 100_000, 1000);
-    let mut first = Command::new(env!("CARGO_BIN_EXE_squiggle"))
-        .args(["train", &config, "--run-dir", "run"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = start(
+        dir.path(),
+        &["train", &config, "--run-dir", "run"],
+        Stdio::null(),
+        Stdio::null(),
+    );
     let marker = dir.path().join("run/.squiggle-run");
-    let started = Instant::now();
-    let pid = loop {
+    let pid = wait_for("the first run never locked", 30, || {
         let text = std::fs::read_to_string(&marker).unwrap_or_default();
-        if !text.trim().is_empty() {
-            break text.trim().to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the first run never locked"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+        (!text.trim().is_empty()).then(|| text.trim().to_string())
+    });
     assert_eq!(pid, first.id().to_string());
     let second = squiggle_in(dir.path(), &["train", &config, "--run-dir", "run"]);
     let resumed = squiggle_in(dir.path(), &["train", &config, "--resume", "run"]);
@@ -191,13 +194,12 @@ fn a_closed_stdout_never_stops_training() {
     let dir = scratch();
     // Long enough (about half a second) that the pipe closes while it trains.
     let config = long_run(dir.path(), 2000, 200);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_squiggle"))
-        .args(["train", &config, "--run-dir", "run"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start(
+        dir.path(),
+        &["train", &config, "--run-dir", "run"],
+        Stdio::piped(),
+        Stdio::null(),
+    );
     // `| head -1`: read one line, then close the pipe.
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
@@ -356,9 +358,8 @@ fn a_run_continued_into_another_folder_carries_its_history_there() {
     let dir = scratch();
     let config = long_run(dir.path(), 200, 2);
     squiggle_in(dir.path(), &["train", &config, "--run-dir", "a"]).success();
-    squiggle_in(
-        dir.path(),
-        &[
+    let continue_into_b = |epochs: &str| {
+        let args = [
             "train",
             &config,
             "--resume",
@@ -366,10 +367,11 @@ fn a_run_continued_into_another_folder_carries_its_history_there() {
             "--run-dir",
             "b",
             "--epochs",
-            "3",
-        ],
-    )
-    .success();
+            epochs,
+        ];
+        squiggle_in(dir.path(), &args)
+    };
+    continue_into_b("3").success();
     let rows = |folder: &str| {
         std::fs::read_to_string(dir.path().join(folder).join("metrics.csv"))
             .unwrap()
@@ -382,21 +384,108 @@ fn a_run_continued_into_another_folder_carries_its_history_there() {
         "a untouched, b with every epoch"
     );
     // The other folder now holds a run of its own, which is never overwritten.
-    squiggle_in(
-        dir.path(),
-        &[
-            "train",
-            &config,
-            "--resume",
-            "a",
-            "--run-dir",
-            "b",
-            "--epochs",
-            "4",
-        ],
-    )
-    .fails_with(
+    continue_into_b("4").fails_with(
         2,
         "squiggle: `b` already holds a run; continue it with `--resume b` or choose another folder",
     );
+}
+
+/// Sends `signal` (a `kill` name: INT, TERM) to `child`.
+fn send(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal}");
+}
+
+#[test]
+fn a_signal_stops_training_at_a_safe_point_and_the_run_resumes_exactly() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 20_000, 1000);
+    let child = start(
+        dir.path(),
+        &["train", &config, "--run-dir", "run"],
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    let metrics = dir.path().join("run/metrics.csv");
+    wait_for("no epoch finished", 60, || {
+        let rows = std::fs::read_to_string(&metrics).map_or(0, |t| t.lines().count());
+        (rows >= 3).then_some(())
+    });
+    send(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.starts_with("squiggle: interrupted in epoch ") && stderr.contains(" keeps epoch "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.trim_end().ends_with("resume with --resume run"),
+        "{stderr}"
+    );
+    let kept: usize = stderr
+        .split(" keeps epoch ")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("run"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Resumed, it is the run that was never interrupted.
+    let epochs = (kept + 1).to_string();
+    let resumed = squiggle_in(
+        dir.path(),
+        &[
+            "train", &config, "--resume", "run", "--epochs", &epochs, "--json",
+        ],
+    )
+    .json();
+    let whole = squiggle_in(
+        dir.path(),
+        &["train", &config, "--epochs", &epochs, "--json"],
+    )
+    .json();
+    assert_eq!(resumed["params"], whole["params"]);
+}
+
+#[test]
+fn a_signal_during_generate_leaves_no_file() {
+    let dir = scratch();
+    let child = start(
+        dir.path(),
+        &[
+            "generate",
+            "dosage",
+            "--rows",
+            "100000000",
+            "--out",
+            "big.csv",
+        ],
+        Stdio::inherit(),
+        Stdio::piped(),
+    );
+    // Wait for the temporary file, then interrupt.
+    wait_for("generate never started", 30, || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".tmp"))
+            .then_some(())
+    });
+    send(&child, "TERM");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "squiggle: interrupted; `big.csv` was not written\n"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }

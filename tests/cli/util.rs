@@ -103,6 +103,14 @@ pub fn train_pt2_in(dir: &Path, args: &[&str]) -> Output {
     squiggle_in(dir, &all)
 }
 
+/// Writes `rows` generated dosage rows to `dir/out`; `extra` adds `generate` flags.
+pub fn generate(dir: &Path, rows: u64, out: &str, extra: &[&str]) {
+    let rows = rows.to_string();
+    let mut args = vec!["generate", "dosage", "--rows", &rows, "--out", out];
+    args.extend_from_slice(extra);
+    squiggle_in(dir, &args).success();
+}
+
 /// A fresh scratch directory, removed when dropped.
 pub fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")

@@ -12,7 +12,9 @@ use squiggle_train::{
 use crate::args::TrainArgs;
 use crate::config::{Config, Data};
 use crate::files::refuse_destroying;
+use crate::interrupt::{self, Interrupted};
 use crate::output::epochs::{self, Bar};
+use crate::output::format::thousands;
 use crate::output::plot::{self, lesson};
 use crate::output::steps::{self, RSquared, StepTable};
 use crate::output::trace::Trace;
@@ -23,6 +25,7 @@ use crate::session;
 /// Trains, streaming the step table or the epoch lines (and the files asked for) as the run
 /// goes.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    interrupt::install()?;
     let (config, data) = session::load(&args.run, args.training.overrides())?;
     check_flags(args, &config)?;
     if !config.trains {
@@ -95,6 +98,21 @@ struct Watch {
     lines: bool,
     dir: Option<RunDir>,
     bar: Option<Bar>,
+    /// The signal that stopped the run, and where it stopped.
+    stopped: Option<(i32, String)>,
+}
+
+impl Watch {
+    /// Stops the run when a signal arrived, noting `where_` it stopped.
+    fn stop_on_signal(&mut self, where_: impl FnOnce() -> String) -> Flow {
+        match interrupt::requested() {
+            Some(signal) => {
+                self.stopped = Some((signal, where_()));
+                Flow::Stop
+            }
+            None => Flow::Continue,
+        }
+    }
 }
 
 impl Observer for Watch {
@@ -110,7 +128,7 @@ impl Observer for Watch {
         if let Some(steps) = &mut self.steps {
             steps.push(record.clone());
         }
-        Ok(Flow::Continue)
+        Ok(self.stop_on_signal(|| format!("after step {}", record.step)))
     }
 
     fn wants_batch_loss(&mut self) -> bool {
@@ -121,7 +139,14 @@ impl Observer for Watch {
         if let Some(bar) = &mut self.bar {
             bar.draw(progress);
         }
-        Ok(Flow::Continue)
+        Ok(self.stop_on_signal(|| {
+            format!(
+                "in epoch {} after {} of {} rows",
+                progress.epoch + 1,
+                thousands(progress.done),
+                thousands(progress.total)
+            )
+        }))
     }
 
     fn epoch(&mut self, report: &EpochReport, state: &RunState<'_>) -> anyhow::Result<Flow> {
@@ -184,6 +209,14 @@ fn step_by_step(
         device,
         &mut watch,
     )?;
+    if let Some((signal, at)) = watch.stopped.take() {
+        // Nothing is kept: the unfinished trace is removed with its temporary file.
+        return Err(Interrupted {
+            signal,
+            what: format!("interrupted {at}; nothing was written"),
+        }
+        .into());
+    }
     if let Some(trace) = watch.trace.take() {
         trace.finish(config, &outcome)?;
     }
@@ -274,6 +307,23 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         device,
         &mut watch,
     )?;
+    if let Some((signal, at)) = watch.stopped.take() {
+        drop(watch.bar.take());
+        let kept = match (&watch.dir, resumed_at.unwrap_or(0) + watch.epochs.len()) {
+            (Some(dir), 0) => format!("`{}` holds no finished epoch yet", dir.path().display()),
+            (Some(dir), done) => format!(
+                "`{}` keeps epoch {done}: resume with --resume {}",
+                dir.path().display(),
+                dir.path().display()
+            ),
+            (None, _) => "nothing was kept (--run-dir keeps a run that can resume)".to_string(),
+        };
+        return Err(Interrupted {
+            signal,
+            what: format!("interrupted {at}; {kept}"),
+        }
+        .into());
+    }
     if quiet {
         print_json(&epochs::summary_json(config, &outcome, args.report_memory))?;
     } else {
