@@ -68,6 +68,14 @@ fn main() -> ExitCode {
             let _ = err.print();
             return ExitCode::SUCCESS;
         }
+        Err(err)
+            if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // `squiggle` alone: the usage, as clap lays it out, on stderr (it is not a reply
+            // to --help), and the bad-input exit code.
+            let _ = err.print();
+            return ExitCode::from(2);
+        }
         Err(err) => {
             let _ = writeln!(
                 std::io::stderr(),

@@ -451,3 +451,121 @@ fn endless_or_odd_inputs_are_refused_before_they_are_read() {
         "squiggle: failed to read `run/last.ckpt`: not a regular file (a checkpoint must be a file)",
     );
 }
+
+#[test]
+fn messages_blame_what_is_at_fault() {
+    let dir = scratch();
+    // No command: the usage as clap lays it out, not one flattened line.
+    let bare = squiggle(&[]);
+    assert_eq!(bare.status, 2, "{bare}");
+    assert!(
+        bare.stderr
+            .contains("\nUsage: squiggle <COMMAND>\n\nCommands:\n"),
+        "{bare}"
+    );
+    // Parameters that overflow before any update are not the learning rate's fault.
+    let huge = write(
+        dir.path(),
+        "huge.toml",
+        "[model]\nhidden = [2]\n[model.init]\nw1 = 1e38\nw3 = 1e38\n[train]\nmax_steps = 3\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", &huge]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(out.stdout.contains("Diverged at step 0: the loss is inf before any update. Check [model.init] and the initializer."), "{out}");
+    assert_eq!(
+        out.stderr,
+        "squiggle: the loss is inf at step 0, before any update: the initial parameters give it; check [model.init] and the initializer\n"
+    );
+    // Evaluating it shows the numbers, then fails.
+    let out = squiggle_in(dir.path(), &["eval", &huge]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(out.stdout.contains("SSR = inf"), "{out}");
+    assert_eq!(
+        out.stderr,
+        "squiggle: the loss is inf: the network's outputs are not finite numbers on these rows (check its parameters)\n"
+    );
+    // A NUL byte is shown, not printed as nothing.
+    std::fs::write(dir.path().join("nul.csv"), "x,y\n0.4\0,1\n0.5,2\n").unwrap();
+    let nul = write(dir.path(), "nul.toml", "[data]\ncsv = \"nul.csv\"\n");
+    squiggle_in(dir.path(), &["train", &nul]).fails_with(
+        2,
+        &format!(
+            "squiggle: {}:2: column `x`: `0.4\\0` is not a number",
+            dir.path().join("nul.csv").display()
+        ),
+    );
+    // Columns chosen twice, named twice, or both input and target.
+    std::fs::write(dir.path().join("c.csv"), "x,x2,y\n1,2,3\n4,5,6\n").unwrap();
+    std::fs::write(dir.path().join("twice.csv"), "x,x,y\n1,2,3\n4,5,6\n").unwrap();
+    let csv = dir.path().join("c.csv").display().to_string();
+    for (columns, file, want) in [
+        (
+            "inputs = [\"x\", \"x\"]",
+            "c.csv",
+            format!("squiggle: {csv}:1: column `x`: chosen twice"),
+        ),
+        (
+            "inputs = [\"x\", \"y\"]\ntargets = [\"y\"]",
+            "c.csv",
+            format!("squiggle: {csv}:1: column `y`: is both an input and a target"),
+        ),
+        (
+            "",
+            "twice.csv",
+            format!(
+                "squiggle: {}:1: column `x`: the header names this column twice",
+                dir.path().join("twice.csv").display()
+            ),
+        ),
+    ] {
+        let c = write(
+            dir.path(),
+            "cols.toml",
+            &format!("[data]\ncsv = \"{file}\"\n{columns}\n"),
+        );
+        squiggle_in(dir.path(), &["train", &c]).fails_with(2, &want);
+    }
+    // R² of one row is undefined, not −inf.
+    std::fs::write(dir.path().join("one.csv"), "x,y\n0.5,1\n").unwrap();
+    let one = write(
+        dir.path(),
+        "one.toml",
+        "[model]\nhidden = [2]\n[data]\ncsv = \"one.csv\"\n[train]\nepochs = 1\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", &one]);
+    let text = out.success();
+    assert!(
+        text.contains("on 1 row (0 validation)") && text.contains("R² n/a"),
+        "{out}"
+    );
+    assert!(!text.contains("inf"), "{out}");
+}
+
+#[test]
+fn predictions_that_overflow_are_never_written() {
+    let dir = scratch();
+    generate(dir.path(), 100, "d.csv", &[]);
+    let c = write(
+        dir.path(),
+        "c.toml",
+        "[model]\nhidden = [2]\n[model.init]\nw1 = 10.0\nw2 = 10.0\n[data]\ncsv = \"d.csv\"\n[train]\nepochs = 1\nlearning_rate = 0.0001\n",
+    );
+    squiggle_in(dir.path(), &["train", &c, "--run-dir", "run"]).success();
+    std::fs::write(dir.path().join("x.csv"), "dosage\n0.5\n3e38\n").unwrap();
+    let out = squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "x.csv", "--output", "y.csv",
+        ],
+    );
+    assert_eq!(out.status, 1, "{out}");
+    assert!(
+        out.stderr
+            .starts_with("squiggle: x.csv:3: the network predicts ")
+            && out.stderr.ends_with(
+                " for this row (its output overflows f32); no predictions were written\n"
+            ),
+        "{out}"
+    );
+    assert!(!dir.path().join("y.csv").exists());
+}

@@ -8,6 +8,7 @@ use serde_json::json;
 use squiggle_model::{Named, Network};
 use squiggle_train::{Backprop, Columns, LossKind, Measured, Metrics, measure, read_csv};
 
+use crate::CheckFailed;
 use crate::args::{EvalArgs, RunArgs};
 use crate::backend::Backend;
 use crate::config::Overrides;
@@ -55,13 +56,14 @@ fn points(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
             .iter()
             .map(|row| row.iter().map(|&p| exact(p, precision)).collect())
             .collect();
-        return print_json(&json!({
+        print_json(&json!({
             "backend": config.backend.name(),
             "dtype": precision.name(),
             "loss_function": loss.name(),
             "predictions": predictions,
             "loss": exact(eval.loss, precision),
-        }));
+        }))?;
+        return finite(eval.loss);
     }
     let mut lines = vec![format!("Evaluating {}.", session.describe()), String::new()];
     let (inputs, outputs) = (data.inputs(), data.outputs());
@@ -85,7 +87,8 @@ fn points(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     }
     lines.push(String::new());
     lines.push(format!("{} = {}", loss.symbol(), num(eval.loss)));
-    print_lines(&lines)
+    print_lines(&lines)?;
+    finite(eval.loss)
 }
 
 fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
@@ -115,13 +118,15 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
             v["loss"] = json!(m.loss);
             v
         };
-        return print_json(&json!({
+        print_json(&json!({
             "backend": config.backend.name(),
             "dtype": precision.name(),
             "loss_function": config.plan.loss().name(),
             "train": split(&train),
             "valid": valid.as_ref().map(split),
-        }));
+        }))?;
+        finite(train.1.loss)?;
+        return valid.as_ref().map_or(Ok(()), |v| finite(v.1.loss));
     }
     let mut lines = vec![
         format!("Evaluating {}.", session.describe()),
@@ -143,7 +148,9 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
         })
         .collect();
     lines.extend(metrics_table(Some(symbol), &rows));
-    print_lines(&lines)
+    print_lines(&lines)?;
+    finite(train.1.loss)?;
+    valid.as_ref().map_or(Ok(()), |v| finite(v.1.loss))
 }
 
 /// `--run DIR --data FILE.csv`: the run's checkpoint on a labelled file of its columns, in the
@@ -182,13 +189,14 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
         let mut scored = metrics_json(&measured.metrics);
         scored["rows"] = json!(rows.len());
         scored["file"] = json!(file.display().to_string());
-        return print_json(&json!({
+        print_json(&json!({
             "backend": backend.name(),
             "dtype": network.precision.name(),
             "checkpoint": path.display().to_string(),
             "epoch": epoch,
             "data": scored,
-        }));
+        }))?;
+        return finite(measured.metrics.mse);
     }
     let name = file.file_name().map_or_else(
         || file.display().to_string(),
@@ -214,7 +222,20 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
             metrics: &measured.metrics,
         }],
     ));
-    print_lines(&lines)
+    print_lines(&lines)?;
+    finite(measured.metrics.mse)
+}
+
+/// Fails (exit 1, after the numbers were shown) when a loss is not a number: the network's
+/// outputs overflowed, which no caller should take for a result.
+fn finite(loss: f64) -> anyhow::Result<()> {
+    if loss.is_finite() {
+        return Ok(());
+    }
+    Err(CheckFailed(format!(
+        "the loss is {loss}: the network's outputs are not finite numbers on these rows (check its parameters)"
+    ))
+    .into())
 }
 
 /// One row of a metrics table: a label, the loss in training units if shown, the metrics.

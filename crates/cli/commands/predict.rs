@@ -3,6 +3,7 @@
 use anyhow::{Context, bail};
 use squiggle_train::read_inputs;
 
+use crate::CheckFailed;
 use crate::args::PredictArgs;
 use crate::backend::Backend;
 use crate::files::{AtomicFile, refuse_destroying};
@@ -66,7 +67,17 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
                     .context("the input file changed while it was read")?
                     .with_context(input)?;
                 for &p in row {
-                    record.push_field(&(p as f32).to_string());
+                    let p = p as f32;
+                    if !p.is_finite() {
+                        // Nothing is written: the unfinished output is removed.
+                        let line = record.position().map_or(0, csv::Position::line);
+                        return Err(CheckFailed(format!(
+                            "{}:{line}: the network predicts {p} for this row (its output overflows f32); no predictions were written",
+                            args.input.display()
+                        ))
+                        .into());
+                    }
+                    record.push_field(&p.to_string());
                 }
                 out.write_record(&record)?;
             }

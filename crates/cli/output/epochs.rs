@@ -31,8 +31,9 @@ pub fn intro(
         .batch_size
         .map_or_else(|| "full batch".to_string(), |b| format!("batches of {b}"));
     let mut lines = vec![format!(
-        "Training a {} network on {train_rows} rows ({valid_rows} validation) by epochs, {batch}, {} loss, {} ({}, {}).",
+        "Training a {} network on {} ({valid_rows} validation) by epochs, {batch}, {} loss, {} ({}, {}).",
         config.arch.describe(),
+        super::format::plural(train_rows, "row"),
         config.plan.loss().symbol(),
         config.plan.optimizer(),
         config.backend,
@@ -60,9 +61,9 @@ pub fn line(r: &EpochReport) -> String {
     );
     match (r.valid_loss, &r.valid) {
         (Some(loss), Some(m)) => {
-            line += &format!("  valid loss {}  valid R² {}", num(loss), num(m.r2))
+            line += &format!("  valid loss {}  valid R² {}", num(loss), r2(m.r2))
         }
-        _ => line += &format!("  R² {}", num(r.train.r2)),
+        _ => line += &format!("  R² {}", r2(r.train.r2)),
     }
     line += &format!("  {} rows/s", rate(r.rows_per_second));
     if r.best {
@@ -72,6 +73,15 @@ pub fn line(r: &EpochReport) -> String {
 }
 
 /// `1.2M`, `84.0k`, `950`.
+/// R² as printed: `n/a` where it is undefined (targets that do not vary, as in one row).
+fn r2(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".to_string()
+    } else {
+        num(x)
+    }
+}
+
 fn rate(x: f64) -> String {
     match x {
         x if x >= 1e6 => format!("{:.1}M", x / 1e6),
@@ -149,7 +159,7 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
                     num(m.mse),
                     num(m.rmse),
                     num(m.mae),
-                    num(m.r2)
+                    r2(m.r2)
                 ));
             }
         }

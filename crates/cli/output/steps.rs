@@ -294,6 +294,12 @@ fn verdict_lines(config: &Config, outcome: &Outcome, summary: &StepsSummary) -> 
                 .as_ref()
                 .expect("a diverged run says how");
             let how = match &divergence.cause {
+                // Before any update only the starting point can be at fault.
+                Cause::NonFinite { what, value } if divergence.step == 0 => {
+                    return vec![format!(
+                        "Diverged at step 0: {what} is {value} before any update. Check [model.init] and the initializer."
+                    )];
+                }
                 Cause::NonFinite { what, value } => format!("{what} became {value}"),
                 Cause::Exploded { from, to } => format!(
                     "{symbol} rose from {} to {}, more than a thousandfold",

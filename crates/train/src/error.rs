@@ -20,8 +20,9 @@ use crate::plan::{ScheduleKind, Setting};
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum TrainError {
-    /// The loss or a derivative became NaN or infinite: gradient descent diverged.
-    #[error("{what} became {value} at step {step}; try a smaller learning_rate")]
+    /// The loss or a derivative became NaN or infinite: gradient descent diverged (or, at
+    /// step 0, before any update, the initial parameters were already out of range).
+    #[error("{}", non_finite(*step, what, *value))]
     NonFinite {
         /// The step at which it was seen.
         step: usize,
@@ -262,6 +263,15 @@ pub enum CsvProblem {
     /// end, a FIFO can be read only once).
     #[error("not a regular file; data must come from a file")]
     NotAFile,
+    /// Two columns of the header with the same name (which one would be read?).
+    #[error("the header names this column twice")]
+    DuplicateHeader,
+    /// A column listed twice among the inputs or the targets.
+    #[error("chosen twice")]
+    ChosenTwice,
+    /// A column that is both an input and a target (the network would be given its answer).
+    #[error("is both an input and a target")]
+    InputAndTarget,
     /// A line longer than [`MAX_LINE_BYTES`](crate::MAX_LINE_BYTES), which no data set of
     /// numbers has (and reading on would hold the whole line in memory).
     #[error(
@@ -332,8 +342,29 @@ impl std::fmt::Display for Shown<'_> {
         if self.0.is_empty() {
             f.write_str("an empty cell")
         } else {
-            write!(f, "`{}`", self.0)
+            // Control characters (a NUL byte, a tab) are shown escaped, not as blanks.
+            f.write_str("`")?;
+            for c in self.0.chars() {
+                if c.is_control() {
+                    write!(f, "{}", c.escape_debug())?;
+                } else {
+                    write!(f, "{c}")?;
+                }
+            }
+            f.write_str("`")
         }
+    }
+}
+
+/// The message of [`TrainError::NonFinite`]: at step 0 nothing has been updated yet, so the
+/// learning rate cannot be at fault; the starting point is.
+fn non_finite(step: usize, what: &Quantity, value: f64) -> String {
+    if step == 0 {
+        format!(
+            "{what} is {value} at step 0, before any update: the initial parameters give it; check [model.init] and the initializer"
+        )
+    } else {
+        format!("{what} became {value} at step {step}; try a smaller learning_rate")
     }
 }
 

@@ -142,6 +142,20 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
         Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
         None => (0..header.len()).filter(|i| !targets.contains(i)).collect(),
     };
+    let column = |problem, i: usize| error(Some(1), Some(&header[i]), problem);
+    let chosen = || inputs.iter().chain(&targets).copied();
+    // A chosen column whose name is in the header twice: which one was meant?
+    if let Some(i) = chosen().find(|&i| header.iter().filter(|h| **h == header[i]).count() > 1) {
+        return Err(column(CsvProblem::DuplicateHeader, i));
+    }
+    for list in [&inputs, &targets] {
+        if let Some(k) = (1..list.len()).find(|&k| list[..k].contains(&list[k])) {
+            return Err(column(CsvProblem::ChosenTwice, list[k]));
+        }
+    }
+    if let Some(&i) = inputs.iter().find(|i| targets.contains(i)) {
+        return Err(column(CsvProblem::InputAndTarget, i));
+    }
     if targets.is_empty() && !inputs_only {
         return Err(header_error(CsvProblem::NoTargets));
     }

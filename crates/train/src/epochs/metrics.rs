@@ -78,7 +78,7 @@ impl MetricSums {
             mse,
             rmse: mse.sqrt(),
             mae: self.absolute / count,
-            r2: 1.0 - self.squared / total,
+            r2: r_squared(self.squared, total),
         }
     }
 }
@@ -137,10 +137,20 @@ impl RunningResiduals {
             mse,
             rmse: mse.sqrt(),
             mae: (0..width).map(|c| absolute[c] * std(c)).sum::<f64>() / values,
-            r2: 1.0 - squared_original / total_original,
+            r2: r_squared(squared_original, total_original),
         };
         let train_loss = loss.of_squared_residuals(squared.iter().sum(), rows * width);
         Ok((train_loss, metrics))
+    }
+}
+
+/// `1 − SSR / total`, the share of the targets' variance the fit explains; NaN (undefined, not
+/// −inf) where the targets do not vary, as with a single row.
+fn r_squared(squared: f64, total: f64) -> f64 {
+    if total > 0.0 {
+        1.0 - squared / total
+    } else {
+        f64::NAN
     }
 }
 
