@@ -129,11 +129,11 @@ impl AtomicFile {
     /// When the data cannot be flushed or the rename fails, naming the file.
     pub fn commit(self) -> anyhow::Result<()> {
         let context = || format!("cannot write `{}`", self.path.display());
+        let path = self.path.clone();
         let temp = self
             .writer
             .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(context)?;
+            .map_err(|e| naming(&path, e.into_error()))?;
         // Temporary files are private (0600); the result gets the permissions of the file it
         // replaces, or the usual 0644.
         let permissions = match std::fs::metadata(&self.path) {
@@ -168,12 +168,26 @@ fn default_permissions() -> std::fs::Permissions {
     permissions
 }
 
+/// `error` of writing the temporary file of `target`, told as an error writing `target`
+/// (the hidden temporary name means nothing to the user; `File too large`, `No space left
+/// on device` keep their wording).
+fn naming(target: &Path, error: std::io::Error) -> std::io::Error {
+    let plain = error.raw_os_error().map_or_else(
+        || error.kind().to_string(),
+        |code| std::io::Error::from_raw_os_error(code).to_string(),
+    );
+    std::io::Error::new(
+        error.kind(),
+        format!("cannot write `{}`: {plain}", target.display()),
+    )
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.writer.write(buf)
+        self.writer.write(buf).map_err(|e| naming(&self.path, e))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.writer.flush()
+        self.writer.flush().map_err(|e| naming(&self.path, e))
     }
 }

@@ -569,3 +569,25 @@ fn predictions_that_overflow_are_never_written() {
     );
     assert!(!dir.path().join("y.csv").exists());
 }
+
+#[test]
+fn a_full_disk_names_the_file_not_its_temporary() {
+    // A file-size limit stands in for a full disk (SIGXFSZ ignored, so writes fail instead).
+    let dir = scratch();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 8; exec {} generate dosage --rows 100000 --out big.csv",
+            env!("CARGO_BIN_EXE_squiggle")
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "squiggle: cannot write `big.csv`: file too large\n"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
