@@ -283,3 +283,45 @@ impl Config {
         train
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests {
+    use super::*;
+
+    /// Mutated configs (of every shipped lesson and data-set config, with their data beside
+    /// them) are loaded or refused with a one-line message, never a panic, a hang or an
+    /// allocation beyond the limits (a bounded pass; `SQUIGGLE_FUZZ_SECONDS=600` for a long
+    /// one).
+    #[test]
+    fn fuzzed_configs_give_an_answer() {
+        let seeds: Vec<Vec<u8>> = [
+            include_str!("../../../configs/statquest-pt1.toml"),
+            include_str!("../../../configs/statquest-pt2.toml"),
+            include_str!("../../../configs/statquest-pt2-adam.toml"),
+            include_str!("../../../configs/statquest-details-pt2.toml"),
+            include_str!("../../../configs/gradient-descent.toml"),
+            include_str!("../../../configs/dosage-csv.toml"),
+            include_str!("../../../configs/diabetes.toml"),
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        for name in ["dosage.csv", "diabetes.csv"] {
+            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/data");
+            std::fs::copy(data.join(name), dir.path().join("data").join(name)).unwrap();
+        }
+        let path = dir.path().join("fuzzed.toml");
+        let budget = squiggle_train::fuzz::Budget::from_env(300);
+        let ran = squiggle_train::fuzz::run(&seeds, budget, |input| {
+            std::fs::write(&path, input).unwrap();
+            if let Err(e) = load(&path, &Overrides::default()) {
+                let message = format!("{e:#}");
+                assert!(!message.contains('\n'), "one line: {message}");
+            }
+        });
+        eprintln!("config: {ran} fuzzed files");
+        assert!(ran >= 300);
+    }
+}

@@ -16,7 +16,8 @@
 //! - `data/`: [`DataSource`]s, [`Dataset`]s, splits, standardisation, [`Prepared`] data;
 //! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
 //!   predictions and metrics;
-//! - [`bench`]: the core timed on fixed work beside a plain-Rust baseline.
+//! - [`bench`]: the core timed on fixed work beside a plain-Rust baseline;
+//! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader.
 //!
 //! It never chooses a backend: callers pass the device, and the core calls `.autodiff()` on
 //! it. Config files, output formats and flags belong to the CLI.
@@ -26,6 +27,7 @@ mod data;
 mod engine;
 mod epochs;
 mod error;
+pub mod fuzz;
 mod inspect;
 mod plan;
 mod steps;

@@ -175,6 +175,22 @@ impl Checkpoint {
     /// that are not finite.
     pub fn network(&self, device: &Device) -> Result<Network, CheckpointError> {
         let arch = self.meta.network.architecture()?;
+        // The record holds every value (4 or 8 bytes each): a header claiming more than the
+        // file could hold is refused before anything that size is allocated.
+        let bytes = arch
+            .num_params()
+            .saturating_mul(self.meta.network.precision.dtype().size());
+        if bytes > self.model.len() {
+            return Err(CheckpointError::Record {
+                part: "model",
+                reason: format!(
+                    "it holds {} bytes, fewer than the {} values of the header's {} network",
+                    self.model.len(),
+                    arch.num_params(),
+                    arch.describe()
+                ),
+            });
+        }
         let net = load_network(
             &arch,
             self.model.clone(),
@@ -314,6 +330,67 @@ mod tests {
             err.to_string(),
             "the checkpoint was written by an earlier squiggle (checkpoint format 2), whose sgd with momentum 0.9 state this version cannot continue; its model still serves predict and eval (to train further, start the run again)"
         );
+    }
+
+    /// A real checkpoint of a short run, as bytes.
+    fn trained() -> Vec<u8> {
+        use crate::engine::observer::Observer;
+        struct Keep(Option<Vec<u8>>);
+        impl Observer for Keep {
+            type Error = crate::TrainError;
+            fn epoch(
+                &mut self,
+                _: &crate::EpochReport,
+                state: &crate::RunState<'_>,
+            ) -> Result<crate::Flow, Self::Error> {
+                self.0 = Some(state.checkpoint()?.to_bytes());
+                Ok(crate::Flow::Continue)
+            }
+        }
+        let arch = Architecture::statquest();
+        let settings = crate::Settings {
+            epochs: Some(1),
+            momentum: Some(0.9),
+            ..crate::Settings::default()
+        };
+        let plan = crate::TrainPlan::new(&settings, &arch, vec![true; 7]).unwrap();
+        let mut prepared = crate::Prepared::new(crate::fixtures::lesson_data(), None, &plan);
+        let mut keep = Keep(None);
+        let start = crate::Start::Fresh(crate::fixtures::PT2.to_vec());
+        crate::train(
+            &arch,
+            start,
+            &mut prepared,
+            &plan,
+            &crate::fixtures::device(),
+            &mut keep,
+        )
+        .unwrap();
+        keep.0.unwrap()
+    }
+
+    /// Mutated checkpoints (half of them with a valid checksum, so the header and records
+    /// are parsed) are read back or refused with a message, never a panic or an allocation
+    /// beyond their size.
+    #[test]
+    fn fuzzed_checkpoints_give_an_answer() {
+        let seed = trained();
+        let budget = crate::fuzz::Budget::from_env(300);
+        let mut k = 0;
+        let ran = crate::fuzz::run(&[seed], budget, |input| {
+            k += 1;
+            let mut bytes = input.to_vec();
+            if k % 2 == 0 && bytes.len() > 8 {
+                let body = bytes.len() - 8;
+                let sum = fnv1a(&bytes[..body]);
+                bytes[body..].copy_from_slice(&sum.to_le_bytes());
+            }
+            if let Ok(c) = Checkpoint::from_bytes(&bytes) {
+                let _ = c.network(&crate::fixtures::device());
+            }
+        });
+        eprintln!("checkpoint: {ran} fuzzed files");
+        assert!(ran >= 300);
     }
 
     #[test]
