@@ -85,6 +85,26 @@ pub fn regular_file(path: &Path, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Bytes free for this user on the file system that holds `dir`, where the system says.
+pub fn free_space(dir: &Path) -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `path` is a NUL-terminated string and `stats` a valid out-parameter.
+        if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+            return None;
+        }
+        Some(stats.f_bavail.saturating_mul(stats.f_frsize))
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
 /// How the temporary files of writes in progress begin.
 pub const TEMP_PREFIX: &str = ".tmp";
 

@@ -591,3 +591,28 @@ fn a_full_disk_names_the_file_not_its_temporary() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn generate_refuses_a_file_the_disk_cannot_hold_before_writing() {
+    let dir = scratch();
+    let out = squiggle_in(
+        dir.path(),
+        &[
+            "generate",
+            "dosage",
+            "--rows",
+            "18446744073709551615",
+            "--out",
+            "huge.csv",
+        ],
+    );
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr.starts_with(
+            "squiggle: 18446744073709551615 rows need about 5.2e11 GB of disk; `.` has "
+        ) && out.stderr.ends_with(" GB free\n"),
+        "{out}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

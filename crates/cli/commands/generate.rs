@@ -3,13 +3,30 @@
 use crate::args::{GenerateArgs, Synthetic};
 use std::io::Write;
 
-use crate::files::AtomicFile;
+use crate::files::{AtomicFile, free_space};
 use crate::interrupt::{self, Interrupted};
 use crate::output::format::plural;
 
 /// Writes the data set to `--out` (atomically: a temporary file renamed at the end).
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     interrupt::install()?;
+    // Checked up front: a file that cannot fit would fill the disk and then be removed.
+    let dir = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let needed = args.rows as f64 * BYTES_PER_ROW;
+    if let Some(free) = free_space(dir)
+        && needed > free as f64
+    {
+        anyhow::bail!(
+            "{} need about {} of disk; `{}` has {} free",
+            plural(usize::try_from(args.rows).unwrap_or(usize::MAX), "row"),
+            gigabytes(needed),
+            dir.display(),
+            gigabytes(free as f64)
+        );
+    }
     let mut file = StopOnSignal(AtomicFile::create(&args.out)?);
     let written = match args.kind {
         Synthetic::Dosage => {
@@ -32,6 +49,19 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// The most bytes one generated row takes (`0.123456789,-0.12345678\n` and the like).
+const BYTES_PER_ROW: f64 = 28.0;
+
+/// `12.3 GB`, `5.2e11 GB`.
+fn gigabytes(bytes: f64) -> String {
+    let gb = bytes / 1e9;
+    if gb < 1e6 {
+        format!("{gb:.1} GB")
+    } else {
+        format!("{gb:.1e} GB")
+    }
 }
 
 /// A file being written that fails the next write once a signal arrived, so that a long
