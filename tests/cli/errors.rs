@@ -349,7 +349,7 @@ fn networks_too_large_are_refused_before_anything_is_allocated() {
     );
     squiggle_in(dir.path(), &["train", &big]).fails_with(
         2,
-        &format!("squiggle: {big}:2:10: the network has 10000400001 parameters, more than max_params = 10000000; raise `[model] max_params` to train it (each parameter takes 4 bytes in f32, and as many again for its gradient and for each optimizer state)"),
+        &format!("squiggle: {big}:2:10: the network has 10000400001 parameters, more than max_params = 1000000; raise `[model] max_params` to train it (each parameter takes 4 bytes in f32, and as many again for its gradient and for each optimizer state)"),
     );
     let huge = write(
         dir.path(),

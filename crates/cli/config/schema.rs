@@ -44,7 +44,7 @@ pub struct ModelSection {
     pub seed: Option<Spanned<u64>>,
     /// How random weights are scaled (default normal).
     pub initializer: Option<Spanned<Initializer>>,
-    /// The most parameters the network may have (default 10,000,000).
+    /// The most parameters the network may have (default 1,000,000).
     pub max_params: Option<Spanned<u64>>,
     /// `[model.init]`: initial values by parameter name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -64,9 +64,11 @@ pub struct Architecture {
 }
 
 /// The most parameters a network may have unless the config raises it (`[model]
-/// max_params`): 40 MB of f32 values, and as much again for each gradient and optimizer
-/// state. A typo such as `hidden = [100000, 100000]` is refused before anything is allocated.
-pub const DEFAULT_MAX_PARAMS: u64 = 10_000_000;
+/// max_params`): far more than the lessons and small data sets need, few enough that a step
+/// stays fast and small (4 MB of f32 values, as much again per gradient and optimizer state;
+/// step by step, every parameter is also recorded each step). A typo such as `hidden =
+/// [100000, 100000]` is refused before anything is allocated.
+pub const DEFAULT_MAX_PARAMS: u64 = 1_000_000;
 
 impl Architecture {
     /// Checks the widths and returns the architecture.
