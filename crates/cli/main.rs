@@ -89,10 +89,25 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(std::io::stderr(), "squiggle: {err:#}");
+            let _ = writeln!(std::io::stderr(), "squiggle: {}", message(&err));
             ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// An error as one line: its chain joined by `: `, with any control character that came in
+/// from a file or a flag (a newline inside a TOML string, a NUL byte) escaped.
+pub fn message(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// clap's report on one line, like every other squiggle error: the message, possible values

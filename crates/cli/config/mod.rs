@@ -317,7 +317,7 @@ mod fuzz_tests {
         let ran = squiggle_train::fuzz::run(&seeds, budget, |input| {
             std::fs::write(&path, input).unwrap();
             if let Err(e) = load(&path, &Overrides::default()) {
-                let message = format!("{e:#}");
+                let message = crate::message(&e);
                 assert!(!message.contains('\n'), "one line: {message}");
             }
         });

@@ -246,7 +246,7 @@ impl std::fmt::Display for CsvError {
         }
         f.write_str(": ")?;
         if let Some(column) = &self.column {
-            write!(f, "column `{column}`: ")?;
+            write!(f, "column `{}`: ", Escaped(column))?;
         }
         write!(f, "{}", self.problem)
     }
@@ -289,7 +289,7 @@ pub enum CsvProblem {
     #[error("missing header row: the first row holds numbers, not column names")]
     NumericHeader,
     /// A chosen column that the header does not name.
-    #[error("not in the header (columns: {})", columns.join(", "))]
+    #[error("not in the header (columns: {})", columns.iter().map(|c| Escaped(c).to_string()).collect::<Vec<_>>().join(", "))]
     UnknownColumn {
         /// The header's columns.
         columns: Vec<String>,
@@ -342,17 +342,25 @@ impl std::fmt::Display for Shown<'_> {
         if self.0.is_empty() {
             f.write_str("an empty cell")
         } else {
-            // Control characters (a NUL byte, a tab) are shown escaped, not as blanks.
-            f.write_str("`")?;
-            for c in self.0.chars() {
-                if c.is_control() {
-                    write!(f, "{}", c.escape_debug())?;
-                } else {
-                    write!(f, "{c}")?;
-                }
-            }
-            f.write_str("`")
+            write!(f, "`{}`", Escaped(self.0))
         }
+    }
+}
+
+/// Text from a file with its control characters (a NUL byte, a newline, a tab) escaped, so
+/// that a message stays one line and shows what is there.
+struct Escaped<'a>(&'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 

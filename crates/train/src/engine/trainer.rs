@@ -300,7 +300,19 @@ pub(crate) fn load_network(
     };
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model)).map_err(bad)?;
     let zeros = vec![0.0; arch.num_params()];
-    Network::from_values(arch, &zeros, device, precision)
-        .try_load_record(record)
-        .map_err(bad)
+    // Burn checks a record's shapes but panics on some damage it does not expect (a tensor of
+    // integers where floats belong): a damaged file is an error, never a crash.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Network::from_values(arch, &zeros, device, precision).try_load_record(record)
+    }));
+    std::panic::set_hook(previous_hook);
+    match loaded {
+        Ok(result) => result.map_err(bad),
+        Err(_) => Err(CheckpointError::Record {
+            part: "model",
+            reason: "a tensor of the record is not what the network holds".to_string(),
+        }),
+    }
 }
