@@ -465,7 +465,7 @@ fn a_signal_during_generate_leaves_no_file() {
             "generate",
             "dosage",
             "--rows",
-            "100000000",
+            "20000000",
             "--out",
             "big.csv",
         ],
