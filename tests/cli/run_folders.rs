@@ -462,12 +462,7 @@ fn a_signal_during_generate_leaves_no_file() {
     let child = start(
         dir.path(),
         &[
-            "generate",
-            "dosage",
-            "--rows",
-            "20000000",
-            "--out",
-            "big.csv",
+            "generate", "dosage", "--rows", "20000000", "--out", "big.csv",
         ],
         Stdio::inherit(),
         Stdio::piped(),
