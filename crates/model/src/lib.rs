@@ -34,9 +34,7 @@ mod values;
 pub use activation::Activation;
 pub use architecture::{Architecture, DEFAULT_MAX_PARAMS, TensorKind, TensorSpec};
 pub use error::{ModelError, ReadBack};
-pub use fused::{
-    LayerSizes, dense, network_forward, residual_sums, softplus_in_place, squared_error,
-};
+pub use fused::{LayerSizes, network_forward, residual_sums, softplus_in_place, squared_error};
 pub use host::RowPass;
 pub use init::{Initializer, initial_values, standard_normal_values};
 #[doc(hidden)]

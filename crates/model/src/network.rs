@@ -3,7 +3,7 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-use crate::fused::dense;
+use crate::fused::forward_layers;
 use crate::{Activation, Architecture, Precision, ReadBack, TensorKind};
 
 /// One fully connected layer: `y = activation(x·W + b)`.
@@ -13,18 +13,6 @@ pub struct Layer {
     pub weight: Param<Tensor<2>>,
     /// Biases, shape `[fan_out]`.
     pub bias: Param<Tensor<1>>,
-}
-
-impl Layer {
-    /// Applies the layer and then `activation`, as one fused operation (one autodiff node when
-    /// training; see [`dense`]).
-    ///
-    /// # Shapes
-    /// - `x`: `[batch, fan_in]`
-    /// - output: `[batch, fan_out]`
-    pub fn forward(&self, x: Tensor<2>, activation: Activation) -> Tensor<2> {
-        dense(x, self.weight.val(), self.bias.val(), activation)
-    }
 }
 
 /// A fully connected network: hidden layers with an activation, then a linear output layer.
@@ -175,11 +163,15 @@ impl Network {
     /// - `x`: `[batch, inputs]`
     /// - output: `[batch, outputs]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let hidden = self
-            .hidden
-            .iter()
-            .fold(x, |h, layer| layer.forward(h, self.activation));
-        self.output.forward(hidden, Activation::Identity)
+        // The one network operation training runs, on these layers' values.
+        let layers = self
+            .layers()
+            .map(|layer| {
+                let [fan_in, fan_out] = layer.weight.dims();
+                (fan_in, fan_out)
+            })
+            .collect();
+        forward_layers(x, self.flat(), layers, self.activation)
     }
 }
 
@@ -234,7 +226,8 @@ mod tests {
     }
 
     /// The flat view and the whole-network operation are the layers themselves: the same
-    /// values, the same predictions, and (through autodiff) the same gradients, in flat order.
+    /// values, and the predictions and (through autodiff) gradients, in flat order, of the
+    /// layers built from Burn's own operations.
     #[test]
     fn the_flat_network_is_the_layered_one() {
         let arch = Architecture::new(2, vec![3, 2], 2, Activation::Softplus).unwrap();
@@ -256,8 +249,22 @@ mod tests {
             Network::from_flat(&arch, theta.clone()).values().unwrap(),
             values
         );
-        let layered = net.forward(x.clone());
-        let flat = crate::network_forward(x, theta.clone(), &arch);
+        // The reference: each layer from Burn's own operations (matmul, bias, activation).
+        let last = arch.hidden.len();
+        let layered = net.layers().enumerate().fold(x.clone(), |h, (i, layer)| {
+            let z = h.matmul(layer.weight.val()) + layer.bias.val().unsqueeze::<2>();
+            if i == last {
+                z
+            } else {
+                arch.activation.apply(z)
+            }
+        });
+        let flat = crate::network_forward(x.clone(), theta.clone(), &arch);
+        assert_eq!(
+            read(net.forward(x), "forward").unwrap(),
+            read(flat.clone(), "flat").unwrap(),
+            "the module's forward pass is the network operation"
+        );
         let (a, b) = (
             read(layered.clone(), "layered").unwrap(),
             read(flat.clone(), "flat").unwrap(),

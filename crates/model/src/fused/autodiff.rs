@@ -12,31 +12,6 @@ use super::network::{self, LayerSizes, LayerState};
 use super::{FusedKernels, FusedOps};
 use crate::Activation;
 
-/// The backward step of a dense layer; its state is the layer's input and weights and the
-/// activation's slope at the forward pass.
-#[derive(Debug)]
-struct DenseBackward;
-
-impl<B: Backend + FusedKernels> Backward<B, 3> for DenseBackward {
-    type State = (FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>);
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [x_node, w_node, b_node] = ops.parents;
-        let grad = grads.consume::<B>(&ops.node);
-        let (x, w, slope) = ops.state;
-        let (dx, dw, db) = B::dense_backward(x, w, slope, grad, x_node.is_some());
-        if let (Some(node), Some(dx)) = (x_node, dx) {
-            grads.register::<B>(node.id, dx);
-        }
-        if let Some(node) = w_node {
-            grads.register::<B>(node.id, dw);
-        }
-        if let Some(node) = b_node {
-            grads.register::<B>(node.id, db);
-        }
-    }
-}
-
 /// The backward step of a whole network; its state is every layer's input, weights and
 /// slope at the forward pass.
 #[derive(Debug)]
@@ -83,26 +58,6 @@ impl<B: Backend + FusedKernels> Backward<B, 2> for SquaredErrorBackward {
 }
 
 impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
-    fn dense(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        b: FloatTensor<Self>,
-        activation: Activation,
-    ) -> FloatTensor<Self> {
-        let prep = DenseBackward
-            .prepare::<C>([x.node(), w.node(), b.node()])
-            .compute_bound()
-            .stateful();
-        let (x, w, b) = (x.into_primitive(), w.into_primitive(), b.into_primitive());
-        match prep {
-            OpsKind::Tracked(prep) => {
-                let (y, slope) = B::dense_forward(x.clone(), w.clone(), b, activation, true);
-                prep.finish((x, w, slope), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::dense_forward(x, w, b, activation, false).0),
-        }
-    }
-
     fn squared_error(
         prediction: FloatTensor<Self>,
         target: FloatTensor<Self>,

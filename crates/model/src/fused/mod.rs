@@ -1,13 +1,14 @@
-//! Fused operations: a dense layer with its activation, and the squared-error loss, each one
-//! node of Burn's autodiff graph with its backward pass written once.
+//! Fused operations: the whole network, and the squared-error loss, each one node of Burn's
+//! autodiff graph with its backward pass written once.
 //!
 //! Built from Burn's own operations, a hidden layer is a matmul, a bias add and an activation
 //! (softplus alone is four operations), and the loss a subtraction, a square, a sum and a
 //! scale: about a dozen autodiff nodes per step, each with its bookkeeping (about 4 µs on the
 //! CPU backends) and its temporary tensor. Here each is one node:
-//! - [`dense`]: `activation(x·W + b)`. Its forward pass keeps `activation'(x·W + b)` for the
-//!   backward pass, which computes `dz = grad ⊙ activation'`, `dW = xᵀ·dz`, `db = Σ dz` and,
-//!   only when the input itself needs a gradient, `dx = dz·Wᵀ`;
+//! - [`network_forward`]: every layer, `activation(x·W + b)`, on one flat parameter vector.
+//!   The forward pass keeps each layer's input and `activation'(x·W + b)`; the backward pass
+//!   computes, from the output down, `dz = grad ⊙ activation'`, `dW = xᵀ·dz`, `db = Σ dz` and
+//!   `dx = dz·Wᵀ` for the layer below;
 //! - [`squared_error`]: `scale · Σ (prediction − target)²` (SSR with scale 1, MSE with
 //!   `1 / values`), whose backward pass is `2 · scale · (prediction − target) · grad`.
 //!
@@ -124,14 +125,6 @@ pub trait FusedKernels: Backend {
     Autodiff
 )]
 pub trait FusedOps: Backend {
-    /// See [`dense`].
-    fn dense(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        b: FloatTensor<Self>,
-        activation: Activation,
-    ) -> FloatTensor<Self>;
-
     /// See [`squared_error`].
     fn squared_error(
         prediction: FloatTensor<Self>,
@@ -139,7 +132,7 @@ pub trait FusedOps: Backend {
         scale: f64,
     ) -> FloatTensor<Self>;
 
-    /// See [`network`].
+    /// See [`network_forward`].
     fn network(
         x: FloatTensor<Self>,
         theta: FloatTensor<Self>,
@@ -156,15 +149,6 @@ pub trait FusedOps: Backend {
 macro_rules! concrete_backend {
     ($backend:ty) => {
         impl FusedOps for $backend {
-            fn dense(
-                x: FloatTensor<Self>,
-                w: FloatTensor<Self>,
-                b: FloatTensor<Self>,
-                activation: Activation,
-            ) -> FloatTensor<Self> {
-                <Self as FusedKernels>::dense_forward(x, w, b, activation, false).0
-            }
-
             fn squared_error(
                 prediction: FloatTensor<Self>,
                 target: FloatTensor<Self>,
@@ -203,21 +187,6 @@ impl FusedKernels for burn::backend::Cube {}
 #[cfg(feature = "wgpu")]
 concrete_backend!(burn::backend::Cube);
 
-/// `activation(x·w + b)`: a dense layer and its activation as one operation (one autodiff
-/// node when training).
-///
-/// # Shapes
-/// - `x`: `[rows, fan_in]`, `w`: `[fan_in, fan_out]`, `b`: `[fan_out]`
-/// - output: `[rows, fan_out]`
-pub fn dense(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>, activation: Activation) -> Tensor<2> {
-    Tensor::from_dispatch(<Dispatch as FusedOps>::dense(
-        x.into_dispatch(),
-        w.into_dispatch(),
-        b.into_dispatch(),
-        activation,
-    ))
-}
-
 /// The prediction of the network of shape `arch` whose parameters are `theta` (every
 /// parameter in flat order, see [`Architecture::tensors`]) for the rows of `x`, as one
 /// operation: one autodiff node, and one tracked tensor when `theta` is trained. The same
@@ -229,11 +198,23 @@ pub fn dense(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>, activation: Activation) -
 ///
 /// [`Architecture::tensors`]: crate::Architecture::tensors
 pub fn network_forward(x: Tensor<2>, theta: Tensor<1>, arch: &crate::Architecture) -> Tensor<2> {
+    forward_layers(x, theta, arch.layer_sizes(), arch.activation)
+}
+
+/// [`network_forward`] for layers of these sizes: what [`Network::forward`] runs.
+///
+/// [`Network::forward`]: crate::Network::forward
+pub(crate) fn forward_layers(
+    x: Tensor<2>,
+    theta: Tensor<1>,
+    layers: LayerSizes,
+    activation: Activation,
+) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::network(
         x.into_dispatch(),
         theta.into_dispatch(),
-        arch.layer_sizes(),
-        arch.activation,
+        layers,
+        activation,
     ))
 }
 

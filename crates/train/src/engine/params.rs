@@ -9,7 +9,7 @@
 use burn::module::{Param, ParamId};
 use burn::prelude::*;
 use burn::tensor::Gradients;
-use squiggle_model::{Architecture, Network, ReadBack, network_forward, read};
+use squiggle_model::{Architecture, Network, Precision, ReadBack, network_forward, read};
 
 /// The id of the one parameter, the same in every process: optimizer state is keyed by it, so
 /// a checkpoint's momentum or Adam moments find their parameter again when a run resumes.
@@ -28,6 +28,12 @@ impl Flat {
         Self {
             theta: Param::initialized(ParamId::from(THETA), leaf),
         }
+    }
+
+    /// `values` (flat order) at `precision` on `device` (an autodiff device).
+    pub(crate) fn from_values(values: &[f64], device: &Device, precision: Precision) -> Self {
+        let data = TensorData::new(values.to_vec(), [values.len()]);
+        Self::new(Tensor::<1>::from_data(data, (device, precision.dtype())))
     }
 
     /// The parameters of `net` (on an autodiff device).

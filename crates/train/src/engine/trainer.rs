@@ -88,17 +88,8 @@ impl Trainer {
         device: &Device,
     ) -> Self {
         let autodiff = device.clone().autodiff();
-        let theta = Tensor::<1>::from_data(
-            TensorData::new(values.to_vec(), [values.len()]),
-            (&autodiff, plan.precision().dtype()),
-        );
-        Self::with_params(
-            arch,
-            Flat::new(theta),
-            plan,
-            device,
-            plan.optimizer().updater(),
-        )
+        let params = Flat::from_values(values, &autodiff, plan.precision());
+        Self::with_params(arch, params, plan, device, plan.optimizer().updater())
     }
 
     /// The network and optimizer state of a checkpoint's records.

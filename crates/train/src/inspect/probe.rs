@@ -65,11 +65,7 @@ impl Backprop {
     /// # Errors
     /// [`ReadBack`] when the device cannot hand a value back.
     pub fn loss_and_gradient(&self, values: &[f64]) -> Result<(f64, Vec<f64>), ReadBack> {
-        let theta = Tensor::<1>::from_data(
-            TensorData::new(values.to_vec(), [values.len()]),
-            (&self.device, self.precision.dtype()),
-        );
-        let params = Flat::new(theta);
+        let params = Flat::from_values(values, &self.device, self.precision);
         let pass = backward(
             &self.arch,
             &params,
