@@ -21,8 +21,9 @@ fn resolved(path: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(parent).ok()?.join(name))
 }
 
-/// Whether `a` and `b` name the same existing file (through links too).
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether `a` and `b` name the same file or folder (through links too); one that does not
+/// exist yet is compared by where it would be.
+pub fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

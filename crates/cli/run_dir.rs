@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use squiggle_train::{Checkpoint, EpochReport, Metrics};
 
 use crate::config::Config;
-use crate::files::{AtomicFile, TEMP_PREFIX};
+use crate::files::{AtomicFile, TEMP_PREFIX, same_file};
 
 /// The resolved config of the run.
 pub const CONFIG: &str = "config.toml";
@@ -32,15 +32,6 @@ pub struct Resuming<'a> {
     pub from: &'a Path,
     /// The checkpoint's epoch.
     pub epoch: usize,
-}
-
-/// Whether `a` and `b` are the same folder (through links too); a missing folder is the same
-/// only as itself, by name.
-fn same_folder(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// An open run folder, locked for this process until it is dropped (or the process ends).
@@ -70,7 +61,7 @@ impl RunDir {
     ) -> anyhow::Result<Self> {
         // A run continued into another folder takes that folder as a new run would, and
         // carries its history there.
-        let continued_here = resuming.is_some_and(|r| same_folder(r.from, path));
+        let continued_here = resuming.is_some_and(|r| same_file(r.from, path));
         let refuse_existing_run = || {
             if !continued_here && path.join(LAST).exists() {
                 bail!(
