@@ -43,9 +43,37 @@ pub enum Command {
     Predict(PredictArgs),
     /// List the backends compiled into this binary and, for wgpu, the adapters found.
     Backends,
+    /// Serve the playground (the lesson live in the browser: step, freeze, drag points) and,
+    /// with --run, a dashboard of training runs, at http://127.0.0.1:8000/.
+    Serve(ServeArgs),
     /// Time training on fixed work (the lesson step, mini-batch SGD on the dosage data set)
     /// on every compiled backend, beside a plain-Rust baseline doing the same work.
     Bench(BenchArgs),
+}
+
+/// `squiggle serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The config a new playground opens on (one input, one output, trained step by step);
+    /// default: the built-in configs/statquest-pt2.toml.
+    pub config: Option<PathBuf>,
+    /// The port to listen on; 0 picks a free one (the URL is printed).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// The address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 serves every
+    /// machine that can reach this one (the API has no authentication).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Open the page in the desktop's browser.
+    #[arg(long)]
+    pub open: bool,
+    /// A run folder written by `squiggle train --run-dir`, or a folder of them: served as
+    /// live curves at /runs.
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// Compute on this backend instead of the config's.
+    #[arg(long, value_parser = named_flag::<Backend>())]
+    pub backend: Option<Backend>,
 }
 
 /// `squiggle bench`.

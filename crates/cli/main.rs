@@ -12,6 +12,7 @@
 //! - `commands/`: one module per subcommand;
 //! - `output/`: everything printed and drawn (tables, traces, epoch lines, JSON, plots);
 //! - `run_dir`, `files`: run folders and atomic files;
+//! - `serve/`: the playground and run dashboard server (`squiggle serve`);
 //! - `backend`: the only place a Burn device is chosen.
 
 mod args;
@@ -22,6 +23,7 @@ mod files;
 mod interrupt;
 mod output;
 mod run_dir;
+mod serve;
 mod session;
 
 use std::io::Write;
@@ -85,7 +87,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match on_the_compute_threads(|| commands::run(cli)) {
+    // The server computes on its own pool of threads; every other command on the kernels'.
+    let done = if matches!(cli.command, args::Command::Serve(_)) {
+        commands::run(cli)
+    } else {
+        on_the_compute_threads(|| commands::run(cli))
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

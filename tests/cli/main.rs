@@ -30,3 +30,5 @@ mod run_folders;
 mod bench;
 // Every command on every shipped config; the inspecting commands on trained runs.
 mod shipped;
+// `squiggle serve`: the playground's API and the run dashboard.
+mod serve;

@@ -3,10 +3,10 @@
 
 use anyhow::bail;
 use serde_json::{Value, json};
-use squiggle_model::{Named, Precision};
+use squiggle_model::Named;
 use squiggle_train::{
-    Backprop, ChainRule, Dataset, Flow, Observer, Optimizer, ParamStep, StepRecord, TrainError,
-    central_difference, chain_rules, relative_error, train,
+    Dataset, Explained, Flow, Observer, Optimizer, ParamStep, StepRecord, TrainError, explain,
+    tolerance, train,
 };
 
 use crate::CheckFailed;
@@ -16,27 +16,9 @@ use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
 use crate::output::{print_json, print_lines};
 use crate::session::{ParamsAt, Session};
 
-/// Step of the central differences, taken in f64 and scaled by `max(1, |θ|)`.
-const FD_STEP: f64 = 1e-6;
-
 /// Rows printed before the elision in long factor tables, and after it.
 const HEAD_ROWS: usize = 10;
 const TAIL_ROWS: usize = 5;
-
-/// The three derivatives of one parameter.
-struct Derivatives {
-    chain_rule: f64,
-    autodiff: f64,
-    finite_difference: f64,
-}
-
-impl Derivatives {
-    /// The largest relative difference between the chain rule and the other two.
-    fn spread(&self) -> f64 {
-        relative_error(self.chain_rule, self.autodiff)
-            .max(relative_error(self.chain_rule, self.finite_difference))
-    }
-}
 
 /// What is explained: the parameters, the rows their derivatives sum over, and the step the
 /// optimizer took (none at a run's checkpoint).
@@ -67,31 +49,21 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
     };
     let (arch, loss, precision) = (&config.arch, config.plan.loss(), config.plan.precision());
     let rows = &moment.rows;
-    let rules = chain_rules(arch, &config.names, &moment.values, rows, loss, &params);
-    let (_, autodiff) = Backprop::new(arch, rows, loss, &session.device, precision)
-        .loss_and_gradient(&moment.values)?;
-    let reference = Backprop::new(arch, rows, loss, &session.device, Precision::F64);
-    let derivatives: Vec<Derivatives> = rules
-        .iter()
-        .map(|rule| {
-            let h = FD_STEP * moment.values[rule.param].abs().max(1.0);
-            Ok(Derivatives {
-                chain_rule: rule.total,
-                autodiff: autodiff[rule.param],
-                finite_difference: central_difference(&reference, &moment.values, rule.param, h)?,
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
-    // f32 autodiff carries about 1e-7 relative rounding per operation; allow for it.
-    let tolerance = match precision {
-        Precision::F32 => 1e-3,
-        Precision::F64 => 1e-6,
-    };
+    let explained = explain(
+        arch,
+        &config.names,
+        &moment.values,
+        &moment.rows,
+        loss,
+        &session.device,
+        precision,
+        &params,
+    )?;
+    let tolerance = tolerance(precision);
     if args.run.flags.json {
-        let items: Vec<Value> = rules
+        let items: Vec<Value> = explained
             .iter()
-            .zip(&derivatives)
-            .map(|(rule, d)| param_json(config, &moment, rule, d, tolerance))
+            .map(|d| param_json(config, &moment, d, tolerance))
             .collect();
         print_json(&json!({
             "step": moment.step.as_ref().map(|s| s.step),
@@ -105,24 +77,16 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
         }))?;
     } else {
         let mut lines = vec![moment.first_line.clone()];
-        for (rule, d) in rules.iter().zip(&derivatives) {
+        for d in &explained {
             lines.push(String::new());
-            lines.extend(explain_param(
-                config,
-                &moment,
-                rule,
-                d,
-                tolerance,
-                args.all_rows,
-            ));
+            lines.extend(explain_param(config, &moment, d, tolerance, args.all_rows));
         }
         print_lines(&lines)?;
     }
-    let disagreeing: Vec<&str> = rules
+    let disagreeing: Vec<&str> = explained
         .iter()
-        .zip(&derivatives)
-        .filter(|(_, d)| d.spread() > tolerance)
-        .map(|(rule, _)| config.names.name(rule.param))
+        .filter(|d| d.spread() > tolerance)
+        .map(|d| config.names.name(d.rule.param))
         .collect();
     if !disagreeing.is_empty() {
         return Err(CheckFailed(format!(
@@ -237,11 +201,11 @@ fn step_moment(session: &Session, step: usize) -> anyhow::Result<Moment> {
 fn explain_param(
     config: &Config,
     moment: &Moment,
-    rule: &ChainRule,
-    d: &Derivatives,
+    d: &Explained,
     tolerance: f64,
     all_rows: bool,
 ) -> Vec<String> {
+    let rule = &d.rule;
     let name = config.names.name(rule.param);
     let s = config.plan.loss().symbol();
     let data = &moment.rows;
@@ -296,7 +260,10 @@ fn explain_param(
         width = table_width - 5
     ));
     lines.push(String::new());
-    lines.push(format!("  from the chain rule  {:>12}", num(d.chain_rule)));
+    lines.push(format!(
+        "  from the chain rule  {:>12}",
+        num(d.chain_rule())
+    ));
     lines.push(format!("  Burn's autodiff      {:>12}", num(d.autodiff)));
     lines.push(format!(
         "  finite difference    {:>12}",
@@ -361,13 +328,8 @@ fn find(steps: &[ParamStep], i: usize) -> Option<&ParamStep> {
     steps.iter().find(|p| p.index == i)
 }
 
-fn param_json(
-    config: &Config,
-    moment: &Moment,
-    rule: &ChainRule,
-    d: &Derivatives,
-    tolerance: f64,
-) -> Value {
+fn param_json(config: &Config, moment: &Moment, d: &Explained, tolerance: f64) -> Value {
+    let rule = &d.rule;
     let i = rule.param;
     let precision = config.plan.precision();
     let step = moment.step.as_ref().and_then(|r| find(&r.params, i));
@@ -382,7 +344,7 @@ fn param_json(
         "trainable": config.plan.trainable()[i],
         "factors": factors,
         "products": rule.products,
-        "chain_rule": d.chain_rule,
+        "chain_rule": d.chain_rule(),
         "autodiff": d.autodiff,
         "finite_difference": d.finite_difference,
         "agree": d.spread() <= tolerance,

@@ -9,6 +9,7 @@ mod generate;
 mod gradcheck;
 mod plot;
 mod predict;
+mod serve;
 mod train;
 
 use crate::args::{Cli, Command};
@@ -25,5 +26,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(&args),
         Command::Backends => backends::run(),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

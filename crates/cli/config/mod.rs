@@ -23,6 +23,7 @@ use toml::de::DeTable;
 
 use crate::backend::Backend;
 use schema::{ConfigFile, DataSection, ModelSection, TrainSection, resolved};
+pub use set::Edit;
 use source::Source;
 
 /// Command-line values that take precedence over the file.
@@ -108,7 +109,21 @@ pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)
         .iter()
         .map(|arg| set::Edit::parse(arg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let lengths: Vec<(String, usize)> = edits.iter().map(|e| (e.arg.clone(), e.len())).collect();
+    load_text(path, text, &edits, overrides)
+}
+
+/// Checks the config `text` (named `path` in messages; relative data paths are read from
+/// its folder) edited by `edits`, applying `overrides`, and reads its data.
+///
+/// # Errors
+/// A one-line error naming the position of the first problem, or the edit that caused it.
+pub fn load_text(
+    path: &Path,
+    text: String,
+    edits: &[Edit],
+    overrides: &Overrides,
+) -> anyhow::Result<(Config, Data)> {
+    let lengths: Vec<(String, usize)> = edits.iter().map(|e| (e.label.clone(), e.len())).collect();
     let source = Source::new(path.to_path_buf(), text, &lengths);
     let toml_error = |e: toml::de::Error| {
         let message = e.message().trim().replace('\n', " ");
@@ -119,7 +134,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)
     };
     let mut root = DeTable::parse(&source.text).map_err(toml_error)?;
     let regions: Vec<_> = source.edits.iter().map(|(r, _)| r.clone()).collect();
-    set::apply(root.get_mut(), &edits, &regions)?;
+    set::apply(root.get_mut(), edits, &regions)?;
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(root)).map_err(toml_error)?;
     check::check(file, &source, overrides)
 }

@@ -20,8 +20,8 @@ use toml::de::{DeTable, DeValue};
 /// One `--set KEY=VALUE` argument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Edit {
-    /// The argument as given, for messages.
-    pub arg: String,
+    /// What messages about the edit start with: `--set KEY=VALUE` for a flag.
+    pub label: String,
     /// The dotted key's parts: `train.batch_size` → `["train", "batch_size"]`.
     key: Vec<String>,
     /// The text after the first `=`.
@@ -46,10 +46,21 @@ impl Edit {
             return Err(fail("no value after `=`"));
         }
         Ok(Self {
-            arg: arg.to_string(),
+            label: format!("--set {arg}"),
             key,
             value: value.to_string(),
         })
+    }
+
+    /// An edit made by a program rather than typed (the playground's settings): `key` is
+    /// a dotted key of plain parts, `value` TOML, and `label` what messages about it start
+    /// with.
+    pub fn made(key: &str, value: String, label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            key: key.split('.').map(str::to_string).collect(),
+            value,
+        }
     }
 
     /// The length of the span the edit's value takes past the end of the file.
@@ -102,8 +113,8 @@ pub fn apply<'i>(
             table = match slot.get_mut() {
                 DeValue::Table(t) => t,
                 other => bail!(
-                    "--set {}: `{}` is a {}, not a table",
-                    edit.arg,
+                    "{}: `{}` is a {}, not a table",
+                    edit.label,
                     edit.key[..=depth].join("."),
                     other.type_str()
                 ),
@@ -126,8 +137,8 @@ fn value_of(edit: &Edit, at: usize) -> anyhow::Result<Spanned<DeValue<'_>>> {
             DeValue::String(Cow::Borrowed(text)),
         )),
         Err(e) => Err(anyhow!(
-            "--set {}: {}",
-            edit.arg,
+            "{}: {}",
+            edit.label,
             e.message().trim().replace('\n', " ")
         )),
     }

@@ -13,8 +13,8 @@ pub struct Source {
     pub path: PathBuf,
     /// Its text.
     pub text: String,
-    /// The `--set` edits' values: where each one's spans lie, past the end of the text, and
-    /// the argument as given.
+    /// The edits' values: where each one's spans lie, past the end of the text, and what
+    /// messages about it start with (`--set KEY=VALUE`).
     pub edits: Vec<(Range<usize>, String)>,
 }
 
@@ -43,7 +43,7 @@ impl Source {
         Self { path, text, edits }
     }
 
-    /// The `--set` argument that gave the value at `span`, if an edit did.
+    /// The label of the edit that gave the value at `span`, if an edit did.
     pub fn edit_at(&self, span: &Range<usize>) -> Option<&str> {
         self.edits
             .iter()
@@ -55,7 +55,7 @@ impl Source {
     /// `--set KEY=VALUE: message` where an edit gave the value.
     pub fn error(&self, span: Range<usize>, message: impl std::fmt::Display) -> anyhow::Error {
         if let Some(arg) = self.edit_at(&span) {
-            return anyhow!("--set {arg}: {message}");
+            return anyhow!("{arg}: {message}");
         }
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
@@ -82,7 +82,7 @@ mod tests {
         let source = Source::new(
             "c.toml".into(),
             "[train]\nloss = \"mäe\"\n".into(),
-            &[("train.loss=ssr".to_string(), 3)],
+            &[("--set train.loss=ssr".to_string(), 3)],
         );
         let at = source.text.find("\"mäe").unwrap();
         assert_eq!(

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use crate::{Architecture, ModelError, TensorKind, TensorSpec};
+use crate::{Activation, Architecture, ModelError, TensorKind, TensorSpec};
 
 /// What a parameter name refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +34,26 @@ pub struct LessonUnit {
     pub bias: usize,
     /// Flat index of the output weight `w_(H+k)`.
     pub output_weight: usize,
+}
+
+impl LessonUnit {
+    /// What the unit adds to the prediction at input `x`: `w_(H+k)·act(w_k·x + b_k)`, the
+    /// lesson's blue and orange curves.
+    pub fn contribution(&self, activation: Activation, values: &[f64], x: f64) -> f64 {
+        let z = values[self.weight] * x + values[self.bias];
+        values[self.output_weight] * activation.apply_scalar(z)
+    }
+
+    /// `w3·softplus(w1·x + b1)`: the contribution written with the parameters' names.
+    pub fn label(&self, names: &ParamNames, activation: Activation) -> String {
+        format!(
+            "{}·{}({}·x + {})",
+            names.name(self.output_weight),
+            activation,
+            names.name(self.weight),
+            names.name(self.bias)
+        )
+    }
 }
 
 /// Names of every parameter of one architecture, precomputed.

@@ -53,6 +53,9 @@ pub enum TrainError {
         /// The value.
         value: f64,
     },
+    /// A [`Stepper`](crate::Stepper) was asked to step a plan that trains by epochs.
+    #[error("this plan trains by epochs; only a plan that trains step by step can be stepped")]
+    NotStepByStep,
     /// A checkpoint could not be continued from.
     #[error("cannot resume: {0}")]
     Resume(#[from] ResumeError),

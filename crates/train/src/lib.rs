@@ -32,6 +32,8 @@ mod inspect;
 mod plan;
 mod steps;
 
+pub use steps::Stepper;
+
 pub use crate::engine::loss::LossKind;
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
 pub use crate::engine::optim::{Optimizer, OptimizerKind};
@@ -52,9 +54,9 @@ pub use error::{
     Quantity, ResumeError, TrainError,
 };
 pub use inspect::{
-    Backprop, ChainRule, Evaluation, Factor, GradCheck, Measured, PREDICT_CHUNK,
-    central_difference, chain_rules, check_gradients, kinks, measure, observed_and_predicted,
-    predict, relative_error,
+    Backprop, ChainRule, Evaluation, Explained, FD_STEP, Factor, GradCheck, Measured,
+    PREDICT_CHUNK, central_difference, chain_rules, check_gradients, explain, kinks, measure,
+    observed_and_predicted, predict, relative_error, tolerance,
 };
 pub use plan::{
     CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,

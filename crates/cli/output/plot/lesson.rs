@@ -94,16 +94,7 @@ impl<'a> Run<'a> {
 
     /// The loss at `values`, computed on the host in f64.
     fn loss_at(&self, values: &[f64]) -> f64 {
-        let observed = self.data.observed();
-        let mut predicted = Vec::with_capacity(observed.len());
-        for i in 0..self.data.len() {
-            let pass = self
-                .config
-                .arch
-                .forward_host(values, &self.data.input_row(i));
-            predicted.extend_from_slice(pass.prediction());
-        }
-        self.loss().compute_host(&predicted, &observed)
+        self.loss().on_host(&self.config.arch, values, self.data)
     }
 
     /// Returns true if and only if `params` are exactly the parameters that train, so that a
@@ -419,7 +410,8 @@ fn inside(curve: &[(f64, f64)], (lo, hi): (f64, f64)) -> Vec<Vec<(f64, f64)>> {
     runs
 }
 
-fn padded_data_range(data: &Dataset) -> (f64, f64) {
+/// The inputs' range with a tenth of it added on each side.
+pub fn padded_data_range(data: &Dataset) -> (f64, f64) {
     let (lo, hi) = min_max((0..data.len()).map(|i| data.input_row(i)[0]));
     padded(lo, hi, 0.1)
 }
@@ -432,22 +424,11 @@ fn hidden_contributions(run: &Run, values: &[f64], xs: &[f64]) -> Vec<(String, V
         .lesson_units()
         .into_iter()
         .map(|unit| {
-            let (w, b, w_out) = (unit.weight, unit.bias, unit.output_weight);
-            let label = format!(
-                "{}·{}({}·x + {})",
-                names.name(w_out),
-                activation,
-                names.name(w),
-                names.name(b)
-            );
             let points = xs
                 .iter()
-                .map(|&x| {
-                    let z = values[w] * x + values[b];
-                    (x, values[w_out] * activation.apply_scalar(z))
-                })
+                .map(|&x| (x, unit.contribution(activation, values, x)))
                 .collect();
-            (label, points)
+            (unit.label(names, activation), points)
         })
         .collect()
 }

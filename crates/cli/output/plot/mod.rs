@@ -32,8 +32,8 @@ type BackendCoord = (i32, i32);
 /// Size of the still plots, in pixels.
 pub const PLOT_SIZE: (u32, u32) = (900, 600);
 
-const GREEN: RGBColor = RGBColor(0, 158, 72);
-const PINK: RGBColor = RGBColor(226, 72, 160);
+pub const GREEN: RGBColor = RGBColor(0, 158, 72);
+pub const PINK: RGBColor = RGBColor(226, 72, 160);
 const BLUE: RGBColor = RGBColor(31, 119, 230);
 const HIDDEN_COLOURS: [RGBColor; 6] = [
     BLUE,
@@ -291,13 +291,18 @@ fn legend_corner(x: (f64, f64), y: (f64, f64), points: &[(f64, f64)]) -> SeriesL
 
 /// The colour of hidden unit `k`: the lesson's blue and orange first, then distinct hues
 /// (the golden angle apart), so no two of a network's units share one.
-fn unit_colour(k: usize) -> RGBColor {
+pub fn unit_colour(k: usize) -> RGBColor {
     if let Some(&c) = HIDDEN_COLOURS.get(k) {
         return c;
     }
     let hue = (k as f64 * 137.507_764) % 360.0;
     let (r, g, b) = hsl_to_rgb(hue / 360.0, 0.65, 0.45);
     RGBColor(r, g, b)
+}
+
+/// `#rrggbb`, for the pages of `squiggle serve`, which draw in the same colours.
+pub fn hex(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
 /// HSL (each in [0, 1]) to 8-bit RGB.

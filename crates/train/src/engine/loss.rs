@@ -1,7 +1,9 @@
 //! Loss functions: how far the predictions are from the observations.
 
 use burn::prelude::*;
-use squiggle_model::squared_error;
+use squiggle_model::{Architecture, squared_error};
+
+use crate::Dataset;
 
 squiggle_model::named_enum! {
     /// Which loss gradient descent minimises. Add a loss here: its formula in
@@ -41,6 +43,17 @@ impl LossKind {
             .map(|(p, o)| (o - p) * (o - p))
             .sum();
         self.of_squared_residuals(ssr, observed.len())
+    }
+
+    /// The loss of `arch` with parameters `values` on `data`, computed on the host in f64
+    /// (for pictures that sample it at many parameter values: landscapes, contours).
+    pub fn on_host(self, arch: &Architecture, values: &[f64], data: &Dataset) -> f64 {
+        let observed = data.observed();
+        let mut predicted = Vec::with_capacity(observed.len());
+        for i in 0..data.len() {
+            predicted.extend_from_slice(arch.forward_host(values, &data.input_row(i)).prediction());
+        }
+        self.compute_host(&predicted, &observed)
     }
 
     /// R² of predictions whose loss is `loss` over `values` observed values whose squares

@@ -9,7 +9,8 @@ use crate::engine::observer::Flow;
 use crate::engine::record::StepRecord;
 use crate::engine::trainer::Trainer;
 use crate::engine::{Cause, Divergence, EXPLOSION, StepsSummary, Verdict};
-use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainPlan};
+use crate::plan::Rates;
+use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainError, TrainPlan};
 
 /// Runs gradient descent from `initial` until a stopping rule of `rules` fires.
 ///
@@ -30,86 +31,197 @@ pub(crate) fn run<O: Observer>(
     device: &Device,
     observer: &mut O,
 ) -> Result<Outcome, O::Error> {
-    let mut trainer = Trainer::new(arch, initial, plan, device);
-    let names = ParamNames::new(arch);
-    let rows = data.train_rows();
-    let (x, y) = data
-        .data()
-        .gather(rows, trainer.autodiff(), plan.precision());
-    let mut rates = plan.rates();
-    let derivative_of = |i: usize| Quantity::Derivative {
-        loss: plan.loss().symbol(),
-        param: names.name(i).to_string(),
-    };
-    let mut values = trainer.values()?;
-    // The state before the last update, for a run whose next loss is not finite.
-    let mut previous: Option<(Vec<f64>, f64)> = None;
-    let mut initial_loss = None;
-    let mut best: Option<(f64, usize)> = None;
-    let mut peak: Option<(f64, usize)> = None;
-    let mut divergence = None;
-    let mut diverged_at = None;
-    let mut steps = 0;
-    let stop = loop {
-        if steps >= rules.max_steps {
-            break StopReason::MaxSteps;
+    let mut stepper = Stepper::with_rules(arch, initial, data, plan, rules.clone(), device)?;
+    while stepper.step(observer)?.is_none() {}
+    Ok(stepper.outcome()?)
+}
+
+/// Training step by step, one step at a time: the state of [`train`](crate::train)'s
+/// step-by-step mode between two steps, for a caller that decides when the next one happens
+/// (the playground of `squiggle serve` steps it as its page asks).
+///
+/// Every step is the core's own: a forward and backward pass on Burn's autodiff and the
+/// plan's optimizer update, with the same stopping rules and divergence checks as a whole
+/// run, so stepping a `Stepper` to its end gives the numbers of `train`.
+pub struct Stepper {
+    trainer: Trainer,
+    names: ParamNames,
+    rules: StopRules,
+    loss_kind: crate::LossKind,
+    rates: Rates,
+    x: Tensor<2>,
+    y: Tensor<2>,
+    /// The training targets' squares about their mean, and how many values there are: R².
+    total_squares: f64,
+    values_count: usize,
+    values: Vec<f64>,
+    /// The state before the last update, for a run whose next loss is not finite.
+    previous: Option<(Vec<f64>, f64)>,
+    initial_loss: Option<f64>,
+    best: Option<(f64, usize)>,
+    peak: Option<(f64, usize)>,
+    divergence: Option<Divergence>,
+    diverged_at: Option<f64>,
+    steps: usize,
+    stop: Option<StopReason>,
+}
+
+impl Stepper {
+    /// Ready to train `arch` from `initial` (flat order) on `data`'s training rows, step by
+    /// step as `plan` says.
+    ///
+    /// # Errors
+    /// [`TrainError::NotStepByStep`] when the plan trains by epochs; a device that cannot hand the parameters back.
+    pub fn new(
+        arch: &Architecture,
+        initial: &[f64],
+        data: &Prepared,
+        plan: &TrainPlan,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let Some(rules) = plan.stop_rules() else {
+            return Err(TrainError::NotStepByStep);
+        };
+        Self::with_rules(arch, initial, data, plan, rules.clone(), device)
+    }
+
+    fn with_rules(
+        arch: &Architecture,
+        initial: &[f64],
+        data: &Prepared,
+        plan: &TrainPlan,
+        rules: StopRules,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let trainer = Trainer::new(arch, initial, plan, device);
+        let rows = data.train_rows();
+        let (x, y) = data
+            .data()
+            .gather(rows, trainer.autodiff(), plan.precision());
+        let values = trainer.values()?;
+        Ok(Self {
+            names: ParamNames::new(arch),
+            rules,
+            loss_kind: plan.loss(),
+            rates: plan.rates(),
+            x,
+            y,
+            total_squares: data.data().total_squares(rows),
+            values_count: rows.len() * data.data().outputs(),
+            values,
+            previous: None,
+            initial_loss: None,
+            best: None,
+            peak: None,
+            divergence: None,
+            diverged_at: None,
+            steps: 0,
+            stop: None,
+            trainer,
+        })
+    }
+
+    /// Updates applied so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Every parameter now, flat order; after a divergence, the last finite ones.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// The rule that ended the run, once one has.
+    pub fn stopped(&self) -> Option<StopReason> {
+        self.stop
+    }
+
+    /// How the run diverged, if it did.
+    pub fn divergence(&self) -> Option<&Divergence> {
+        self.divergence.as_ref()
+    }
+
+    /// Takes the next step (checking the stopping rules first, as a whole run does) and shows
+    /// it to `observer`. Returns the rule that ended the run, when one did; after that, no
+    /// step is taken and the same rule comes back.
+    ///
+    /// # Errors
+    /// A device failure, or the observer's own error.
+    pub fn step<O: Observer>(&mut self, observer: &mut O) -> Result<Option<StopReason>, O::Error> {
+        if self.stop.is_none() {
+            self.stop = self.advance(observer)?;
         }
-        let pass = trainer.pass(x.clone(), y.clone());
-        let loss = trainer.loss_of(&pass)?;
+        Ok(self.stop)
+    }
+
+    fn advance<O: Observer>(&mut self, observer: &mut O) -> Result<Option<StopReason>, O::Error> {
+        let steps = self.steps;
+        if steps >= self.rules.max_steps {
+            return Ok(Some(StopReason::MaxSteps));
+        }
+        let pass = self.trainer.pass(self.x.clone(), self.y.clone());
+        let loss = self.trainer.loss_of(&pass)?;
         if !loss.is_finite() {
             let what = Quantity::Loss;
-            divergence = Some(Divergence {
+            self.divergence = Some(Divergence {
                 step: steps,
                 cause: Cause::NonFinite { what, value: loss },
             });
-            if let Some((last, last_loss)) = previous.take() {
-                values = last;
-                diverged_at = Some(last_loss);
+            if let Some((last, last_loss)) = self.previous.take() {
+                self.values = last;
+                self.diverged_at = Some(last_loss);
             }
-            break StopReason::Diverged;
+            return Ok(Some(StopReason::Diverged));
         }
-        let start = *initial_loss.get_or_insert(loss);
-        if best.is_none_or(|(b, _)| loss < b) {
-            best = Some((loss, steps));
+        let start = *self.initial_loss.get_or_insert(loss);
+        if self.best.is_none_or(|(b, _)| loss < b) {
+            self.best = Some((loss, steps));
         }
-        if peak.is_none_or(|(p, _)| loss > p) {
-            peak = Some((loss, steps));
+        if self.peak.is_none_or(|(p, _)| loss > p) {
+            self.peak = Some((loss, steps));
         }
         if start > 0.0 && loss > EXPLOSION * start {
-            divergence = Some(Divergence {
+            self.divergence = Some(Divergence {
                 step: steps,
                 cause: Cause::Exploded {
                     from: start,
                     to: loss,
                 },
             });
-            diverged_at = Some(loss);
-            break StopReason::Diverged;
+            self.diverged_at = Some(loss);
+            return Ok(Some(StopReason::Diverged));
         }
-        if rules.loss_is_low_enough(loss) {
-            break StopReason::TargetLoss;
+        if self.rules.loss_is_low_enough(loss) {
+            return Ok(Some(StopReason::TargetLoss));
         }
-        let derivatives = trainer.derivatives(&pass)?;
-        let bad = trainer
+        let derivatives = self.trainer.derivatives(&pass)?;
+        let bad = self
+            .trainer
             .trainable()
             .iter()
             .zip(&derivatives)
             .find(|(_, d)| !d.is_finite());
         if let Some((&i, &value)) = bad {
-            divergence = Some(Divergence {
+            let what = Quantity::Derivative {
+                loss: self.loss_kind.symbol(),
+                param: self.names.name(i).to_string(),
+            };
+            self.divergence = Some(Divergence {
                 step: steps,
-                cause: Cause::NonFinite {
-                    what: derivative_of(i),
-                    value,
-                },
+                cause: Cause::NonFinite { what, value },
             });
-            diverged_at = Some(loss);
-            break StopReason::Diverged;
+            self.diverged_at = Some(loss);
+            return Ok(Some(StopReason::Diverged));
         }
-        previous = Some((values.clone(), loss));
-        let lr = rates.next().expect("a schedule has a rate for every step");
-        let (params, after) = trainer.apply_recorded(pass, lr, &values, &derivatives)?;
-        values = after;
+        self.previous = Some((self.values.clone(), loss));
+        let lr = self
+            .rates
+            .next()
+            .expect("a schedule has a rate for every step");
+        let (params, after) = self
+            .trainer
+            .apply_recorded(pass, lr, &self.values, &derivatives)?;
+        self.values = after;
         let record = StepRecord {
             step: steps,
             loss,
@@ -118,39 +230,56 @@ pub(crate) fn run<O: Observer>(
             batch: None,
         };
         let flow = observer.step(&record)?;
-        steps += 1;
-        if rules.steps_are_small(record.params.iter().map(|p| p.step)) {
-            break StopReason::MinStepSize;
+        self.steps += 1;
+        if self
+            .rules
+            .steps_are_small(record.params.iter().map(|p| p.step))
+        {
+            return Ok(Some(StopReason::MinStepSize));
         }
-        if flow == Flow::Stop {
-            break StopReason::Stopped;
+        Ok((flow == Flow::Stop).then_some(StopReason::Stopped))
+    }
+
+    /// The loss at the parameters now ([`Stepper::values`]): after a divergence, the loss
+    /// it was seen at.
+    ///
+    /// # Errors
+    /// A device that cannot hand the loss back.
+    pub fn loss(&self) -> Result<f64, TrainError> {
+        match self.diverged_at {
+            Some(loss) => Ok(loss),
+            None if self.divergence.is_some() => Ok(f64::NAN),
+            None => self.trainer.loss_on(self.x.clone(), self.y.clone()),
         }
-    };
-    let final_loss = match diverged_at {
-        Some(loss) => loss,
-        None if divergence.is_some() => f64::NAN,
-        None => trainer.loss_on(x, y)?,
-    };
-    let values_count = rows.len() * data.data().outputs();
-    let r2 = plan
-        .loss()
-        .r_squared(final_loss, values_count, data.data().total_squares(rows))
-        .filter(|r2| r2.is_finite());
-    let verdict = Verdict::of(stop, r2);
-    Ok(Outcome {
-        stop,
-        verdict,
-        steps,
-        params: values,
-        summary: Summary::Steps(StepsSummary {
-            initial_loss: initial_loss.unwrap_or(final_loss),
-            final_loss,
-            best,
-            peak,
-            r2,
-            divergence,
-        }),
-    })
+    }
+
+    /// How the run went so far: what [`train`](crate::train) returns when the run ends here
+    /// (a run no rule has stopped yet ends as [`StopReason::Stopped`]).
+    ///
+    /// # Errors
+    /// A device that cannot hand the loss back.
+    pub fn outcome(&self) -> Result<Outcome, TrainError> {
+        let stop = self.stop.unwrap_or(StopReason::Stopped);
+        let final_loss = self.loss()?;
+        let r2 = self
+            .loss_kind
+            .r_squared(final_loss, self.values_count, self.total_squares)
+            .filter(|r2| r2.is_finite());
+        Ok(Outcome {
+            stop,
+            verdict: Verdict::of(stop, r2),
+            steps: self.steps,
+            params: self.values.clone(),
+            summary: Summary::Steps(StepsSummary {
+                initial_loss: self.initial_loss.unwrap_or(final_loss),
+                final_loss,
+                best: self.best,
+                peak: self.peak,
+                r2,
+                divergence: self.divergence.clone(),
+            }),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,35 @@
+//! `squiggle serve`: checks the arguments, then hands over to the server (`crate::serve`).
+
+use anyhow::Context;
+
+use crate::args::ServeArgs;
+use crate::config::Overrides;
+use crate::serve::{self, Options, Runs};
+
+/// Serves the playground (and the dashboard of `--run`) until Ctrl-C.
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let start = match &args.config {
+        Some(path) => {
+            crate::files::regular_file(path, "config")?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
+            let name = path
+                .file_stem()
+                .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
+            (name, path.clone(), text)
+        }
+        None => serve::default_start(),
+    };
+    let runs = args.run.as_deref().map(Runs::new).transpose()?;
+    serve::serve(Options {
+        start,
+        overrides: Overrides {
+            backend: args.backend,
+            ..Overrides::default()
+        },
+        runs,
+        host: args.host,
+        port: args.port,
+        open: args.open,
+    })
+}

@@ -1,0 +1,406 @@
+//! The JSON API under `/api/` that the pages use (README, "The playground's API", lists it).
+//!
+//! Every answer is JSON; every refusal is a 4xx (or a 500 for a device failure) with
+//! `{"error": "one line"}`. Bodies are read whole up to [`MAX_BODY_BYTES`] and parsed by
+//! serde with unknown fields refused; computations run on the blocking pool (at most
+//! [`COMPUTE_THREADS`](super::limits::COMPUTE_THREADS) at once), each playground behind its
+//! own lock.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::App;
+use super::limits::{MAX_BODY_BYTES, MAX_STEPS_PER_REQUEST};
+use super::playground::{Playground, Refusal, SettingsChange};
+use super::presets::{self, PRESETS, Preset};
+
+/// A refused request: its status and one line saying why.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 404 for an id or run that does not exist.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Bad(m) => Self::new(StatusCode::BAD_REQUEST, m),
+            Refusal::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
+            Refusal::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
+            Refusal::Failed(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, m),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({"error": self.message}))).into_response()
+    }
+}
+
+type Answer = Result<Json<Value>, ApiError>;
+
+/// The body as JSON of type `T` (an empty body is `{}`).
+fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = bytes.map_err(|e| {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                format!("the request body is over {} KiB", MAX_BODY_BYTES / 1024),
+            )
+        } else {
+            ApiError::new(status, e.body_text())
+        }
+    })?;
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON body: {e}")))
+}
+
+/// Which parameter the landscape and the chain rule show (`?param=w1`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    param: Option<String>,
+}
+
+impl View {
+    /// The parameter asked for, if any.
+    pub fn param(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+}
+
+fn view(query: Result<Query<View>, QueryRejection>) -> Result<View, ApiError> {
+    query.map(|Query(v)| v).map_err(bad_query)
+}
+
+/// `query string: colour: unknown field …`.
+fn bad_query(e: QueryRejection) -> ApiError {
+    let text = e.body_text();
+    let why = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    ApiError::new(StatusCode::BAD_REQUEST, format!("query string: {why}"))
+}
+
+/// `GET /api/presets`: the lesson configs the playground opens.
+pub async fn presets() -> Json<Value> {
+    let list: Vec<Value> = PRESETS
+        .iter()
+        .map(
+            |p| json!({"name": p.name, "title": p.title(), "file": p.path().display().to_string()}),
+        )
+        .collect();
+    Json(json!({"default": presets::DEFAULT, "presets": list}))
+}
+
+/// What a new playground is made from: a preset, a config's TOML text, or (neither) the
+/// config the server was started with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Create {
+    preset: Option<String>,
+    toml: Option<String>,
+}
+
+/// `POST /api/playgrounds`: a new playground (201) and its state.
+pub async fn create(
+    State(app): State<App>,
+    query: Result<Query<View>, QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let view = view(query)?;
+    let request: Create = body(bytes)?;
+    let made = app
+        .compute(move |app| {
+            let (name, path, text) = match (request.preset, request.toml) {
+                (Some(_), Some(_)) => {
+                    return Err(Refusal::Bad("give `preset` or `toml`, not both".into()));
+                }
+                (Some(name), None) => {
+                    let preset = Preset::find(&name).ok_or_else(|| {
+                        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+                        Refusal::Bad(format!(
+                            "unknown preset `{name}`; expected one of {}",
+                            names.join(", ")
+                        ))
+                    })?;
+                    (name, preset.path(), preset.text.to_string())
+                }
+                (None, Some(text)) => {
+                    refuse_files(&text)?;
+                    ("request".to_string(), "request.toml".into(), text)
+                }
+                (None, None) => app.start.clone(),
+            };
+            let playground = Playground::new(&name, &path, text, app.overrides.clone())?;
+            let (id, shared) = app.registry().insert(playground, Instant::now());
+            let state = shared
+                .lock()
+                .map_err(|_| Refusal::Failed("the playground failed".into()))?
+                .state(&id, view.param())?;
+            Ok(state)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// A config sent over HTTP may not name files: the server would read its own disk for a
+/// client. Its data comes as `[data] points`.
+fn refuse_files(text: &str) -> Result<(), Refusal> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        Refusal::Bad(format!("request.toml: {}", e.message().trim()))
+    })?;
+    let data = table.get("data").and_then(toml::Value::as_table);
+    for key in ["csv", "valid_csv"] {
+        if data.is_some_and(|d| d.contains_key(key)) {
+            return Err(Refusal::Bad(format!(
+                "request.toml: [data] {key}: a config sent to the server cannot read its files; give the data as [data] points"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `GET /api/playgrounds/{id}`: the state.
+pub async fn state(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+) -> Answer {
+    let view = view(query)?;
+    app.with(id, view, |_| Ok(())).await
+}
+
+/// `DELETE /api/playgrounds/{id}`.
+pub async fn delete(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if app.registry().remove(&id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(unknown(&id))
+    }
+}
+
+/// The refusal of an id that names no playground.
+pub fn unknown(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "no playground `{id}` (it may have expired after being idle; create one with POST /api/playgrounds)"
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepRequest {
+    #[serde(default = "one")]
+    steps: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `POST /api/playgrounds/{id}/step` `{"steps": n}`: up to `n` steps (1 by default).
+pub async fn step(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let view = view(query)?;
+    let request: StepRequest = body(bytes)?;
+    let steps = usize::try_from(request.steps)
+        .ok()
+        .filter(|n| (1..=MAX_STEPS_PER_REQUEST).contains(n))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "steps: {} asked; one request takes 1 to {MAX_STEPS_PER_REQUEST}",
+                    request.steps
+                ),
+            )
+        })?;
+    app.with(id, view, move |p| p.take_steps(steps)).await
+}
+
+/// `POST /api/playgrounds/{id}/reset`: back to the initial values and step 0.
+pub async fn reset(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+) -> Answer {
+    let view = view(query)?;
+    app.with(id, view, Playground::reset).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Values {
+    values: BTreeMap<String, f64>,
+}
+
+/// `POST /api/playgrounds/{id}/values` `{"values": {"b3": 1.5}}`.
+pub async fn values(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let view = view(query)?;
+    let request: Values = body(bytes)?;
+    app.with(id, view, move |p| p.set_values(&request.values))
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trainable {
+    trainable: Vec<String>,
+}
+
+/// `POST /api/playgrounds/{id}/trainable` `{"trainable": ["b3", "w1"]}`: these train, every
+/// other parameter is frozen.
+pub async fn trainable(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let view = view(query)?;
+    let request: Trainable = body(bytes)?;
+    app.with(id, view, move |p| p.set_trainable(&request.trainable))
+        .await
+}
+
+/// `POST /api/playgrounds/{id}/settings` `{"learning_rate": 0.1, "max_steps": 1000,
+/// "min_step_size": 0.001, "target_loss": 1e-4}` (each optional).
+pub async fn settings(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let view = view(query)?;
+    let request: SettingsChange = body(bytes)?;
+    app.with(id, view, move |p| p.set_settings(&request)).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Points {
+    points: Vec<Vec<f64>>,
+}
+
+/// `POST /api/playgrounds/{id}/data` `{"points": [[0, 0], [0.5, 1], [1, 0]]}`.
+pub async fn data(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let view = view(query)?;
+    let request: Points = body(bytes)?;
+    let points = request
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            <[f64; 2]>::try_from(p.as_slice()).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "points: point {} has {} values; each point is [input, target]",
+                        i + 1,
+                        p.len()
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    app.with(id, view, move |p| p.set_points(&points)).await
+}
+
+/// `GET /api/playgrounds/{id}/explain?param=w1`: the chain rule of one parameter at the
+/// current values.
+pub async fn explain(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    query: Result<Query<View>, QueryRejection>,
+) -> Answer {
+    let view = view(query)?;
+    let Json(state) = app.with(id, view, |_| Ok(())).await?;
+    Ok(Json(state["explain"].clone()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Since {
+    #[serde(default)]
+    since: usize,
+}
+
+/// `GET /api/runs`: the run folders the dashboard shows.
+pub async fn runs(State(app): State<App>) -> Answer {
+    let runs = app.runs.clone().ok_or_else(no_runs)?;
+    Ok(Json(
+        tokio::task::spawn_blocking(move || runs.list_json())
+            .await
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "listing failed"))?,
+    ))
+}
+
+/// `GET /api/runs/{name}?since=N`: a run's config and its metrics rows from row `N` on.
+pub async fn run(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    query: Result<Query<Since>, QueryRejection>,
+) -> Answer {
+    let Query(since) = query.map_err(bad_query)?;
+    let runs = app.runs.clone().ok_or_else(no_runs)?;
+    let answer = tokio::task::spawn_blocking(move || runs.run_json(&name, since.since))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "reading failed"))?;
+    Ok(Json(answer?))
+}
+
+fn no_runs() -> ApiError {
+    ApiError::not_found("this server shows no runs; start it with `squiggle serve --run DIR`")
+}
+
+/// Any other path under `/api/`.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such API endpoint; README.md lists them")
+}

@@ -1,0 +1,403 @@
+// The playground page. It only draws: every number (parameters, losses, curves, chain-rule
+// factors) comes from the server's API, where squiggle's training core computes it.
+"use strict";
+
+// The drawing helpers ($, el, frame, line, …) are in plot.js.
+
+let state = null;      // the last state the server sent
+let selected = null;   // the parameter of the landscape and the chain rule
+let playing = false;
+let busy = false;      // a request is in flight
+let pendingPoints = null;
+const rate = { steps: 0, since: performance.now() };
+
+// ---- the API --------------------------------------------------------------------------
+
+async function api(method, path, body) {
+  const options = { method, headers: {} };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) {
+    throw new Error(data.error || `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+function query() {
+  return selected ? `?param=${encodeURIComponent(selected)}` : "";
+}
+
+// Sends one request about the current playground and draws the answer.
+async function act(action, body, method = "POST") {
+  if (!state) return;
+  busy = true;
+  try {
+    const path = `/api/playgrounds/${state.id}${action ? "/" + action : ""}${query()}`;
+    show(await api(method, path, body));
+    $("error").textContent = "";
+    return true;
+  } catch (e) {
+    $("error").textContent = e.message;
+    if (/no playground/.test(e.message)) await open(state.name);
+    return false;
+  } finally {
+    busy = false;
+  }
+}
+
+async function open(preset) {
+  const body = preset ? { preset } : {};
+  busy = true;
+  try {
+    selected = null;
+    show(await api("POST", "/api/playgrounds", body));
+    $("error").textContent = "";
+  } catch (e) {
+    $("error").textContent = e.message;
+  } finally {
+    busy = false;
+  }
+}
+
+// ---- the panels -----------------------------------------------------------------------
+
+function show(next) {
+  state = next;
+  selected = state.landscape.param;
+  $("title").textContent = `${state.network} network · ${state.optimizer} · ${state.backend}, ${state.dtype}`;
+  $("step-count").textContent = state.step;
+  $("loss-name").textContent = state.loss_name;
+  $("loss").textContent = state.loss_shown;
+  const status = $("status");
+  status.textContent = state.status.message;
+  status.className = `status ${state.status.state}`;
+  const stopped = state.status.state !== "ready";
+  $("step").disabled = stopped;
+  $("play").disabled = stopped && !playing;
+  if (stopped && playing) togglePlay();
+  if (document.activeElement?.form !== $("settings")) {
+    $("learning-rate").value = state.learning_rate;
+    $("max-steps").value = state.rules.max_steps ?? "";
+    $("min-step-size").value = state.rules.min_step_size ?? "";
+    $("target-loss").value = state.rules.target_loss ?? "";
+  }
+  drawParams();
+  drawNetwork();
+  drawFit();
+  drawLandscape();
+  drawCurve();
+  drawExplain();
+}
+
+function drawParams() {
+  const body = $("params").tBodies[0];
+  const editing = document.activeElement?.dataset?.param;
+  clear(body);
+  for (const p of state.params) {
+    const row = body.insertRow();
+    row.className = p.trainable ? "trains" : "frozen";
+    row.insertCell().textContent = p.name;
+    const value = document.createElement("input");
+    value.type = "number";
+    value.step = "any";
+    value.id = `param-${p.name}`;
+    value.dataset.param = p.name;
+    value.value = p.shown;
+    value.setAttribute("aria-label", p.name);
+    value.addEventListener("change", () => {
+      const v = Number(value.value);
+      act("values", { values: { [p.name]: v } });
+    });
+    row.insertCell().appendChild(value);
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.id = `trains-${p.name}`;
+    box.checked = p.trainable;
+    box.addEventListener("change", () => toggle(p.name));
+    row.insertCell().appendChild(box);
+    if (editing === p.name) value.focus();
+  }
+}
+
+function toggle(name) {
+  const trainable = state.params
+    .filter((p) => (p.name === name ? !p.trainable : p.trainable))
+    .map((p) => p.name);
+  selected = name;
+  act("trainable", { trainable });
+}
+
+// The network as the lesson draws it: inputs, hidden units (with their activation), the
+// output (a weighted sum plus the final bias); every weight on its edge, every bias at its
+// node, each clickable.
+function drawNetwork() {
+  const svg = $("network");
+  clear(svg);
+  const [w, h] = [420, 230];
+  const layers = state.layers;
+  const many = state.params.length > 40;
+  const pos = layers.map((n, l) => {
+    const x = 40 + (l * (w - 110)) / Math.max(1, layers.length - 1);
+    return Array.from({ length: n }, (_, k) => [x, ((k + 1) * h) / (n + 1)]);
+  });
+  const labels = [];
+  for (const p of state.params) {
+    const cls = p.trainable ? "trains" : "frozen";
+    if (p.kind === "weight") {
+      const [x1, y1] = pos[p.layer][p.from];
+      const [x2, y2] = pos[p.layer + 1][p.to];
+      el("line", { x1, y1, x2, y2, class: `edge ${cls}` }, svg);
+      // On the edge's first half, above an edge that rises and below one that falls.
+      const t = 0.4;
+      const dy = y2 < y1 - 1 ? -7 : y2 > y1 + 1 ? 15 : -7;
+      labels.push([p, x1 + (x2 - x1) * t, y1 + (y2 - y1) * t + dy]);
+    } else {
+      const [x, y] = pos[p.layer + 1][p.to];
+      labels.push([p, x, y + 32]);
+    }
+  }
+  pos.forEach((nodes, l) => nodes.forEach(([x, y]) => {
+    el("circle", { cx: x, cy: y, r: 17, class: "node" }, svg);
+    const hidden = l > 0 && l < pos.length - 1;
+    const text = l === 0 ? "in" : hidden ? state.activation.slice(0, 4) : "Σ";
+    el("text", { x, y: y + 4, "text-anchor": "middle", "font-size": 11 }, svg).textContent = text;
+  }));
+  if (many) return;
+  for (const [p, x, y] of labels) {
+    const text = el("text", {
+      x, y, "text-anchor": "middle", id: `node-${p.name}`,
+      class: `param-label ${p.trainable ? "trains" : "frozen"}`,
+    }, svg);
+    text.textContent = `${p.name} ${p.shown}`;
+    text.addEventListener("click", () => toggle(p.name));
+    const title = el("title", {}, text);
+    title.textContent = `${p.name}: click to ${p.trainable ? "freeze" : "unfreeze"}`;
+  }
+}
+
+function drawFit() {
+  const svg = $("fit");
+  const f = state.fit;
+  const points = pendingPoints || state.data;
+  const ys = points.map((p) => p[1]).concat(f.prediction);
+  const yr = pad(extent(ys), 0.12);
+  const xr = [f.x[0], f.x[f.x.length - 1]];
+  const { X, Y, plot, invert } = frame(svg, xr, yr, state.axes);
+  const legend = $("fit-legend");
+  clear(legend);
+  const key = (colour, text) => {
+    const span = document.createElement("span");
+    span.style.setProperty("--swatch", colour);
+    span.textContent = text;
+    legend.appendChild(span);
+  };
+  // Contributions are drawn where they stay within ten times the data's span (as `squiggle
+  // plot` does), so one far-off unit cannot flatten the picture.
+  const reach = [yr[0] - 10 * (yr[1] - yr[0]), yr[1] + 10 * (yr[1] - yr[0])];
+  f.units.forEach((u, k) => {
+    const colour = state.colours.units[k];
+    const ys = u.values.map((v) => (v < reach[0] || v > reach[1] ? NaN : v));
+    line(plot, f.x, ys, X, Y, { stroke: colour, "stroke-width": 2, "stroke-dasharray": "6 4" });
+    key(colour, u.label);
+  });
+  line(plot, f.x, f.prediction, X, Y, { stroke: state.colours.squiggle, "stroke-width": 4, id: "squiggle" });
+  key(state.colours.squiggle, "prediction (the squiggle)");
+  key("#000", "data");
+  points.forEach((p, i) => {
+    const dot = el("circle", { cx: X(p[0]), cy: Y(p[1]), r: 7, class: "point", fill: "#000", "data-index": i }, plot);
+    dot.addEventListener("pointerdown", (e) => startDrag(e, i, invert));
+    dot.addEventListener("dblclick", (e) => {
+      e.stopPropagation();
+      const kept = state.data.filter((_, j) => j !== i);
+      act("data", { points: kept });
+    });
+  });
+  svg.ondblclick = (e) => {
+    const [x, y] = invert(...svgPoint(svg, e));
+    act("data", { points: state.data.concat([[round(x), round(y)]]) });
+  };
+}
+
+function round(v) {
+  return Number(v.toFixed(4));
+}
+
+function svgPoint(svg, e) {
+  const r = svg.getBoundingClientRect();
+  const [w, h] = svg.getAttribute("viewBox").split(" ").slice(2).map(Number);
+  return [((e.clientX - r.left) / r.width) * w, ((e.clientY - r.top) / r.height) * h];
+}
+
+// Dragging a point redraws it at once and sends the new data whenever no request is in
+// flight, so the squiggle follows; the last position is always sent.
+function startDrag(e, i, invert) {
+  e.preventDefault();
+  const svg = $("fit");
+  const points = state.data.map((p) => p.slice());
+  const move = (ev) => {
+    const [x, y] = invert(...svgPoint(svg, ev));
+    points[i] = [round(x), round(y)];
+    pendingPoints = points;
+    const dot = svg.querySelector(`circle[data-index="${i}"]`);
+    const [px, py] = svgPoint(svg, ev);
+    if (dot) { dot.setAttribute("cx", px); dot.setAttribute("cy", py); }
+    if (!busy) act("data", { points });
+  };
+  const up = async (ev) => {
+    window.removeEventListener("pointermove", move);
+    window.removeEventListener("pointerup", up);
+    move(ev);
+    while (busy) await new Promise((r) => setTimeout(r, 10));
+    await act("data", { points });
+    pendingPoints = null;
+    drawFit();
+  };
+  window.addEventListener("pointermove", move);
+  window.addEventListener("pointerup", up);
+}
+
+function drawLandscape() {
+  const L = state.landscape;
+  const select = $("landscape-param");
+  if (select.options.length !== state.params.length || select.options[0]?.value !== state.params[0].name) {
+    clear(select);
+    for (const p of state.params) select.add(new Option(p.name, p.name));
+  }
+  select.value = L.param;
+  const svg = $("landscape");
+  const ys = L.loss.concat(L.dots.map((d) => d[2]), [L.current_loss]);
+  const yr = pad(extent(ys), 0.05);
+  const xr = [L.x[0], L.x[L.x.length - 1]];
+  const { X, Y, plot } = frame(svg, xr, yr, [L.param, state.loss_name]);
+  line(plot, L.x, L.loss, X, Y, { stroke: state.colours.landscape, "stroke-width": 3 });
+  // The tangent at the current value: its slope is the derivative the next step uses.
+  const dx = (xr[1] - xr[0]) * 0.15;
+  const [x0, y0] = [L.value, L.current_loss];
+  el("line", {
+    x1: X(x0 - dx), y1: Y(y0 - L.slope * dx), x2: X(x0 + dx), y2: Y(y0 + L.slope * dx),
+    stroke: "#000", "stroke-width": 2, id: "tangent",
+  }, plot);
+  for (const [, v, loss] of L.dots) {
+    el("circle", { cx: X(v), cy: Y(loss), r: 4, fill: state.colours.squiggle }, plot);
+  }
+  el("circle", { cx: X(x0), cy: Y(y0), r: 6, fill: "none", stroke: "#000", "stroke-width": 2 }, plot);
+  $("landscape-label").textContent = `${L.label}; dots: the steps taken; black: the tangent (slope ${L.slope.toPrecision(5)})`;
+}
+
+function drawCurve() {
+  const H = state.history;
+  const svg = $("curve");
+  const logs = H.losses.map((v) => (v > 0 ? Math.log10(v) : NaN));
+  const yr = pad(extent(logs), 0.05);
+  const xr = [0, Math.max(1, H.steps[H.steps.length - 1] || 1)];
+  const { X, Y, plot } = frame(svg, xr, yr, ["step", state.loss_name], true);
+  line(plot, H.steps, logs, X, Y, { stroke: state.colours.landscape, "stroke-width": 2 });
+}
+
+function drawExplain() {
+  const E = state.explain;
+  $("explain-param").textContent = E.param;
+  $("explain-step").textContent = E.step;
+  $("explain-formula").textContent =
+    `d${E.loss_name}/d${E.param} = Σ ` + E.factors.map((f) => f.name).join(" × ") +
+    "   where " + E.factors.map((f) => `${f.name} = ${f.meaning}`).join(", ");
+  const table = $("explain");
+  clear(table);
+  const head = table.createTHead().insertRow();
+  const th = (text, small) => {
+    const cell = document.createElement("th");
+    cell.textContent = text;
+    if (small) { const s = document.createElement("small"); s.textContent = small; cell.appendChild(s); }
+    head.appendChild(cell);
+  };
+  th("point");
+  th(state.axes[0]);
+  th(state.axes[1]);
+  E.factors.forEach((f) => th(f.name, f.meaning));
+  th("product");
+  const body = table.createTBody();
+  state.data.forEach((p, i) => {
+    const row = body.insertRow();
+    row.insertCell().textContent = i + 1;
+    row.insertCell().textContent = p[0];
+    row.insertCell().textContent = p[1];
+    E.factors.forEach((f) => { row.insertCell().textContent = f.shown[i]; });
+    row.insertCell().textContent = E.products_shown[i];
+  });
+  const sum = body.insertRow();
+  sum.insertCell().textContent = "sum";
+  sum.insertCell().colSpan = 2 + E.factors.length;
+  const total = sum.insertCell();
+  total.textContent = E.shown[0];
+  total.id = "chain-total";
+  const check = $("explain-check");
+  clear(check);
+  const lineOf = (text) => { const d = document.createElement("div"); d.textContent = text; check.appendChild(d); };
+  lineOf(`from the chain rule   ${E.shown[0]}`);
+  lineOf(`Burn's autodiff       ${E.shown[1]}`);
+  lineOf(`finite difference     ${E.shown[2]}`);
+  const verdict = document.createElement("div");
+  verdict.className = E.agree ? "agree" : "disagree";
+  verdict.textContent = E.agree
+    ? `→ all three agree (largest relative difference ${E.spread.toExponential(1)}, tolerance ${E.tolerance.toExponential(0)})`
+    : `→ DISAGREE: relative difference ${E.spread.toExponential(1)} exceeds ${E.tolerance.toExponential(0)}`;
+  check.appendChild(verdict);
+}
+
+// ---- controls -------------------------------------------------------------------------
+
+function togglePlay() {
+  playing = !playing;
+  $("play").textContent = playing ? "Pause" : "Play";
+  rate.steps = 0;
+  rate.since = performance.now();
+  if (playing) loop();
+}
+
+// While playing, each answer asks for the next steps at once, so the page steps as fast as
+// the server answers and the browser draws.
+async function loop() {
+  while (playing) {
+    if (busy) { await new Promise((r) => setTimeout(r, 5)); continue; }
+    const steps = Number($("speed").value);
+    const before = state.step;
+    const ok = await act("step", { steps });
+    if (!ok) { if (playing) togglePlay(); break; }
+    rate.steps += state.step - before;
+    const seconds = (performance.now() - rate.since) / 1000;
+    if (seconds > 0.5) $("rate").textContent = (rate.steps / seconds).toFixed(0);
+    await new Promise((r) => requestAnimationFrame(() => r()));
+  }
+}
+
+$("step").addEventListener("click", () => { if (!busy) act("step", { steps: 1 }); });
+$("play").addEventListener("click", togglePlay);
+$("reset").addEventListener("click", () => { if (playing) togglePlay(); act("reset"); });
+$("preset").addEventListener("change", (e) => { if (playing) togglePlay(); open(e.target.value); });
+$("landscape-param").addEventListener("change", (e) => { selected = e.target.value; act("", undefined, "GET"); });
+$("settings").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const number = (id) => ($(id).value === "" ? undefined : Number($(id).value));
+  act("settings", {
+    learning_rate: number("learning-rate"),
+    max_steps: number("max-steps"),
+    min_step_size: number("min-step-size"),
+    target_loss: number("target-loss"),
+  });
+});
+
+(async function start() {
+  try {
+    const list = await api("GET", "/api/presets");
+    for (const p of list.presets) $("preset").add(new Option(p.title, p.name));
+    $("preset").value = list.default;
+  } catch (e) {
+    $("error").textContent = e.message;
+  }
+  await open(null);
+  if (state) $("preset").value = state.name;
+})();

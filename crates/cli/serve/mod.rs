@@ -1,0 +1,267 @@
+//! `squiggle serve`: the lesson in the browser and a dashboard of training runs.
+//!
+//! - `playground.rs`: one playground, a config trained step by step by the core's
+//!   [`Stepper`](squiggle_train::Stepper), and the state its page draws;
+//! - `registry.rs`: the playgrounds of a server (independent, capped, expiring);
+//! - `api.rs`: the JSON API; `runs.rs`: the run folders the dashboard reads;
+//! - `presets.rs`: the lesson configs compiled in; `limits.rs`: every limit;
+//! - `assets/`: the two pages (HTML, CSS, JavaScript: drawing only, every number comes from
+//!   the API), compiled into the binary so the server needs no network and no files.
+//!
+//! axum serves HTTP/1 on tokio's runtime; the computations run on tokio's blocking pool, so
+//! a long request never holds up the others.
+
+mod api;
+mod limits;
+mod playground;
+mod presets;
+mod registry;
+mod runs;
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post};
+use serde_json::Value;
+
+use crate::config::Overrides;
+use crate::interrupt::{self, Interrupted};
+use api::{ApiError, View};
+use limits::{COMPUTE_THREADS, MAX_BODY_BYTES};
+use playground::{Playground, Refusal};
+use registry::Registry;
+pub use runs::Runs;
+
+/// What `squiggle serve` was asked for.
+pub struct Options {
+    /// The config a new playground opens on: its name, path and text.
+    pub start: (String, PathBuf, String),
+    /// Flags that override every playground's config (`--backend`).
+    pub overrides: Overrides,
+    /// The run folders of the dashboard (`--run DIR`).
+    pub runs: Option<Runs>,
+    /// Where to listen.
+    pub host: IpAddr,
+    /// The port; 0 picks a free one.
+    pub port: u16,
+    /// Open the page in a browser.
+    pub open: bool,
+}
+
+/// The built-in lesson config a playground opens on without a config.
+pub fn default_start() -> (String, PathBuf, String) {
+    let preset = presets::Preset::find(presets::DEFAULT).expect("the default is a preset");
+    (
+        preset.name.to_string(),
+        preset.path(),
+        preset.text.to_string(),
+    )
+}
+
+/// The server's state, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    registry: Arc<Mutex<Registry>>,
+    start: (String, PathBuf, String),
+    overrides: Overrides,
+    runs: Option<Runs>,
+}
+
+impl App {
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        // The registry is only a map: a request that panicked while holding it left it whole.
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `work` on the blocking pool.
+    async fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&App) -> Result<T, Refusal> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let app = self.clone();
+        match tokio::task::spawn_blocking(move || work(&app)).await {
+            Ok(result) => result.map_err(ApiError::from),
+            Err(_) => Err(Refusal::Failed("the computation failed".into()).into()),
+        }
+    }
+
+    /// Changes playground `id` with `change`, then answers its state.
+    async fn with(
+        &self,
+        id: String,
+        view: View,
+        change: impl FnOnce(&mut Playground) -> Result<(), Refusal> + Send + 'static,
+    ) -> Result<axum::Json<Value>, ApiError> {
+        let shared = self
+            .registry()
+            .get(&id, std::time::Instant::now())
+            .ok_or_else(|| api::unknown(&id))?;
+        let answer = self
+            .compute(move |app| {
+                let Ok(mut playground) = shared.lock() else {
+                    // A computation panicked inside it: its state cannot be trusted.
+                    app.registry().remove(&id);
+                    return Err(Refusal::Failed(
+                        "this playground failed and was closed; create a new one".into(),
+                    ));
+                };
+                change(&mut playground)?;
+                playground.state(&id, view.param())
+            })
+            .await?;
+        Ok(axum::Json(answer))
+    }
+}
+
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const PLOT_JS: &str = include_str!("assets/plot.js");
+const STYLE_CSS: &str = include_str!("assets/style.css");
+const RUNS_HTML: &str = include_str!("assets/runs.html");
+const RUNS_JS: &str = include_str!("assets/runs.js");
+
+fn asset(kind: &'static str, text: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, kind)], text)
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Every route of the server.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", get(|| async { asset(HTML, INDEX_HTML) }))
+        .route("/app.js", get(|| async { asset(JS, APP_JS) }))
+        .route("/plot.js", get(|| async { asset(JS, PLOT_JS) }))
+        .route("/style.css", get(|| async { asset(CSS, STYLE_CSS) }))
+        .route("/runs", get(|| async { asset(HTML, RUNS_HTML) }))
+        .route("/runs.js", get(|| async { asset(JS, RUNS_JS) }))
+        .route("/api/presets", get(api::presets))
+        .route("/api/playgrounds", post(api::create))
+        .route("/api/playgrounds/{id}", get(api::state).delete(api::delete))
+        .route("/api/playgrounds/{id}/step", post(api::step))
+        .route("/api/playgrounds/{id}/reset", post(api::reset))
+        .route("/api/playgrounds/{id}/values", post(api::values))
+        .route("/api/playgrounds/{id}/trainable", post(api::trainable))
+        .route("/api/playgrounds/{id}/settings", post(api::settings))
+        .route("/api/playgrounds/{id}/data", post(api::data))
+        .route("/api/playgrounds/{id}/explain", get(api::explain))
+        .route("/api/runs", get(api::runs))
+        .route("/api/runs/{name}", get(api::run))
+        .route("/api", any(api::not_found))
+        .route("/api/{*rest}", any(api::not_found))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// The address cannot be listened on (a busy port names itself), the runtime cannot start,
+/// or the server was interrupted (exit 130/143, after closing every connection).
+pub fn serve(options: Options) -> anyhow::Result<()> {
+    // The start config is checked now, so a bad one is an error here, not on the page.
+    let (name, path, text) = &options.start;
+    Playground::new(name, path, text.clone(), options.overrides.clone())
+        .map_err(|r| anyhow::anyhow!("{}", refusal_text(r)))?;
+    let address = SocketAddr::new(options.host, options.port);
+    let listener = TcpListener::bind(address).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "cannot listen on {address}: the port is in use; choose another with --port (--port 0 picks a free one)"
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {address}: {e}")
+        }
+    })?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let url = format!("http://{bound}/");
+    let mut lines = vec![format!("The playground is at {url}")];
+    if options.runs.is_some() {
+        lines.push(format!("The run dashboard is at {url}runs"));
+    }
+    if !options.host.is_loopback() {
+        lines.push(format!(
+            "Listening on {} for every machine that can reach it; the API has no authentication.",
+            options.host
+        ));
+    }
+    lines.push("Press Ctrl-C to stop.".into());
+    crate::output::print_lines(&lines)?;
+    if options.open {
+        open_browser(&url);
+    }
+    interrupt::install()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(COMPUTE_THREADS)
+        .enable_io()
+        .enable_time()
+        .build()
+        .context("cannot start the server's runtime")?;
+    let app = App {
+        registry: Arc::new(Mutex::new(Registry::default())),
+        start: options.start,
+        overrides: options.overrides,
+        runs: options.runs,
+    };
+    let expiring = app.clone();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                expiring.registry().expire(std::time::Instant::now());
+            }
+        });
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(async {
+                while interrupt::requested().is_none() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+            .await
+    })?;
+    let signal = interrupt::requested().unwrap_or(2);
+    Err(Interrupted {
+        signal,
+        what: "interrupted; the server stopped".into(),
+    }
+    .into())
+}
+
+/// A refusal's message, for the command line.
+fn refusal_text(refusal: Refusal) -> String {
+    match refusal {
+        Refusal::Bad(m) | Refusal::NotFound(m) | Refusal::Conflict(m) | Refusal::Failed(m) => m,
+    }
+}
+
+/// Opens `url` in the desktop's browser; says so when there is none.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let opened = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if opened.is_err() {
+        eprintln!("squiggle: --open: no browser could be started ({opener}); open {url} yourself");
+    }
+}

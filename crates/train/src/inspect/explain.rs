@@ -1,0 +1,83 @@
+//! One derivative three ways: the chain rule by hand, Burn's autodiff, and a central finite
+//! difference — what `squiggle explain` prints and the playground of `squiggle serve` shows.
+
+use burn::prelude::Device;
+use squiggle_model::{Architecture, ParamNames, Precision, ReadBack};
+
+use crate::{
+    Backprop, ChainRule, Dataset, LossKind, central_difference, chain_rules, relative_error,
+};
+
+/// Step of the central differences, taken in f64 and scaled by `max(1, |θ|)`.
+pub const FD_STEP: f64 = 1e-6;
+
+/// The derivative of the loss with respect to one parameter, computed three independent ways.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explained {
+    /// The chain rule written out, factor by factor per data point (its `total` is the sum).
+    pub rule: ChainRule,
+    /// What Burn's autodiff computes at the run's precision.
+    pub autodiff: f64,
+    /// A central difference of the loss in f64.
+    pub finite_difference: f64,
+}
+
+impl Explained {
+    /// The chain rule's sum.
+    pub fn chain_rule(&self) -> f64 {
+        self.rule.total
+    }
+
+    /// The largest relative difference between the chain rule and the other two.
+    pub fn spread(&self) -> f64 {
+        relative_error(self.rule.total, self.autodiff)
+            .max(relative_error(self.rule.total, self.finite_difference))
+    }
+
+    /// Returns true if and only if the three agree within [`tolerance`] for `precision`.
+    pub fn agrees(&self, precision: Precision) -> bool {
+        self.spread() <= tolerance(precision)
+    }
+}
+
+/// How far the three derivatives may differ: f32 autodiff carries about 1e-7 relative
+/// rounding per operation, which the sums over the rows compound.
+pub fn tolerance(precision: Precision) -> f64 {
+    match precision {
+        Precision::F32 => 1e-3,
+        Precision::F64 => 1e-6,
+    }
+}
+
+/// The derivatives of `loss` over `rows` with respect to each of `params` at `values`: the
+/// chain rule on the host, autodiff on `device` at `precision`, finite differences in f64.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand a value back.
+#[allow(clippy::too_many_arguments)]
+pub fn explain(
+    arch: &Architecture,
+    names: &ParamNames,
+    values: &[f64],
+    rows: &Dataset,
+    loss: LossKind,
+    device: &Device,
+    precision: Precision,
+    params: &[usize],
+) -> Result<Vec<Explained>, ReadBack> {
+    let rules = chain_rules(arch, names, values, rows, loss, params);
+    let (_, autodiff) =
+        Backprop::new(arch, rows, loss, device, precision).loss_and_gradient(values)?;
+    let reference = Backprop::new(arch, rows, loss, device, Precision::F64);
+    rules
+        .into_iter()
+        .map(|rule| {
+            let h = FD_STEP * values[rule.param].abs().max(1.0);
+            Ok(Explained {
+                autodiff: autodiff[rule.param],
+                finite_difference: central_difference(&reference, values, rule.param, h)?,
+                rule,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,684 @@
+//! `squiggle serve`: the API against a real server on a free port — the lesson's numbers,
+//! freezing, data edits, every refusal, independent and concurrent playgrounds — and the
+//! run dashboard.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::util::{close, root, scratch, squiggle, write};
+
+/// A `squiggle serve` process on a free port, stopped when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, without the final slash.
+    pub url: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    /// Starts `squiggle serve --port 0 ARGS` in the repository root and waits for its URL.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_squiggle"))
+            .arg("serve")
+            .args(["--port", "0"])
+            .args(args)
+            .current_dir(root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("squiggle serve should start");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("The playground is at ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self { child, url, agent }
+    }
+
+    /// `METHOD path` with `body` (JSON text), answering the status and the parsed JSON.
+    pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        let response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            (_, Some(text)) => self
+                .agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(text),
+            (_, None) => self.agent.post(&url).send_empty(),
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+        };
+        (status, value)
+    }
+
+    /// `POST path` with a JSON value, expecting 200 (201 for a new playground).
+    #[track_caller]
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.call("POST", path, Some(&body.to_string()));
+        assert!(
+            status == 200 || status == 201,
+            "POST {path}: {status} {value}"
+        );
+        value
+    }
+
+    /// A new playground of `preset`: its state.
+    pub fn playground(&self, preset: &str) -> Value {
+        self.post("/api/playgrounds", json!({"preset": preset}))
+    }
+
+    /// The answer to `METHOD path` with `body`, which must be refused with `status`: its
+    /// message.
+    #[track_caller]
+    pub fn refused(&self, method: &str, path: &str, body: Option<&str>, status: u16) -> String {
+        let (got, value) = self.call(method, path, body);
+        assert_eq!(got, status, "{method} {path}: {value}");
+        value["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message: {value}"))
+            .to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of parameter `name` in a state.
+pub fn param(state: &Value, name: &str) -> f64 {
+    state["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {state}"))["value"]
+        .as_f64()
+        .unwrap()
+}
+
+fn id(state: &Value) -> String {
+    state["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn ten_steps_of_pt2_are_the_numbers_of_squiggle_train() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-pt2");
+    assert_eq!(state["step"], 0);
+    close(
+        "initial SSR",
+        state["loss"].as_f64().unwrap(),
+        20.423598,
+        1e-5,
+    );
+    let path = format!("/api/playgrounds/{}/step", id(&state));
+    let mut state = state;
+    let mut b3 = Vec::new();
+    for _ in 0..10 {
+        state = server.post(&path, json!({"steps": 1}));
+        b3.push(param(&state, "b3"));
+    }
+    let cli = squiggle(&["train", "configs/statquest-pt2.toml", "--json"]).json();
+    let cli_b3 = cli["params"]["b3"].as_f64().unwrap();
+    assert_eq!(param(&state, "b3"), cli_b3, "the same core, the same bits");
+    close("b3", cli_b3, 2.608911, 1e-6);
+    let loss = state["loss"].as_f64().unwrap();
+    assert_eq!(loss, cli["final_loss"].as_f64().unwrap());
+    close("SSR", loss, 6.3036e-5, 1e-8);
+    assert_eq!(state["step"], 10);
+    assert_eq!(state["status"]["rule"], "min_step_size");
+    assert_eq!(state["status"]["verdict"], "converged");
+    // The lesson's path: 0 → 1.5655 → 2.1917 → 2.4422 → …
+    for (got, want) in b3.iter().zip([1.565511, 2.191715, 2.442197]) {
+        close("b3 step", *got, want, 1e-5);
+    }
+    // The loss curve holds every step; the landscape is exact (b3 alone trains), with a dot
+    // per step at the loss the run had.
+    assert_eq!(state["history"]["steps"].as_array().unwrap().len(), 11);
+    assert_eq!(state["landscape"]["exact"], true);
+    assert_eq!(state["landscape"]["dots"].as_array().unwrap().len(), 10);
+    close(
+        "first dot",
+        state["landscape"]["dots"][0][2].as_f64().unwrap(),
+        20.423598,
+        1e-5,
+    );
+    // A stopped run refuses more steps, saying why and what to do.
+    let message = server.refused("POST", &path, Some(r#"{"steps": 1}"#), 409);
+    assert_eq!(
+        message,
+        "the run has stopped (min_step_size fired after 10 steps: every step size fell below 0.001); change a setting, a value or the data, or reset"
+    );
+    // Reset goes back to the start; ten steps in one request end at the same numbers.
+    let reset = server.post(&format!("/api/playgrounds/{}/reset", id(&state)), json!({}));
+    assert_eq!(
+        (reset["step"].as_u64(), param(&reset, "b3")),
+        (Some(0), 0.0)
+    );
+    let again = server.post(&path, json!({"steps": 1000}));
+    assert_eq!(again["step"], 10);
+    assert_eq!(param(&again, "b3"), cli_b3);
+}
+
+#[test]
+fn the_explanation_is_the_chain_rule_checked_two_ways() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-details-pt2");
+    let explain = &state["explain"];
+    // Details Pt. 2 trains every parameter; the first is w1.
+    assert_eq!(explain["param"], "w1");
+    let names: Vec<&str> = explain["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["dSSR/dpredicted", "dpredicted/dy1", "dy1/dx1", "dx1/dw1"]
+    );
+    assert_eq!(explain["agree"], true);
+    // The same derivative `squiggle explain` prints for step 0.
+    let cli = squiggle(&[
+        "explain",
+        "configs/statquest-details-pt2.toml",
+        "--param",
+        "w1",
+        "--json",
+    ])
+    .json();
+    let want = cli["params"][0]["chain_rule"].as_f64().unwrap();
+    close(
+        "dSSR/dw1",
+        explain["chain_rule"].as_f64().unwrap(),
+        want,
+        1e-12,
+    );
+    // Asking for another parameter explains that one.
+    let path = format!("/api/playgrounds/{}/explain?param=b3", id(&state));
+    let (status, b3) = server.call("GET", &path, None);
+    assert_eq!(status, 200);
+    assert_eq!(b3["param"], "b3");
+    assert_eq!(b3["factors"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn frozen_parameters_stay_where_they_are() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-details-pt1");
+    let pg = id(&state);
+    let before: Vec<f64> = ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]
+        .iter()
+        .map(|n| param(&state, n))
+        .collect();
+    // Only w3 trains now.
+    let state = server.post(
+        &format!("/api/playgrounds/{pg}/trainable"),
+        json!({"trainable": ["w3"]}),
+    );
+    assert_eq!(state["landscape"]["param"], "w3");
+    let state = server.post(&format!("/api/playgrounds/{pg}/step"), json!({"steps": 5}));
+    for (k, name) in ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]
+        .iter()
+        .enumerate()
+    {
+        let moved = param(&state, name) != before[k];
+        assert_eq!(moved, *name == "w3", "{name}: {state}");
+    }
+    // With nothing trainable, stepping is refused.
+    server.post(
+        &format!("/api/playgrounds/{pg}/trainable"),
+        json!({"trainable": []}),
+    );
+    let message = server.refused("POST", &format!("/api/playgrounds/{pg}/step"), None, 409);
+    assert_eq!(message, "nothing trains: click a parameter to unfreeze it");
+}
+
+#[test]
+fn dragged_points_give_the_loss_the_cli_gives_on_the_same_data() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-pt2");
+    let pg = id(&state);
+    let points = json!([[0.0, 0.0], [0.5, 1.4], [1.0, 0.0], [0.8, 0.3]]);
+    let state = server.post(
+        &format!("/api/playgrounds/{pg}/data"),
+        json!({"points": points}),
+    );
+    assert_eq!(state["data"], points);
+    let after = server.post(&format!("/api/playgrounds/{pg}/step"), json!({"steps": 4}));
+    let set = "data.points=[[0.0, 0.0], [0.5, 1.4], [1.0, 0.0], [0.8, 0.3]]";
+    let cli = squiggle(&[
+        "train",
+        "configs/statquest-pt2.toml",
+        "--set",
+        set,
+        "--max-steps",
+        "4",
+        "--json",
+    ])
+    .json();
+    assert_eq!(state["loss"], cli["initial_loss"]);
+    assert_eq!(after["loss"], cli["final_loss"]);
+    assert_eq!(param(&after, "b3"), cli["params"]["b3"].as_f64().unwrap());
+    // Setting a value moves the network; training goes on from it.
+    let state = server.post(
+        &format!("/api/playgrounds/{pg}/values"),
+        json!({"values": {"b3": 1.5}}),
+    );
+    assert_eq!(param(&state, "b3"), 1.5);
+    assert_eq!(state["step"], 4, "the step count goes on");
+}
+
+#[test]
+fn settings_are_checked_like_a_config_and_a_diverging_rate_keeps_the_last_finite_state() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-details-pt2");
+    let pg = id(&state);
+    let settings = format!("/api/playgrounds/{pg}/settings");
+    assert_eq!(
+        server.refused("POST", &settings, Some(r#"{"learning_rate": -1}"#), 400),
+        "learning_rate = -1: `learning_rate` must be a positive number, got -1"
+    );
+    assert_eq!(
+        server.refused("POST", &settings, Some(r#"{"learning_rat": 1}"#), 400),
+        "malformed JSON body: unknown field `learning_rat`, expected one of `learning_rate`, `max_steps`, `min_step_size`, `target_loss` at line 1 column 15"
+    );
+    let state = server.post(&settings, json!({"learning_rate": 1e6}));
+    assert_eq!(state["learning_rate"], 1e6);
+    let state = server.post(
+        &format!("/api/playgrounds/{pg}/step"),
+        json!({"steps": 100}),
+    );
+    assert_eq!(state["status"]["state"], "diverged");
+    let message = state["status"]["message"].as_str().unwrap();
+    assert!(message.starts_with("diverged at step "), "{message}");
+    let step: usize = message["diverged at step ".len()..]
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(step >= 1 && step < 100, "{message}");
+    assert!(
+        state["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["value"].as_f64().is_some_and(f64::is_finite)),
+        "the last finite state stays: {state}"
+    );
+    // Another rate, and training goes on.
+    let state = server.post(&settings, json!({"learning_rate": 0.01, "max_steps": 3}));
+    assert_eq!(state["status"]["state"], "ready");
+    let state = server.post(&format!("/api/playgrounds/{pg}/step"), json!({"steps": 10}));
+    assert_eq!(state["status"]["rule"], "max_steps");
+}
+
+#[test]
+fn bad_requests_get_their_status_and_one_line() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-pt2");
+    let pg = format!("/api/playgrounds/{}", id(&state));
+    let cases: Vec<(&str, String, Option<&str>, u16, &str)> = vec![
+        (
+            "POST",
+            format!("{pg}/step"),
+            Some("{\"steps\": 1"),
+            400,
+            "malformed JSON body: EOF while parsing an object at line 1 column 11",
+        ),
+        (
+            "POST",
+            format!("{pg}/step"),
+            Some("{\"steps\": 0}"),
+            400,
+            "steps: 0 asked; one request takes 1 to 10000",
+        ),
+        (
+            "POST",
+            format!("{pg}/step"),
+            Some("{\"steps\": 1000000000000}"),
+            400,
+            "steps: 1000000000000 asked; one request takes 1 to 10000",
+        ),
+        (
+            "POST",
+            format!("{pg}/step"),
+            Some("{\"steps\": -1}"),
+            400,
+            "malformed JSON body: invalid value: integer `-1`, expected u64 at line 1 column 12",
+        ),
+        (
+            "POST",
+            format!("{pg}/values"),
+            Some("{\"values\": {\"b3\": NaN}}"),
+            400,
+            "malformed JSON body: expected value at line 1 column 19",
+        ),
+        (
+            "POST",
+            format!("{pg}/values"),
+            Some("{\"values\": {\"b3\": 1e400}}"),
+            400,
+            "malformed JSON body: number out of range at line 1 column 23",
+        ),
+        (
+            "POST",
+            format!("{pg}/values"),
+            Some("{\"values\": {\"b3\": 1e300}}"),
+            400,
+            "b3: 1.0000e300 is outside ±1e6, which the network's f32 arithmetic cannot train from",
+        ),
+        (
+            "POST",
+            format!("{pg}/values"),
+            Some("{\"values\": {\"w9\": 1}}"),
+            400,
+            "unknown parameter `w9`; expected one of w1, w2, w3, w4, b1, b2, b3, hidden.0.weight, hidden.0.bias, output.weight, output.bias (or an element such as output.bias[0])",
+        ),
+        (
+            "POST",
+            format!("{pg}/trainable"),
+            Some("{\"trainable\": [\"output.weight\"]}"),
+            400,
+            "`output.weight` is a whole tensor; name one of its parameters: w1, w2, b1, b2, w3, w4, b3",
+        ),
+        (
+            "POST",
+            format!("{pg}/data"),
+            Some("{\"points\": []}"),
+            400,
+            "points: 0 given; the playground takes 1 to 1000",
+        ),
+        (
+            "POST",
+            format!("{pg}/data"),
+            Some("{\"points\": [[1, 2, 3]]}"),
+            400,
+            "points: point 1 has 3 values; each point is [input, target]",
+        ),
+        (
+            "GET",
+            format!("{pg}?param=w9"),
+            None,
+            400,
+            "unknown parameter `w9`; expected one of w1, w2, w3, w4, b1, b2, b3, hidden.0.weight, hidden.0.bias, output.weight, output.bias (or an element such as output.bias[0])",
+        ),
+        (
+            "GET",
+            format!("{pg}?colour=red"),
+            None,
+            400,
+            "query string: colour: unknown field `colour`, expected `param`",
+        ),
+        (
+            "POST",
+            "/api/playgrounds/1-0000/step".into(),
+            None,
+            404,
+            "no playground `1-0000` (it may have expired after being idle; create one with POST /api/playgrounds)",
+        ),
+        (
+            "DELETE",
+            "/api/playgrounds/1-0000".into(),
+            None,
+            404,
+            "no playground `1-0000` (it may have expired after being idle; create one with POST /api/playgrounds)",
+        ),
+        (
+            "POST",
+            "/api/playgrounds".into(),
+            Some("{\"preset\": \"pt9\"}"),
+            400,
+            "unknown preset `pt9`; expected one of statquest-pt1, statquest-pt2, statquest-pt2-adam, statquest-details-pt1, statquest-details-pt2, gradient-descent",
+        ),
+        (
+            "POST",
+            "/api/playgrounds".into(),
+            Some("{\"toml\": \"[data]\\ncsv = \\\"/etc/passwd\\\"\"}"),
+            400,
+            "request.toml: [data] csv: a config sent to the server cannot read its files; give the data as [data] points",
+        ),
+        (
+            "POST",
+            "/api/playgrounds".into(),
+            Some("{\"toml\": \"[train]\\nepochs = 3\\n[data]\\npoints = [[0.0, 1.0]]\"}"),
+            400,
+            "request.toml: the playground trains step by step, and this config trains by epochs; watch such a run with `squiggle serve --run DIR`",
+        ),
+        (
+            "POST",
+            "/api/playgrounds".into(),
+            Some("{\"toml\": \"[model]\\nhidden = [2]\\nactivation = \\\"sigmoidal\\\"\"}"),
+            400,
+            "request.toml:3:14: unknown activation `sigmoidal`; expected one of softplus, relu, sigmoid, tanh, identity",
+        ),
+        (
+            "GET",
+            "/api/runs".into(),
+            None,
+            404,
+            "this server shows no runs; start it with `squiggle serve --run DIR`",
+        ),
+        (
+            "GET",
+            "/api/nothing".into(),
+            None,
+            404,
+            "no such API endpoint; README.md lists them",
+        ),
+    ];
+    for (method, path, body, status, message) in cases {
+        assert_eq!(
+            server.refused(method, &path, body, status),
+            message,
+            "{method} {path}"
+        );
+    }
+    // Enormous bodies and data sets are refused before anything is computed.
+    let points: Vec<[f64; 2]> = (0..1001).map(|i| [f64::from(i), 0.0]).collect();
+    let body = json!({"points": points}).to_string();
+    assert_eq!(
+        server.refused("POST", &format!("{pg}/data"), Some(&body), 400),
+        "points: 1001 given; the playground takes 1 to 1000"
+    );
+    let huge = format!("{{\"toml\": \"{}\"}}", "#".repeat(300 * 1024));
+    assert_eq!(
+        server.refused("POST", "/api/playgrounds", Some(&huge), 413),
+        "the request body is over 256 KiB"
+    );
+    // The playground is untouched by all of it.
+    let (status, after) = server.call("GET", &pg, None);
+    assert_eq!(
+        (status, param(&after, "b3"), after["step"].as_u64()),
+        (200, 0.0, Some(0))
+    );
+}
+
+#[test]
+fn playgrounds_are_independent_and_answer_many_requests_at_once() {
+    let server = Server::start(&[]);
+    let a = id(&server.playground("statquest-pt2"));
+    let b = id(&server.playground("statquest-pt2"));
+    assert_ne!(a, b);
+    let after = server.post(&format!("/api/playgrounds/{a}/step"), json!({"steps": 3}));
+    let (_, other) = server.call("GET", &format!("/api/playgrounds/{b}"), None);
+    assert_eq!(
+        (after["step"].as_u64(), other["step"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(param(&other, "b3"), 0.0);
+    // 200 concurrent step requests over the two: all answered, none lost.
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..200)
+            .map(|k| {
+                let (server, id) = (&server, if k % 2 == 0 { &a } else { &b });
+                s.spawn(move || {
+                    let path = format!("/api/playgrounds/{id}/step");
+                    server.call("POST", &path, Some(r#"{"steps": 1}"#)).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    // Each playground converges after 10 steps; the requests after that are refused (409).
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(ok, 7 + 10, "7 more steps for a, 10 for b");
+    for id in [&a, &b] {
+        let (_, state) = server.call("GET", &format!("/api/playgrounds/{id}"), None);
+        assert_eq!(state["step"], 10);
+        close("b3", param(&state, "b3"), 2.608911, 1e-6);
+    }
+    // A playground can be closed.
+    let (status, _) = server.call("DELETE", &format!("/api/playgrounds/{a}"), None);
+    assert_eq!(status, 204);
+    let (status, _) = server.call("GET", &format!("/api/playgrounds/{a}"), None);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_config_given_to_serve_opens_the_playground_and_bad_ones_stop_it() {
+    let dir = scratch();
+    let config = write(
+        dir.path(),
+        "line.toml",
+        "[model]\nhidden = []\n[data]\npoints = [[0.0, 1.0], [1.0, 3.0], [2.0, 5.0]]\n[train]\nlearning_rate = 0.05\nmax_steps = 5000\nmin_step_size = 1e-9\n",
+    );
+    let server = Server::start(&[&config]);
+    let state = server.post("/api/playgrounds", json!({}));
+    assert_eq!(state["name"], "line");
+    assert_eq!(state["network"], "1-[]-1 linear");
+    let state = server.post(
+        &format!("/api/playgrounds/{}/step", id(&state)),
+        json!({"steps": 5000}),
+    );
+    close("slope", param(&state, "output.weight[0][0]"), 2.0, 1e-3);
+    close("intercept", param(&state, "output.bias[0]"), 1.0, 1e-3);
+    drop(server);
+
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[model]\nhidden = [2]\n[data]\ncsv = \"nope.csv\"\n",
+    );
+    let out = squiggle(&["serve", "--port", "0", &bad]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(out.stderr.contains("nope.csv"), "{out}");
+    // A busy port names itself.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    squiggle(&["serve", "--port", &port]).fails_with(
+        2,
+        &format!(
+            "squiggle: cannot listen on 127.0.0.1:{port}: the port is in use; choose another with --port (--port 0 picks a free one)"
+        ),
+    );
+}
+
+#[test]
+fn the_dashboard_sees_new_epochs_and_nothing_outside_its_folder() {
+    let dir = scratch();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    crate::util::generate(dir.path(), 200, "dosage.csv", &[]);
+    let config = write(
+        dir.path(),
+        "epochs.toml",
+        "[model]\nhidden = [2]\n[data]\ncsv = \"dosage.csv\"\ninputs = [\"dosage\"]\ntargets = [\"efficacy\"]\nvalid_fraction = 0.2\n[train]\nepochs = 3\nbatch_size = 16\n",
+    );
+    let run_dir = runs.join("first");
+    let trained = squiggle(&["train", &config, "--run-dir", run_dir.to_str().unwrap()]);
+    trained.success();
+    let server = Server::start(&["--run", runs.to_str().unwrap()]);
+    let (status, list) = server.call("GET", "/api/runs", None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["runs"][0]["name"], "first");
+    assert_eq!(list["runs"][0]["epochs"], 3);
+    let (_, run) = server.call("GET", "/api/runs/first", None);
+    assert_eq!(run["total"], 3);
+    assert_eq!(run["rows"].as_array().unwrap().len(), 3);
+    assert!(run["config"].as_str().unwrap().contains("[train]"));
+    // A row appended to metrics.csv shows at the next request, alone after `since`.
+    let metrics = runs.join("first/metrics.csv");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let last = text.lines().last().unwrap().to_string();
+    let next = last.replacen("3,", "4,", 1);
+    std::fs::write(&metrics, format!("{text}{next}\n")).unwrap();
+    let (_, run) = server.call("GET", "/api/runs/first?since=3", None);
+    assert_eq!(
+        (run["total"].as_u64(), run["rows"].as_array().unwrap().len()),
+        (Some(4), 1)
+    );
+    assert_eq!(run["rows"][0]["epoch"], 4);
+    // Names are looked up among the runs, never joined onto a path.
+    std::fs::write(dir.path().join("secret.txt"), "no").unwrap();
+    for name in [
+        "..",
+        "..%2Fsecret.txt",
+        "%2E%2E",
+        "first%2F..%2F..",
+        "secret.txt",
+    ] {
+        let message = server.refused("GET", &format!("/api/runs/{name}"), None, 404);
+        assert!(message.starts_with("no run `"), "{name}: {message}");
+    }
+}
+
+#[test]
+fn the_pages_and_their_scripts_are_served_from_the_binary() {
+    let server = Server::start(&[]);
+    for (path, kind, contains) in [
+        ("/", "text/html", "squiggle playground"),
+        ("/app.js", "text/javascript", "act(\"step\""),
+        ("/plot.js", "text/javascript", "function frame"),
+        ("/style.css", "text/css", ".card"),
+        ("/runs", "text/html", "training runs"),
+        ("/runs.js", "text/javascript", "/api/runs"),
+    ] {
+        let mut response = ureq::get(&format!("{}{path}", server.url)).call().unwrap();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        let text = response.body_mut().read_to_string().unwrap();
+        assert!(text.contains(contains), "{path}");
+        // Nothing is fetched from elsewhere: the page works offline.
+        for outside in [
+            "https://",
+            "src=\"http",
+            "href=\"http",
+            "url(http",
+            "@import",
+        ] {
+            assert!(!text.contains(outside), "{path} refers outside: {outside}");
+        }
+    }
+}
