@@ -43,14 +43,21 @@ impl Backend {
             Backend::Ndarray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => {
-                let adapter = gpu::best_adapter()?;
-                if adapter.software {
-                    eprintln!(
-                        "squiggle: wgpu found only a software adapter ({}); it gives the same numbers but runs far slower than --backend flex",
-                        adapter.name
-                    );
-                }
-                Ok(adapter.device)
+                // Chosen once per process: wgpu opens an adapter's device only once, and a
+                // server asks for it with every playground.
+                static CHOSEN: std::sync::OnceLock<Result<Device, String>> =
+                    std::sync::OnceLock::new();
+                let chosen = CHOSEN.get_or_init(|| {
+                    let adapter = gpu::best_adapter().map_err(|e| e.to_string())?;
+                    if adapter.software {
+                        eprintln!(
+                            "squiggle: wgpu found only a software adapter ({}); it gives the same numbers but runs far slower than --backend flex",
+                            adapter.name
+                        );
+                    }
+                    Ok(adapter.device)
+                });
+                chosen.clone().map_err(|e| anyhow::anyhow!(e))
             }
             #[allow(unreachable_patterns)]
             other => bail!(

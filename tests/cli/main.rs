@@ -32,3 +32,5 @@ mod bench;
 mod shipped;
 // `squiggle serve`: the playground's API and the run dashboard.
 mod serve;
+// The pages in headless Chromium (ignored unless asked for; `.ci/run` runs them).
+mod browser;

@@ -290,6 +290,19 @@ fn dragged_points_give_the_loss_the_cli_gives_on_the_same_data() {
     );
     assert_eq!(param(&state, "b3"), 1.5);
     assert_eq!(state["step"], 4, "the step count goes on");
+    // The loss curve marks the change; the landscape shows only the steps taken since, on
+    // the loss it draws.
+    assert_eq!(state["history"]["changes"], json!([4]));
+    assert_eq!(after["landscape"]["dots"].as_array().unwrap().len(), 4);
+    assert_eq!(state["landscape"]["dots"], json!([]));
+    let state = server.post(&format!("/api/playgrounds/{pg}/step"), json!({"steps": 2}));
+    let dots: Vec<u64> = state["landscape"]["dots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[0].as_u64().unwrap())
+        .collect();
+    assert_eq!(dots, [4, 5]);
 }
 
 #[test]
@@ -321,7 +334,7 @@ fn settings_are_checked_like_a_config_and_a_diverging_rate_keeps_the_last_finite
         .unwrap()
         .parse()
         .unwrap();
-    assert!(step >= 1 && step < 100, "{message}");
+    assert!((1..100).contains(&step), "{message}");
     assert!(
         state["params"]
             .as_array()

@@ -105,6 +105,10 @@ pub struct Playground {
     offset: usize,
     values: Vec<f64>,
     history: History,
+    /// The steps at which a change (settings, data, values, what trains) started a new
+    /// stepper: the loss curve marks them, and the landscape shows only the steps since the
+    /// last, which were taken on the loss it draws.
+    changes: Vec<usize>,
 }
 
 /// The losses and parameters of the steps taken, thinned to at most [`MAX_HISTORY`] entries
@@ -119,14 +123,14 @@ struct History {
 impl History {
     fn push(&mut self, step: usize, loss: f64, values: Vec<f64>) {
         let stride = self.stride.max(1);
-        if step % stride != 0 {
+        if !step.is_multiple_of(stride) {
             return;
         }
         self.entries.push((step, loss, values));
         if self.entries.len() >= MAX_HISTORY {
             self.stride = stride * 2;
             let stride = self.stride;
-            self.entries.retain(|(s, _, _)| s % stride == 0);
+            self.entries.retain(|(s, _, _)| s.is_multiple_of(stride));
         }
     }
 }
@@ -181,6 +185,7 @@ impl Playground {
             stepper: None,
             offset: 0,
             history: History::default(),
+            changes: Vec::new(),
         };
         playground.restart()?;
         Ok(playground)
@@ -195,6 +200,9 @@ impl Playground {
     /// values become what the device holds (rounded to the config's precision).
     fn restart(&mut self) -> Result<()> {
         self.offset = self.step();
+        if self.offset > 0 && self.changes.last() != Some(&self.offset) {
+            self.changes.push(self.offset);
+        }
         self.stepper = None;
         let precision = self.config.plan.precision();
         self.values = self.values.iter().map(|&v| precision.round(v)).collect();
@@ -271,6 +279,7 @@ impl Playground {
     pub fn reset(&mut self) -> Result<()> {
         self.values = self.config.initial.clone();
         self.history = History::default();
+        self.changes.clear();
         self.offset = 0;
         self.stepper = None;
         self.restart()
@@ -536,19 +545,20 @@ impl Playground {
             steps.push(self.step());
             losses.push(loss);
         }
-        json!({"steps": steps, "losses": losses})
+        json!({"steps": steps, "losses": losses, "changes": self.changes})
     }
 
     /// The loss along parameter `p`: exact when `p` alone trains, otherwise a slice through
-    /// the other parameters' values now; the steps taken at the loss they really had; the
-    /// tangent at the current value.
+    /// the other parameters' values now; the steps taken since the last change at the loss
+    /// they really had; the tangent at the current value.
     fn landscape(&self, p: usize, loss: f64, slope: f64) -> Value {
         let exact = self
             .trainable
             .iter()
             .enumerate()
             .all(|(i, &t)| t == (i == p));
-        let visited = self.history.entries.iter().map(|e| e.2[p]);
+        let since = self.history.entries.iter().filter(|e| e.0 >= self.offset);
+        let visited = since.clone().map(|e| e.2[p]);
         let (mut lo, mut hi) = visited
             .chain([self.values[p], self.config.initial[p]])
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -569,10 +579,7 @@ impl Playground {
                 loss_kind.on_host(&self.config.arch, &v, &self.rows)
             })
             .collect();
-        let dots: Vec<Value> = self
-            .history
-            .entries
-            .iter()
+        let dots: Vec<Value> = since
             .map(|(step, loss, values)| json!([step, values[p], loss]))
             .collect();
         let name = &self.names()[p];
@@ -727,4 +734,34 @@ fn status_message(
 fn assert_send() {
     fn send<T: Send>() {}
     send::<Playground>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_history_keeps_every_other_step_and_stays_bounded() {
+        let mut history = History::default();
+        for step in 0..10 * MAX_HISTORY {
+            history.push(step, step as f64, vec![step as f64]);
+        }
+        let steps: Vec<usize> = history.entries.iter().map(|e| e.0).collect();
+        assert!(
+            steps.len() < MAX_HISTORY && steps.len() >= MAX_HISTORY / 4,
+            "{}",
+            steps.len()
+        );
+        assert_eq!(steps[0], 0);
+        // Evenly spaced, in order, up to the end.
+        let stride = steps[1] - steps[0];
+        assert!(steps.windows(2).all(|w| w[1] - w[0] == stride));
+        assert!(10 * MAX_HISTORY - 1 - steps.last().unwrap() < stride);
+        assert!(
+            history
+                .entries
+                .iter()
+                .all(|e| e.1 == e.0 as f64 && e.2 == [e.0 as f64])
+        );
+    }
 }

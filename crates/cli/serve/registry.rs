@@ -81,3 +81,46 @@ impl Registry {
         self.entries.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Overrides;
+    use crate::serve::presets::Preset;
+
+    fn playground() -> Playground {
+        let preset = Preset::find("statquest-pt2").unwrap();
+        Playground::new(
+            preset.name,
+            &preset.path(),
+            preset.text.to_string(),
+            Overrides::default(),
+        )
+        .unwrap_or_else(|_| panic!("the preset loads"))
+    }
+
+    #[test]
+    fn the_longest_idle_playground_makes_room_and_idle_ones_expire() {
+        let mut registry = Registry::default();
+        let start = Instant::now();
+        let tick = std::time::Duration::from_secs(1);
+        let ids: Vec<String> = (0..MAX_PLAYGROUNDS as u32)
+            .map(|k| registry.insert(playground(), start + tick * k).0)
+            .collect();
+        assert_eq!(registry.len(), MAX_PLAYGROUNDS);
+        // The first is used again, so the second is now the one idle longest.
+        let now = start + tick * 100;
+        assert!(registry.get(&ids[0], now).is_some());
+        let (newest, _) = registry.insert(playground(), now);
+        assert_eq!(registry.len(), MAX_PLAYGROUNDS);
+        assert!(registry.get(&ids[1], now).is_none(), "dropped");
+        assert!(registry.get(&ids[0], now).is_some());
+        assert!(registry.get(&newest, now).is_some());
+        assert_ne!(newest, ids[0]);
+        // Idle for the expiry time: gone, whatever the count.
+        let later = now + IDLE_EXPIRY;
+        assert!(registry.get(&newest, later).is_none());
+        assert_eq!(registry.len(), 0);
+        assert!(!registry.remove(&newest));
+    }
+}

@@ -151,8 +151,9 @@ function drawNetwork() {
       const [x1, y1] = pos[p.layer][p.from];
       const [x2, y2] = pos[p.layer + 1][p.to];
       el("line", { x1, y1, x2, y2, class: `edge ${cls}` }, svg);
-      // On the edge's first half, above an edge that rises and below one that falls.
-      const t = 0.4;
+      // Above an edge that rises and below one that falls; into the output, nearer the
+      // output, clear of the hidden biases.
+      const t = p.layer === 0 ? 0.4 : 0.66;
       const dy = y2 < y1 - 1 ? -7 : y2 > y1 + 1 ? 15 : -7;
       labels.push([p, x1 + (x2 - x1) * t, y1 + (y2 - y1) * t + dy]);
     } else {
@@ -285,7 +286,7 @@ function drawLandscape() {
     el("circle", { cx: X(v), cy: Y(loss), r: 4, fill: state.colours.squiggle }, plot);
   }
   el("circle", { cx: X(x0), cy: Y(y0), r: 6, fill: "none", stroke: "#000", "stroke-width": 2 }, plot);
-  $("landscape-label").textContent = `${L.label}; dots: the steps taken; black: the tangent (slope ${L.slope.toPrecision(5)})`;
+  $("landscape-label").textContent = `${L.label}; dots: the steps since the last change; black: the tangent (slope ${L.slope.toPrecision(5)})`;
 }
 
 function drawCurve() {
@@ -295,6 +296,11 @@ function drawCurve() {
   const yr = pad(extent(logs), 0.05);
   const xr = [0, Math.max(1, H.steps[H.steps.length - 1] || 1)];
   const { X, Y, plot } = frame(svg, xr, yr, ["step", state.loss_name], true);
+  // A change of data, settings, values or what trains starts a new loss: marked.
+  for (const step of H.changes) {
+    el("line", { x1: X(step), x2: X(step), y1: Y(yr[0]), y2: Y(yr[1]), stroke: "#667085",
+      "stroke-dasharray": "3 3", class: "change" }, plot);
+  }
   line(plot, H.steps, logs, X, Y, { stroke: state.colours.landscape, "stroke-width": 2 });
 }
 
@@ -378,6 +384,7 @@ $("step").addEventListener("click", () => { if (!busy) act("step", { steps: 1 })
 $("play").addEventListener("click", togglePlay);
 $("reset").addEventListener("click", () => { if (playing) togglePlay(); act("reset"); });
 $("preset").addEventListener("change", (e) => { if (playing) togglePlay(); open(e.target.value); });
+$("reload").addEventListener("click", () => { if (playing) togglePlay(); open($("preset").value); });
 $("landscape-param").addEventListener("change", (e) => { selected = e.target.value; act("", undefined, "GET"); });
 $("settings").addEventListener("submit", (e) => {
   e.preventDefault();

@@ -594,6 +594,58 @@ mod tests {
     }
 
     #[test]
+    fn a_stepper_stepped_to_its_end_is_the_whole_run() {
+        for optimizer in [None, Some(crate::OptimizerKind::Adam)] {
+            let mut s = settings(0.05, Precision::F32);
+            s.optimizer = optimizer;
+            s.max_steps = Some(40);
+            let plan = plan_with(s, &[0, 4, 6]);
+            let (whole, records) = lesson(&PT2, &plan);
+            let data = Prepared::new(lesson_data(), None, &plan);
+            let arch = Architecture::statquest();
+            let mut stepper =
+                Stepper::new(&arch, &PT2, &data, &plan, &crate::fixtures::device()).unwrap();
+            let mut collect = crate::Collect::default();
+            let mut calls = 0;
+            while stepper.step(&mut collect).unwrap().is_none() {
+                calls += 1;
+                assert_eq!(stepper.steps(), calls);
+                for p in &records[calls - 1].params {
+                    assert_eq!(stepper.values()[p.index], p.new_value);
+                }
+            }
+            assert_eq!(collect.steps, records);
+            assert_eq!(stepper.outcome().unwrap(), whole);
+            // Once a rule has fired, no step is taken and the same rule comes back.
+            assert_eq!(
+                stepper.step(&mut collect).unwrap(),
+                Some(StopReason::MaxSteps)
+            );
+            assert_eq!(stepper.steps(), 40);
+            assert_eq!(collect.steps.len(), 40);
+        }
+        // A plan by epochs is not stepped.
+        let epochs = TrainPlan::new(
+            &Settings {
+                epochs: Some(2),
+                ..Settings::default()
+            },
+            &Architecture::statquest(),
+            vec![true; 7],
+        )
+        .unwrap();
+        let data = Prepared::new(lesson_data(), None, &epochs);
+        let refused = Stepper::new(
+            &Architecture::statquest(),
+            &PT2,
+            &data,
+            &epochs,
+            &crate::fixtures::device(),
+        );
+        assert!(matches!(refused, Err(TrainError::NotStepByStep)));
+    }
+
+    #[test]
     fn momentum_and_adam_work_step_by_step_too() {
         for optimizer in [
             Settings {
