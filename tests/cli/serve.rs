@@ -695,3 +695,34 @@ fn the_pages_and_their_scripts_are_served_from_the_binary() {
         }
     }
 }
+
+#[test]
+fn ctrl_c_and_sigterm_stop_the_server_with_one_line() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_squiggle"))
+            .args(["serve", "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(
+            first.starts_with("The playground is at http://127.0.0.1:"),
+            "{first}"
+        );
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "squiggle: interrupted; the server stopped\n"
+        );
+    }
+}

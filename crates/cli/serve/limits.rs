@@ -19,7 +19,7 @@ pub const MAX_PARAMS: usize = 256;
 /// arithmetic of training overflows.
 pub const MAX_VALUE: f64 = 1e6;
 /// Steps kept in a playground's history (beyond, every 2nd, 4th, … step is kept).
-pub const MAX_HISTORY: usize = 2_000;
+pub const MAX_HISTORY: usize = 1_000;
 /// Points of each sampled curve (the fit, the landscape).
 pub const SAMPLES: usize = 200;
 /// The largest request body (a config of 1,000 points is about 30 KiB).

@@ -172,6 +172,8 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
     let (name, path, text) = &options.start;
     Playground::new(name, path, text.clone(), options.overrides.clone())
         .map_err(|r| anyhow::anyhow!("{}", refusal_text(r)))?;
+    // Before the URL is printed: from then on a client (or a test) may signal at any time.
+    interrupt::install()?;
     let address = SocketAddr::new(options.host, options.port);
     let listener = TcpListener::bind(address).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -200,7 +202,6 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
     if options.open {
         open_browser(&url);
     }
-    interrupt::install()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(COMPUTE_THREADS)

@@ -151,14 +151,17 @@ function drawNetwork() {
       const [x1, y1] = pos[p.layer][p.from];
       const [x2, y2] = pos[p.layer + 1][p.to];
       el("line", { x1, y1, x2, y2, class: `edge ${cls}` }, svg);
-      // Above an edge that rises and below one that falls; into the output, nearer the
-      // output, clear of the hidden biases.
-      const t = p.layer === 0 ? 0.4 : 0.66;
-      const dy = y2 < y1 - 1 ? -7 : y2 > y1 + 1 ? 15 : -7;
+      // Halfway along, on the edge's outer side (above in the upper half of the picture,
+      // below in the lower), so the labels of edges that meet at a node do not collide.
+      const t = 0.5;
+      const mid = y1 + (y2 - y1) * t;
+      const dy = mid <= h / 2 + 1 ? -7 : 15;
       labels.push([p, x1 + (x2 - x1) * t, y1 + (y2 - y1) * t + dy]);
     } else {
+      // Below a hidden node; to the right of an output node, clear of the edges into it.
       const [x, y] = pos[p.layer + 1][p.to];
-      labels.push([p, x, y + 32]);
+      const output = p.layer + 1 === layers.length - 1;
+      labels.push(output ? [p, x + 22, y + 4, "start"] : [p, x, y + 32]);
     }
   }
   pos.forEach((nodes, l) => nodes.forEach(([x, y]) => {
@@ -168,9 +171,9 @@ function drawNetwork() {
     el("text", { x, y: y + 4, "text-anchor": "middle", "font-size": 11 }, svg).textContent = text;
   }));
   if (many) return;
-  for (const [p, x, y] of labels) {
+  for (const [p, x, y, anchor] of labels) {
     const text = el("text", {
-      x, y, "text-anchor": "middle", id: `node-${p.name}`,
+      x, y, "text-anchor": anchor || "middle", id: `node-${p.name}`,
       class: `param-label ${p.trainable ? "trains" : "frozen"}`,
     }, svg);
     text.textContent = `${p.name} ${p.shown}`;
