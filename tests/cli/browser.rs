@@ -140,6 +140,21 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
+/// Ten clicks on Step, each answered before the next.
+async fn ten_steps(client: &Client) {
+    for k in 1..=10 {
+        click(client, "#step").await;
+        let script = format!("return document.getElementById('step-count').textContent === '{k}'");
+        until(client, "a step", &script).await;
+    }
+}
+
+/// Every parameter's value in the page's last state.
+async fn param_values(client: &Client) -> Value {
+    let script = "return state.params.map(p => p.value)";
+    client.execute(script, vec![]).await.unwrap()
+}
+
 /// Where the tests leave their screenshots (README's comes from here).
 fn screenshot_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
@@ -159,13 +174,7 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
             "return document.getElementById('loss').textContent.includes('20.42')",
         )
         .await;
-        // Ten clicks on Step, each answered before the next.
-        for k in 1..=10 {
-            click(&client, "#step").await;
-            let script =
-                format!("return document.getElementById('step-count').textContent === '{k}'");
-            until(&client, "a step", &script).await;
-        }
+        ten_steps(&client).await;
         let b3 = client
             .find(Locator::Id("param-b3"))
             .await
@@ -224,10 +233,7 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
             "return document.getElementById('trains-w3').checked",
         )
         .await;
-        let before = client
-            .execute("return state.params.map(p => p.value)", vec![])
-            .await
-            .unwrap();
+        let before = param_values(&client).await;
         click(&client, "#step").await;
         until(
             &client,
@@ -235,10 +241,7 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
             "return document.getElementById('step-count').textContent === '11'",
         )
         .await;
-        let after = client
-            .execute("return state.params.map(p => p.value)", vec![])
-            .await
-            .unwrap();
+        let after = param_values(&client).await;
         for (k, name) in ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]
             .iter()
             .enumerate()
@@ -315,12 +318,7 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
             "return state.step === 0 && state.data[1][1] === 1",
         )
         .await;
-        for k in 1..=10 {
-            click(&client, "#step").await;
-            let script =
-                format!("return document.getElementById('step-count').textContent === '{k}'");
-            until(&client, "a step", &script).await;
-        }
+        ten_steps(&client).await;
         let png = client.screenshot().await.unwrap();
         std::fs::write(screenshot_path("playground.png"), png).unwrap();
 

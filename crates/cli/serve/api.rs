@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::App;
-use super::limits::{MAX_BODY_BYTES, MAX_STEPS_PER_REQUEST};
+use super::limits::MAX_BODY_BYTES;
 use super::playground::{Playground, Refusal, SettingsChange};
 use super::presets::{self, PRESETS, Preset};
 
@@ -232,38 +232,47 @@ fn one() -> u64 {
     1
 }
 
-/// `POST /api/playgrounds/{id}/step` `{"steps": n}`: up to `n` steps (1 by default).
-pub async fn step(
+/// `POST /api/playgrounds/{id}/{action}`: every change of a playground, by its action:
+/// - `step` `{"steps": n}`: up to `n` steps (1 by default, at most 10,000), fewer when a
+///   stopping rule fires;
+/// - `reset`: back to the initial values and step 0 (the data and settings stay);
+/// - `values` `{"values": {"b3": 1.5}}`: sets parameters;
+/// - `trainable` `{"trainable": ["b3", "w1"]}`: these train, every other one is frozen;
+/// - `settings` `{"learning_rate": 0.1, "max_steps": 1000, "min_step_size": 0.001,
+///   "target_loss": 1e-4}` (each optional);
+/// - `data` `{"points": [[0, 0], [0.5, 1], [1, 0]]}`: new data points.
+pub async fn act(
     State(app): State<App>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, String)>,
     query: Result<Query<View>, QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let view = view(query)?;
-    let request: StepRequest = body(bytes)?;
-    let steps = usize::try_from(request.steps)
-        .ok()
-        .filter(|n| (1..=MAX_STEPS_PER_REQUEST).contains(n))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "steps: {} asked; one request takes 1 to {MAX_STEPS_PER_REQUEST}",
-                    request.steps
-                ),
-            )
-        })?;
-    app.with(id, view, move |p| p.take_steps(steps)).await
-}
-
-/// `POST /api/playgrounds/{id}/reset`: back to the initial values and step 0.
-pub async fn reset(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    query: Result<Query<View>, QueryRejection>,
-) -> Answer {
-    let view = view(query)?;
-    app.with(id, view, Playground::reset).await
+    match action.as_str() {
+        "step" => {
+            let r: StepRequest = body(bytes)?;
+            app.with(id, view, move |p| p.take_steps(r.steps)).await
+        }
+        "reset" => app.with(id, view, Playground::reset).await,
+        "values" => {
+            let r: Values = body(bytes)?;
+            app.with(id, view, move |p| p.set_values(&r.values)).await
+        }
+        "trainable" => {
+            let r: Trainable = body(bytes)?;
+            app.with(id, view, move |p| p.set_trainable(&r.trainable))
+                .await
+        }
+        "settings" => {
+            let r: SettingsChange = body(bytes)?;
+            app.with(id, view, move |p| p.set_settings(&r)).await
+        }
+        "data" => {
+            let r: Points = body(bytes)?;
+            app.with(id, view, move |p| p.set_points(&r.points)).await
+        }
+        _ => Err(not_found().await),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,85 +281,16 @@ struct Values {
     values: BTreeMap<String, f64>,
 }
 
-/// `POST /api/playgrounds/{id}/values` `{"values": {"b3": 1.5}}`.
-pub async fn values(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    query: Result<Query<View>, QueryRejection>,
-    bytes: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let view = view(query)?;
-    let request: Values = body(bytes)?;
-    app.with(id, view, move |p| p.set_values(&request.values))
-        .await
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Trainable {
     trainable: Vec<String>,
 }
 
-/// `POST /api/playgrounds/{id}/trainable` `{"trainable": ["b3", "w1"]}`: these train, every
-/// other parameter is frozen.
-pub async fn trainable(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    query: Result<Query<View>, QueryRejection>,
-    bytes: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let view = view(query)?;
-    let request: Trainable = body(bytes)?;
-    app.with(id, view, move |p| p.set_trainable(&request.trainable))
-        .await
-}
-
-/// `POST /api/playgrounds/{id}/settings` `{"learning_rate": 0.1, "max_steps": 1000,
-/// "min_step_size": 0.001, "target_loss": 1e-4}` (each optional).
-pub async fn settings(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    query: Result<Query<View>, QueryRejection>,
-    bytes: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let view = view(query)?;
-    let request: SettingsChange = body(bytes)?;
-    app.with(id, view, move |p| p.set_settings(&request)).await
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Points {
     points: Vec<Vec<f64>>,
-}
-
-/// `POST /api/playgrounds/{id}/data` `{"points": [[0, 0], [0.5, 1], [1, 0]]}`.
-pub async fn data(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    query: Result<Query<View>, QueryRejection>,
-    bytes: Result<Bytes, BytesRejection>,
-) -> Answer {
-    let view = view(query)?;
-    let request: Points = body(bytes)?;
-    let points = request
-        .points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            <[f64; 2]>::try_from(p.as_slice()).map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "points: point {} has {} values; each point is [input, target]",
-                        i + 1,
-                        p.len()
-                    ),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    app.with(id, view, move |p| p.set_points(&points)).await
 }
 
 /// `GET /api/playgrounds/{id}/explain?param=w1`: the chain rule of one parameter at the

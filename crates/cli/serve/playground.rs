@@ -26,7 +26,9 @@ use crate::output::plot::lesson::padded_data_range;
 use crate::output::plot::{GREEN, PINK, hex, unit_colour};
 use crate::session;
 
-use super::limits::{MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_VALUE, SAMPLES};
+use super::limits::{
+    MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_VALUE, SAMPLES,
+};
 
 /// Why a request to a playground was not carried out.
 #[derive(Debug)]
@@ -242,8 +244,14 @@ impl Playground {
     /// Takes up to `count` steps, fewer when a stopping rule fires.
     ///
     /// # Errors
+    /// [`Refusal::Bad`] for a count outside 1 to [`MAX_STEPS_PER_REQUEST`];
     /// [`Refusal::Conflict`] when nothing trains or the run has already stopped.
-    pub fn take_steps(&mut self, count: usize) -> Result<()> {
+    pub fn take_steps(&mut self, count: u64) -> Result<()> {
+        if !(1..=MAX_STEPS_PER_REQUEST as u64).contains(&count) {
+            return Err(Refusal::Bad(format!(
+                "steps: {count} asked; one request takes 1 to {MAX_STEPS_PER_REQUEST}"
+            )));
+        }
         let offset = self.offset;
         let Some(stepper) = self.stepper.as_mut() else {
             return Err(Refusal::Conflict(
@@ -344,7 +352,14 @@ impl Playground {
     }
 
     /// New data points, `[input, target]` each.
-    pub fn set_points(&mut self, points: &[[f64; 2]]) -> Result<()> {
+    pub fn set_points(&mut self, points: &[Vec<f64>]) -> Result<()> {
+        if let Some((i, p)) = points.iter().enumerate().find(|(_, p)| p.len() != 2) {
+            return Err(Refusal::Bad(format!(
+                "points: point {} has {} values; each point is [input, target]",
+                i + 1,
+                p.len()
+            )));
+        }
         if points.is_empty() || points.len() > MAX_POINTS {
             return Err(Refusal::Bad(format!(
                 "points: {} given; the playground takes 1 to {MAX_POINTS}",
@@ -363,7 +378,7 @@ impl Playground {
         }
         let rows: Vec<String> = points
             .iter()
-            .map(|[x, y]| format!("[{}, {}]", toml_float(*x), toml_float(*y)))
+            .map(|p| format!("[{}, {}]", toml_float(p[0]), toml_float(p[1])))
             .collect();
         let value = format!("{{ points = [{}] }}", rows.join(", "));
         self.edit(|edits| {
