@@ -106,8 +106,13 @@ fn main() -> ExitCode {
 /// An error as one line: its chain joined by `: `, with any control character that came in
 /// from a file or a flag (a newline inside a TOML string, a NUL byte) escaped.
 pub fn message(err: &anyhow::Error) -> String {
-    format!("{err:#}")
-        .chars()
+    escape_controls(&format!("{err:#}"))
+}
+
+/// `text` with every control character escaped (`\n`, `\0`), so that text that came in from
+/// a file, a flag or a request cannot break a one-line message.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_control() {
                 c.escape_debug().to_string()

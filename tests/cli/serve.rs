@@ -503,6 +503,34 @@ fn bad_requests_get_their_status_and_one_line() {
             404,
             "no such API endpoint; README.md lists them",
         ),
+        (
+            "GET",
+            "/nothing".into(),
+            None,
+            404,
+            "no such page; the playground is at / and the run dashboard at /runs",
+        ),
+        (
+            "POST",
+            "/api/playgrounds/%FF/step".into(),
+            None,
+            400,
+            "Invalid URL: Invalid UTF-8 in `id`",
+        ),
+        (
+            "POST",
+            format!("{pg}/fly"),
+            None,
+            404,
+            "no such API endpoint; README.md lists them",
+        ),
+        (
+            "POST",
+            format!("{pg}/settings"),
+            Some(r#"{"lear\ning_rate": 1}"#),
+            400,
+            "malformed JSON body: unknown field `lear\\ning_rate`, expected one of `learning_rate`, `max_steps`, `min_step_size`, `target_loss` at line 1 column 17",
+        ),
     ];
     for (method, path, body, status, message) in cases {
         assert_eq!(

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -32,10 +32,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A refusal; control characters a request brought into the message are escaped, so it
+    /// stays one line.
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
-            message: message.into(),
+            message: crate::escape_controls(&message.into()),
         }
     }
 
@@ -102,6 +104,12 @@ impl View {
 
 fn view(query: Result<Query<View>, QueryRejection>) -> Result<View, ApiError> {
     query.map(|Query(v)| v).map_err(bad_query)
+}
+
+/// The path's parts; one that is not UTF-8 once decoded is a 400.
+fn segment<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    path.map(|Path(p)| p)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))
 }
 
 /// `query string: colour: unknown field …`.
@@ -195,18 +203,19 @@ fn refuse_files(text: &str) -> Result<(), Refusal> {
 /// `GET /api/playgrounds/{id}`: the state.
 pub async fn state(
     State(app): State<App>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     query: Result<Query<View>, QueryRejection>,
 ) -> Answer {
-    let view = view(query)?;
+    let (id, view) = (segment(id)?, view(query)?);
     app.with(id, view, |_| Ok(())).await
 }
 
 /// `DELETE /api/playgrounds/{id}`.
 pub async fn delete(
     State(app): State<App>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let id = segment(id)?;
     if app.registry().remove(&id) {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -243,11 +252,11 @@ fn one() -> u64 {
 /// - `data` `{"points": [[0, 0], [0.5, 1], [1, 0]]}`: new data points.
 pub async fn act(
     State(app): State<App>,
-    Path((id, action)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<View>, QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    let view = view(query)?;
+    let ((id, action), view) = (segment(path)?, view(query)?);
     match action.as_str() {
         "step" => {
             let r: StepRequest = body(bytes)?;
@@ -297,10 +306,10 @@ struct Points {
 /// current values.
 pub async fn explain(
     State(app): State<App>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     query: Result<Query<View>, QueryRejection>,
 ) -> Answer {
-    let view = view(query)?;
+    let (id, view) = (segment(id)?, view(query)?);
     let Json(state) = app.with(id, view, |_| Ok(())).await?;
     Ok(Json(state["explain"].clone()))
 }
@@ -325,9 +334,10 @@ pub async fn runs(State(app): State<App>) -> Answer {
 /// `GET /api/runs/{name}?since=N`: a run's config and its metrics rows from row `N` on.
 pub async fn run(
     State(app): State<App>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     query: Result<Query<Since>, QueryRejection>,
 ) -> Answer {
+    let name = segment(name)?;
     let Query(since) = query.map_err(bad_query)?;
     let runs = app.runs.clone().ok_or_else(no_runs)?;
     let answer = tokio::task::spawn_blocking(move || runs.run_json(&name, since.since))

@@ -153,6 +153,11 @@ pub fn router(app: App) -> Router {
         .route("/api/runs/{name}", get(api::run))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
+        .fallback(|| async {
+            ApiError::not_found(
+                "no such page; the playground is at / and the run dashboard at /runs",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
@@ -259,5 +264,111 @@ fn open_browser(url: &str) {
         .spawn();
     if opened.is_err() {
         eprintln!("squiggle: --open: no browser could be started ({opener}); open {url} yourself");
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tests {
+    use super::*;
+
+    /// Mutated bodies, paths and query strings sent to every endpoint of a real server get a
+    /// JSON answer below 500, and the server goes on answering (a bounded pass;
+    /// `SQUIGGLE_FUZZ_SECONDS=600` for a long one).
+    #[test]
+    fn fuzzed_requests_get_an_answer() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = App {
+            registry: Arc::new(Mutex::new(Registry::default())),
+            start: default_start(),
+            overrides: Overrides::default(),
+            runs: None,
+        };
+        runtime.spawn(async move { axum::serve(listener, router(app)).await });
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        // `None` where the client itself refuses the request (a path that is no URI).
+        let post = |path: &str, body: &[u8]| -> Option<(u16, String)> {
+            let mut response = agent
+                .post(&format!("{url}{path}"))
+                .header("Content-Type", "application/json")
+                .send(body)
+                .ok()?;
+            let status = response.status().as_u16();
+            Some((
+                status,
+                response.body_mut().read_to_string().unwrap_or_default(),
+            ))
+        };
+        let (status, created) = post(
+            "/api/playgrounds",
+            br#"{"preset": "statquest-details-pt2"}"#,
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{created}");
+        let id = serde_json::from_str::<Value>(&created).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Each seed is `path body`, split at the first space after mutation.
+        let seeds: Vec<Vec<u8>> = [
+            format!("/api/playgrounds/{id}/step {{\"steps\": 3}}"),
+            format!("/api/playgrounds/{id}/values {{\"values\": {{\"b3\": 1.5, \"w1\": -2}}}}"),
+            format!("/api/playgrounds/{id}/trainable {{\"trainable\": [\"b3\", \"w1\"]}}"),
+            format!(
+                "/api/playgrounds/{id}/settings {{\"learning_rate\": 0.1, \"max_steps\": 50, \"min_step_size\": 0.001, \"target_loss\": 0.0001}}"
+            ),
+            format!("/api/playgrounds/{id}/data {{\"points\": [[0, 0], [0.5, 1], [1, 0]]}}"),
+            format!("/api/playgrounds/{id}/reset?param=w3 {{}}"),
+            "/api/playgrounds {\"toml\": \"[model]\\nhidden = [2]\\n[data]\\npoints = [[0.0, 0.0], [1.0, 1.0]]\\n[train]\\nlearning_rate = 0.1\"}".to_string(),
+            "/api/playgrounds {\"preset\": \"statquest-pt1\"}".to_string(),
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let budget = squiggle_train::fuzz::Budget::from_env(300);
+        let mut sent = 0;
+        let ran = squiggle_train::fuzz::run(&seeds, budget, |input| {
+            let text = String::from_utf8_lossy(input);
+            let (path, body) = text.split_once(' ').unwrap_or((&text, ""));
+            // A path must start with `/`, or the URL names another host.
+            if !path.starts_with('/') {
+                return;
+            }
+            let Some((status, answer)) = post(path, body.as_bytes()) else {
+                return;
+            };
+            sent += 1;
+            assert!(status < 500, "{path} {body}: {status} {answer}");
+            if status >= 400 && status != 405 {
+                let error: Value = serde_json::from_str(&answer)
+                    .unwrap_or_else(|_| panic!("{path} {body}: {status} {answer}"));
+                let message = error["error"].as_str().unwrap();
+                assert!(!message.contains('\n'), "one line: {message}");
+            }
+        });
+        eprintln!("serve: {ran} fuzzed requests, {sent} sent");
+        assert!(ran >= 300 && sent >= ran / 2, "{sent} of {ran} sent");
+        let mut response = agent
+            .get(&format!("{url}/api/playgrounds/{id}"))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(
+            response
+                .body_mut()
+                .read_to_string()
+                .unwrap()
+                .contains("\"step\"")
+        );
     }
 }
