@@ -149,6 +149,25 @@ async fn ten_steps(client: &Client) {
     }
 }
 
+/// A double click at (`x`, `y`) from the centre of `element`.
+fn double_click(element: fantoccini::elements::Element, x: f64, y: f64) -> MouseActions {
+    let press = |m: MouseActions| {
+        m.then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        })
+    };
+    let moved = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+        element,
+        duration: None,
+        x,
+        y,
+    });
+    press(press(moved))
+}
+
 /// Every parameter's value in the page's last state.
 async fn param_values(client: &Client) -> Value {
     let script = "return state.params.map(p => p.value)";
@@ -309,6 +328,28 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
         assert!(moved.as_f64().unwrap() > 1.2);
         let png = client.screenshot().await.unwrap();
         std::fs::write(screenshot_path("playground-dragged.png"), png).unwrap();
+
+        // Double-click empty space: a point is added there; double-click it: it is gone.
+        let fit = client.find(Locator::Id("fit")).await.unwrap();
+        client
+            .perform_actions(double_click(fit, 120.0, 60.0))
+            .await
+            .unwrap();
+        until(&client, "a fourth point", "return state.data.length === 4").await;
+        let added = client
+            .find(Locator::Css("circle.point[data-index='3']"))
+            .await
+            .unwrap();
+        client
+            .perform_actions(double_click(added, 0.0, 0.0))
+            .await
+            .unwrap();
+        until(
+            &client,
+            "three points again",
+            "return state.data.length === 3",
+        )
+        .await;
 
         // Back to the lesson for the picture: Pt. 2 after ten steps.
         click(&client, "#reload").await;

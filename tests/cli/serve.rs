@@ -505,6 +505,13 @@ fn bad_requests_get_their_status_and_one_line() {
         ),
         (
             "GET",
+            format!("{pg}/step"),
+            None,
+            405,
+            "this path does not take that method; README.md lists the API",
+        ),
+        (
+            "GET",
             "/nothing".into(),
             None,
             404,

@@ -41,6 +41,11 @@ impl ApiError {
         }
     }
 
+    /// 405 for a method a path does not take.
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, message)
+    }
+
     /// 404 for an id or run that does not exist.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)

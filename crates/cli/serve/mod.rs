@@ -153,6 +153,11 @@ pub fn router(app: App) -> Router {
         .route("/api/runs/{name}", get(api::run))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
+        .method_not_allowed_fallback(|| async {
+            ApiError::method_not_allowed(
+                "this path does not take that method; README.md lists the API",
+            )
+        })
         .fallback(|| async {
             ApiError::not_found(
                 "no such page; the playground is at / and the run dashboard at /runs",
@@ -349,7 +354,7 @@ mod fuzz_tests {
             };
             sent += 1;
             assert!(status < 500, "{path} {body}: {status} {answer}");
-            if status >= 400 && status != 405 {
+            if status >= 400 {
                 let error: Value = serde_json::from_str(&answer)
                     .unwrap_or_else(|_| panic!("{path} {body}: {status} {answer}"));
                 let message = error["error"].as_str().unwrap();

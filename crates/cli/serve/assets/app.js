@@ -242,7 +242,9 @@ function startDrag(e, i, invert) {
   e.preventDefault();
   const svg = $("fit");
   const points = state.data.map((p) => p.slice());
+  let moved = false;
   const move = (ev) => {
+    moved = true;
     const [x, y] = invert(...svgPoint(svg, ev));
     points[i] = [round(x), round(y)];
     pendingPoints = points;
@@ -254,6 +256,9 @@ function startDrag(e, i, invert) {
   const up = async (ev) => {
     window.removeEventListener("pointermove", move);
     window.removeEventListener("pointerup", up);
+    // A click without a move (half of a double-click) changes nothing and redraws nothing,
+    // so the second click lands on the same point.
+    if (!moved) return;
     move(ev);
     while (busy) await new Promise((r) => setTimeout(r, 10));
     await act("data", { points });
