@@ -137,11 +137,11 @@ function toggle(name) {
 function drawNetwork() {
   const svg = $("network");
   clear(svg);
-  const [w, h] = [420, 230];
+  const [w, h] = [460, 230];
   const layers = state.layers;
   const many = state.params.length > 40;
   const pos = layers.map((n, l) => {
-    const x = 40 + (l * (w - 110)) / Math.max(1, layers.length - 1);
+    const x = 30 + (l * (w - 100)) / Math.max(1, layers.length - 1);
     return Array.from({ length: n }, (_, k) => [x, ((k + 1) * h) / (n + 1)]);
   });
   const labels = [];
@@ -153,15 +153,15 @@ function drawNetwork() {
       el("line", { x1, y1, x2, y2, class: `edge ${cls}` }, svg);
       // Halfway along, on the edge's outer side (above in the upper half of the picture,
       // below in the lower), so the labels of edges that meet at a node do not collide.
-      const t = 0.5;
+      // Into the output, nearer the hidden node: the output's bias sits below it.
+      const t = p.layer + 2 === layers.length ? 0.4 : 0.5;
       const mid = y1 + (y2 - y1) * t;
       const dy = mid <= h / 2 + 1 ? -7 : 15;
       labels.push([p, x1 + (x2 - x1) * t, y1 + (y2 - y1) * t + dy]);
     } else {
-      // Below a hidden node; to the right of an output node, clear of the edges into it.
+      // Below its node.
       const [x, y] = pos[p.layer + 1][p.to];
-      const output = p.layer + 1 === layers.length - 1;
-      labels.push(output ? [p, x + 22, y + 4, "start"] : [p, x, y + 32]);
+      labels.push([p, x, y + 32]);
     }
   }
   pos.forEach((nodes, l) => nodes.forEach(([x, y]) => {
