@@ -316,19 +316,25 @@ impl Playground {
         for name in names {
             mask[self.scalar(name)?] = true;
         }
-        if mask.iter().any(|&t| t) {
-            let list: Vec<String> = (0..mask.len())
-                .filter(|&i| mask[i])
-                .map(|i| format!("{:?}", self.names()[i]))
-                .collect();
-            let value = format!("[{}]", list.join(", "));
-            let label = format!("trainable {}", names.join(", "));
-            self.edit(|edits| {
-                edits.insert(TRAINABLE, Edit::made(TRAINABLE, value, label));
-            })?;
+        if !mask.iter().any(|&t| t) {
+            // Nothing trains: the config keeps its last `trainable`, no stepper runs.
+            self.trainable = mask;
+            return self.restart();
         }
-        self.trainable = mask;
-        self.restart()
+        let list: Vec<String> = (0..mask.len())
+            .filter(|&i| mask[i])
+            .map(|i| format!("{:?}", self.names()[i]))
+            .collect();
+        let value = format!("[{}]", list.join(", "));
+        let label = format!("trainable {}", names.join(", "));
+        let previous = std::mem::replace(&mut self.trainable, mask);
+        let edited = self.edit(|edits| {
+            edits.insert(TRAINABLE, Edit::made(TRAINABLE, value, label));
+        });
+        if edited.is_err() {
+            self.trainable = previous;
+        }
+        edited
     }
 
     /// New stopping rules or learning rate.
@@ -742,13 +748,6 @@ fn status_message(
         ),
         other => format!("{other} after {step} steps"),
     }
-}
-
-/// A playground's whole state is plain data: it can be moved to the worker that steps it.
-#[allow(dead_code)]
-fn assert_send() {
-    fn send<T: Send>() {}
-    send::<Playground>();
 }
 
 #[cfg(test)]
