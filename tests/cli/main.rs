@@ -34,3 +34,5 @@ mod shipped;
 mod serve;
 // The pages in headless Chromium (ignored unless asked for; `.ci/run` runs them).
 mod browser;
+// The WebDriver commands the browser tests speak to chromedriver.
+mod webdriver;
