@@ -1,7 +1,5 @@
 //! `squiggle serve`: checks the arguments, then hands over to the server (`crate::serve`).
 
-use anyhow::Context;
-
 use crate::args::ServeArgs;
 use crate::config::Overrides;
 use crate::serve::{self, Options, Runs};
@@ -10,9 +8,7 @@ use crate::serve::{self, Options, Runs};
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let start = match &args.config {
         Some(path) => {
-            crate::files::regular_file(path, "config")?;
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("failed to read `{}`", path.display()))?;
+            let text = crate::config::read(path)?;
             let name = path
                 .file_stem()
                 .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());

@@ -101,15 +101,22 @@ impl Data {
 /// # Errors
 /// A one-line error naming the file, line and column for every problem found.
 pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)> {
-    crate::files::regular_file(path, "config")?;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = read(path)?;
     let edits = overrides
         .set
         .iter()
         .map(|arg| set::Edit::parse(arg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     load_text(path, text, &edits, overrides)
+}
+
+/// The text of the config file at `path`.
+///
+/// # Errors
+/// Not a regular file, or unreadable.
+pub fn read(path: &Path) -> anyhow::Result<String> {
+    crate::files::regular_file(path, "config")?;
+    std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))
 }
 
 /// Checks the config `text` (named `path` in messages; relative data paths are read from

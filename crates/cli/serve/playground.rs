@@ -445,12 +445,11 @@ impl Playground {
         let names = self.names();
         let params: Vec<Value> = (0..names.len())
             .map(|i| {
-                let (t, element) = config.names.locate(i);
+                let (t, from, to) = config.names.connection(i);
                 let spec = &config.names.tensors()[t];
-                let fan_out = spec.shape.last().copied().unwrap_or(1);
-                let (kind, from, to) = match spec.kind {
-                    TensorKind::Weight => ("weight", element / fan_out, element % fan_out),
-                    TensorKind::Bias => ("bias", 0, element),
+                let kind = match spec.kind {
+                    TensorKind::Weight => "weight",
+                    TensorKind::Bias => "bias",
                 };
                 json!({
                     "name": names[i],

@@ -133,6 +133,21 @@ impl ParamNames {
         (t, i - self.tensors[t].offset)
     }
 
+    /// Where flat index `i` sits in the network: its tensor, and the units it joins — for a
+    /// weight, unit `from` of the layer below and unit `to` of its own layer; for a bias,
+    /// unit `to` (and `from` 0).
+    pub fn connection(&self, i: usize) -> (usize, usize, usize) {
+        let (t, element) = self.locate(i);
+        let spec = &self.tensors[t];
+        match spec.kind {
+            TensorKind::Weight => {
+                let fan_out = *spec.shape.last().expect("tensors have a shape");
+                (t, element / fan_out, element % fan_out)
+            }
+            TensorKind::Bias => (t, 0, element),
+        }
+    }
+
     /// The flat indices a target covers.
     pub fn indices(&self, target: &ParamTarget) -> Range<usize> {
         match *target {

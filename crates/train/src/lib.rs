@@ -54,8 +54,8 @@ pub use error::{
     Quantity, ResumeError, TrainError,
 };
 pub use inspect::{
-    Backprop, ChainRule, Evaluation, Explained, FD_STEP, Factor, GradCheck, Measured,
-    PREDICT_CHUNK, central_difference, chain_rules, check_gradients, explain, kinks, measure,
+    Backprop, ChainRule, Evaluation, Explained, Factor, GradCheck, Measured, PREDICT_CHUNK,
+    central_difference, chain_rules, check_gradients, explain, kinks, measure,
     observed_and_predicted, predict, relative_error, tolerance,
 };
 pub use plan::{

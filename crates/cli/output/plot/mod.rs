@@ -32,7 +32,9 @@ type BackendCoord = (i32, i32);
 /// Size of the still plots, in pixels.
 pub const PLOT_SIZE: (u32, u32) = (900, 600);
 
+/// The squiggle (the prediction) and the steps taken.
 pub const GREEN: RGBColor = RGBColor(0, 158, 72);
+/// Loss curves and landscapes.
 pub const PINK: RGBColor = RGBColor(226, 72, 160);
 const BLUE: RGBColor = RGBColor(31, 119, 230);
 const HIDDEN_COLOURS: [RGBColor; 6] = [

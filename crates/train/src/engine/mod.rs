@@ -303,11 +303,11 @@ pub fn train<O: Observer>(
     observer: &mut O,
 ) -> Result<Outcome, O::Error> {
     match plan.mode() {
-        Mode::Steps(rules) => {
+        Mode::Steps(_) => {
             let Start::Fresh(values) = start else {
                 return Err(TrainError::Resume(ResumeError::StepByStep).into());
             };
-            crate::steps::run(arch, &values, data, plan, rules, device, observer)
+            crate::steps::run(arch, &values, data, plan, device, observer)
         }
         Mode::Epochs(epochs) => {
             crate::epochs::run(arch, start, data, plan, epochs, device, observer)

@@ -209,14 +209,9 @@ fn layer_factors(
     loss: LossKind,
     p: usize,
 ) -> Vec<Factor> {
-    let (t, element) = names.locate(p);
+    let (t, j, k) = names.connection(p);
     let spec = &names.tensors()[t];
     let l = spec.layer;
-    let fan_out = *spec.shape.last().expect("tensors have a shape");
-    let (j, k) = match spec.kind {
-        TensorKind::Weight => (element / fan_out, element % fan_out),
-        TensorKind::Bias => (0, element),
-    };
     let output_layer = l == arch.hidden.len();
     let mut factors = Vec::new();
     if output_layer {

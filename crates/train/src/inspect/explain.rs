@@ -11,7 +11,7 @@ use squiggle_model::{Architecture, ParamNames, Precision, ReadBack};
 use crate::{Backprop, ChainRule, Dataset, LossKind, chain_rules, relative_error};
 
 /// Step of the central differences, taken in f64 and scaled by `max(1, |θ|)`.
-pub const FD_STEP: f64 = 1e-6;
+const FD_STEP: f64 = 1e-6;
 
 /// The derivative of the loss with respect to one parameter, computed three independent ways.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,7 @@
 //! Looking inside a network without training it: the loss and gradient at any parameters
 //! ([`Backprop`]), the chain rule written out by hand ([`chain_rules`]), finite-difference
-//! checks ([`check_gradients`]), the three side by side ([`explain`]), and predictions and metrics ([`predict`], [`measure`]).
+//! checks ([`check_gradients`]), the three side by side ([`explain`]), and predictions and
+//! metrics ([`predict`], [`measure`]).
 
 mod chain;
 mod explain;
@@ -9,7 +10,7 @@ mod predict;
 mod probe;
 
 pub use chain::{ChainRule, Factor, chain_rules};
-pub use explain::{Explained, FD_STEP, explain, tolerance};
+pub use explain::{Explained, explain, tolerance};
 pub use gradcheck::{GradCheck, central_difference, check_gradients, kinks, relative_error};
 pub use predict::{Measured, PREDICT_CHUNK, measure, observed_and_predicted, predict};
 pub use probe::{Backprop, Evaluation};

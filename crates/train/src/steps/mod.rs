@@ -12,7 +12,7 @@ use crate::engine::{Cause, Divergence, EXPLOSION, StepsSummary, Verdict};
 use crate::plan::Rates;
 use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainError, TrainPlan};
 
-/// Runs gradient descent from `initial` until a stopping rule of `rules` fires.
+/// Runs gradient descent from `initial` until a stopping rule of the plan fires.
 ///
 /// Each step computes the loss and its derivatives with Burn's autodiff, then lets the plan's
 /// optimizer move every trainable parameter; under the lessons' plain rule that is
@@ -27,11 +27,10 @@ pub(crate) fn run<O: Observer>(
     initial: &[f64],
     data: &Prepared,
     plan: &TrainPlan,
-    rules: &StopRules,
     device: &Device,
     observer: &mut O,
 ) -> Result<Outcome, O::Error> {
-    let mut stepper = Stepper::with_rules(arch, initial, data, plan, rules.clone(), device)?;
+    let mut stepper = Stepper::new(arch, initial, data, plan, device)?;
     while stepper.step(observer)?.is_none() {}
     Ok(stepper.outcome()?)
 }
@@ -79,20 +78,9 @@ impl Stepper {
         plan: &TrainPlan,
         device: &Device,
     ) -> Result<Self, TrainError> {
-        let Some(rules) = plan.stop_rules() else {
+        let Some(rules) = plan.stop_rules().cloned() else {
             return Err(TrainError::NotStepByStep);
         };
-        Self::with_rules(arch, initial, data, plan, rules.clone(), device)
-    }
-
-    fn with_rules(
-        arch: &Architecture,
-        initial: &[f64],
-        data: &Prepared,
-        plan: &TrainPlan,
-        rules: StopRules,
-        device: &Device,
-    ) -> Result<Self, TrainError> {
         let trainer = Trainer::new(arch, initial, plan, device);
         let rows = data.train_rows();
         let (x, y) = data
