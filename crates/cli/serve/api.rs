@@ -315,8 +315,7 @@ pub async fn explain(
     query: Result<Query<View>, QueryRejection>,
 ) -> Answer {
     let (id, view) = (segment(id)?, view(query)?);
-    let Json(state) = app.with(id, view, |_| Ok(())).await?;
-    Ok(Json(state["explain"].clone()))
+    app.on(id, move |p, _| p.explanation(view.param())).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -99,6 +99,20 @@ impl App {
         view: View,
         change: impl FnOnce(&mut Playground) -> Result<(), Refusal> + Send + 'static,
     ) -> Result<axum::Json<Value>, ApiError> {
+        self.on(id, move |playground, id| {
+            change(playground)?;
+            playground.state(id, view.param())
+        })
+        .await
+    }
+
+    /// Runs `work` on playground `id` (given its id) on the blocking pool, and answers what
+    /// it returns.
+    async fn on(
+        &self,
+        id: String,
+        work: impl FnOnce(&mut Playground, &str) -> Result<Value, Refusal> + Send + 'static,
+    ) -> Result<axum::Json<Value>, ApiError> {
         let shared = self
             .registry()
             .get(&id, std::time::Instant::now())
@@ -112,8 +126,7 @@ impl App {
                         "this playground failed and was closed; create a new one".into(),
                     ));
                 };
-                change(&mut playground)?;
-                playground.state(&id, view.param())
+                work(&mut playground, &id)
             })
             .await?;
         Ok(axum::Json(answer))

@@ -16,8 +16,8 @@ use burn::prelude::Device;
 use serde_json::{Value, json};
 use squiggle_model::{Named, ParamTarget, Precision, TensorKind};
 use squiggle_train::{
-    Dataset, Divergence, Flow, Observer, StepRecord, Stepper, StopReason, TrainError, Verdict,
-    explain, tolerance,
+    Dataset, Divergence, Explained, Flow, Observer, StepRecord, Stepper, StopReason, TrainError,
+    Verdict, explain, tolerance,
 };
 
 use crate::config::{self, Config, Edit, Overrides};
@@ -407,14 +407,8 @@ impl Playground {
     /// Everything the page draws, with the landscape and the chain rule of `param` (by
     /// default the first parameter that trains, else the last).
     pub fn state(&self, id: &str, param: Option<&str>) -> Result<Value> {
-        let selected = match param {
-            Some(name) => self.scalar(name)?,
-            None => self
-                .trainable
-                .iter()
-                .position(|&t| t)
-                .unwrap_or(self.names().len() - 1),
-        };
+        let explained = self.explained(param)?;
+        let selected = explained.rule.param;
         let config = &self.config;
         let precision = config.plan.precision();
         let loss = match &self.stepper {
@@ -430,17 +424,6 @@ impl Playground {
                 probe.loss(&self.values)?
             }
         };
-        let explained = explain(
-            &config.arch,
-            &config.names,
-            &self.values,
-            &self.rows,
-            config.plan.loss(),
-            &self.device,
-            precision,
-            &[selected],
-        )?
-        .remove(0);
         let rules = config.plan.stop_rules();
         let names = self.names();
         let params: Vec<Value> = (0..names.len())
@@ -504,6 +487,37 @@ impl Playground {
             "landscape": self.landscape(selected, loss, explained.autodiff),
             "explain": self.explain_json(&explained, precision),
         }))
+    }
+
+    /// The chain rule of `param` (by default the first parameter that trains, else the last)
+    /// at the current values, checked against autodiff and finite differences.
+    fn explained(&self, param: Option<&str>) -> Result<Explained> {
+        let selected = match param {
+            Some(name) => self.scalar(name)?,
+            None => self
+                .trainable
+                .iter()
+                .position(|&t| t)
+                .unwrap_or(self.names().len() - 1),
+        };
+        let config = &self.config;
+        let mut explained = explain(
+            &config.arch,
+            &config.names,
+            &self.values,
+            &self.rows,
+            config.plan.loss(),
+            &self.device,
+            config.plan.precision(),
+            &[selected],
+        )?;
+        Ok(explained.remove(0))
+    }
+
+    /// The explanation of `param` alone, as [`Playground::state`] gives it.
+    pub fn explanation(&self, param: Option<&str>) -> Result<Value> {
+        let explained = self.explained(param)?;
+        Ok(self.explain_json(&explained, self.config.plan.precision()))
     }
 
     /// Where the run stands: training, stopped by a rule, diverged, or nothing to train.
@@ -626,11 +640,7 @@ impl Playground {
 
     /// The chain rule of the selected parameter at the current values: the derivative the
     /// next step takes.
-    fn explain_json(
-        &self,
-        d: &squiggle_train::Explained,
-        precision: squiggle_model::Precision,
-    ) -> Value {
+    fn explain_json(&self, d: &Explained, precision: squiggle_model::Precision) -> Value {
         let rule = &d.rule;
         let shown = |v: &[f64]| v.iter().map(|&x| num(x)).collect::<Vec<_>>();
         let factors: Vec<Value> = rule
