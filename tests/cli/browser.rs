@@ -100,9 +100,8 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
 
     // Drag the middle point up: the data and the squiggle change.
     let squiggle_before = browser.attribute("#squiggle", "d");
-    let point = browser.find("circle.point[data-index='1']");
     browser.mouse(
-        &point,
+        "circle.point[data-index='1']",
         0.0,
         0.0,
         &[Mouse::Down, Mouse::By(0.0, -60.0), Mouse::Up],
@@ -126,10 +125,9 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
 
     // Double-click empty space: a point is added there; double-click it: it is gone.
     let double = [Mouse::Down, Mouse::Up, Mouse::Down, Mouse::Up];
-    browser.mouse(&browser.find("#fit"), 120.0, 60.0, &double);
+    browser.mouse("#fit", 120.0, 60.0, &double);
     browser.until("a fourth point", "return state.data.length === 4");
-    let added = browser.find("circle.point[data-index='3']");
-    browser.mouse(&added, 0.0, 0.0, &double);
+    browser.mouse("circle.point[data-index='3']", 0.0, 0.0, &double);
     browser.until("three points again", "return state.data.length === 3");
 
     // Back to the lesson for the picture: Pt. 2 after ten steps.

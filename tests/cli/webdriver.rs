@@ -120,6 +120,33 @@ impl Browser {
         )
     }
 
+    /// Runs the command `make` builds from the id of the element `css` finds. The page
+    /// replaces its SVG elements whenever an answer from the server arrives, so the element
+    /// found a moment ago may be gone by the time the command reaches it ("stale element
+    /// reference"): then it is looked up again, up to ten times.
+    fn on_element(
+        &self,
+        css: &str,
+        make: impl Fn(&str) -> (&'static str, String, Option<Value>),
+    ) -> Value {
+        let mut tries = 0;
+        loop {
+            let Element(id) = self.find(css);
+            let (method, path, body) = make(&id);
+            let url = format!("{}{path}", self.session);
+            match try_send(&self.agent, method, &url, body) {
+                Ok(value) => return value,
+                Err(answer)
+                    if answer["value"]["error"] == "stale element reference" && tries < 10 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(answer) => panic!("{method} {url}: {answer}"),
+            }
+        }
+    }
+
     /// Goes to `url`.
     pub fn goto(&self, url: &str) {
         self.command("POST", "/url", Some(json!({"url": url})));
@@ -151,50 +178,54 @@ impl Browser {
 
     /// Clicks the element `css` finds.
     pub fn click(&self, css: &str) {
-        let Element(id) = self.find(css);
-        self.command("POST", &format!("/element/{id}/click"), Some(json!({})));
+        self.on_element(css, |id| {
+            ("POST", format!("/element/{id}/click"), Some(json!({})))
+        });
     }
 
     /// The element's DOM property `name` (`value`, `disabled`, …).
     pub fn property(&self, css: &str, name: &str) -> Value {
-        let Element(id) = self.find(css);
-        self.command("GET", &format!("/element/{id}/property/{name}"), None)
+        self.on_element(css, |id| {
+            ("GET", format!("/element/{id}/property/{name}"), None)
+        })
     }
 
     /// The element's attribute `name`.
     pub fn attribute(&self, css: &str, name: &str) -> Option<String> {
-        let Element(id) = self.find(css);
-        let value = self.command("GET", &format!("/element/{id}/attribute/{name}"), None);
+        let value = self.on_element(css, |id| {
+            ("GET", format!("/element/{id}/attribute/{name}"), None)
+        });
         value.as_str().map(str::to_string)
     }
 
     /// The element's rendered text.
     pub fn text(&self, css: &str) -> String {
-        let Element(id) = self.find(css);
-        let value = self.command("GET", &format!("/element/{id}/text"), None);
+        let value = self.on_element(css, |id| ("GET", format!("/element/{id}/text"), None));
         value.as_str().unwrap_or_default().to_string()
     }
 
-    /// A mouse moving to (`x`, `y`) from the centre of `element`, then doing `steps`
-    /// (`down`, `up`, or a move by `[dx, dy]` over 200 ms).
-    pub fn mouse(&self, element: &Element, x: f64, y: f64, steps: &[Mouse]) {
-        let mut actions = vec![json!({
-            "type": "pointerMove", "origin": {ELEMENT: element.0}, "x": x, "y": y
-        })];
-        for step in steps {
-            actions.push(match step {
-                Mouse::Down => json!({"type": "pointerDown", "button": 0}),
-                Mouse::Up => json!({"type": "pointerUp", "button": 0}),
-                Mouse::By(dx, dy) => json!({
-                    "type": "pointerMove", "origin": "pointer", "x": dx, "y": dy, "duration": 200
-                }),
-            });
-        }
-        let sequence = json!({"actions": [{
-            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
-            "actions": actions
-        }]});
-        self.command("POST", "/actions", Some(sequence));
+    /// A mouse moving to (`x`, `y`) from the centre of the element `css` finds, then doing
+    /// `steps` (`down`, `up`, or a move by `[dx, dy]` over 200 ms).
+    pub fn mouse(&self, css: &str, x: f64, y: f64, steps: &[Mouse]) {
+        self.on_element(css, |id| {
+            let mut actions = vec![json!({
+                "type": "pointerMove", "origin": {ELEMENT: id}, "x": x, "y": y
+            })];
+            for step in steps {
+                actions.push(match step {
+                    Mouse::Down => json!({"type": "pointerDown", "button": 0}),
+                    Mouse::Up => json!({"type": "pointerUp", "button": 0}),
+                    Mouse::By(dx, dy) => json!({
+                        "type": "pointerMove", "origin": "pointer", "x": dx, "y": dy, "duration": 200
+                    }),
+                });
+            }
+            let sequence = json!({"actions": [{
+                "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+                "actions": actions
+            }]});
+            ("POST", "/actions".to_string(), Some(sequence))
+        });
     }
 
     /// A PNG of the window.
@@ -244,6 +275,16 @@ pub enum Mouse {
 
 /// A WebDriver command: its `value`, or a failure naming the error.
 fn send(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Value {
+    try_send(agent, method, url, body).unwrap_or_else(|answer| panic!("{method} {url}: {answer}"))
+}
+
+/// A WebDriver command: its `value`, or the error answer (status ≥ 400).
+fn try_send(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, Value> {
     let response = match method {
         "GET" => agent.get(url).call(),
         _ => agent
@@ -254,6 +295,9 @@ fn send(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Va
     let mut response = response.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = response.status().as_u16();
     let answer: Value = response.body_mut().read_json().unwrap();
-    assert!(status < 400, "{method} {url}: {status} {answer}");
-    answer["value"].clone()
+    if status < 400 {
+        Ok(answer["value"].clone())
+    } else {
+        Err(json!({"status": status, "value": answer["value"]}))
+    }
 }
