@@ -23,7 +23,10 @@ pub const BEST: &str = "best.ckpt";
 /// writer's process id.
 pub const LOCK: &str = ".squiggle-run";
 
-const METRICS_HEADER: &str = "epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,seconds,rows_per_second";
+const METRICS_HEADER: &str = "epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,seconds,rows_per_second,train_accuracy,valid_accuracy";
+
+/// The header before classifiers (no accuracy columns): such runs still resume and plot.
+const METRICS_HEADER_V1: &str = "epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,seconds,rows_per_second";
 
 /// Where a resumed run comes from: its folder and the epoch of its checkpoint.
 #[derive(Clone, Copy)]
@@ -140,7 +143,7 @@ impl RunDir {
 /// other values would not continue the run but start another one on its checkpoint (another
 /// split, other units, other data, another network or precision). Epochs, learning rates and
 /// the other training settings may change.
-const IDENTITY: [&str; 12] = [
+const IDENTITY: [&str; 14] = [
     "model.inputs",
     "model.hidden",
     "model.outputs",
@@ -152,6 +155,8 @@ const IDENTITY: [&str; 12] = [
     "data.valid_fraction",
     "data.valid_csv",
     "data.standardize",
+    "data.rescale",
+    "data.classes",
     "train.dtype",
 ];
 
@@ -314,6 +319,8 @@ fn metrics_row(r: &EpochReport) -> String {
         opt(valid.map(|m| m.r2)),
         format!("{:.6}", r.seconds),
         format!("{:.0}", r.rows_per_second),
+        opt(r.train.accuracy),
+        opt(valid.and_then(|m| m.accuracy)),
     ]
     .join(",")
 }
@@ -375,17 +382,19 @@ pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let mut lines = text.lines();
-    if lines.next() != Some(METRICS_HEADER) {
-        bail!(
+    let columns = match lines.next() {
+        Some(METRICS_HEADER) => METRICS_HEADER.split(',').count(),
+        Some(METRICS_HEADER_V1) => METRICS_HEADER_V1.split(',').count(),
+        _ => bail!(
             "{}:1: not a squiggle metrics file (unexpected header)",
             path.display()
-        );
-    }
+        ),
+    };
     let mut reports: Vec<EpochReport> = Vec::new();
     for (i, line) in lines.enumerate() {
         let bad = || anyhow::anyhow!("{}:{}: not a metrics row", path.display(), i + 2);
         let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != METRICS_HEADER.split(',').count() {
+        if cells.len() != columns {
             return Err(bad());
         }
         let number = |k: usize| cells[k].parse::<f64>().map_err(|_| bad());
@@ -396,7 +405,12 @@ pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
                 number(k).map(Some)
             }
         };
-        let metrics = |k: usize| -> anyhow::Result<Option<Metrics>> {
+        // The accuracy of the train (0) or validation (1) rows, when the file has it.
+        let accuracy = |which: usize| match columns > 14 {
+            true => optional(14 + which),
+            false => Ok(None),
+        };
+        let metrics = |k: usize, which: usize| -> anyhow::Result<Option<Metrics>> {
             Ok(
                 match (
                     optional(k)?,
@@ -404,9 +418,13 @@ pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
                     optional(k + 2)?,
                     optional(k + 3)?,
                 ) {
-                    (Some(mse), Some(rmse), Some(mae), Some(r2)) => {
-                        Some(Metrics { mse, rmse, mae, r2 })
-                    }
+                    (Some(mse), Some(rmse), Some(mae), Some(r2)) => Some(Metrics {
+                        mse,
+                        rmse,
+                        mae,
+                        r2,
+                        accuracy: accuracy(which)?,
+                    }),
                     _ => None,
                 },
             )
@@ -417,8 +435,8 @@ pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
             learning_rate: number(1)?,
             train_loss: number(2)?,
             valid_loss: optional(3)?,
-            train: metrics(4)?.ok_or_else(bad)?,
-            valid: metrics(8)?,
+            train: metrics(4, 0)?.ok_or_else(bad)?,
+            valid: metrics(8, 1)?,
             seconds: number(12)?,
             rows_per_second: number(13)?,
             best: false,
@@ -450,6 +468,7 @@ mod tests {
                 rmse: 1.0,
                 mae: 0.5,
                 r2: 0.75,
+                accuracy: None,
             },
             valid: None,
             seconds: 0.5,
@@ -467,6 +486,28 @@ mod tests {
         assert_eq!(back.len(), 1);
         assert_eq!((back[0].train, back[0].valid), (report.train, None));
         assert_eq!(back[0].learning_rate, 0.5);
+        // A classifier's accuracy columns, and a file from before them, read back.
+        let classified = EpochReport {
+            train: Metrics {
+                accuracy: Some(0.75),
+                ..report.train
+            },
+            ..report.clone()
+        };
+        std::fs::write(
+            dir.path().join(METRICS),
+            format!("{METRICS_HEADER}\n{}\n", metrics_row(&classified)),
+        )
+        .unwrap();
+        let back = read_metrics(dir.path()).unwrap();
+        assert_eq!(back[0].train.accuracy, Some(0.75));
+        let old_row = row.rsplitn(3, ',').nth(2).unwrap();
+        std::fs::write(
+            dir.path().join(METRICS),
+            format!("{METRICS_HEADER_V1}\n{old_row}\n"),
+        )
+        .unwrap();
+        assert_eq!(read_metrics(dir.path()).unwrap()[0].train, report.train);
         std::fs::write(dir.path().join(METRICS), format!("{METRICS_HEADER}\n1,x\n")).unwrap();
         let err = read_metrics(dir.path()).unwrap_err().to_string();
         assert!(err.ends_with("metrics.csv:2: not a metrics row"), "{err}");

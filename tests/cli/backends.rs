@@ -177,6 +177,30 @@ cross_backend!(
     }
 );
 
+cross_backend!(classifiers_are_the_same_everywhere, |backends| {
+    // Pt. 7 step by step: cross entropy through log-SoftMax, one output bias.
+    same_on_every_backend(
+        backends,
+        &root(),
+        &["train", "configs/statquest-pt7-cross-entropy.toml"],
+        &["params", "initial_loss", "final_loss", "steps"],
+    );
+    // The Iris network by epochs: every parameter, the mean cross entropy, the accuracy and
+    // the confusion matrices.
+    same_on_every_backend(
+        backends,
+        &root(),
+        &["train", "configs/statquest-pt4-iris.toml", "--epochs", "30"],
+        &["params", "train_loss", "valid_loss", "valid", "confusion"],
+    );
+    same_on_every_backend(
+        backends,
+        &root(),
+        &["eval", "configs/statquest-pt7-cross-entropy.toml"],
+        &["points", "loss", "accuracy"],
+    );
+});
+
 #[test]
 fn the_backends_command_lists_what_is_compiled_in() {
     let out = squiggle(&["backends"]);

@@ -41,7 +41,7 @@ fn unknown_keys_are_rejected_with_the_accepted_ones() {
         &[],
         2,
         "squiggle: bad.toml:2:1: unknown field `learning_rat`, expected one of `trainable`, \
-         `loss`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `optimizer`, `beta1`, `beta2`, `epsilon`",
+         `loss`, `reduction`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `optimizer`, `beta1`, `beta2`, `epsilon`",
     );
     rejects(
         "[modle]\nhidden = [2]\n",
@@ -190,7 +190,7 @@ fn other_bad_values_name_what_is_accepted() {
         "[train]\nloss = \"mae\"\n",
         &[],
         2,
-        "squiggle: bad.toml:2:8: unknown loss `mae`; expected one of ssr, mse",
+        "squiggle: bad.toml:2:8: unknown loss `mae`; expected one of ssr, mse, cross_entropy, mean_cross_entropy",
     );
     rejects(
         "[model]\ninitializer = \"he\"\n",

@@ -26,6 +26,8 @@ mod set;
 mod readme;
 // Run folders: one writer, never the user's files, no stray temporary files.
 mod run_folders;
+// Classifiers: SoftMax, cross entropy, labels, confusion matrices (Pt. 4–7).
+mod classify;
 // `squiggle bench`: cases, baseline, ratios.
 mod bench;
 // Every command on every shipped config; the inspecting commands on trained runs.

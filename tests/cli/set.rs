@@ -149,7 +149,7 @@ fn bad_edits_are_one_line_errors_naming_the_edit() {
     for (edit, message) in [
         (
             "train.learning_rat=0.5",
-            "unknown field `learning_rat`, expected one of `trainable`, `loss`, `learning_rate`,",
+            "unknown field `learning_rat`, expected one of `trainable`, `loss`, `reduction`, `learning_rate`,",
         ),
         (
             "train.learning_rate=-1",
@@ -161,7 +161,7 @@ fn bad_edits_are_one_line_errors_naming_the_edit() {
         ),
         (
             "train.loss=mae",
-            "unknown loss `mae`; expected one of ssr, mse",
+            "unknown loss `mae`; expected one of ssr, mse, cross_entropy, mean_cross_entropy",
         ),
         ("train.loss.kind=1", "`train.loss` is a string, not a table"),
         (

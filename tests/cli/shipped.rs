@@ -26,6 +26,13 @@ fn by_epochs(config: &str) -> bool {
         .any(|l| l.trim_start().starts_with("epochs"))
 }
 
+/// Whether `config` trains a classifier (cross entropy over class labels).
+fn classifies(config: &str) -> bool {
+    std::fs::read_to_string(root().join(config))
+        .unwrap()
+        .contains("loss = \"cross_entropy\"")
+}
+
 /// Whether `config` has a `[train]` section.
 fn has_train_section(config: &str) -> bool {
     std::fs::read_to_string(root().join(config))
@@ -46,12 +53,17 @@ fn every_command_understands_every_shipped_config() {
     for config in shipped() {
         let epochs = by_epochs(&config);
         let trains = has_train_section(&config);
+        let classifier = classifies(&config);
         // train: the loss falls and the run converges or finishes (step by step), or the fit
         // beats the mean (by epochs); a config without [train] (Pt. 1) is evaluated instead.
         if !trains {
             let out = squiggle(&["train", &config]);
             assert_eq!(out.status, 2, "{out}");
             assert!(out.stderr.contains("has no [train] section"), "{out}");
+        } else if epochs && classifier {
+            let v = squiggle(&["train", &config, "--json"]).json();
+            let accuracy = finite(&v["valid"], "accuracy");
+            assert!(accuracy > 0.85, "{config}: validation accuracy {accuracy}");
         } else if epochs {
             let v = squiggle(&["train", &config, "--json"]).json();
             let r2 = finite(&v["valid"], "r2");
@@ -69,7 +81,8 @@ fn every_command_understands_every_shipped_config() {
         // eval: the same rows and units as training.
         let v = squiggle(&["eval", &config, "--json"]).json();
         if epochs {
-            assert!(finite(&v["train"], "mse") > 0.0, "{config}: {v}");
+            let metric = if classifier { "accuracy" } else { "mse" };
+            assert!(finite(&v["train"], metric) > 0.0, "{config}: {v}");
             assert!(v["valid"]["rows"].as_u64().unwrap() > 0, "{config}: {v}");
         } else {
             finite(&v, "loss");
@@ -98,12 +111,12 @@ fn every_command_understands_every_shipped_config() {
         // plot: the files of the mode.
         let out = dir.path().join(config.replace(['/', '.'], "_"));
         squiggle(&["plot", &config, "--out", out.to_str().unwrap()]).success();
-        let names: &[&str] = if !trains {
-            &["fit"]
-        } else if epochs {
-            &["loss", "r2", "fit"]
-        } else {
-            &["fit", "landscape", "loss"]
+        let names: &[&str] = match (trains, epochs, classifier) {
+            (false, _, _) => &["fit"],
+            (true, true, false) => &["loss", "r2", "fit"],
+            (true, true, true) => &["loss", "accuracy"],
+            (true, false, false) => &["fit", "landscape", "loss"],
+            (true, false, true) => &["regions", "landscape", "loss"],
         };
         for name in names {
             for ext in ["svg", "png"] {

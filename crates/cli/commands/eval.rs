@@ -6,12 +6,16 @@ use std::path::Path;
 
 use serde_json::json;
 use squiggle_model::{Named, Network};
-use squiggle_train::{Backprop, Columns, LossKind, Measured, Metrics, measure, read_csv};
+use squiggle_train::{
+    Backprop, Columns, Labels, LossKind, Measured, Metrics, argmax, confusion, measure, read_csv,
+    softmax,
+};
 
 use crate::CheckFailed;
 use crate::args::{EvalArgs, RunArgs};
 use crate::backend::Backend;
 use crate::config::Overrides;
+use crate::output::classes;
 use crate::output::epochs::metrics_json;
 use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
 use crate::output::{print_json, print_lines};
@@ -50,6 +54,9 @@ fn points(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let precision = config.plan.precision();
     let probe = Backprop::new(&config.arch, data, loss, &session.device, precision);
     let eval = probe.evaluate(&session.params)?;
+    if let Some(classes) = data.classes() {
+        return classified_points(args, session, &eval.predictions, eval.loss, &classes.names);
+    }
     if args.flags.json {
         let predictions: Vec<Vec<f64>> = eval
             .predictions
@@ -118,13 +125,19 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
             v["loss"] = json!(m.loss);
             v
         };
-        print_json(&json!({
+        let mut value = json!({
             "backend": config.backend.name(),
             "dtype": precision.name(),
             "loss_function": config.plan.loss().name(),
             "train": split(&train),
             "valid": valid.as_ref().map(split),
-        }))?;
+        });
+        if data.data().classes().is_some() {
+            for (split, c) in classes::of_splits(config, data, &session.params, &session.device)? {
+                value[split]["confusion"] = classes::json(&c);
+            }
+        }
+        print_json(&value)?;
         finite(train.1.loss)?;
         return valid.as_ref().map_or(Ok(()), |v| finite(v.1.loss));
     }
@@ -148,6 +161,12 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
         })
         .collect();
     lines.extend(metrics_table(Some(symbol), &rows));
+    if data.data().classes().is_some() {
+        for (split, c) in classes::of_splits(config, data, &session.params, &session.device)? {
+            lines.push(String::new());
+            lines.extend(classes::table(split, &c));
+        }
+    }
     print_lines(&lines)?;
     finite(train.1.loss)?;
     valid.as_ref().map_or(Ok(()), |v| finite(v.1.loss))
@@ -164,9 +183,20 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     let net = checkpoint
         .network(&device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let columns = Columns {
-        inputs: Some(network.inputs.clone()),
-        targets: Some(network.targets.clone()),
+    let columns = match &network.classes {
+        Some(classes) => Columns {
+            inputs: Some(network.inputs.clone()),
+            targets: Some(vec![classes.column.clone()]),
+            labels: Some(Labels::Known {
+                names: classes.names.clone(),
+                from: "run's",
+            }),
+        },
+        None => Columns {
+            inputs: Some(network.inputs.clone()),
+            targets: Some(network.targets.clone()),
+            labels: None,
+        },
     };
     let mut data = read_csv(file, &columns)?;
     let scaling = checkpoint.meta.scaling.as_ref();
@@ -174,6 +204,36 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
         s.apply(&mut data);
     }
     let rows: Vec<u32> = (0..data.len() as u32).collect();
+    let epoch = checkpoint.meta.progress.epoch;
+    if network.classes.is_some() {
+        let c = confusion(&net, &data, &rows, network.precision, &device)?;
+        if args.flags.json {
+            let mut scored = classes::json(&c);
+            scored["file"] = json!(file.display().to_string());
+            print_json(&json!({
+                "backend": backend.name(),
+                "dtype": network.precision.name(),
+                "checkpoint": path.display().to_string(),
+                "epoch": epoch,
+                "data": scored,
+            }))?;
+        } else {
+            let mut lines = vec![
+                format!(
+                    "Scoring the {} classifier of {} (epoch {epoch}) on {} ({}, {}).",
+                    network.architecture()?.describe(),
+                    path.display(),
+                    file.display(),
+                    backend,
+                    network.precision
+                ),
+                String::new(),
+            ];
+            lines.extend(classes::table(&file.display().to_string(), &c));
+            print_lines(&lines)?;
+        }
+        return finite(c.cross_entropy);
+    }
     // The metrics are in original units whatever the loss; the loss itself is not shown.
     let measured = measure(
         &net,
@@ -184,7 +244,6 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
         network.precision,
         &device,
     )?;
-    let epoch = checkpoint.meta.progress.epoch;
     if args.flags.json {
         let mut scored = metrics_json(&measured.metrics);
         scored["rows"] = json!(rows.len());
@@ -257,7 +316,13 @@ fn metrics_table(loss: Option<&str>, rows: &[MetricsRow]) -> Vec<String> {
     if let Some(symbol) = loss {
         header += &cell(&format!("loss ({symbol})"));
     }
-    for title in ["MSE", "RMSE", "MAE", "R²"] {
+    let classifier = rows.iter().any(|r| r.metrics.accuracy.is_some());
+    let titles: &[&str] = if classifier {
+        &["accuracy"]
+    } else {
+        &["MSE", "RMSE", "MAE", "R²"]
+    };
+    for title in titles {
         header += &cell(title);
     }
     let mut lines = vec![header];
@@ -267,12 +332,86 @@ fn metrics_table(loss: Option<&str>, rows: &[MetricsRow]) -> Vec<String> {
             line += &cell(&num(l));
         }
         let m = row.metrics;
-        for x in [m.mse, m.rmse, m.mae, m.r2] {
-            line += &cell(&num(x));
+        if classifier {
+            line += &cell(&classes::share(m.accuracy));
+        } else {
+            for x in [m.mse, m.rmse, m.mae, m.r2] {
+                line += &cell(&num(x));
+            }
         }
         lines.push(line);
     }
     lines
+}
+
+/// A classifier's points: each one's inputs, true class, SoftMax probability of every class
+/// and the ArgMax ("Neural Networks Pt. 5"), then the cross entropy and the accuracy.
+fn classified_points(
+    args: &EvalArgs,
+    session: &Session,
+    raw: &[Vec<f64>],
+    loss: f64,
+    names: &[String],
+) -> anyhow::Result<()> {
+    let config = &session.config;
+    let data = session.data.data();
+    let precision = config.plan.precision();
+    let probabilities: Vec<Vec<f64>> = raw.iter().map(|z| softmax(z)).collect();
+    let predicted: Vec<usize> = raw.iter().map(|z| argmax(z)).collect();
+    let right = (0..data.len())
+        .filter(|&i| predicted[i] == data.label(i))
+        .count();
+    let accuracy = right as f64 / data.len().max(1) as f64;
+    if args.flags.json {
+        let points: Vec<serde_json::Value> = (0..data.len())
+            .map(|i| {
+                json!({
+                    "inputs": data.input_row(i),
+                    "class": names[data.label(i)],
+                    "raw": raw[i].iter().map(|&z| exact(z, precision)).collect::<Vec<_>>(),
+                    "probabilities": probabilities[i],
+                    "predicted": names[predicted[i]],
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "backend": config.backend.name(),
+            "dtype": precision.name(),
+            "loss_function": config.plan.loss().name(),
+            "classes": names,
+            "points": points,
+            "loss": exact(loss, precision),
+            "accuracy": accuracy,
+        }))?;
+        return finite(loss);
+    }
+    let mut lines = vec![format!("Evaluating {}.", session.describe()), String::new()];
+    let mut header: Vec<String> = column_names("input", data.inputs());
+    header.push("class".to_string());
+    header.extend(names.iter().map(|n| format!("p({n})")));
+    header.push("ArgMax".to_string());
+    lines.push(row(&header));
+    let (shown, hidden) = shown_rows(data.len(), HEAD_ROWS, TAIL_ROWS, args.all_rows);
+    for (k, &i) in shown.iter().enumerate() {
+        if hidden > 0 && k == HEAD_ROWS {
+            lines.push(elision(hidden, "row", "--all-rows"));
+        }
+        let mut cells: Vec<String> = data.input_row(i).iter().map(|x| num(*x)).collect();
+        cells.push(names[data.label(i)].clone());
+        cells.extend(probabilities[i].iter().map(|p| num(*p)));
+        cells.push(names[predicted[i]].clone());
+        lines.push(row(&cells));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "{} = {}   accuracy {} ({right} of {})",
+        config.plan.loss().symbol(),
+        num(loss),
+        classes::share(Some(accuracy)),
+        data.len()
+    ));
+    print_lines(&lines)?;
+    finite(loss)
 }
 
 /// `input` for one column, `input1`, `input2`, … for several.

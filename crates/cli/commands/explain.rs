@@ -259,6 +259,7 @@ fn explain_param(
         "sum",
         width = table_width - 5
     ));
+    lines.extend(softmax_identity(config, moment, rule));
     lines.push(String::new());
     lines.push(format!(
         "  from the chain rule  {:>12}",
@@ -270,7 +271,11 @@ fn explain_param(
         num(d.finite_difference)
     ));
     let spread = d.spread();
-    if spread <= tolerance {
+    if d.at_kink && spread <= tolerance {
+        lines.push(format!(
+            "  → the chain rule and autodiff agree (relative difference {spread:.1e}, tolerance {tolerance:.0e}); a ReLU unit sits at its kink on some row, where the loss has no derivative and the finite difference averages the slopes on either side"
+        ));
+    } else if spread <= tolerance {
         lines.push(format!(
             "  → all three agree (largest relative difference {spread:.1e}, tolerance {tolerance:.0e})"
         ));
@@ -282,6 +287,51 @@ fn explain_param(
     lines.push(String::new());
     lines.extend(step_lines(config, moment, rule.param));
     lines
+}
+
+/// Cross entropy, a parameter of the output layer: the first two factors multiply to
+/// `p[k] − [class k is true]` ("Neural Networks Pt. 7"), SoftMax's probability minus the
+/// one-hot target, checked here point by point against the factors shown.
+fn softmax_identity(
+    config: &Config,
+    moment: &Moment,
+    rule: &squiggle_train::ChainRule,
+) -> Vec<String> {
+    let loss = config.plan.loss();
+    let (t, _, k) = config.names.connection(rule.param);
+    let output_layer = config.names.tensors()[t].layer == config.arch.hidden.len();
+    if !loss.is_cross_entropy() || !output_layer || rule.factors.len() < 2 {
+        return Vec::new();
+    }
+    let data = &moment.rows;
+    let scale = loss.scale(data.len(), data.outputs());
+    let mut worst = 0.0f64;
+    let mut shown = Vec::new();
+    for i in 0..data.len() {
+        let raw = config.arch.forward_host(&moment.values, &data.input_row(i));
+        let p = squiggle_train::softmax(raw.prediction());
+        let truth = squiggle_train::argmax(&data.output_row(i));
+        let identity = scale * (p[k] - f64::from(u8::from(k == truth)));
+        let factors = rule.factors[0].values[i] * rule.factors[1].values[i];
+        worst = worst.max((identity - factors).abs());
+        if shown.len() < HEAD_ROWS {
+            shown.push(num(identity));
+        }
+    }
+    let more = if data.len() > shown.len() {
+        ", …"
+    } else {
+        ""
+    };
+    let mean = if scale == 1.0 { "" } else { "(1/n)·" };
+    vec![
+        String::new(),
+        format!(
+            "  {} × {} = {mean}(p[{k}] − [class {k} is true]) at every point (largest difference {worst:.1e}):",
+            rule.factors[0].name, rule.factors[1].name
+        ),
+        format!("    {}{more}", shown.join(", ")),
+    ]
 }
 
 /// What the step did to parameter `i`: the lesson's rule written out, another optimizer's
@@ -347,6 +397,7 @@ fn param_json(config: &Config, moment: &Moment, d: &Explained, tolerance: f64) -
         "chain_rule": d.chain_rule(),
         "autodiff": d.autodiff,
         "finite_difference": d.finite_difference,
+        "at_kink": d.at_kink,
         "agree": d.spread() <= tolerance,
         "step_size": step.map(|p| p.step),
         "new_value": step.map(|p| exact(p.new_value, precision)),

@@ -69,9 +69,15 @@ fn configured_run(args: &PlotArgs) -> anyhow::Result<(Vec<PathBuf>, Option<Train
         }
         None => {
             let label = crate::output::epochs::fit_label(&outcome);
-            let fit = epochs::fit(&config, &prepared, &outcome.params, &device, &label)?;
-            let loss = config.plan.loss().symbol();
-            epochs::write_plots(&collect.epochs, loss, &fit, &args.out)?
+            epochs::write_run(
+                &config,
+                &prepared,
+                &collect.epochs,
+                &outcome.params,
+                &device,
+                &label,
+                &args.out,
+            )?
         }
     };
     Ok((written, outcome.divergence_error()))
@@ -118,13 +124,13 @@ fn trained_run(args: &PlotArgs) -> anyhow::Result<Vec<PathBuf>> {
         ParamsAt::Checkpoint { path, epoch } => format!("{} (epoch {epoch})", path.display()),
         ParamsAt::Initial => "at the initial parameters".to_string(),
     };
-    let fit = epochs::fit(
+    epochs::write_run(
         &session.config,
         &session.data,
+        &reports,
         &session.params,
         &session.device,
         &when,
-    )?;
-    let loss = session.config.plan.loss().symbol();
-    epochs::write_plots(&reports, loss, &fit, &args.out)
+        &args.out,
+    )
 }

@@ -11,7 +11,9 @@ use crate::output::format::plural;
 use crate::run_dir;
 
 /// Reads the run's checkpoint and the input rows; writes every input column as it was
-/// written, then one `predicted_<target>` column per target.
+/// written, then one `predicted_<target>` column per target — for a classifier, the
+/// predicted class (`predicted_<label column>`, the ArgMax) and each class's SoftMax
+/// probability (`p_<class>`).
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     refuse_destroying(
         "--output",
@@ -36,8 +38,17 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .from_path(&args.input)
         .with_context(input)?;
     let mut header = passing.headers().with_context(input)?.clone();
-    for target in &described.targets {
-        let name = format!("predicted_{target}");
+    let added: Vec<String> = match &described.classes {
+        Some(classes) => std::iter::once(format!("predicted_{}", classes.column))
+            .chain(classes.names.iter().map(|c| format!("p_{c}")))
+            .collect(),
+        None => described
+            .targets
+            .iter()
+            .map(|t| format!("predicted_{t}"))
+            .collect(),
+    };
+    for name in added {
         if header.iter().any(|h| h.trim() == name) {
             bail!(
                 "{}:1: column `{name}` is already there; predictions would not be told apart from it",
@@ -66,6 +77,22 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
                     .next()
                     .context("the input file changed while it was read")?
                     .with_context(input)?;
+                if let Some(classes) = &described.classes {
+                    if let Some(bad) = row.iter().find(|z| !(**z as f32).is_finite()) {
+                        let line = record.position().map_or(0, csv::Position::line);
+                        return Err(CheckFailed(format!(
+                            "{}:{line}: the network's raw output is {bad} for this row (it overflows f32); no predictions were written",
+                            args.input.display()
+                        ))
+                        .into());
+                    }
+                    record.push_field(&classes.names[squiggle_train::argmax(row)]);
+                    for p in squiggle_train::softmax(row) {
+                        record.push_field(&(p as f32).to_string());
+                    }
+                    out.write_record(&record)?;
+                    continue;
+                }
                 for &p in row {
                     let p = p as f32;
                     if !p.is_finite() {

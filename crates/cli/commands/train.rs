@@ -13,6 +13,7 @@ use crate::args::TrainArgs;
 use crate::config::{Config, Data};
 use crate::files::refuse_destroying;
 use crate::interrupt::{self, Interrupted};
+use crate::output::classes;
 use crate::output::epochs::{self, Bar};
 use crate::output::format::thousands;
 use crate::output::plot::{self, lesson};
@@ -324,17 +325,38 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         }
         .into());
     }
+    // A classifier's confusion matrices, after the last epoch (or the last finite one).
+    let confusions = match prepared.data().classes() {
+        Some(_) => classes::of_splits(config, &prepared, &outcome.params, device)?,
+        None => Vec::new(),
+    };
     if quiet {
-        print_json(&epochs::summary_json(config, &outcome, args.report_memory))?;
+        let mut value = epochs::summary_json(config, &outcome, args.report_memory);
+        for (split, c) in &confusions {
+            value["confusion"][*split] = classes::json(c);
+        }
+        print_json(&value)?;
     } else {
         let kept = watch.dir.as_ref().map(|d| kept_in(d.path()));
+        let mut lines = Vec::new();
+        for (split, c) in &confusions {
+            lines.push(String::new());
+            lines.extend(classes::table(split, c));
+        }
         epochs::print_summary(config, &outcome, kept)?;
+        print_lines(&lines)?;
     }
     if let Some(dir) = &args.plot {
-        let loss = config.plan.loss().symbol();
         let label = epochs::fit_label(&outcome);
-        let fit = plot::epochs::fit(config, &prepared, &outcome.params, device, &label)?;
-        let written = plot::epochs::write_plots(&watch.epochs, loss, &fit, dir)?;
+        let written = plot::epochs::write_run(
+            config,
+            &prepared,
+            &watch.epochs,
+            &outcome.params,
+            device,
+            &label,
+            dir,
+        )?;
         if !quiet {
             plot::print_written(&written)?;
         }

@@ -13,7 +13,7 @@ use squiggle_model::{
     Architecture, DEFAULT_MAX_PARAMS, Initializer, ModelError, ParamNames, Values, initial_values,
 };
 use squiggle_train::{
-    CheckedSettings, Columns, DataError, DataSource, Dataset, LoadError, PlanError, Problem,
+    CheckedSettings, Columns, DataError, DataSource, Labels, LoadError, PlanError, Problem,
     Setting, Settings, read_csv,
 };
 use toml::Spanned;
@@ -80,12 +80,21 @@ pub(super) fn check(
     let train_section = file.train.unwrap_or_default();
     let (settings, origins) = settings(&file.model, &train_section, data_section, overrides);
     let checked = settings.check().map_err(|e| origins.error(src, e))?;
-    let spec = data_spec(file.data.as_ref(), src)?;
+    let classify = checked.loss().is_cross_entropy();
+    let spec = data_spec(file.data.as_ref(), classify, src)?;
     let csv = match &spec {
         Spec::Csv(source) => Some(source.load()?),
         _ => None,
     };
-    let arch = architecture(&file.model, csv.as_ref(), src)?;
+    let widths = match (&spec, &csv) {
+        (_, Some(data)) => Some((data.inputs(), data.outputs())),
+        (Spec::Points(_, Some(classes)), None) => {
+            let inputs = file.model.inputs.as_ref().map_or(1, |i| *i.get_ref());
+            Some((inputs, classes.get_ref().len()))
+        }
+        _ => None,
+    };
+    let arch = architecture(&file.model, widths, classify, src)?;
     let max_params = file
         .model
         .max_params
@@ -111,6 +120,12 @@ pub(super) fn check(
     )?;
     let (source, train) = match spec {
         Spec::Csv(source) => (source, csv.expect("a CSV source was read above")),
+        Spec::Lesson if classify => {
+            return Err(src.error(
+                0..0,
+                "`loss = \"cross_entropy\"` needs labelled data: [data] `csv = \"file.csv\"` with a label column, or `points` with `classes`",
+            ));
+        }
         Spec::Lesson => {
             let source = DataSource::Lesson {
                 inputs: arch.inputs,
@@ -124,7 +139,7 @@ pub(super) fn check(
             })?;
             (source, data)
         }
-        Spec::Points(points) => {
+        Spec::Points(points, classes) => {
             let rows = points
                 .get_ref()
                 .iter()
@@ -134,11 +149,14 @@ pub(super) fn check(
                 rows,
                 inputs: arch.inputs,
                 outputs: arch.outputs,
+                classes: classes.map(|c| c.get_ref().clone()),
             };
             let data = source.load().map_err(|e| {
                 let span = match &e {
                     LoadError::Rows(
-                        DataError::Width { row, .. } | DataError::NonFinite { row, .. },
+                        DataError::Width { row, .. }
+                        | DataError::NonFinite { row, .. }
+                        | DataError::Class { row, .. },
                     ) => points.get_ref()[*row].span(),
                     _ => points.span(),
                 };
@@ -154,9 +172,20 @@ pub(super) fn check(
         .map(|file| relative(src, file));
     let valid = match &valid_csv {
         Some(path) => {
-            let columns = Columns {
-                inputs: Some(train.input_names().to_vec()),
-                targets: Some(train.output_names().to_vec()),
+            let columns = match train.classes() {
+                Some(classes) => Columns {
+                    inputs: Some(train.input_names().to_vec()),
+                    targets: Some(vec![classes.column.clone()]),
+                    labels: Some(Labels::Known {
+                        names: classes.names.clone(),
+                        from: "training data's",
+                    }),
+                },
+                None => Columns {
+                    inputs: Some(train.input_names().to_vec()),
+                    targets: Some(train.output_names().to_vec()),
+                    labels: None,
+                },
             };
             Some(read_csv(path, &columns)?)
         }
@@ -176,6 +205,7 @@ pub(super) fn check(
         initial,
         inputs: train.input_names().to_vec(),
         targets: train.output_names().to_vec(),
+        classes: train.classes().cloned(),
         source,
         valid_csv,
         plan,
@@ -211,6 +241,7 @@ fn settings(
     let TrainSection {
         trainable,
         loss,
+        reduction,
         learning_rate,
         max_steps,
         min_step_size,
@@ -238,6 +269,7 @@ fn settings(
     let data = data.unwrap_or(&empty);
     let mut settings = Settings {
         loss: o.take(Setting::Loss, loss),
+        reduction: o.take(Setting::Reduction, reduction),
         learning_rate: o.take(Setting::LearningRate, learning_rate),
         optimizer: o.take(Setting::Optimizer, optimizer),
         momentum: o.take(Setting::Momentum, momentum),
@@ -260,6 +292,7 @@ fn settings(
         valid_fraction: o.take(Setting::ValidFraction, &data.valid_fraction),
         valid_csv: o.take(Setting::ValidCsv, &data.valid_csv).is_some(),
         standardize: o.take(Setting::Standardize, &data.standardize),
+        rescale: o.take(Setting::Rescale, &data.rescale),
         precision: o.take(Setting::Dtype, dtype),
         seed: o.take(Setting::Seed, &model.seed),
         data_set: data.csv.is_some(),
@@ -292,17 +325,43 @@ fn settings(
 enum Spec<'a> {
     /// No `[data]`: the lesson's points.
     Lesson,
-    /// `points = […]`.
-    Points(&'a Spanned<Vec<Spanned<Vec<f64>>>>),
+    /// `points = […]`, with the class names when each row ends with a class index.
+    Points(
+        &'a Spanned<Vec<Spanned<Vec<f64>>>>,
+        Option<&'a Spanned<Vec<String>>>,
+    ),
     /// `csv = "…"`.
     Csv(DataSource),
 }
 
-fn data_spec<'a>(data: Option<&'a Spanned<DataSection>>, src: &Source) -> anyhow::Result<Spec<'a>> {
+fn data_spec<'a>(
+    data: Option<&'a Spanned<DataSection>>,
+    classify: bool,
+    src: &Source,
+) -> anyhow::Result<Spec<'a>> {
     let Some(section) = data else {
         return Ok(Spec::Lesson);
     };
     let d = section.get_ref();
+    let classes = d.classes.as_ref();
+    if let Some(given) = classes {
+        let at = |msg: String| src.error(given.span(), format!("[data] classes: {msg}"));
+        if !classify {
+            return Err(at(
+                "class names need `loss = \"cross_entropy\"` in [train]".to_string()
+            ));
+        }
+        let names = given.get_ref();
+        if names.len() < 2 {
+            return Err(at(format!(
+                "classification needs at least two classes; {} given",
+                names.len()
+            )));
+        }
+        if let Some(k) = (1..names.len()).find(|&k| names[..k].contains(&names[k])) {
+            return Err(at(format!("`{}` is listed twice", names[k])));
+        }
+    }
     let Some(csv) = &d.csv else {
         for (key, given) in [("inputs", &d.inputs), ("targets", &d.targets)] {
             if let Some(given) = given {
@@ -319,7 +378,11 @@ fn data_spec<'a>(data: Option<&'a Spanned<DataSection>>, src: &Source) -> anyhow
             ));
         }
         return match &d.points {
-            Some(points) => Ok(Spec::Points(points)),
+            Some(points) if classify && classes.is_none() => Err(src.error(
+                points.span(),
+                "[data] points for `loss = \"cross_entropy\"` need `classes = [\"name\", …]`: each row ends with its class index",
+            )),
+            Some(points) => Ok(Spec::Points(points, classes)),
             None => Err(src.error(
                 section.span(),
                 "[data] needs `points = [[input…, output…], …]` or `csv = \"file.csv\"`",
@@ -334,6 +397,13 @@ fn data_spec<'a>(data: Option<&'a Spanned<DataSection>>, src: &Source) -> anyhow
         columns: Columns {
             inputs: d.inputs.as_ref().map(|s| s.get_ref().clone()),
             targets: d.targets.as_ref().map(|s| s.get_ref().clone()),
+            labels: classify.then(|| match classes {
+                Some(names) => Labels::Known {
+                    names: names.get_ref().clone(),
+                    from: "[data]",
+                },
+                None => Labels::Found,
+            }),
         },
     }))
 }
@@ -350,18 +420,20 @@ fn relative(src: &Source, file: &Spanned<String>) -> PathBuf {
         .join(file.get_ref())
 }
 
-/// The network's shape. With a CSV file the chosen columns decide the widths; widths given
-/// as well must agree.
+/// The network's shape. With a CSV file the chosen columns decide the widths (one output per
+/// class for a classifier, as `classes` does for points); widths given as well must agree.
 fn architecture(
     model: &ModelSection,
-    csv: Option<&Dataset>,
+    widths: Option<(usize, usize)>,
+    classify: bool,
     src: &Source,
 ) -> anyhow::Result<Architecture> {
     let activation = model
         .activation
         .as_ref()
         .map_or_else(Default::default, |a| *a.get_ref());
-    let (data_inputs, data_outputs) = csv.map_or((1, 1), |d| (d.inputs(), d.outputs()));
+    let csv = widths;
+    let (data_inputs, data_outputs) = widths.unwrap_or((1, 1));
     for (key, given, columns) in [
         ("inputs", &model.inputs, data_inputs),
         ("outputs", &model.outputs, data_outputs),
@@ -369,14 +441,18 @@ fn architecture(
         if let (Some(given), Some(_)) = (given, csv)
             && *given.get_ref() != columns
         {
-            return Err(src.error(
-                given.span(),
+            let has = if classify && key == "outputs" {
+                format!("the data has {columns} classes (one output each)")
+            } else {
                 format!(
-                    "`{key} = {}` but the CSV data has {columns} {} column{}",
-                    given.get_ref(),
+                    "the CSV data has {columns} {} column{}",
                     key.trim_end_matches('s'),
                     if columns == 1 { "" } else { "s" }
-                ),
+                )
+            };
+            return Err(src.error(
+                given.span(),
+                format!("`{key} = {}` but {has}", given.get_ref()),
             ));
         }
     }

@@ -62,8 +62,10 @@ pub struct Config {
     pub initial: Vec<f64>,
     /// Input column names.
     pub inputs: Vec<String>,
-    /// Target column names.
+    /// Target column names (a classifier's: its class names).
     pub targets: Vec<String>,
+    /// A classifier's label column and classes.
+    pub classes: Option<squiggle_train::Classes>,
     /// Where the training rows came from.
     pub source: DataSource,
     /// The validation file, when there is one.
@@ -218,15 +220,22 @@ impl Config {
             DataSource::Csv { path, .. } => {
                 data.csv = resolved(absolute(path));
                 data.inputs = resolved(self.inputs.clone());
-                data.targets = resolved(self.targets.clone());
+                match &self.classes {
+                    Some(classes) => {
+                        data.targets = resolved(vec![classes.column.clone()]);
+                        data.classes = resolved(classes.names.clone());
+                    }
+                    None => data.targets = resolved(self.targets.clone()),
+                }
             }
             DataSource::Lesson { .. } => {
                 let rows = squiggle_model::lesson::points();
                 data.points = resolved(rows.into_iter().map(|r| Spanned::new(0..0, r)).collect());
             }
-            DataSource::Points { rows, .. } => {
+            DataSource::Points { rows, classes, .. } => {
                 data.points =
                     resolved(rows.iter().map(|r| Spanned::new(0..0, r.clone())).collect());
+                data.classes = classes.clone().and_then(resolved);
             }
         }
         if let Some(epochs) = self.plan.epoch_plan() {
@@ -236,6 +245,8 @@ impl Config {
                 .as_deref()
                 .and_then(|p| resolved(absolute(p)));
             data.standardize = resolved(epochs.standardize);
+            // Written only when on, so runs from before the key resume unchanged.
+            data.rescale = if epochs.rescale { resolved(true) } else { None };
         }
         data
     }

@@ -3,14 +3,14 @@
 //! Every field is optional and `Spanned`, so checks can point at the offending value; named
 //! choices (activation, loss, dtype, …) deserialize through their [`Named`](squiggle_model::Named)
 //! enums, so an unknown word gets the one message shape
-//! ``unknown loss `mae`; expected one of ssr, mse`` at its position. The same structs
+//! ``unknown loss `mae`; expected one of ssr, mse, cross_entropy, mean_cross_entropy`` at its position. The same structs
 //! serialize the resolved config of a run folder (absent fields are left out).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use squiggle_model::{Activation, Initializer, Precision};
-use squiggle_train::{LossKind, OptimizerKind, ScheduleKind, TrainMetrics};
+use squiggle_train::{LossKind, OptimizerKind, Reduction, ScheduleKind, TrainMetrics};
 use toml::Spanned;
 
 use crate::backend::Backend;
@@ -64,12 +64,17 @@ pub struct DataSection {
     pub inputs: Option<Spanned<Vec<String>>>,
     /// Target columns of the CSV file.
     pub targets: Option<Spanned<Vec<String>>>,
+    /// Cross entropy: the class names in output order (a CSV file's labels must be among
+    /// them; each row of `points` ends with an index into them).
+    pub classes: Option<Spanned<Vec<String>>>,
     /// Fraction of rows held out for validation.
     pub valid_fraction: Option<Spanned<f64>>,
     /// A CSV file of validation rows.
     pub valid_csv: Option<Spanned<String>>,
     /// Standardise with the training rows' statistics.
     pub standardize: Option<Spanned<bool>>,
+    /// Rescale the inputs to 0..1 by the training rows' minimum and maximum.
+    pub rescale: Option<Spanned<bool>>,
 }
 
 /// `[train]`.
@@ -80,6 +85,8 @@ pub struct TrainSection {
     pub trainable: Option<Spanned<Vec<Spanned<String>>>>,
     /// The loss.
     pub loss: Option<Spanned<LossKind>>,
+    /// Cross entropy: `sum` or `mean` over the rows.
+    pub reduction: Option<Spanned<Reduction>>,
     /// The step-size multiplier.
     pub learning_rate: Option<Spanned<f64>>,
     /// Step by step: at most this many steps.

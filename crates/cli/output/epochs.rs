@@ -11,6 +11,7 @@ use squiggle_train::{
     BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics, Verdict,
 };
 
+use super::classes::share;
 use super::format::{num, param_lines, params_json};
 use super::print_lines;
 use crate::config::Config;
@@ -59,8 +60,17 @@ pub fn line(r: &EpochReport) -> String {
         num(r.learning_rate),
         num(r.train_loss)
     );
-    match (r.valid_loss, &r.valid) {
-        (Some(loss), Some(m)) => {
+    match (r.valid_loss, &r.valid, r.train.accuracy) {
+        (Some(loss), Some(m), Some(accuracy)) => {
+            line += &format!(
+                "  accuracy {}  valid loss {}  valid accuracy {}",
+                share(Some(accuracy)),
+                num(loss),
+                share(m.accuracy)
+            )
+        }
+        (_, _, Some(accuracy)) => line += &format!("  accuracy {}", share(Some(accuracy))),
+        (Some(loss), Some(m), None) => {
             line += &format!("  valid loss {}  valid R² {}", num(loss), r2(m.r2))
         }
         _ => line += &format!("  R² {}", r2(r.train.r2)),
@@ -148,12 +158,29 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         .best_report
         .as_ref()
         .filter(|b| b.epoch != last.epoch);
-    lines.push("                    MSE          RMSE         MAE          R²".to_string());
+    if last.train.accuracy.is_some() {
+        lines.push("                    loss         accuracy".to_string());
+    } else {
+        lines.push("                    MSE          RMSE         MAE          R²".to_string());
+    }
     for (when, report) in [("last", Some(last)), ("best", best)] {
         let Some(r) = report else { continue };
         for (split, m) in [("train", Some(&r.train)), ("valid", r.valid.as_ref())] {
             if let Some(m) = m {
                 let label = format!("{split} ({when} {})", r.epoch);
+                if let Some(accuracy) = m.accuracy {
+                    let loss = if split == "train" {
+                        Some(r.train_loss)
+                    } else {
+                        r.valid_loss
+                    };
+                    lines.push(format!(
+                        "  {label:<17} {:<12} {}",
+                        loss.map_or_else(String::new, num),
+                        share(Some(accuracy))
+                    ));
+                    continue;
+                }
                 lines.push(format!(
                     "  {label:<17} {:<12} {:<12} {:<12} {}",
                     num(m.mse),
@@ -205,6 +232,9 @@ pub fn fit_label(outcome: &Outcome) -> String {
 
 /// Metrics as a JSON object.
 pub fn metrics_json(m: &Metrics) -> serde_json::Value {
+    if let Some(accuracy) = m.accuracy {
+        return json!({ "accuracy": accuracy });
+    }
     json!({"mse": m.mse, "rmse": m.rmse, "mae": m.mae, "r2": m.r2})
 }
 

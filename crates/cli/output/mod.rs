@@ -2,6 +2,7 @@
 //! epoch lines and progress bar, JSON summaries, and plots. Commands call into here; no
 //! command imports another.
 
+pub mod classes;
 pub mod epochs;
 pub mod format;
 pub mod plot;

@@ -664,6 +664,7 @@ impl Playground {
             "spread": d.spread(),
             "tolerance": tolerance(precision),
             "agree": d.agrees(precision),
+            "at_kink": d.at_kink,
         })
     }
 }

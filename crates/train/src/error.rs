@@ -148,6 +148,15 @@ impl PlanError {
                 "[data] takes `valid_fraction` or `valid_csv`, not both".to_string()
             }
             Problem::NothingTrainable => "`trainable` is empty; name at least one parameter (use `squiggle eval` to run without training)".to_string(),
+            Problem::TwoScalings => {
+                "[data] takes `standardize` or `rescale`, not both".to_string()
+            }
+            Problem::ReductionNeedsCrossEntropy => {
+                format!("`{key}` applies to `loss = \"cross_entropy\"`")
+            }
+            Problem::RunningNeedsSquaredError => format!(
+                "`{key} = \"running\"` adds up squared residuals; cross entropy is measured with \"full\" (the default for it)"
+            ),
             Problem::MaskLength { got, want } => {
                 format!("`{key}` has {got} entries; the network has {want} parameters")
             }
@@ -178,6 +187,12 @@ pub enum Problem {
     NeedsOptimizer(OptimizerKind),
     /// `schedule = "step"` without `step_every`.
     StepScheduleNeedsEvery,
+    /// `standardize` and `rescale` together.
+    TwoScalings,
+    /// `reduction` with a loss other than `cross_entropy`.
+    ReductionNeedsCrossEntropy,
+    /// `train_metrics = "running"` with cross entropy.
+    RunningNeedsSquaredError,
     /// Burn's learning-rate scheduler refused the settings.
     Schedule(String),
     /// Both `valid_fraction` and `valid_csv`.
@@ -224,6 +239,17 @@ pub enum DataError {
         /// The value.
         value: f64,
     },
+    /// A class index (the last value of a row of a classification data set) that names no
+    /// class.
+    #[error("row {} class {value} is not a class index: expected a whole number from 0 to {}", row + 1, classes - 1)]
+    Class {
+        /// 0-based row index.
+        row: usize,
+        /// The value.
+        value: f64,
+        /// Number of classes.
+        classes: usize,
+    },
 }
 
 /// A problem with a CSV data file: `file:line: column `name`: reason`, with 1-based line
@@ -252,6 +278,31 @@ impl std::fmt::Display for CsvError {
             write!(f, "column `{}`: ", Escaped(column))?;
         }
         write!(f, "{}", self.problem)
+    }
+}
+
+/// A label that is not one of the known classes (boxed in [`CsvProblem::UnknownLabel`], so
+/// that every CSV error stays small).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownLabel {
+    /// The cell as written.
+    pub label: String,
+    /// Whose classes: `[data]`, `training data's`, `run's`.
+    pub which: &'static str,
+    /// The known classes.
+    pub known: Vec<String>,
+}
+
+impl std::fmt::Display for UnknownLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known: Vec<String> = self.known.iter().map(|c| Escaped(c).to_string()).collect();
+        write!(
+            f,
+            "label {} is not one of the {} classes ({})",
+            Shown(&self.label),
+            self.which,
+            known.join(", ")
+        )
     }
 }
 
@@ -300,6 +351,25 @@ pub enum CsvProblem {
     /// `targets = []`.
     #[error("no target columns chosen")]
     NoTargets,
+    /// Class labels come from one target column.
+    #[error("classification reads its labels from one target column; {got} are chosen")]
+    LabelColumns {
+        /// The columns chosen.
+        got: usize,
+    },
+    /// A label that is not one of the known classes (those of `[data] classes`, or of the
+    /// training data for validation rows).
+    #[error("{0}")]
+    UnknownLabel(Box<UnknownLabel>),
+    /// An empty cell where a class label belongs.
+    #[error("an empty cell is not a class label")]
+    EmptyLabel,
+    /// Fewer than two classes in the labels.
+    #[error("classification needs at least two classes; the labels have {}", match found.as_slice() { [] => "none".to_string(), [one] => format!("only {}", Shown(one)), _ => unreachable!() })]
+    OneClass {
+        /// The classes found.
+        found: Vec<String>,
+    },
     /// Nothing left to be an input.
     #[error("no input columns (the header has one column)")]
     NoInputs,

@@ -34,7 +34,7 @@ mod steps;
 
 pub use steps::Stepper;
 
-pub use crate::engine::loss::LossKind;
+pub use crate::engine::loss::{LossKind, Reduction, argmax, log_sum_exp, softmax};
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
 pub use crate::engine::optim::{Optimizer, OptimizerKind};
 pub use crate::engine::record::{Batch, ParamStep, StepRecord};
@@ -43,20 +43,20 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    ColumnScale, Columns, DataSource, Dataset, MAX_LINE_BYTES, Prepared, Scaling, Split,
-    dosage_curve, dosage_dataset, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
+    Classes, ColumnScale, Columns, DataSource, Dataset, Labels, MAX_LINE_BYTES, Prepared, Scaling,
+    Split, dosage_curve, dosage_dataset, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,
 };
 pub use error::{
     BenchError, CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem,
-    Quantity, ResumeError, TrainError,
+    Quantity, ResumeError, TrainError, UnknownLabel,
 };
 pub use inspect::{
-    Backprop, ChainRule, Evaluation, Explained, Factor, GradCheck, Measured, PREDICT_CHUNK,
-    central_difference, chain_rules, check_gradients, explain, kinks, measure,
-    observed_and_predicted, predict, relative_error, tolerance,
+    Backprop, ChainRule, Confusion, Evaluation, Explained, Factor, GradCheck, Measured,
+    PREDICT_CHUNK, central_difference, chain_rules, check_gradients, confusion, explain, kinks,
+    measure, observed_and_predicted, predict, relative_error, tolerance,
 };
 pub use plan::{
     CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,

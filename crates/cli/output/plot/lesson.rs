@@ -176,11 +176,40 @@ pub fn write_untrained(
         diverged_at: None,
         landscape: Vec::new(),
     };
-    let fit = Fit {
-        run: &run,
-        values: &config.initial,
-        title: "The network as configured (no training)".to_string(),
-    };
+    write_fit(
+        &run,
+        &config.initial,
+        "The network as configured (no training)".to_string(),
+        "as configured",
+        dir,
+    )
+}
+
+/// The fit of `values`: the squiggle over the data (`fit`), or for a classifier with two
+/// inputs its decision regions and surfaces (`when` says which parameters); nothing for a
+/// classifier of more inputs, which has no picture over its inputs.
+fn write_fit(
+    run: &Run,
+    values: &[f64],
+    title: String,
+    when: &str,
+    dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    if run.data.classes().is_some() {
+        if run.config.arch.inputs != 2 {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<u32> = (0..run.data.len() as u32).collect();
+        return super::classes::write_surfaces(
+            &run.config.arch,
+            values,
+            run.data,
+            &rows,
+            when,
+            dir,
+        );
+    }
+    let fit = Fit { run, values, title };
     Ok(write_svg_and_png(&fit, dir, "fit")?.to_vec())
 }
 
@@ -195,12 +224,13 @@ pub fn write_plots(run: &Run, dir: &Path, animate: bool) -> anyhow::Result<Vec<P
     let last = steps.len() - 1;
     let landscape = Landscape::new(run, &steps);
     let mut written = Vec::new();
-    let fit = Fit {
+    written.extend(write_fit(
         run,
-        values: &steps[last],
-        title: format!("The fitted squiggle{}", run.diverged_note()),
-    };
-    written.extend(write_svg_and_png(&fit, dir, "fit")?);
+        &steps[last],
+        format!("The fitted squiggle{}", run.diverged_note()),
+        &format!("after step {last}{}", run.diverged_note()),
+        dir,
+    )?);
     let marked = Marked {
         run,
         landscape: &landscape,

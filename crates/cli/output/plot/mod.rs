@@ -9,6 +9,7 @@
 //! steps are the only circles drawn, one per point and one per (sampled) step, so a reader or
 //! a test can count them.
 
+pub mod classes;
 pub mod epochs;
 pub mod lesson;
 
@@ -28,6 +29,9 @@ use crate::files::AtomicFile;
 
 /// A pixel position, as plotters' backends take it.
 type BackendCoord = (i32, i32);
+
+/// At most this many data points are drawn in a plot of a data set (evenly sampled).
+pub const MAX_POINTS_DRAWN: usize = 2000;
 
 /// Size of the still plots, in pixels.
 pub const PLOT_SIZE: (u32, u32) = (900, 600);
@@ -195,13 +199,16 @@ fn padded(lo: f64, hi: f64, margin: f64) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The smallest and largest finite values; `(0, 1)` when there are none (an axis over an
+/// infinite or NaN range would never finish choosing its ticks).
 fn min_max(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
-    values
+    let (lo, hi) = values
         .into_iter()
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
-        })
+        });
+    if lo <= hi { (lo, hi) } else { (0.0, 1.0) }
 }
 
 fn linspace(lo: f64, hi: f64, n: usize) -> impl Iterator<Item = f64> {
@@ -519,6 +526,13 @@ mod tests {
             legend_corner(x, y, &[]),
             SeriesLabelPosition::UpperRight
         ));
+    }
+
+    #[test]
+    fn ranges_without_finite_values_are_drawable() {
+        assert_eq!(min_max([f64::NAN, f64::INFINITY]), (0.0, 1.0));
+        assert_eq!(min_max([]), (0.0, 1.0));
+        assert_eq!(min_max([2.0, f64::NAN, -1.0]), (-1.0, 2.0));
     }
 
     #[test]

@@ -356,7 +356,9 @@ function drawExplain() {
   lineOf(`finite difference     ${E.shown[2]}`);
   const verdict = document.createElement("div");
   verdict.className = E.agree ? "agree" : "disagree";
-  verdict.textContent = E.agree
+  verdict.textContent = E.agree && E.at_kink
+    ? `→ the chain rule and autodiff agree (relative difference ${E.spread.toExponential(1)}); a ReLU unit sits at its kink, where the finite difference averages the slopes on either side`
+    : E.agree
     ? `→ all three agree (largest relative difference ${E.spread.toExponential(1)}, tolerance ${E.tolerance.toExponential(0)})`
     : `→ DISAGREE: relative difference ${E.spread.toExponential(1)} exceeds ${E.tolerance.toExponential(0)}`;
   check.appendChild(verdict);

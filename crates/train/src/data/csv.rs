@@ -14,6 +14,24 @@ pub struct Columns {
     pub inputs: Option<Vec<String>>,
     /// Target columns by header name; `None`: the last column.
     pub targets: Option<Vec<String>>,
+    /// For classification: the one target column holds class labels (names or integers).
+    pub labels: Option<Labels>,
+}
+
+/// Which classes a classification file's labels may name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Labels {
+    /// The file's own distinct labels, sorted (numerically when every label is an integer),
+    /// so the same data gives the same output order whatever its row order.
+    Found,
+    /// These classes in this order; any other label is an error naming the line.
+    Known {
+        /// The class names.
+        names: Vec<String>,
+        /// Whose classes they are, for the message (`label … is not one of the {from} classes`):
+        /// `[data]`, `training data's`, `run's`.
+        from: &'static str,
+    },
 }
 
 /// Reads `path`: a header row naming the columns, then one row per data point.
@@ -38,6 +56,7 @@ pub fn read_inputs(path: &Path, inputs: &[String]) -> Result<Dataset, CsvError> 
     let columns = Columns {
         inputs: Some(inputs.to_vec()),
         targets: Some(Vec::new()),
+        labels: None,
     };
     read(path, &columns, true)
 }
@@ -162,6 +181,12 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
     if inputs.is_empty() {
         return Err(header_error(CsvProblem::NoInputs));
     }
+    if columns.labels.is_some() && targets.len() != 1 {
+        return Err(header_error(CsvProblem::LabelColumns {
+            got: targets.len(),
+        }));
+    }
+    let mut classes = ClassReader::new(columns.labels.as_ref());
     // Reserve the exact size up front (one newline per row is an upper bound) so that
     // growing the vectors never holds two copies of a large file's values at once.
     let rows =
@@ -189,7 +214,14 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
             let (got, header) = (record.len(), header.len());
             return Err(error(line, None, CsvProblem::Fields { got, header }));
         }
-        for (cols, out) in [(&inputs, &mut x), (&targets, &mut y)] {
+        if let Some(reader) = &mut classes {
+            let i = targets[0];
+            reader
+                .add(&record[i])
+                .map_err(|problem| error(line, Some(&header[i]), problem))?;
+        }
+        let numeric: &[usize] = if classes.is_some() { &[] } else { &targets };
+        for (cols, out) in [(&inputs[..], &mut x), (numeric, &mut y)] {
             for &i in cols {
                 let at = |problem| error(line, Some(&header[i]), problem);
                 let cell = &record[i];
@@ -215,8 +247,95 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
         return Err(error(Some(2), None, CsvProblem::NoRows));
     }
     let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect();
+    if let Some(reader) = classes {
+        let column = header[targets[0]].clone();
+        let (names_of, labels) = reader
+            .finish()
+            .map_err(|problem| error(Some(1), Some(&column), problem))?;
+        let classes = crate::Classes {
+            column,
+            names: names_of,
+        };
+        return Ok(Dataset::from_labels(x, &labels, inputs.len(), classes)
+            .with_names(names(&inputs), Vec::new()));
+    }
     Ok(Dataset::from_columns(x, y, inputs.len(), targets.len())
         .with_names(names(&inputs), names(&targets)))
+}
+
+/// Class labels as they are read, one index per row.
+struct ClassReader<'a> {
+    known: Option<(&'a [String], &'static str)>,
+    /// The classes in the order they were first seen (all of them when `known`).
+    names: Vec<String>,
+    index: std::collections::HashMap<String, u32>,
+    labels: Vec<u32>,
+}
+
+impl<'a> ClassReader<'a> {
+    fn new(labels: Option<&'a Labels>) -> Option<Self> {
+        let known = match labels? {
+            Labels::Found => None,
+            Labels::Known { names, from } => Some((names.as_slice(), *from)),
+        };
+        let names: Vec<String> = known.map_or_else(Vec::new, |(n, _)| n.to_vec());
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        Some(Self {
+            known,
+            names,
+            index,
+            labels: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, cell: &str) -> Result<(), CsvProblem> {
+        if let Some(&i) = self.index.get(cell) {
+            self.labels.push(i);
+            return Ok(());
+        }
+        if let Some((names, from)) = self.known {
+            return Err(CsvProblem::UnknownLabel(Box::new(crate::UnknownLabel {
+                label: cell.to_string(),
+                which: from,
+                known: names.to_vec(),
+            })));
+        }
+        if cell.is_empty() {
+            return Err(CsvProblem::EmptyLabel);
+        }
+        let i = self.names.len() as u32;
+        self.names.push(cell.to_string());
+        self.index.insert(cell.to_string(), i);
+        self.labels.push(i);
+        Ok(())
+    }
+
+    /// The class names in output order and each row's class.
+    fn finish(self) -> Result<(Vec<String>, Vec<u32>), CsvProblem> {
+        if self.known.is_some() {
+            return Ok((self.names, self.labels));
+        }
+        if self.names.len() < 2 {
+            return Err(CsvProblem::OneClass { found: self.names });
+        }
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        let integers: Option<Vec<i64>> = self.names.iter().map(|n| n.parse().ok()).collect();
+        match integers {
+            Some(values) => order.sort_by_key(|&i| values[i]),
+            None => order.sort_by(|&a, &b| self.names[a].cmp(&self.names[b])),
+        }
+        let mut rank = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new as u32;
+        }
+        let names = order.iter().map(|&i| self.names[i].clone()).collect();
+        let labels = self.labels.iter().map(|&l| rank[l as usize]).collect();
+        Ok((names, labels))
+    }
 }
 
 /// The number of newline bytes in `path` (plus one for an unterminated last line).
@@ -289,6 +408,7 @@ mod tests {
         let columns = Columns {
             inputs: Some(vec!["c".into(), "a".into()]),
             targets: Some(vec!["b".into()]),
+            labels: None,
         };
         let data = read("a,b,c\n1,2,3\n", &columns).unwrap();
         assert_eq!(data.input_row(0), [3.0, 1.0]);
@@ -335,6 +455,7 @@ mod tests {
         let columns = Columns {
             inputs: Some(vec!["dose".into()]),
             targets: None,
+            labels: None,
         };
         assert_eq!(
             read("dosage,efficacy\n0,1\n", &columns).unwrap_err(),
@@ -343,6 +464,7 @@ mod tests {
         let none = Columns {
             inputs: None,
             targets: Some(vec![]),
+            labels: None,
         };
         assert_eq!(
             read("a,b\n1,2\n", &none).unwrap_err(),
@@ -354,6 +476,67 @@ mod tests {
         assert!(
             missing.starts_with("no/such.csv: cannot read the file: "),
             "{missing}"
+        );
+    }
+
+    #[test]
+    fn labels_become_one_hot_classes_in_sorted_order() {
+        let found = Columns {
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let data = read(
+            "p,s,species\n1,2,virginica\n3,4,setosa\n5,6,virginica\n7,8,versicolor\n",
+            &found,
+        )
+        .unwrap();
+        let classes = data.classes().unwrap();
+        assert_eq!(classes.names, ["setosa", "versicolor", "virginica"]);
+        assert_eq!(classes.column, "species");
+        assert_eq!(data.output_names(), classes.names);
+        assert_eq!(data.outputs(), 3);
+        assert_eq!(data.output_row(0), [0.0, 0.0, 1.0]);
+        assert_eq!(data.output_row(1), [1.0, 0.0, 0.0]);
+        assert_eq!(
+            (0..4).map(|i| data.label(i)).collect::<Vec<_>>(),
+            [2, 0, 2, 1]
+        );
+        // Integers sort as numbers, not as text.
+        let numbers = read("a,c\n1,10\n2,9\n3,10\n", &found).unwrap();
+        assert_eq!(numbers.classes().unwrap().names, ["9", "10"]);
+        let fixed = Columns {
+            labels: Some(Labels::Known {
+                names: vec!["b".into(), "a".into()],
+                from: "[data]",
+            }),
+            ..Columns::default()
+        };
+        let data = read("x,y\n1,a\n2,b\n", &fixed).unwrap();
+        assert_eq!(data.output_row(0), [0.0, 1.0]);
+        assert_eq!(
+            read("x,y\n1,a\n2,c\n", &fixed).unwrap_err(),
+            "d.csv:3: column `y`: label `c` is not one of the [data] classes (b, a)"
+        );
+        assert_eq!(
+            read("x,y\n1,a\n2,\n", &found).unwrap_err(),
+            "d.csv:3: column `y`: an empty cell is not a class label"
+        );
+        assert_eq!(
+            read("x,y\n1,a\n2,a\n", &found).unwrap_err(),
+            "d.csv:1: column `y`: classification needs at least two classes; the labels have only `a`"
+        );
+        let two = Columns {
+            targets: Some(vec!["y".into(), "z".into()]),
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        assert_eq!(
+            read("x,y,z\n1,a,b\n", &two).unwrap_err(),
+            "d.csv:1: classification reads its labels from one target column; 2 are chosen"
+        );
+        assert_eq!(
+            read("x,y\n1,a\n2,2\n", &fixed).unwrap_err(),
+            "d.csv:3: column `y`: label `2` is not one of the [data] classes (b, a)"
         );
     }
 }

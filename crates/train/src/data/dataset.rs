@@ -17,6 +17,18 @@ pub struct Dataset {
     y: Vec<f32>,
     input_names: Vec<String>,
     output_names: Vec<String>,
+    classes: Option<Classes>,
+}
+
+/// The classes of a classification data set: the outputs are one raw score per class and the
+/// targets one-hot rows (1 for the row's class, 0 elsewhere), so splitting, shuffling and
+/// batching treat them as any other target columns.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Classes {
+    /// The column the labels were read from (`species`); `class` for points in a config.
+    pub column: String,
+    /// The class names in output order.
+    pub names: Vec<String>,
 }
 
 impl Dataset {
@@ -60,7 +72,71 @@ impl Dataset {
             outputs,
             x,
             y,
+            classes: None,
         })
+    }
+
+    /// Builds a classification data set from rows of `inputs` values followed by a class
+    /// index (the config's `points = [[petal, sepal, class], …]` with `classes = […]`).
+    ///
+    /// # Errors
+    /// As [`Dataset::from_rows`], and [`DataError::Class`] for a class index that is not a
+    /// whole number below the number of classes.
+    pub fn from_labelled_rows(
+        rows: &[Vec<f64>],
+        inputs: usize,
+        classes: Classes,
+    ) -> Result<Self, DataError> {
+        let count = classes.names.len();
+        let plain = Self::from_rows(rows, inputs, 1)?;
+        let mut labels = Vec::with_capacity(rows.len());
+        for (row, &value) in plain.y.iter().enumerate() {
+            let index = value as usize;
+            if value < 0.0 || value.fract() != 0.0 || index >= count {
+                return Err(DataError::Class {
+                    row,
+                    value: f64::from(value),
+                    classes: count,
+                });
+            }
+            labels.push(index as u32);
+        }
+        Ok(Self::from_labels(plain.x, &labels, inputs, classes))
+    }
+
+    /// A classification data set from row-major inputs and one class index per row (already
+    /// checked: whole rows, at least one, indices below the number of classes).
+    pub(crate) fn from_labels(
+        x: Vec<f32>,
+        labels: &[u32],
+        inputs: usize,
+        classes: Classes,
+    ) -> Self {
+        let width = classes.names.len();
+        let mut y = vec![0.0f32; labels.len() * width];
+        for (row, &label) in labels.iter().enumerate() {
+            y[row * width + label as usize] = 1.0;
+        }
+        Self {
+            input_names: default_names("x", inputs),
+            output_names: classes.names.clone(),
+            inputs,
+            outputs: width,
+            x,
+            y,
+            classes: Some(classes),
+        }
+    }
+
+    /// The classes, for a classification data set.
+    pub fn classes(&self) -> Option<&Classes> {
+        self.classes.as_ref()
+    }
+
+    /// The class of row `i` (the one-hot target's 1), for a classification data set.
+    pub fn label(&self, i: usize) -> usize {
+        let row = &self.y[i * self.outputs..(i + 1) * self.outputs];
+        row.iter().position(|&v| v == 1.0).unwrap_or(0)
     }
 
     /// Names the columns (a CSV file's header); the defaults are `x`/`y`, or `x1`, `x2`, …
@@ -68,7 +144,9 @@ impl Dataset {
     pub fn with_names(mut self, inputs: Vec<String>, outputs: Vec<String>) -> Self {
         debug_assert_eq!((inputs.len(), outputs.len()), (self.inputs, self.outputs));
         self.input_names = inputs;
-        self.output_names = outputs;
+        if self.classes.is_none() {
+            self.output_names = outputs;
+        }
         self
     }
 
@@ -93,6 +171,7 @@ impl Dataset {
             outputs,
             x,
             y,
+            classes: None,
         }
     }
 
@@ -200,6 +279,7 @@ impl Dataset {
             y,
             input_names: self.input_names.clone(),
             output_names: self.output_names.clone(),
+            classes: self.classes.clone(),
         }
     }
 

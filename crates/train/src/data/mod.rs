@@ -10,8 +10,8 @@ mod source;
 mod split;
 mod synthetic;
 
-pub use self::csv::{Columns, MAX_LINE_BYTES, read_csv, read_inputs};
-pub use dataset::Dataset;
+pub use self::csv::{Columns, Labels, MAX_LINE_BYTES, read_csv, read_inputs};
+pub use dataset::{Classes, Dataset};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;

@@ -28,9 +28,15 @@ impl Prepared {
     /// (rows read from a file of their own) validates; with `standardize`, every column is
     /// scaled with the training rows' statistics, validation rows included.
     pub fn new(data: Dataset, valid: Option<Dataset>, plan: &TrainPlan) -> Self {
-        let standardize = plan.epoch_plan().is_some_and(|e| e.standardize);
+        let epochs = plan.epoch_plan();
+        let standardize = epochs.is_some_and(|e| e.standardize);
+        let rescale = epochs.is_some_and(|e| e.rescale);
         Self::build(data, valid, plan, |data, rows| {
-            standardize.then(|| Scaling::fit(data, rows))
+            if rescale {
+                Some(Scaling::fit_range(data, rows))
+            } else {
+                standardize.then(|| Scaling::fit(data, rows))
+            }
         })
     }
 

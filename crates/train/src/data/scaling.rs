@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
 
-/// Mean and standard deviation of one column.
+/// How one column is shifted and scaled: by its mean and standard deviation (`standardize`),
+/// or by its minimum and range (`rescale`, where `mean` holds the minimum and `std` the range).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnScale {
     /// The column's mean over the training rows.
@@ -42,9 +43,54 @@ pub struct Scaling {
 impl Scaling {
     /// Statistics of the rows `rows` of `data` (the training split), in f64.
     pub fn fit(data: &Dataset, rows: &[u32]) -> Self {
+        // One-hot class targets stay 0 and 1: cross entropy compares them with probabilities.
+        let targets = match data.classes() {
+            Some(_) => vec![
+                ColumnScale {
+                    mean: 0.0,
+                    std: 1.0
+                };
+                data.outputs()
+            ],
+            None => column_stats(data.output_values(), data.outputs(), rows),
+        };
         Self {
             inputs: column_stats(data.input_values(), data.inputs(), rows),
-            targets: column_stats(data.output_values(), data.outputs(), rows),
+            targets,
+        }
+    }
+
+    /// The inputs' minimum and maximum over the rows `rows`: scaled inputs run from 0 to 1 on
+    /// those rows ("shift" the minimum, "scale" the range; a constant column is only shifted).
+    /// Targets are left as they are.
+    pub fn fit_range(data: &Dataset, rows: &[u32]) -> Self {
+        let width = data.inputs();
+        let x = data.input_values();
+        let inputs = (0..width)
+            .map(|c| {
+                let column = || rows.iter().map(|&r| f64::from(x[r as usize * width + c]));
+                let min = column().fold(f64::INFINITY, f64::min);
+                let max = column().fold(f64::NEG_INFINITY, f64::max);
+                let range = max - min;
+                ColumnScale {
+                    mean: if min.is_finite() { min } else { 0.0 },
+                    std: if range > 0.0 && range.is_finite() {
+                        range
+                    } else {
+                        1.0
+                    },
+                }
+            })
+            .collect();
+        Self {
+            inputs,
+            targets: vec![
+                ColumnScale {
+                    mean: 0.0,
+                    std: 1.0
+                };
+                data.outputs()
+            ],
         }
     }
 

@@ -29,6 +29,9 @@ pub enum DataSource {
         inputs: usize,
         /// Values per row that are outputs.
         outputs: usize,
+        /// For classification: the class names; each row ends with its class index instead
+        /// of output values.
+        classes: Option<Vec<String>>,
     },
     /// A CSV file with a header row; the chosen columns decide the network's widths.
     Csv {
@@ -53,7 +56,20 @@ impl DataSource {
             DataSource::Points {
                 rows,
                 inputs,
+                classes: Some(names),
+                ..
+            } => {
+                let classes = crate::Classes {
+                    column: "class".to_string(),
+                    names: names.clone(),
+                };
+                Ok(Dataset::from_labelled_rows(rows, *inputs, classes)?)
+            }
+            DataSource::Points {
+                rows,
+                inputs,
                 outputs,
+                classes: None,
             } => Ok(Dataset::from_rows(rows, *inputs, *outputs)?),
             DataSource::Csv { path, columns } => Ok(read_csv(path, columns)?),
         }
@@ -100,6 +116,7 @@ mod tests {
             rows: vec![vec![1.0, 2.0, 3.0]],
             inputs: 2,
             outputs: 1,
+            classes: None,
         };
         assert_eq!(points.load().unwrap().input_row(0), [1.0, 2.0]);
         let dir = tempfile::tempdir().unwrap();
@@ -110,6 +127,24 @@ mod tests {
             columns: Columns::default(),
         };
         assert_eq!(csv.load().unwrap().observed(), [2.0]);
+        let labelled = DataSource::Points {
+            rows: vec![vec![0.5, 1.0], vec![0.1, 0.0]],
+            inputs: 1,
+            outputs: 2,
+            classes: Some(vec!["no".into(), "yes".into()]),
+        };
+        let data = labelled.load().unwrap();
+        assert_eq!(data.observed(), [0.0, 1.0, 1.0, 0.0]);
+        let bad = DataSource::Points {
+            rows: vec![vec![0.5, 2.0]],
+            inputs: 1,
+            outputs: 2,
+            classes: Some(vec!["no".into(), "yes".into()]),
+        };
+        assert_eq!(
+            bad.load().unwrap_err().to_string(),
+            "row 1 class 2 is not a class index: expected a whole number from 0 to 1"
+        );
         assert_eq!(csv.csv_path(), Some(path.as_path()));
     }
 }

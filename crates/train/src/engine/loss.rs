@@ -18,6 +18,24 @@ squiggle_model::named_enum! {
         /// Mean squared error, `SSR / (rows × outputs)`: the same minimum, a gradient that does
         /// not grow with the data set.
         Mse = "mse",
+        /// Total cross entropy, `Σ −ln(SoftMax(raw)[true class])` over the rows: the outputs
+        /// are one raw score per class and the targets one-hot rows. Summed as the lessons sum
+        /// it ("Neural Networks Pt. 6 and 7"); what `loss = "cross_entropy"` means step by step.
+        CrossEntropy = "cross_entropy",
+        /// Cross entropy averaged over the rows (`reduction = "mean"`): what
+        /// `loss = "cross_entropy"` means by epochs, so the learning rate does not depend on
+        /// the batch size.
+        MeanCrossEntropy = "mean_cross_entropy",
+    }
+}
+
+squiggle_model::named_enum! {
+    /// How cross entropy adds up its rows (`[train] reduction`).
+    pub enum Reduction as "reduction" {
+        /// The sum over the rows, as the lesson's "total cross entropy".
+        Sum = "sum",
+        /// The mean over the rows.
+        Mean = "mean",
     }
 }
 
@@ -28,21 +46,74 @@ impl LossKind {
     /// - `predicted`, `observed`: `[batch, outputs]`
     /// - output: `[1]`
     pub fn compute(self, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
+        let [rows, _] = observed.shape().dims();
         let scale = match self {
-            LossKind::Ssr => 1.0,
+            LossKind::Ssr | LossKind::CrossEntropy => 1.0,
             LossKind::Mse => 1.0 / observed.shape().num_elements() as f64,
+            LossKind::MeanCrossEntropy => 1.0 / rows.max(1) as f64,
         };
+        if self.is_cross_entropy() {
+            // Burn's log-SoftMax subtracts each row's maximum before exponentiating (the
+            // log-sum-exp trick), so large raw outputs neither overflow nor lose the gradient;
+            // autodiff differentiates through it.
+            let log_p = burn::tensor::activation::log_softmax(predicted, 1);
+            return (log_p * observed).sum().neg().mul_scalar(scale);
+        }
         squared_error(predicted, observed, scale)
     }
 
-    /// The same loss in double precision on the host, for reference computations.
-    pub fn compute_host(self, predicted: &[f64], observed: &[f64]) -> f64 {
-        let ssr: f64 = predicted
+    /// Whether the loss is cross entropy: outputs are raw class scores, targets one-hot rows.
+    pub fn is_cross_entropy(self) -> bool {
+        matches!(self, LossKind::CrossEntropy | LossKind::MeanCrossEntropy)
+    }
+
+    /// Cross entropy with `reduction`, or this loss unchanged when it is not cross entropy.
+    pub fn reduced(self, reduction: Reduction) -> Self {
+        match (self.is_cross_entropy(), reduction) {
+            (false, _) => self,
+            (true, Reduction::Sum) => LossKind::CrossEntropy,
+            (true, Reduction::Mean) => LossKind::MeanCrossEntropy,
+        }
+    }
+
+    /// One row's share of the loss before the reduction, in f64: its squared residuals, or
+    /// its cross entropy `ln Σ exp(raw) − raw[true]` (computed about the row's maximum, so no
+    /// exponential overflows).
+    pub fn row_host(self, predicted: &[f64], observed: &[f64]) -> f64 {
+        if self.is_cross_entropy() {
+            let lse = log_sum_exp(predicted);
+            return predicted
+                .iter()
+                .zip(observed)
+                .map(|(z, o)| o * (lse - z))
+                .sum();
+        }
+        predicted
             .iter()
             .zip(observed)
             .map(|(p, o)| (o - p) * (o - p))
+            .sum()
+    }
+
+    /// The loss of row sums `sum` (of [`LossKind::row_host`]) over `rows` rows of `width`
+    /// outputs each.
+    pub fn reduce(self, sum: f64, rows: usize, width: usize) -> f64 {
+        match self {
+            LossKind::Ssr | LossKind::CrossEntropy => sum,
+            LossKind::Mse => sum / (rows * width).max(1) as f64,
+            LossKind::MeanCrossEntropy => sum / rows.max(1) as f64,
+        }
+    }
+
+    /// The same loss in double precision on the host, for reference computations (`width`
+    /// values a row, row-major).
+    pub fn compute_host(self, predicted: &[f64], observed: &[f64], width: usize) -> f64 {
+        let sum: f64 = predicted
+            .chunks(width)
+            .zip(observed.chunks(width))
+            .map(|(p, o)| self.row_host(p, o))
             .sum();
-        self.of_squared_residuals(ssr, observed.len())
+        self.reduce(sum, observed.len() / width.max(1), width)
     }
 
     /// The loss of `arch` with parameters `values` on `data`, computed on the host in f64
@@ -53,7 +124,30 @@ impl LossKind {
         for i in 0..data.len() {
             predicted.extend_from_slice(arch.forward_host(values, &data.input_row(i)).prediction());
         }
-        self.compute_host(&predicted, &observed)
+        self.compute_host(&predicted, &observed, data.outputs())
+    }
+
+    /// dLoss/draw for one row's outputs, before the reduction's scale: `−2(observed −
+    /// predicted)` for squared errors, `SoftMax(raw) − one-hot` for cross entropy (the
+    /// identity of "Neural Networks Pt. 7").
+    pub fn row_gradient_host(self, predicted: &[f64], observed: &[f64]) -> Vec<f64> {
+        if self.is_cross_entropy() {
+            return softmax(predicted)
+                .iter()
+                .zip(observed)
+                .map(|(p, o)| p - o)
+                .collect();
+        }
+        predicted
+            .iter()
+            .zip(observed)
+            .map(|(p, o)| -2.0 * (o - p))
+            .collect()
+    }
+
+    /// The factor [`LossKind::reduce`] scales a row's gradient by.
+    pub fn scale(self, rows: usize, width: usize) -> f64 {
+        self.reduce(1.0, rows, width)
     }
 
     /// R² of predictions whose loss is `loss` over `values` observed values whose squares
@@ -65,26 +159,50 @@ impl LossKind {
         let ssr = match self {
             LossKind::Ssr => loss,
             LossKind::Mse => loss * values as f64,
+            LossKind::CrossEntropy | LossKind::MeanCrossEntropy => return None,
         };
         (total > 0.0).then(|| 1.0 - ssr / total)
     }
 
     /// The loss of predictions whose squared residuals sum to `ssr` over `values` observed
-    /// values (rows × outputs).
+    /// values (rows × outputs); only for the squared-error losses.
     pub fn of_squared_residuals(self, ssr: f64, values: usize) -> f64 {
-        match self {
-            LossKind::Ssr => ssr,
-            LossKind::Mse => ssr / values.max(1) as f64,
-        }
+        debug_assert!(!self.is_cross_entropy());
+        self.reduce(ssr, values, 1)
     }
 
-    /// The symbol used in tables and derivative names (`SSR`, `MSE`).
+    /// The symbol used in tables and derivative names (`SSR`, `MSE`, `CE`).
     pub fn symbol(self) -> &'static str {
         match self {
             LossKind::Ssr => "SSR",
             LossKind::Mse => "MSE",
+            LossKind::CrossEntropy => "CE",
+            LossKind::MeanCrossEntropy => "meanCE",
         }
     }
+}
+
+/// `ln Σ exp(z)`, computed about the largest `z`.
+pub fn log_sum_exp(z: &[f64]) -> f64 {
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + z.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// SoftMax of raw outputs: `exp(z) / Σ exp(z)`, in f64, computed about the largest `z`.
+pub fn softmax(z: &[f64]) -> Vec<f64> {
+    let lse = log_sum_exp(z);
+    z.iter().map(|v| (v - lse).exp()).collect()
+}
+
+/// The index of the largest value (the first of equals): ArgMax, the predicted class.
+pub fn argmax(z: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in z.iter().enumerate() {
+        if *v > z[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -102,7 +220,7 @@ mod tests {
         assert_eq!(ssr, 13.0);
         assert!((mse - 13.0 / 3.0).abs() < 1e-6);
         assert_eq!(
-            LossKind::Ssr.compute_host(&[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0]),
+            LossKind::Ssr.compute_host(&[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0], 1),
             13.0
         );
         // Observed 1, 0, 0: mean 1/3, total squares 2/3; SSR 13 → R² = 1 − 13/(2/3).
@@ -113,5 +231,68 @@ mod tests {
             Some(1.0 - 19.5)
         );
         assert_eq!(LossKind::Ssr.r_squared(1.0, 3, 0.0), None);
+    }
+
+    /// Three points, three classes, by hand: raw outputs (2, 1, 0) of class 0, (0, 3, 0) of
+    /// class 1, (1, 1, 1) of class 2.
+    #[test]
+    fn cross_entropy_and_its_gradient_match_a_hand_calculation() {
+        let raw = [[2.0, 1.0, 0.0], [0.0, 3.0, 0.0], [1.0, 1.0, 1.0]];
+        let truth = [0usize, 1, 2];
+        let mut hand = 0.0;
+        let mut hand_grad = [[0.0f64; 3]; 3];
+        for (r, row) in raw.iter().enumerate() {
+            let total: f64 = row.iter().map(|v: &f64| v.exp()).sum();
+            hand -= row[truth[r]] - total.ln();
+            for c in 0..3 {
+                hand_grad[r][c] = row[c].exp() / total - f64::from(u8::from(c == truth[r]));
+            }
+        }
+        // −ln(e²/(e²+e+1)) − ln(e³/(e³+2)) − ln(1/3)
+        let expected = -(2f64.exp() / (2f64.exp() + 1f64.exp() + 1.0)).ln()
+            - (3f64.exp() / (3f64.exp() + 2.0)).ln()
+            + 3f64.ln();
+        assert!((hand - expected).abs() < 1e-12);
+        let onehot: Vec<f64> = truth
+            .iter()
+            .flat_map(|&t| (0..3).map(move |c| f64::from(u8::from(c == t))))
+            .collect();
+        let flat: Vec<f64> = raw.iter().flatten().copied().collect();
+        let host = LossKind::CrossEntropy.compute_host(&flat, &onehot, 3);
+        assert!((host - expected).abs() < 1e-12, "{host} vs {expected}");
+        let mean = LossKind::MeanCrossEntropy.compute_host(&flat, &onehot, 3);
+        assert!((mean - expected / 3.0).abs() < 1e-12);
+        // Burn's autodiff through log-SoftMax gives SoftMax − one-hot.
+        let device = Device::flex().autodiff();
+        let z = Tensor::<2>::from_floats(raw, &device).require_grad();
+        let y =
+            Tensor::<2>::from_floats([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], &device);
+        let loss = LossKind::CrossEntropy.compute(z.clone(), y);
+        let value: f32 = loss.clone().into_scalar();
+        assert!((f64::from(value) - expected).abs() < 1e-5);
+        let grads = loss.backward();
+        let grad: Vec<f32> = z.grad(&grads).unwrap().into_data().try_to_vec().unwrap();
+        for r in 0..3 {
+            let row = &flat[3 * r..3 * r + 3];
+            let identity = LossKind::CrossEntropy.row_gradient_host(row, &onehot[3 * r..3 * r + 3]);
+            for c in 0..3 {
+                assert!((f64::from(grad[3 * r + c]) - hand_grad[r][c]).abs() < 1e-6);
+                assert!((identity[c] - hand_grad[r][c]).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn cross_entropy_survives_large_raw_outputs() {
+        let big = [1000.0, 0.0, -1000.0];
+        let loss = LossKind::CrossEntropy.row_host(&big, &[0.0, 1.0, 0.0]);
+        assert!((loss - 1000.0).abs() < 1e-9, "{loss}");
+        assert_eq!(softmax(&big)[0], 1.0);
+        assert_eq!(argmax(&[0.1, 0.7, 0.7]), 1);
+        let device = Device::flex();
+        let z = Tensor::<2>::from_floats([[1000.0, 0.0, -1000.0]], &device);
+        let y = Tensor::<2>::from_floats([[0.0, 1.0, 0.0]], &device);
+        let value: f32 = LossKind::CrossEntropy.compute(z, y).into_scalar();
+        assert_eq!(value, 1000.0);
     }
 }

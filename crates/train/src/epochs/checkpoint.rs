@@ -49,6 +49,10 @@ pub struct NetworkMeta {
     pub activation: Activation,
     /// The precision it trained at.
     pub precision: Precision,
+    /// For a classifier: the label column and the classes its outputs score, in order (the
+    /// targets are then the class names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<crate::Classes>,
 }
 
 impl NetworkMeta {
@@ -60,6 +64,7 @@ impl NetworkMeta {
             hidden: arch.hidden.clone(),
             activation: arch.activation,
             precision,
+            classes: data.classes().cloned(),
         }
     }
 
@@ -287,6 +292,7 @@ mod tests {
                     hidden: vec![2],
                     activation: Activation::Softplus,
                     precision: Precision::F32,
+                    classes: None,
                 },
                 optimizer: Optimizer::Sgd {
                     momentum: 0.9,

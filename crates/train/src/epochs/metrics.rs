@@ -1,4 +1,5 @@
-//! Regression metrics in the data's original units: MSE, RMSE, MAE and R².
+//! Regression metrics in the data's original units: MSE, RMSE, MAE and R²; for classifiers
+//! the accuracy as well.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,11 @@ pub struct Metrics {
     pub mae: f64,
     /// Coefficient of determination, `1 − SSR/SST` (SST around each target column's mean;
     /// summed over columns). 1 is a perfect fit, 0 is no better than predicting the mean.
+    /// NaN for classifiers (a one-hot target has no variance worth explaining).
     pub r2: f64,
+    /// Classifiers: the share of rows whose ArgMax is their class. `None` for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
 }
 
 /// Running sums from which [`Metrics`] are computed, fed one chunk of rows at a time so no
@@ -79,6 +84,7 @@ impl MetricSums {
             rmse: mse.sqrt(),
             mae: self.absolute / count,
             r2: r_squared(self.squared, total),
+            accuracy: None,
         }
     }
 }
@@ -138,6 +144,7 @@ impl RunningResiduals {
             rmse: mse.sqrt(),
             mae: (0..width).map(|c| absolute[c] * std(c)).sum::<f64>() / values,
             r2: r_squared(squared_original, total_original),
+            accuracy: None,
         };
         let train_loss = loss.of_squared_residuals(squared.iter().sum(), rows * width);
         Ok((train_loss, metrics))

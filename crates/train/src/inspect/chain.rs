@@ -50,10 +50,7 @@ struct Backward {
 fn backward(arch: &Architecture, values: &[f64], data: &Dataset, loss: LossKind) -> Backward {
     let tensors = arch.tensors();
     let layers = arch.layer_sizes().len();
-    let scale = match loss {
-        LossKind::Ssr => 1.0,
-        LossKind::Mse => 1.0 / (data.len() * data.outputs()) as f64,
-    };
+    let scale = loss.scale(data.len(), data.outputs());
     let mut out = Backward {
         passes: Vec::new(),
         deltas: Vec::new(),
@@ -63,11 +60,10 @@ fn backward(arch: &Architecture, values: &[f64], data: &Dataset, loss: LossKind)
         let pass = arch.forward_host(values, &data.input_row(i));
         let mut deltas = vec![Vec::new(); layers];
         let mut upstream = vec![Vec::new(); layers];
-        deltas[layers - 1] = pass
-            .prediction()
-            .iter()
-            .zip(data.output_row(i))
-            .map(|(p, o)| -2.0 * (o - p) * scale)
+        deltas[layers - 1] = loss
+            .row_gradient_host(pass.prediction(), &data.output_row(i))
+            .into_iter()
+            .map(|g| g * scale)
             .collect();
         for l in (0..layers - 1).rev() {
             let w = &tensors[2 * (l + 1)];
@@ -107,9 +103,9 @@ pub fn chain_rules(
         .iter()
         .map(|&p| {
             let factors = if names.has_lesson_names() {
-                lesson_factors(arch, names, values, &back, loss, p)
+                lesson_factors(arch, names, values, data, &back, loss, p)
             } else {
-                layer_factors(arch, names, &back, loss, p)
+                layer_factors(arch, names, data, &back, loss, p)
             };
             let products: Vec<f64> = (0..data.len())
                 .map(|i| factors.iter().map(|f| f.values[i]).product())
@@ -132,18 +128,46 @@ fn factor(name: impl Into<String>, meaning: impl Into<String>, values: Vec<f64>)
     }
 }
 
-fn loss_factor(back: &Backward, loss: LossKind, output: usize, suffix: &str) -> Factor {
+/// The first factors, from the loss to the output `output`: `dSSR/dpredicted`; for cross
+/// entropy `dCE/dp_true × dp_true/draw[k]`, the SoftMax probability of each point's true class
+/// and its derivative, whose product is `p[k] − [k is true]` (scaled by the mean's `1/n`).
+fn loss_factors(
+    back: &Backward,
+    loss: LossKind,
+    data: &Dataset,
+    output: usize,
+    suffix: &str,
+) -> Vec<Factor> {
     let s = loss.symbol();
-    let meaning = match loss {
-        LossKind::Ssr => "−2(observed − predicted)",
-        LossKind::Mse => "−2(observed − predicted)/n",
-    };
-    let values = back
-        .deltas
-        .iter()
-        .map(|d| d.last().expect("a network has an output layer")[output])
-        .collect();
-    factor(format!("d{s}/dpredicted{suffix}"), meaning, values)
+    let delta = |d: &Vec<Vec<f64>>| d.last().expect("a network has an output layer")[output];
+    if !loss.is_cross_entropy() {
+        let meaning = match loss {
+            LossKind::Mse => "−2(observed − predicted)/n",
+            _ => "−2(observed − predicted)",
+        };
+        let values = back.deltas.iter().map(delta).collect();
+        return vec![factor(format!("d{s}/dpredicted{suffix}"), meaning, values)];
+    }
+    let scale = loss.scale(data.len(), data.outputs());
+    let mut dce = Vec::new();
+    let mut dp = Vec::new();
+    for (i, pass) in back.passes.iter().enumerate() {
+        let p = crate::softmax(pass.prediction());
+        let truth = crate::argmax(&data.output_row(i));
+        let p_true = p[truth];
+        dce.push(-scale / p_true);
+        let own = f64::from(u8::from(output == truth));
+        dp.push(p_true * (own - p[output]));
+    }
+    let over_n = if scale == 1.0 { "" } else { "/n" };
+    vec![
+        factor(format!("d{s}/dp_true"), format!("−1/p_true{over_n}"), dce),
+        factor(
+            format!("dp_true/draw{suffix}"),
+            "p_true·([class is true] − p)",
+            dp,
+        ),
+    ]
 }
 
 /// The lesson's notation for 1-[H]-1 networks: x_k = w_k·input + b_k, y_k = act(x_k),
@@ -152,6 +176,7 @@ fn lesson_factors(
     arch: &Architecture,
     names: &ParamNames,
     values: &[f64],
+    data: &Dataset,
     back: &Backward,
     loss: LossKind,
     p: usize,
@@ -160,7 +185,7 @@ fn lesson_factors(
     let (t, element) = names.locate(p);
     let spec = &names.tensors()[t];
     let rows = back.passes.len();
-    let mut factors = vec![loss_factor(back, loss, 0, "")];
+    let mut factors = loss_factors(back, loss, data, 0, "");
     if spec.layer == 1 {
         // Output layer: w3, w4 multiply y1, y2; b3 is added.
         factors.push(match spec.kind {
@@ -205,6 +230,7 @@ fn lesson_factors(
 fn layer_factors(
     arch: &Architecture,
     names: &ParamNames,
+    data: &Dataset,
     back: &Backward,
     loss: LossKind,
     p: usize,
@@ -220,7 +246,7 @@ fn layer_factors(
         } else {
             String::new()
         };
-        factors.push(loss_factor(back, loss, k, &suffix));
+        factors.extend(loss_factors(back, loss, data, k, &suffix));
     } else {
         let unit = format!("z{l}[{k}]");
         let s = loss.symbol();
@@ -238,7 +264,9 @@ fn layer_factors(
                 .collect(),
         ));
     }
-    let target = if output_layer {
+    let target = if output_layer && loss.is_cross_entropy() {
+        "raw".to_string()
+    } else if output_layer {
         "predicted".to_string()
     } else {
         format!("z{l}[{k}]")
@@ -337,6 +365,71 @@ mod tests {
                     names.name(rule.param),
                     rule.total
                 );
+            }
+        }
+    }
+
+    /// Property: for cross entropy (summed and averaged) on random classifiers, the factor
+    /// products sum to autodiff's derivative, and an output bias's first two factors multiply
+    /// to `p − one-hot` (scaled by 1/n for the mean).
+    #[test]
+    fn cross_entropy_factors_match_autodiff_and_the_softmax_identity() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for case in 0..12 {
+            let classes = rng.random_range(2..=4);
+            let inputs = rng.random_range(1..=3);
+            let hidden: Vec<usize> = (0..case % 3).map(|_| rng.random_range(1..=4)).collect();
+            let activation = Activation::ALL[case % 5];
+            let arch = Architecture::new(inputs, hidden, classes, activation).unwrap();
+            let names = ParamNames::new(&arch);
+            let values = standard_normal_values(&arch, case as u64 + 11);
+            let rows: Vec<Vec<f64>> = (0..5)
+                .map(|r| {
+                    let mut row: Vec<f64> =
+                        (0..inputs).map(|_| rng.random_range(-2.0..2.0)).collect();
+                    row.push((r % classes) as f64);
+                    row
+                })
+                .collect();
+            let class_names = (0..classes).map(|c| format!("c{c}")).collect();
+            let data = Dataset::from_labelled_rows(
+                &rows,
+                inputs,
+                crate::Classes {
+                    column: "class".into(),
+                    names: class_names,
+                },
+            )
+            .unwrap();
+            let loss = if case % 2 == 0 {
+                LossKind::CrossEntropy
+            } else {
+                LossKind::MeanCrossEntropy
+            };
+            let all: Vec<usize> = (0..arch.num_params()).collect();
+            let rules = chain_rules(&arch, &names, &values, &data, loss, &all);
+            let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
+            let (_, autodiff) = backprop.loss_and_gradient(&values).unwrap();
+            for (rule, a) in rules.iter().zip(&autodiff) {
+                let err = (rule.total - a).abs() / a.abs().max(1e-3);
+                assert!(
+                    err < 1e-8,
+                    "case {case}: {} {} vs {a}",
+                    names.name(rule.param),
+                    rule.total
+                );
+            }
+            let bias = names.tensors().last().unwrap();
+            let scale = loss.scale(data.len(), classes);
+            for k in 0..classes {
+                let rule = &rules[bias.offset + k];
+                for i in 0..data.len() {
+                    let raw = arch.forward_host(&values, &data.input_row(i));
+                    let p = crate::softmax(raw.prediction());
+                    let own = f64::from(u8::from(data.label(i) == k));
+                    let product = rule.factors[0].values[i] * rule.factors[1].values[i];
+                    assert!((product - scale * (p[k] - own)).abs() < 1e-12);
+                }
             }
         }
     }

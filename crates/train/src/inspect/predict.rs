@@ -110,6 +110,13 @@ pub fn measure(
     precision: Precision,
     device: &Device,
 ) -> Result<Measured, ReadBack> {
+    if loss.is_cross_entropy() {
+        let confusion = confusion(net, data, rows, precision, device)?;
+        return Ok(Measured {
+            loss: loss.reduce(confusion.cross_entropy, rows.len(), data.outputs()),
+            metrics: confusion.metrics(),
+        });
+    }
     let mut sums = MetricSums::new(data.outputs());
     let mut squared = 0.0;
     for chunk in rows.chunks(PREDICT_CHUNK) {
@@ -129,5 +136,86 @@ pub fn measure(
     Ok(Measured {
         loss: loss.of_squared_residuals(squared, rows.len() * data.outputs()),
         metrics: sums.finish(),
+    })
+}
+
+/// How a classifier's predictions (ArgMax of its outputs) fall against the true classes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confusion {
+    /// The class names, in output order.
+    pub classes: Vec<String>,
+    /// `counts[true][predicted]`: rows of class `true` predicted as `predicted`.
+    pub counts: Vec<Vec<u64>>,
+    /// The total cross entropy of the rows (summed, before any mean).
+    pub cross_entropy: f64,
+}
+
+impl Confusion {
+    /// Rows counted.
+    pub fn rows(&self) -> u64 {
+        self.counts.iter().flatten().sum()
+    }
+
+    /// The share of rows predicted as their class.
+    pub fn accuracy(&self) -> f64 {
+        let right: u64 = (0..self.counts.len()).map(|k| self.counts[k][k]).sum();
+        right as f64 / self.rows().max(1) as f64
+    }
+
+    /// Of the rows predicted as class `k`, the share that are `k`; `None` when none are.
+    pub fn precision(&self, k: usize) -> Option<f64> {
+        let predicted: u64 = self.counts.iter().map(|row| row[k]).sum();
+        (predicted > 0).then(|| self.counts[k][k] as f64 / predicted as f64)
+    }
+
+    /// Of the rows of class `k`, the share predicted as `k`; `None` when there are none.
+    pub fn recall(&self, k: usize) -> Option<f64> {
+        let actual: u64 = self.counts[k].iter().sum();
+        (actual > 0).then(|| self.counts[k][k] as f64 / actual as f64)
+    }
+
+    /// The epoch metrics of a classifier: its accuracy (R² is undefined: NaN; the squared
+    /// errors are not measured: NaN).
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            mse: f64::NAN,
+            rmse: f64::NAN,
+            mae: f64::NAN,
+            r2: f64::NAN,
+            accuracy: Some(self.accuracy()),
+        }
+    }
+}
+
+/// The confusion matrix and total cross entropy of `net` (on `device`, without autodiff) on
+/// the rows `rows` of the classification data set `data`, a chunk at a time.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand the predictions back.
+pub fn confusion(
+    net: &Network,
+    data: &Dataset,
+    rows: &[u32],
+    precision: Precision,
+    device: &Device,
+) -> Result<Confusion, ReadBack> {
+    let width = data.outputs();
+    let mut counts = vec![vec![0u64; width]; width];
+    let mut cross_entropy = 0.0;
+    for chunk in rows.chunks(PREDICT_CHUNK) {
+        let raw = forward_rows(net, data, chunk, device, precision)?;
+        let observed = data.outputs_of(chunk);
+        for (z, o) in raw.chunks(width).zip(observed.chunks(width)) {
+            cross_entropy += LossKind::CrossEntropy.row_host(z, o);
+            counts[crate::argmax(o)][crate::argmax(z)] += 1;
+        }
+    }
+    let classes = data
+        .classes()
+        .map_or_else(|| data.output_names().to_vec(), |c| c.names.clone());
+    Ok(Confusion {
+        classes,
+        counts,
+        cross_entropy,
     })
 }

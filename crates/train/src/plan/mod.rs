@@ -85,6 +85,8 @@ pub struct EpochPlan {
     pub valid_fraction: Option<f64>,
     /// Standardise every column with the training rows' statistics.
     pub standardize: bool,
+    /// Rescale every input column to 0..1 by the training rows' minimum and maximum.
+    pub rescale: bool,
 }
 
 impl TrainPlan {

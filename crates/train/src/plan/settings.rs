@@ -8,7 +8,7 @@
 use squiggle_model::{Architecture, Precision};
 
 use super::{EpochPlan, Mode, Schedule, ScheduleKind, StopRules, TrainMetrics, TrainPlan};
-use crate::engine::loss::LossKind;
+use crate::engine::loss::{LossKind, Reduction};
 use crate::engine::optim::{Optimizer, OptimizerKind};
 use crate::{PlanError, Problem};
 
@@ -19,6 +19,8 @@ squiggle_model::named_enum! {
         Trainable = "trainable",
         /// `[train] loss`.
         Loss = "loss",
+        /// `[train] reduction`.
+        Reduction = "reduction",
         /// `[train] learning_rate`.
         LearningRate = "learning_rate",
         /// `[train] optimizer`.
@@ -63,6 +65,8 @@ squiggle_model::named_enum! {
         ValidCsv = "valid_csv",
         /// `[data] standardize`.
         Standardize = "standardize",
+        /// `[data] rescale`.
+        Rescale = "rescale",
         /// `[train] dtype`.
         Dtype = "dtype",
         /// `[model] seed`.
@@ -90,9 +94,11 @@ impl Setting {
             | Setting::TrainMetrics
             | Setting::ValidFraction
             | Setting::ValidCsv
-            | Setting::Standardize => Some(ModeKind::Epochs),
+            | Setting::Standardize
+            | Setting::Rescale => Some(ModeKind::Epochs),
             Setting::Trainable
             | Setting::Loss
+            | Setting::Reduction
             | Setting::LearningRate
             | Setting::Optimizer
             | Setting::Momentum
@@ -123,6 +129,9 @@ pub struct Settings {
     /// Which loss to minimise. Defaults to SSR step by step (as the lessons) and MSE by epochs
     /// (a mini-batch SSR would grow with the batch).
     pub loss: Option<LossKind>,
+    /// Cross entropy: the sum over the rows or their mean. Defaults to the sum step by step
+    /// (the lesson's total cross entropy) and the mean by epochs.
+    pub reduction: Option<Reduction>,
     /// The step-size multiplier, > 0. Defaults to 0.1.
     pub learning_rate: Option<f64>,
     /// Defaults to `sgd` (without momentum and weight decay: the lessons' rule).
@@ -168,6 +177,9 @@ pub struct Settings {
     pub valid_csv: bool,
     /// By epochs: scale columns with the training rows' statistics. Defaults to false.
     pub standardize: Option<bool>,
+    /// By epochs: scale input columns to 0..1 by the training rows' minimum and maximum (as
+    /// the lessons' Iris data). Defaults to false; not with `standardize`.
+    pub rescale: Option<bool>,
     /// Float precision. Defaults to f32.
     pub precision: Option<Precision>,
     /// Seed of the split and the shuffles. Defaults to 0.
@@ -185,6 +197,7 @@ impl Settings {
         // Destructured without `..`, so that a new field cannot be forgotten here.
         let Settings {
             loss,
+            reduction,
             learning_rate,
             optimizer,
             momentum,
@@ -207,12 +220,14 @@ impl Settings {
             valid_fraction,
             valid_csv,
             standardize,
+            rescale,
             precision,
             seed,
             data_set: _,
         } = self;
         [
             (Setting::Loss, loss.is_some()),
+            (Setting::Reduction, reduction.is_some()),
             (Setting::LearningRate, learning_rate.is_some()),
             (Setting::Optimizer, optimizer.is_some()),
             (Setting::Momentum, momentum.is_some()),
@@ -235,6 +250,7 @@ impl Settings {
             (Setting::ValidFraction, valid_fraction.is_some()),
             (Setting::ValidCsv, *valid_csv),
             (Setting::Standardize, standardize.is_some()),
+            (Setting::Rescale, rescale.is_some()),
             (Setting::Dtype, precision.is_some()),
             (Setting::Seed, seed.is_some()),
         ]
@@ -333,6 +349,17 @@ impl Settings {
             ModeKind::Steps if !self.data_set => LossKind::Ssr,
             _ => LossKind::Mse,
         });
+        let loss = match (loss, self.reduction) {
+            (LossKind::CrossEntropy, Some(r)) => loss.reduced(r),
+            (LossKind::CrossEntropy, None) if mode == ModeKind::Epochs => {
+                loss.reduced(Reduction::Mean)
+            }
+            (_, Some(_)) => return fail(Setting::Reduction, Problem::ReductionNeedsCrossEntropy),
+            (_, None) => loss,
+        };
+        if loss.is_cross_entropy() && self.train_metrics == Some(TrainMetrics::Running) {
+            return fail(Setting::TrainMetrics, Problem::RunningNeedsSquaredError);
+        }
         let learning_rate = number(
             self.learning_rate,
             Setting::LearningRate,
@@ -367,6 +394,11 @@ impl Settings {
 }
 
 impl CheckedSettings {
+    /// The loss, reduction applied.
+    pub fn loss(&self) -> LossKind {
+        self.loss
+    }
+
     /// Step by step or by epochs.
     pub fn mode(&self) -> ModeKind {
         match self.mode {
@@ -500,7 +532,11 @@ fn epoch_plan(settings: &Settings, epochs: usize) -> Result<EpochPlan, PlanError
         epochs,
         batch_size,
         shuffle: settings.shuffle.unwrap_or(true),
-        train_metrics: settings.train_metrics.unwrap_or_default(),
+        // Running metrics add up squared residuals; a classifier is measured after the epoch.
+        train_metrics: match settings.loss {
+            Some(loss) if loss.is_cross_entropy() => TrainMetrics::Full,
+            _ => settings.train_metrics.unwrap_or_default(),
+        },
         patience,
         // 0 holds nothing out: no validation, as when the key is absent.
         valid_fraction: number(
@@ -511,6 +547,10 @@ fn epoch_plan(settings: &Settings, epochs: usize) -> Result<EpochPlan, PlanError
         )?
         .filter(|&f| f > 0.0),
         standardize: settings.standardize.unwrap_or(false),
+        rescale: match (settings.standardize, settings.rescale) {
+            (Some(true), Some(true)) => return fail(Setting::Rescale, Problem::TwoScalings),
+            (_, rescale) => rescale.unwrap_or(false),
+        },
     })
 }
 
@@ -563,6 +603,35 @@ mod tests {
 
     fn message(settings: Settings) -> String {
         plan(settings).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn cross_entropy_sums_step_by_step_and_averages_by_epochs() {
+        let ce = |epochs: Option<usize>, reduction: Option<Reduction>| {
+            plan(Settings {
+                loss: Some(LossKind::CrossEntropy),
+                reduction,
+                epochs,
+                ..Settings::default()
+            })
+            .unwrap()
+        };
+        assert_eq!(ce(None, None).loss(), LossKind::CrossEntropy);
+        assert_eq!(ce(Some(2), None).loss(), LossKind::MeanCrossEntropy);
+        assert_eq!(
+            ce(Some(2), Some(Reduction::Sum)).loss(),
+            LossKind::CrossEntropy
+        );
+        assert_eq!(
+            ce(None, Some(Reduction::Mean)).loss(),
+            LossKind::MeanCrossEntropy
+        );
+        let metrics = ce(Some(2), None).epoch_plan().unwrap().train_metrics;
+        assert_eq!(
+            metrics,
+            TrainMetrics::Full,
+            "a classifier is measured after each epoch"
+        );
     }
 
     #[test]
