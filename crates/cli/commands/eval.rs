@@ -205,48 +205,43 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     }
     let rows: Vec<u32> = (0..data.len() as u32).collect();
     let epoch = checkpoint.meta.progress.epoch;
-    if network.classes.is_some() {
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    // What is scored: a classifier's confusion matrix, or the regression metrics (in original
+    // units whatever the loss; the loss itself is not shown).
+    let (mut scored, what, table, value) = if network.classes.is_some() {
         let c = confusion(&net, &data, &rows, network.precision, &device)?;
-        if args.flags.json {
-            let mut scored = classes::json(&c);
-            scored["file"] = json!(file.display().to_string());
-            print_json(&json!({
-                "backend": backend.name(),
-                "dtype": network.precision.name(),
-                "checkpoint": path.display().to_string(),
-                "epoch": epoch,
-                "data": scored,
-            }))?;
-        } else {
-            let mut lines = vec![
-                format!(
-                    "Scoring the {} classifier of {} (epoch {epoch}) on {} ({}, {}).",
-                    network.architecture()?.describe(),
-                    path.display(),
-                    file.display(),
-                    backend,
-                    network.precision
-                ),
-                String::new(),
-            ];
-            lines.extend(classes::table(&file.display().to_string(), &c));
-            print_lines(&lines)?;
-        }
-        return finite(c.cross_entropy);
-    }
-    // The metrics are in original units whatever the loss; the loss itself is not shown.
-    let measured = measure(
-        &net,
-        &data,
-        &rows,
-        scaling,
-        LossKind::Mse,
-        network.precision,
-        &device,
-    )?;
-    if args.flags.json {
+        let table = classes::table(&name, &c);
+        (classes::json(&c), "classifier", table, c.cross_entropy)
+    } else {
+        let measured = measure(
+            &net,
+            &data,
+            &rows,
+            scaling,
+            LossKind::Mse,
+            network.precision,
+            &device,
+        )?;
         let mut scored = metrics_json(&measured.metrics);
         scored["rows"] = json!(rows.len());
+        let mut table = vec![
+            "MSE, RMSE, MAE and R² in the data's own units.".to_string(),
+            String::new(),
+        ];
+        table.extend(metrics_table(
+            None,
+            &[MetricsRow {
+                label: format!("{name} ({})", plural(rows.len(), "row")),
+                loss: None,
+                metrics: &measured.metrics,
+            }],
+        ));
+        (scored, "network", table, measured.metrics.mse)
+    };
+    if args.flags.json {
         scored["file"] = json!(file.display().to_string());
         print_json(&json!({
             "backend": backend.name(),
@@ -255,34 +250,22 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
             "epoch": epoch,
             "data": scored,
         }))?;
-        return finite(measured.metrics.mse);
+        return finite(value);
     }
-    let name = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let mut lines = vec![
-        format!(
-            "Scoring the {} network of {} (epoch {epoch}) on {} ({}, {}).",
-            network.architecture()?.describe(),
-            path.display(),
-            file.display(),
-            backend,
-            network.precision
-        ),
-        "MSE, RMSE, MAE and R² in the data's own units.".to_string(),
-        String::new(),
-    ];
-    lines.extend(metrics_table(
-        None,
-        &[MetricsRow {
-            label: format!("{name} ({})", plural(rows.len(), "row")),
-            loss: None,
-            metrics: &measured.metrics,
-        }],
-    ));
+    let mut lines = vec![format!(
+        "Scoring the {} {what} of {} (epoch {epoch}) on {} ({}, {}).",
+        network.architecture()?.describe(),
+        path.display(),
+        file.display(),
+        backend,
+        network.precision
+    )];
+    if network.classes.is_some() {
+        lines.push(String::new());
+    }
+    lines.extend(table);
     print_lines(&lines)?;
-    finite(measured.metrics.mse)
+    finite(value)
 }
 
 /// Fails (exit 1, after the numbers were shown) when a loss is not a number: the network's

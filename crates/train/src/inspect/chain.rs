@@ -348,25 +348,37 @@ mod tests {
             };
             let activation = Activation::ALL[case % 5];
             let arch = Architecture::new(inputs, hidden, outputs, activation).unwrap();
-            let names = ParamNames::new(&arch);
             let values = standard_normal_values(&arch, case as u64 + 1);
             let data = random_data(&mut rng, 4, inputs, outputs);
             let loss = alternate_loss(case);
-            let all: Vec<usize> = (0..arch.num_params()).collect();
-            let rules = chain_rules(&arch, &names, &values, &data, loss, &all);
-            let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
-            let (_, autodiff) = backprop.loss_and_gradient(&values).unwrap();
-            for (rule, a) in rules.iter().zip(&autodiff) {
-                let err = (rule.total - a).abs() / a.abs().max(1e-3);
-                assert!(
-                    err < 1e-8,
-                    "case {case} {}: {} factors {} autodiff {a}",
-                    arch.describe(),
-                    names.name(rule.param),
-                    rule.total
-                );
-            }
+            same_as_autodiff(&arch, &values, &data, loss, case);
         }
+    }
+
+    /// Every parameter's chain rule, each checked against Burn's autodiff in f64.
+    fn same_as_autodiff(
+        arch: &Architecture,
+        values: &[f64],
+        data: &Dataset,
+        loss: LossKind,
+        case: usize,
+    ) -> Vec<ChainRule> {
+        let names = ParamNames::new(arch);
+        let all: Vec<usize> = (0..arch.num_params()).collect();
+        let rules = chain_rules(arch, &names, values, data, loss, &all);
+        let backprop = Backprop::new(arch, data, loss, &device(), Precision::F64);
+        let (_, autodiff) = backprop.loss_and_gradient(values).unwrap();
+        for (rule, a) in rules.iter().zip(&autodiff) {
+            let err = (rule.total - a).abs() / a.abs().max(1e-3);
+            assert!(
+                err < 1e-8,
+                "case {case} {}: {} factors {} autodiff {a}",
+                arch.describe(),
+                names.name(rule.param),
+                rule.total
+            );
+        }
+        rules
     }
 
     /// Property: for cross entropy (summed and averaged) on random classifiers, the factor
@@ -406,19 +418,7 @@ mod tests {
             } else {
                 LossKind::MeanCrossEntropy
             };
-            let all: Vec<usize> = (0..arch.num_params()).collect();
-            let rules = chain_rules(&arch, &names, &values, &data, loss, &all);
-            let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
-            let (_, autodiff) = backprop.loss_and_gradient(&values).unwrap();
-            for (rule, a) in rules.iter().zip(&autodiff) {
-                let err = (rule.total - a).abs() / a.abs().max(1e-3);
-                assert!(
-                    err < 1e-8,
-                    "case {case}: {} {} vs {a}",
-                    names.name(rule.param),
-                    rule.total
-                );
-            }
+            let rules = same_as_autodiff(&arch, &values, &data, loss, case);
             let bias = names.tensors().last().unwrap();
             let scale = loss.scale(data.len(), classes);
             for k in 0..classes {
