@@ -420,3 +420,27 @@ fn labels_outside_the_classes_are_one_line_errors_with_the_line() {
         "squiggle: valid.csv:3: column `kind`: label `bird` is not one of the run's classes (cat, dog)",
     );
 }
+
+#[test]
+fn a_classifier_no_better_than_the_most_common_class_is_not_called_fitted() {
+    // Every flower scored virginica, and a learning rate too small to change that.
+    let out = squiggle(&[
+        "train",
+        IRIS,
+        "--set",
+        "model.init.\"output.weight\"=[[0,0,0],[0,0,0]]",
+        "--set",
+        "model.init.\"output.bias\"=[0,0,5]",
+        "--set",
+        "train.learning_rate=0.000001",
+        "--epochs",
+        "3",
+    ]);
+    let text = out.success();
+    assert!(
+        text.contains("Not fitted yet: the validation accuracy is 0.2667, no better than always predicting `versicolor` (0.5333)."),
+        "{out}"
+    );
+    let fitted = squiggle(&["train", IRIS]);
+    assert!(!fitted.success().contains("Not fitted yet"), "{fitted}");
+}

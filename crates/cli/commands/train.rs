@@ -338,13 +338,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         print_json(&value)?;
     } else {
         let kept = watch.dir.as_ref().map(|d| kept_in(d.path()));
-        let mut lines = Vec::new();
-        for (split, c) in &confusions {
-            lines.push(String::new());
-            lines.extend(classes::table(split, c));
-        }
-        epochs::print_summary(config, &outcome, kept)?;
-        print_lines(&lines)?;
+        epochs::print_summary(config, &outcome, &confusions, kept)?;
     }
     if let Some(dir) = &args.plot {
         let label = epochs::fit_label(&outcome);

@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use squiggle_model::Named;
 use squiggle_train::{
-    BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics, Verdict,
+    BatchProgress, Confusion, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics,
+    Verdict,
 };
 
 use super::classes::share;
@@ -101,8 +102,14 @@ fn rate(x: f64) -> String {
 }
 
 /// The lines after the last epoch: why it stopped, the metrics of the last and the best
-/// epochs, the final parameters of small networks, and where the run is kept.
-pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> Vec<String> {
+/// epochs, a classifier's `confusions` (split and matrix), the final parameters of small
+/// networks, and where the run is kept.
+pub fn summary(
+    config: &Config,
+    outcome: &Outcome,
+    confusions: &[(&str, Confusion)],
+    kept_in: Option<String>,
+) -> Vec<String> {
     let plan = config
         .plan
         .epoch_plan()
@@ -141,6 +148,27 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         ),
         _ => format!("Stopped after {} epochs.", summary.epochs),
     });
+    let which = if last.valid.is_some() {
+        "valid"
+    } else {
+        "train"
+    };
+    let accuracy = last.valid.unwrap_or(last.train).accuracy;
+    let base = confusions.iter().find(|(split, _)| *split == which);
+    if let (Some(accuracy), Some((_, c))) = (accuracy, base) {
+        let (class, base_share) = c.majority();
+        let gain = (accuracy - base_share) / (1.0 - base_share).max(1e-12);
+        if gain < STALLED_R2 && summary.divergence.is_none() {
+            lines.push(format!(
+                "{}: the {} accuracy is {}, no better than always predicting `{}` ({}). Try another learning_rate, more epochs, or initializer = \"glorot\".",
+                if outcome.verdict == Verdict::Stalled { "Stalled" } else { "Not fitted yet" },
+                if which == "valid" { "validation" } else { "training" },
+                share(Some(accuracy)),
+                c.classes[class],
+                share(Some(base_share)),
+            ));
+        }
+    }
     let watched = last.valid.unwrap_or(last.train).r2;
     if watched < STALLED_R2 && summary.divergence.is_none() {
         let which = if last.valid.is_some() {
@@ -190,6 +218,13 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
                 ));
             }
         }
+    }
+    for (split, c) in confusions {
+        lines.push(String::new());
+        lines.extend(super::classes::table(split, c));
+    }
+    if !confusions.is_empty() {
+        lines.push(String::new());
     }
     let title = if summary.divergence.is_some() {
         format!(
@@ -362,7 +397,8 @@ impl Bar {
 pub fn print_summary(
     config: &Config,
     outcome: &Outcome,
+    confusions: &[(&str, Confusion)],
     kept_in: Option<String>,
 ) -> anyhow::Result<()> {
-    print_lines(&summary(config, outcome, kept_in))
+    print_lines(&summary(config, outcome, confusions, kept_in))
 }

@@ -133,6 +133,16 @@ impl Dataset {
         self.classes.as_ref()
     }
 
+    /// The share of the rows `rows` in their most common class: the accuracy of always
+    /// predicting it, which a classifier has to beat.
+    pub fn majority_share(&self, rows: &[u32]) -> f64 {
+        let mut counts = vec![0usize; self.outputs];
+        for &r in rows {
+            counts[self.label(r as usize)] += 1;
+        }
+        counts.iter().copied().max().unwrap_or(0) as f64 / rows.len().max(1) as f64
+    }
+
     /// The class of row `i` (the one-hot target's 1), for a classification data set.
     pub fn label(&self, i: usize) -> usize {
         let row = &self.y[i * self.outputs..(i + 1) * self.outputs];

@@ -282,10 +282,21 @@ pub(crate) fn run<O: Observer>(
     })();
     data.put_train_rows(order);
     result?;
-    let watched_r2 = last
+    let watched = last
         .as_ref()
-        .map(|r: &EpochReport| r.valid.unwrap_or(r.train).r2)
-        .filter(|r2| r2.is_finite());
+        .map(|r: &EpochReport| r.valid.unwrap_or(r.train));
+    // How much better than the mean the fit is: R², or for a classifier its accuracy's share
+    // of the way from always predicting the most common class (0) to every row right (1).
+    let watched_r2 = match watched.and_then(|m| m.accuracy) {
+        Some(accuracy) => {
+            let base = match data.valid() {
+                Some((rows_of, rows)) => rows_of.majority_share(rows),
+                None => data.data().majority_share(data.train_rows()),
+            };
+            Some((accuracy - base) / (1.0 - base).max(1e-12))
+        }
+        None => watched.map(|m| m.r2).filter(|r2| r2.is_finite()),
+    };
     let params = if divergence.is_some() {
         last_finite.values().map_err(TrainError::from)?
     } else {

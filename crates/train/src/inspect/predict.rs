@@ -156,6 +156,19 @@ impl Confusion {
         self.counts.iter().flatten().sum()
     }
 
+    /// The most common true class and its share of the rows: the accuracy of always
+    /// predicting it, which a classifier has to beat.
+    pub fn majority(&self) -> (usize, f64) {
+        let sizes: Vec<u64> = self.counts.iter().map(|row| row.iter().sum()).collect();
+        let mut best = 0;
+        for (k, &n) in sizes.iter().enumerate() {
+            if n > sizes[best] {
+                best = k;
+            }
+        }
+        (best, sizes[best] as f64 / self.rows().max(1) as f64)
+    }
+
     /// The share of rows predicted as their class.
     pub fn accuracy(&self) -> f64 {
         let right: u64 = (0..self.counts.len()).map(|k| self.counts[k][k]).sum();
