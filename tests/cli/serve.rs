@@ -685,6 +685,23 @@ fn the_dashboard_sees_new_epochs_and_nothing_outside_its_folder() {
         (Some(4), 1)
     );
     assert_eq!(run["rows"][0]["epoch"], 4);
+    assert!(run["rows"][0]["train_accuracy"].is_null(), "{run}");
+    // A classifier's run carries its accuracy per epoch (and no R²).
+    let iris = root().join("configs/statquest-pt4-iris.toml");
+    let classifier = runs.join("iris");
+    squiggle(&[
+        "train",
+        iris.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--run-dir",
+        classifier.to_str().unwrap(),
+    ])
+    .success();
+    let (_, run) = server.call("GET", "/api/runs/iris", None);
+    let row = &run["rows"][1];
+    assert!(row["valid_accuracy"].as_f64().unwrap() > 0.0, "{run}");
+    assert!(row["train_r2"].is_null(), "{run}");
     // Names are looked up among the runs, never joined onto a path.
     std::fs::write(dir.path().join("secret.txt"), "no").unwrap();
     for name in [

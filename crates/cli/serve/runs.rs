@@ -112,6 +112,8 @@ impl Runs {
                     "valid_loss": r.valid_loss,
                     "train_r2": r.train.r2,
                     "valid_r2": r.valid.map(|v| v.r2),
+                    "train_accuracy": r.train.accuracy,
+                    "valid_accuracy": r.valid.and_then(|v| v.accuracy),
                 })
             })
             .collect();

@@ -55,8 +55,11 @@ function draw(run) {
   const lossSeries = [["train_loss", TRAIN]].concat(valid ? [["valid_loss", VALID]] : []);
   chart("loss", lossSeries, "loss");
   legend("loss-legend", lossSeries.map(([k, c]) => [c, k.replace("_", " ")]));
-  const r2Series = [["train_r2", TRAIN]].concat(valid ? [["valid_r2", VALID]] : []);
-  chart("r2", r2Series, "R²");
+  // A classifier's runs have an accuracy and no R²: the second chart shows what there is.
+  const metric = rows.some((r) => r.train_accuracy != null) ? "accuracy" : "r2";
+  $("r2-title").textContent = metric === "accuracy" ? "Accuracy per epoch" : "R² per epoch";
+  const r2Series = [[`train_${metric}`, TRAIN]].concat(valid ? [[`valid_${metric}`, VALID]] : []);
+  chart("r2", r2Series, metric === "accuracy" ? "accuracy" : "R²");
   legend("r2-legend", r2Series.map(([k, c]) => [c, k.replace("_", " ")]));
   chart("lr", [["learning_rate", RATE]], "learning rate");
 }

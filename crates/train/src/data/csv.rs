@@ -367,6 +367,7 @@ mod tests {
             "dosage,efficacy\n0,0\n0.5,1\n1,0\n",
             "a,b,c,target\n1,2,3,4\n-1.5e3,2,\"3\",4\n0.1,0.2,0.3,0.4\n",
             "\"x\",y\r\n1,2\r\n3,4\r\n",
+            "p,s,species\n0.2,3.5,setosa\n1.3,2.3,versicolor\n2.5,3.3,virginica\n",
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
@@ -378,6 +379,18 @@ mod tests {
             std::fs::write(&path, input).unwrap();
             if let Ok(data) = read_csv(&path, &Columns::default()) {
                 assert!(data.input_values().iter().all(|v| v.is_finite()));
+            }
+            // The same file read as class labels: every row one-hot, or a one-line error.
+            let labels = Columns {
+                labels: Some(Labels::Found),
+                ..Columns::default()
+            };
+            if let Ok(data) = read_csv(&path, &labels) {
+                let classes = data.classes().expect("labels give classes").names.len();
+                assert!(classes >= 2);
+                for row in data.output_values().chunks(classes) {
+                    assert_eq!(row.iter().sum::<f32>(), 1.0);
+                }
             }
             let _ = read_inputs(&path, &["x".to_string()]);
         });
