@@ -352,6 +352,13 @@ fn data_spec<'a>(
             ));
         }
         let names = given.get_ref();
+        if names.len() > squiggle_train::MAX_CLASSES {
+            return Err(at(format!(
+                "{} classes; a classifier takes at most {}",
+                names.len(),
+                squiggle_train::MAX_CLASSES
+            )));
+        }
         if names.len() < 2 {
             return Err(at(format!(
                 "classification needs at least two classes; {} given",

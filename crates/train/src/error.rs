@@ -361,6 +361,14 @@ pub enum CsvProblem {
     /// training data for validation rows).
     #[error("{0}")]
     UnknownLabel(Box<UnknownLabel>),
+    /// More distinct labels than [`MAX_CLASSES`](crate::MAX_CLASSES).
+    #[error(
+        "more than {max} distinct labels; a classifier takes at most {max} classes (is this column of numbers a class column?)"
+    )]
+    TooManyClasses {
+        /// The limit.
+        max: usize,
+    },
     /// An empty cell where a class label belongs.
     #[error("an empty cell is not a class label")]
     EmptyLabel,

@@ -281,6 +281,19 @@ impl Picture for Fit<'_> {
     where
         DB::ErrorType: 'static,
     {
+        // A two-input classifier's fit is its decision regions (the animation's frames too).
+        if self.run.data.classes().is_some() && self.run.config.arch.inputs == 2 {
+            let rows: Vec<u32> = (0..self.run.data.len() as u32).collect();
+            let regions = super::classes::Surface::new(
+                &self.run.config.arch,
+                self.values,
+                self.run.data,
+                &rows,
+                super::classes::Shade::Regions,
+                self.title.clone(),
+            );
+            return regions.draw(area);
+        }
         draw_fit(area, self.run, self.values, &self.title)
     }
 }

@@ -263,6 +263,11 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
         .with_names(names(&inputs), names(&targets)))
 }
 
+/// The most classes a label column may have: more than any class column of a data set
+/// squiggle trains on, and a bound on the one-hot targets (4 bytes × rows × classes) when a
+/// column of numbers is read as labels by mistake.
+pub const MAX_CLASSES: usize = 1000;
+
 /// Class labels as they are read, one index per row.
 struct ClassReader<'a> {
     known: Option<(&'a [String], &'static str)>,
@@ -306,6 +311,9 @@ impl<'a> ClassReader<'a> {
         }
         if cell.is_empty() {
             return Err(CsvProblem::EmptyLabel);
+        }
+        if self.names.len() >= MAX_CLASSES {
+            return Err(CsvProblem::TooManyClasses { max: MAX_CLASSES });
         }
         let i = self.names.len() as u32;
         self.names.push(cell.to_string());
@@ -546,6 +554,14 @@ mod tests {
         assert_eq!(
             read("x,y,z\n1,a,b\n", &two).unwrap_err(),
             "d.csv:1: classification reads its labels from one target column; 2 are chosen"
+        );
+        let many: String = (0..=MAX_CLASSES).map(|i| format!("{i},{i}.5\n")).collect();
+        assert_eq!(
+            read(&format!("x,y\n{many}"), &found).unwrap_err(),
+            format!(
+                "d.csv:{}: column `y`: more than 1000 distinct labels; a classifier takes at most 1000 classes (is this column of numbers a class column?)",
+                MAX_CLASSES + 2
+            )
         );
         assert_eq!(
             read("x,y\n1,a\n2,2\n", &fixed).unwrap_err(),
