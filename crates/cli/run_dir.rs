@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use squiggle_train::{Checkpoint, EpochReport, Metrics};
+use squiggle_train::{Checkpoint, Confusion, EpochReport, Metrics};
 
 use crate::config::Config;
 use crate::files::{AtomicFile, TEMP_PREFIX, same_file};
@@ -17,6 +17,8 @@ pub const CONFIG: &str = "config.toml";
 pub const METRICS: &str = "metrics.csv";
 /// The checkpoint after the latest epoch.
 pub const LAST: &str = "last.ckpt";
+/// A classifier's confusion matrices, one row per epoch, split and true class.
+pub const CONFUSION: &str = "confusion.csv";
 /// The checkpoint of the epoch with the best early-stopping loss.
 pub const BEST: &str = "best.ckpt";
 /// Marks a folder squiggle made, and is locked while a run writes there; it holds the
@@ -41,6 +43,8 @@ pub struct Resuming<'a> {
 pub struct RunDir {
     path: PathBuf,
     metrics: Vec<String>,
+    /// A classifier's `confusion.csv` rows (without the header).
+    confusion: Vec<String>,
     /// The locked marker file: the lock lasts as long as this handle.
     _lock: std::fs::File,
 }
@@ -96,9 +100,12 @@ impl RunDir {
         remove_stray_temp_files(path)?;
         // A resumed run keeps the rows of the epochs its checkpoint holds; rows written after
         // that checkpoint (a crash between the two writes) are recomputed.
-        let metrics = match resuming {
-            Some(r) => kept_metrics(r.from, r.epoch)?,
-            None => Vec::new(),
+        let (metrics, confusion) = match resuming {
+            Some(r) => (
+                kept_metrics(r.from, r.epoch)?,
+                kept_confusion(r.from, r.epoch),
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         let mut file = AtomicFile::create(&path.join(CONFIG))?;
         file.write_all(config.resolved_toml().as_bytes())?;
@@ -106,6 +113,7 @@ impl RunDir {
         Ok(Self {
             path: path.to_path_buf(),
             metrics,
+            confusion,
             _lock: lock,
         })
     }
@@ -128,6 +136,25 @@ impl RunDir {
             writeln!(file, "{row}")?;
         }
         file.commit()?;
+        let splits = [
+            ("train", &report.train_confusion),
+            ("valid", &report.valid_confusion),
+        ];
+        let mut header = None;
+        for (split, matrix) in splits {
+            let Some(c) = matrix else { continue };
+            header = Some(confusion_header(c));
+            self.confusion
+                .extend(confusion_rows(report.epoch, split, c));
+        }
+        if let Some(header) = header {
+            let mut file = AtomicFile::create(&self.path.join(CONFUSION))?;
+            writeln!(file, "{header}")?;
+            for row in &self.confusion {
+                writeln!(file, "{row}")?;
+            }
+            file.commit()?;
+        }
         let bytes = checkpoint.to_bytes();
         let names: &[&str] = if report.best { &[BEST, LAST] } else { &[LAST] };
         for name in names {
@@ -236,6 +263,66 @@ fn kept_metrics(dir: &Path, epoch: usize) -> anyhow::Result<Vec<String>> {
         );
     }
     Ok(rows.into_iter().map(|(_, l)| l.to_string()).collect())
+}
+
+/// `epoch,split,class,rows,precision,recall,predicted_<class>…`: the layout of
+/// `confusion.csv`, one row per true class (long, so any tool can filter it by epoch).
+fn confusion_header(c: &Confusion) -> String {
+    let mut header = "epoch,split,class,rows,precision,recall".to_string();
+    for name in &c.classes {
+        header += &format!(",{}", field(&format!("predicted_{name}")));
+    }
+    header
+}
+
+/// `text` as one CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line
+/// break, as a class label read from a quoted cell may.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// The rows of `confusion.csv` for one split of one epoch: each true class, its row count,
+/// precision and recall (empty when undefined), and how its rows were predicted.
+fn confusion_rows(epoch: usize, split: &str, c: &Confusion) -> Vec<String> {
+    let opt = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    c.classes
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let counts: Vec<String> = c.counts[k].iter().map(u64::to_string).collect();
+            format!(
+                "{epoch},{split},{},{},{},{},{}",
+                field(name),
+                c.counts[k].iter().sum::<u64>(),
+                opt(c.precision(k)),
+                opt(c.recall(k)),
+                counts.join(",")
+            )
+        })
+        .collect()
+}
+
+/// The rows of a resumed run's `confusion.csv` for epochs 1 to `epoch` (none when the run has
+/// no such file: a regression, or a classifier from before it). Only a history to show, so
+/// a cut file is carried as it is rather than refused (`metrics.csv` is the run's record).
+fn kept_confusion(dir: &Path, epoch: usize) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(dir.join(CONFUSION)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .skip(1)
+        .filter(|l| {
+            l.split(',')
+                .next()
+                .and_then(|e| e.parse::<usize>().ok())
+                .is_some_and(|e| e <= epoch)
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether `path` is missing or an empty folder.
@@ -437,6 +524,8 @@ pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
             valid_loss: optional(3)?,
             train: metrics(4, 0)?.ok_or_else(bad)?,
             valid: metrics(8, 1)?,
+            train_confusion: None,
+            valid_confusion: None,
             seconds: number(12)?,
             rows_per_second: number(13)?,
             best: false,
@@ -471,6 +560,8 @@ mod tests {
                 accuracy: None,
             },
             valid: None,
+            train_confusion: None,
+            valid_confusion: None,
             seconds: 0.5,
             rows_per_second: 200.0,
             best: true,

@@ -1,6 +1,8 @@
 //! Classification ("Neural Networks Pt. 4–7"): SoftMax, cross entropy, class labels, the
 //! confusion matrix, predictions with probabilities, the bias-derivative identity, plots.
 
+use std::path::Path;
+
 use crate::util::*;
 
 const PT7: &str = "configs/statquest-pt7-cross-entropy.toml";
@@ -294,6 +296,33 @@ fn predict_writes_the_class_and_probabilities_that_sum_to_one() {
             .ends_with(",train_accuracy,valid_accuracy")
     );
     assert_eq!(metrics.lines().count(), 41);
+    // confusion.csv: every epoch's matrices, one row per split and true class.
+    let confusion = std::fs::read_to_string(run.join("confusion.csv")).unwrap();
+    let mut lines = confusion.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "epoch,split,class,rows,precision,recall,predicted_setosa,predicted_versicolor,predicted_virginica"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 40 * 2 * 3);
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], (k / 6 + 1).to_string());
+        assert_eq!(row[1], if k % 6 < 3 { "train" } else { "valid" });
+        assert_eq!(row[2], ["setosa", "versicolor", "virginica"][k % 3]);
+        let counts: Vec<u64> = row[6..].iter().map(|c| c.parse().unwrap()).collect();
+        let total: u64 = row[3].parse().unwrap();
+        assert_eq!(counts.iter().sum::<u64>(), total);
+        let recall: f64 = row[5].parse().unwrap();
+        close("recall", recall, counts[k % 3] as f64 / total as f64, 1e-12);
+    }
+    let split_rows = |split: &str| -> u64 {
+        rows[rows.len() - 6..]
+            .iter()
+            .filter(|r| r[1] == split)
+            .map(|r| r[3].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!((split_rows("train"), split_rows("valid")), (120, 30));
     let plots = dir.path().join("plots");
     squiggle(&[
         "plot",
@@ -443,4 +472,32 @@ fn a_classifier_no_better_than_the_most_common_class_is_not_called_fitted() {
     );
     let fitted = squiggle(&["train", IRIS]);
     assert!(!fitted.success().contains("Not fitted yet"), "{fitted}");
+}
+
+#[test]
+fn a_resumed_classifier_ends_where_the_whole_run_ends() {
+    let dir = scratch();
+    let config = root().join(IRIS);
+    let config = config.to_str().unwrap();
+    let (part, whole) = (dir.path().join("part"), dir.path().join("whole"));
+    let (part, whole) = (part.to_str().unwrap(), whole.to_str().unwrap());
+    squiggle(&["train", config, "--epochs", "3", "--run-dir", part]).success();
+    squiggle(&["train", config, "--epochs", "6", "--resume", part]).success();
+    squiggle(&["train", config, "--epochs", "6", "--run-dir", whole]).success();
+    let read = |run: &str, file: &str| std::fs::read_to_string(Path::new(run).join(file)).unwrap();
+    // Every column but the timings (seconds, rows/s).
+    let untimed = |text: String| -> Vec<String> {
+        text.lines()
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                [&cells[..12], &cells[14..]].concat().join(",")
+            })
+            .collect()
+    };
+    assert_eq!(
+        untimed(read(part, "metrics.csv")),
+        untimed(read(whole, "metrics.csv"))
+    );
+    assert_eq!(read(part, "confusion.csv"), read(whole, "confusion.csv"));
+    assert_eq!(read(part, "confusion.csv").lines().count(), 1 + 6 * 2 * 3);
 }

@@ -365,8 +365,13 @@ fn kept_in(dir: &Path) -> String {
     } else {
         ""
     };
+    let confusion = if dir.join(run_dir::CONFUSION).exists() {
+        ", confusion.csv"
+    } else {
+        ""
+    };
     format!(
-        "Run kept in {} (config.toml, metrics.csv, last.ckpt{best}).",
+        "Run kept in {} (config.toml, metrics.csv{confusion}, last.ckpt{best}).",
         dir.display()
     )
 }

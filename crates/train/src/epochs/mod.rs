@@ -189,6 +189,8 @@ pub(crate) fn run<O: Observer>(
             }
             let seconds = started.elapsed().as_secs_f64();
             let eval = trainer.inference();
+            // A classifier is measured through its confusion matrix, which the report keeps.
+            let classify = plan.loss().is_cross_entropy();
             let on = |rows: (&crate::Dataset, &[u32])| -> Result<Measured, TrainError> {
                 let measured = measure(
                     &eval,
@@ -201,16 +203,28 @@ pub(crate) fn run<O: Observer>(
                 )?;
                 Ok(measured)
             };
-            let train = match &column_totals {
-                None => on((data.data(), &order))?,
+            let classified = |rows: (&crate::Dataset, &[u32])| {
+                let c = crate::confusion(&eval, rows.0, rows.1, precision, trainer.device())?;
+                Ok::<_, TrainError>((c.measured(plan.loss()), Some(c)))
+            };
+            let (train, train_confusion) = match &column_totals {
+                _ if classify => classified((data.data(), &order))?,
+                None => (on((data.data(), &order))?, None),
                 Some(totals) => {
                     let (loss, metrics) = residuals
                         .finish(order.len(), totals, plan.loss(), data.scaling())
                         .map_err(TrainError::from)?;
-                    Measured { loss, metrics }
+                    (Measured { loss, metrics }, None)
                 }
             };
-            let valid = data.valid().map(on).transpose()?;
+            let (valid, valid_confusion) = match data.valid() {
+                Some(rows) if classify => {
+                    let (m, c) = classified(rows)?;
+                    (Some(m), c)
+                }
+                Some(rows) => (Some(on(rows)?), None),
+                None => (None, None),
+            };
             // Running metrics describe the parameters before each update: the last update
             // may still have produced non-finite parameters.
             let parameters = if running {
@@ -253,6 +267,8 @@ pub(crate) fn run<O: Observer>(
                 valid_loss: valid.map(|m| m.loss),
                 train: train.metrics,
                 valid: valid.map(|m| m.metrics),
+                train_confusion,
+                valid_confusion,
                 seconds,
                 rows_per_second: order.len() as f64 / seconds.max(1e-9),
                 best,

@@ -1,6 +1,6 @@
 //! What an epoch reports.
 
-use crate::{Metrics, StopReason};
+use crate::{Confusion, Metrics, StopReason};
 
 /// One epoch's results.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +20,10 @@ pub struct EpochReport {
     pub train: Metrics,
     /// Metrics on the validation split, in original units.
     pub valid: Option<Metrics>,
+    /// A classifier's confusion matrix on the training split after the epoch.
+    pub train_confusion: Option<Confusion>,
+    /// The same on the validation split.
+    pub valid_confusion: Option<Confusion>,
     /// Seconds spent on the epoch's updates (evaluation excluded).
     pub seconds: f64,
     /// Training rows per second over those updates.

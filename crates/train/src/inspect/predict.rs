@@ -111,11 +111,7 @@ pub fn measure(
     device: &Device,
 ) -> Result<Measured, ReadBack> {
     if loss.is_cross_entropy() {
-        let confusion = confusion(net, data, rows, precision, device)?;
-        return Ok(Measured {
-            loss: loss.reduce(confusion.cross_entropy, rows.len(), data.outputs()),
-            metrics: confusion.metrics(),
-        });
+        return Ok(confusion(net, data, rows, precision, device)?.measured(loss));
     }
     let mut sums = MetricSums::new(data.outputs());
     let mut squared = 0.0;
@@ -185,6 +181,15 @@ impl Confusion {
     pub fn recall(&self, k: usize) -> Option<f64> {
         let actual: u64 = self.counts[k].iter().sum();
         (actual > 0).then(|| self.counts[k][k] as f64 / actual as f64)
+    }
+
+    /// The loss (cross entropy reduced as `loss` reduces it) and metrics of the rows counted.
+    pub fn measured(&self, loss: LossKind) -> Measured {
+        let rows = self.rows() as usize;
+        Measured {
+            loss: loss.reduce(self.cross_entropy, rows, self.classes.len()),
+            metrics: self.metrics(),
+        }
     }
 
     /// The epoch metrics of a classifier: its accuracy (R² is undefined: NaN; the squared
