@@ -143,9 +143,15 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     }
     let mut lines = vec![
         format!("Evaluating {}.", session.describe()),
-        format!(
-            "The loss ({symbol}) is in the units the network trains in; MSE, RMSE, MAE and R² in the data's own."
-        ),
+        if data.data().classes().is_some() {
+            format!(
+                "The loss ({symbol}) is the cross entropy the network trains on; accuracy is the share of rows whose ArgMax is their class."
+            )
+        } else {
+            format!(
+                "The loss ({symbol}) is in the units the network trains in; MSE, RMSE, MAE and R² in the data's own."
+            )
+        },
         String::new(),
     ];
     let splits = [("train", Some(&train)), ("valid", valid.as_ref())];
