@@ -439,13 +439,12 @@ fn architecture(
         .activation
         .as_ref()
         .map_or_else(Default::default, |a| *a.get_ref());
-    let csv = widths;
     let (data_inputs, data_outputs) = widths.unwrap_or((1, 1));
     for (key, given, columns) in [
         ("inputs", &model.inputs, data_inputs),
         ("outputs", &model.outputs, data_outputs),
     ] {
-        if let (Some(given), Some(_)) = (given, csv)
+        if let (Some(given), Some(_)) = (given, widths)
             && *given.get_ref() != columns
         {
             let has = if classify && key == "outputs" {
