@@ -335,13 +335,16 @@ mod fuzz_tests {
             include_str!("../../../configs/gradient-descent.toml"),
             include_str!("../../../configs/dosage-csv.toml"),
             include_str!("../../../configs/diabetes.toml"),
+            include_str!("../../../configs/statquest-pt4-iris.toml"),
+            include_str!("../../../configs/statquest-pt7-cross-entropy.toml"),
+            include_str!("../../../configs/wine.toml"),
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
         .collect();
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
-        for name in ["dosage.csv", "diabetes.csv"] {
+        for name in ["dosage.csv", "diabetes.csv", "iris.csv", "wine.csv"] {
             let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/data");
             std::fs::copy(data.join(name), dir.path().join("data").join(name)).unwrap();
         }
