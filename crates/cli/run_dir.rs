@@ -136,18 +136,13 @@ impl RunDir {
             writeln!(file, "{row}")?;
         }
         file.commit()?;
-        let splits = [
-            ("train", &report.train_confusion),
-            ("valid", &report.valid_confusion),
-        ];
-        let mut header = None;
-        for (split, matrix) in splits {
-            let Some(c) = matrix else { continue };
-            header = Some(confusion_header(c));
+        let confusions = crate::output::classes::of_report(report);
+        for (split, c) in &confusions {
             self.confusion
                 .extend(confusion_rows(report.epoch, split, c));
         }
-        if let Some(header) = header {
+        if let Some((_, c)) = confusions.first() {
+            let header = confusion_header(c);
             let mut file = AtomicFile::create(&self.path.join(CONFUSION))?;
             writeln!(file, "{header}")?;
             for row in &self.confusion {

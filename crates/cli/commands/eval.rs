@@ -7,8 +7,8 @@ use std::path::Path;
 use serde_json::json;
 use squiggle_model::{Named, Network};
 use squiggle_train::{
-    Backprop, Columns, Labels, LossKind, Measured, Metrics, argmax, confusion, measure, read_csv,
-    softmax,
+    Backprop, Columns, Confusion, Labels, LossKind, Measured, Metrics, argmax, confusion, measure,
+    read_csv, softmax,
 };
 
 use crate::CheckFailed;
@@ -103,41 +103,46 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let data = &session.data;
     let precision = config.plan.precision();
     let net = Network::from_values(&config.arch, &session.params, &session.device, precision);
-    let on = |rows_of, rows: &[u32]| -> anyhow::Result<(usize, Measured)> {
+    // A split's rows, loss and metrics, and a classifier's confusion matrix (measured once,
+    // as training measures an epoch).
+    type Split = (usize, Measured, Option<Confusion>);
+    let on = |rows_of, rows: &[u32]| -> anyhow::Result<Split> {
+        let loss = config.plan.loss();
+        if loss.is_cross_entropy() {
+            let c = confusion(&net, rows_of, rows, precision, &session.device)?;
+            return Ok((rows.len(), c.measured(loss), Some(c)));
+        }
         let measured = measure(
             &net,
             rows_of,
             rows,
             data.scaling(),
-            config.plan.loss(),
+            loss,
             precision,
             &session.device,
         )?;
-        Ok((rows.len(), measured))
+        Ok((rows.len(), measured, None))
     };
     let train = on(data.data(), data.train_rows())?;
     let valid = data.valid().map(|(d, rows)| on(d, rows)).transpose()?;
     let symbol = config.plan.loss().symbol();
     if args.flags.json {
-        let split = |(rows, m): &(usize, Measured)| {
+        let split = |(rows, m, c): &Split| {
             let mut v = metrics_json(&m.metrics);
             v["rows"] = json!(rows);
             v["loss"] = json!(m.loss);
+            if let Some(c) = c {
+                v["confusion"] = classes::json(c);
+            }
             v
         };
-        let mut value = json!({
+        print_json(&json!({
             "backend": config.backend.name(),
             "dtype": precision.name(),
             "loss_function": config.plan.loss().name(),
             "train": split(&train),
             "valid": valid.as_ref().map(split),
-        });
-        if data.data().classes().is_some() {
-            for (split, c) in classes::of_splits(config, data, &session.params, &session.device)? {
-                value[split]["confusion"] = classes::json(&c);
-            }
-        }
-        print_json(&value)?;
+        }))?;
         finite(train.1.loss)?;
         return valid.as_ref().map_or(Ok(()), |v| finite(v.1.loss));
     }
@@ -158,7 +163,7 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let rows: Vec<MetricsRow> = splits
         .into_iter()
         .filter_map(|(split, measured)| {
-            let (rows, m) = measured?;
+            let (rows, m, _) = measured?;
             Some(MetricsRow {
                 label: format!("{split} ({})", plural(*rows, "row")),
                 loss: Some(m.loss),
@@ -167,10 +172,10 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
         })
         .collect();
     lines.extend(metrics_table(Some(symbol), &rows));
-    if data.data().classes().is_some() {
-        for (split, c) in classes::of_splits(config, data, &session.params, &session.device)? {
+    for (split, measured) in [("train", Some(&train)), ("valid", valid.as_ref())] {
+        if let Some((_, _, Some(c))) = measured {
             lines.push(String::new());
-            lines.extend(classes::table(split, &c));
+            lines.extend(classes::table(split, c));
         }
     }
     print_lines(&lines)?;

@@ -309,9 +309,8 @@ fn softmax_identity(
     let mut shown = Vec::new();
     for i in 0..data.len() {
         let raw = config.arch.forward_host(&moment.values, &data.input_row(i));
-        let p = squiggle_train::softmax(raw.prediction());
-        let truth = squiggle_train::argmax(&data.output_row(i));
-        let identity = scale * (p[k] - f64::from(u8::from(k == truth)));
+        // For cross entropy the loss's gradient by the raw outputs is SoftMax − one-hot.
+        let identity = scale * loss.row_gradient_host(raw.prediction(), &data.output_row(i))[k];
         let factors = rule.factors[0].values[i] * rule.factors[1].values[i];
         worst = worst.max((identity - factors).abs());
         if shown.len() < HEAD_ROWS {

@@ -13,7 +13,6 @@ use crate::args::TrainArgs;
 use crate::config::{Config, Data};
 use crate::files::refuse_destroying;
 use crate::interrupt::{self, Interrupted};
-use crate::output::classes;
 use crate::output::epochs::{self, Bar};
 use crate::output::format::thousands;
 use crate::output::plot::{self, lesson};
@@ -325,20 +324,11 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         }
         .into());
     }
-    // A classifier's confusion matrices, after the last epoch (or the last finite one).
-    let confusions = match prepared.data().classes() {
-        Some(_) => classes::of_splits(config, &prepared, &outcome.params, device)?,
-        None => Vec::new(),
-    };
     if quiet {
-        let mut value = epochs::summary_json(config, &outcome, args.report_memory);
-        for (split, c) in &confusions {
-            value["confusion"][*split] = classes::json(c);
-        }
-        print_json(&value)?;
+        print_json(&epochs::summary_json(config, &outcome, args.report_memory))?;
     } else {
         let kept = watch.dir.as_ref().map(|d| kept_in(d.path()));
-        epochs::print_summary(config, &outcome, &confusions, kept)?;
+        epochs::print_summary(config, &outcome, kept)?;
     }
     if let Some(dir) = &args.plot {
         let label = epochs::fit_label(&outcome);

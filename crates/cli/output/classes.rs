@@ -2,37 +2,20 @@
 //! each class's precision and recall, and per-point SoftMax probabilities.
 
 use serde_json::json;
-use squiggle_train::{Confusion, Prepared};
-
-use burn::prelude::Device;
+use squiggle_train::{Confusion, EpochReport};
 
 use super::format::plural;
-use crate::config::Config;
 
-/// `label (N rows)` and the confusion matrix of the rows a run trains and validates on, for
-/// the parameters `params`.
-///
-/// # Errors
-/// The device cannot hand the predictions back.
-pub fn of_splits(
-    config: &Config,
-    data: &Prepared,
-    params: &[f64],
-    device: &Device,
-) -> anyhow::Result<Vec<(&'static str, Confusion)>> {
-    let precision = config.plan.precision();
-    let net = squiggle_model::Network::from_values(&config.arch, params, device, precision);
-    let mut out = vec![(
-        "train",
-        squiggle_train::confusion(&net, data.data(), data.train_rows(), precision, device)?,
-    )];
-    if let Some((rows_of, rows)) = data.valid() {
-        out.push((
-            "valid",
-            squiggle_train::confusion(&net, rows_of, rows, precision, device)?,
-        ));
-    }
-    Ok(out)
+/// An epoch's confusion matrices by split: `train`, then `valid` when rows validate; none for
+/// a regression.
+pub fn of_report(r: &EpochReport) -> Vec<(&'static str, &Confusion)> {
+    [
+        ("train", r.train_confusion.as_ref()),
+        ("valid", r.valid_confusion.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(split, c)| Some((split, c?)))
+    .collect()
 }
 
 /// The matrix as a table: one row per true class with its recall, one column per predicted

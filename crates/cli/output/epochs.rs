@@ -8,8 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use squiggle_model::Named;
 use squiggle_train::{
-    BatchProgress, Confusion, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics,
-    Verdict,
+    BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics, Verdict,
 };
 
 use super::classes::share;
@@ -102,14 +101,9 @@ fn rate(x: f64) -> String {
 }
 
 /// The lines after the last epoch: why it stopped, the metrics of the last and the best
-/// epochs, a classifier's `confusions` (split and matrix), the final parameters of small
-/// networks, and where the run is kept.
-pub fn summary(
-    config: &Config,
-    outcome: &Outcome,
-    confusions: &[(&str, Confusion)],
-    kept_in: Option<String>,
-) -> Vec<String> {
+/// epochs, a classifier's confusion matrices after the last epoch, the final parameters of
+/// small networks, and where the run is kept.
+pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> Vec<String> {
     let plan = config
         .plan
         .epoch_plan()
@@ -148,26 +142,21 @@ pub fn summary(
         ),
         _ => format!("Stopped after {} epochs.", summary.epochs),
     });
-    let which = if last.valid.is_some() {
-        "valid"
-    } else {
-        "train"
-    };
-    let accuracy = last.valid.unwrap_or(last.train).accuracy;
-    let base = confusions.iter().find(|(split, _)| *split == which);
-    if let (Some(accuracy), Some((_, c))) = (accuracy, base) {
+    let confusions = super::classes::of_report(last);
+    // The watched split's (validation, else training) gain over the most common class.
+    if let Some((split, c)) = confusions.last()
+        && c.gain() < STALLED_R2
+        && summary.divergence.is_none()
+    {
         let (class, base_share) = c.majority();
-        let gain = (accuracy - base_share) / (1.0 - base_share).max(1e-12);
-        if gain < STALLED_R2 && summary.divergence.is_none() {
-            lines.push(format!(
-                "{}: the {} accuracy is {}, no better than always predicting `{}` ({}). Try another learning_rate, more epochs, or initializer = \"glorot\".",
-                if outcome.verdict == Verdict::Stalled { "Stalled" } else { "Not fitted yet" },
-                if which == "valid" { "validation" } else { "training" },
-                share(Some(accuracy)),
-                c.classes[class],
-                share(Some(base_share)),
-            ));
-        }
+        lines.push(format!(
+            "{}: the {} accuracy is {}, no better than always predicting `{}` ({}). Try another learning_rate, more epochs, or initializer = \"glorot\".",
+            if outcome.verdict == Verdict::Stalled { "Stalled" } else { "Not fitted yet" },
+            if *split == "valid" { "validation" } else { "training" },
+            share(Some(c.accuracy())),
+            c.classes[class],
+            share(Some(base_share)),
+        ));
     }
     let watched = last.valid.unwrap_or(last.train).r2;
     if watched < STALLED_R2 && summary.divergence.is_none() {
@@ -219,7 +208,7 @@ pub fn summary(
             }
         }
     }
-    for (split, c) in confusions {
+    for (split, c) in &confusions {
         lines.push(String::new());
         lines.extend(super::classes::table(split, c));
     }
@@ -298,6 +287,9 @@ pub fn summary_json(config: &Config, outcome: &Outcome, report_memory: bool) -> 
         "loss_function": config.plan.loss().name(),
         "params": params_json(&config.names, &outcome.params, config.plan.precision()),
     });
+    for (split, c) in last.map(super::classes::of_report).unwrap_or_default() {
+        value["confusion"][split] = super::classes::json(c);
+    }
     if report_memory {
         value["peak_memory_mb"] = json!(peak_memory_mb());
     }
@@ -397,8 +389,7 @@ impl Bar {
 pub fn print_summary(
     config: &Config,
     outcome: &Outcome,
-    confusions: &[(&str, Confusion)],
     kept_in: Option<String>,
 ) -> anyhow::Result<()> {
-    print_lines(&summary(config, outcome, confusions, kept_in))
+    print_lines(&summary(config, outcome, kept_in))
 }

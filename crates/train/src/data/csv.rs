@@ -256,8 +256,7 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
             column,
             names: names_of,
         };
-        return Ok(Dataset::from_labels(x, &labels, inputs.len(), classes)
-            .with_names(names(&inputs), Vec::new()));
+        return Ok(Dataset::from_labels(x, &labels, names(&inputs), classes));
     }
     Ok(Dataset::from_columns(x, y, inputs.len(), targets.len())
         .with_names(names(&inputs), names(&targets)))

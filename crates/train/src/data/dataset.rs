@@ -101,15 +101,17 @@ impl Dataset {
             }
             labels.push(index as u32);
         }
-        Ok(Self::from_labels(plain.x, &labels, inputs, classes))
+        let names = default_names("x", inputs);
+        Ok(Self::from_labels(plain.x, &labels, names, classes))
     }
 
-    /// A classification data set from row-major inputs and one class index per row (already
-    /// checked: whole rows, at least one, indices below the number of classes).
+    /// A classification data set from row-major inputs (named `input_names`) and one class
+    /// index per row (already checked: whole rows, at least one, indices below the number of
+    /// classes). Its output names are the class names.
     pub(crate) fn from_labels(
         x: Vec<f32>,
         labels: &[u32],
-        inputs: usize,
+        input_names: Vec<String>,
         classes: Classes,
     ) -> Self {
         let width = classes.names.len();
@@ -118,9 +120,9 @@ impl Dataset {
             y[row * width + label as usize] = 1.0;
         }
         Self {
-            input_names: default_names("x", inputs),
+            inputs: input_names.len(),
+            input_names,
             output_names: classes.names.clone(),
-            inputs,
             outputs: width,
             x,
             y,
@@ -131,16 +133,6 @@ impl Dataset {
     /// The classes, for a classification data set.
     pub fn classes(&self) -> Option<&Classes> {
         self.classes.as_ref()
-    }
-
-    /// The share of the rows `rows` in their most common class: the accuracy of always
-    /// predicting it, which a classifier has to beat.
-    pub fn majority_share(&self, rows: &[u32]) -> f64 {
-        let mut counts = vec![0usize; self.outputs];
-        for &r in rows {
-            counts[self.label(r as usize)] += 1;
-        }
-        counts.iter().copied().max().unwrap_or(0) as f64 / rows.len().max(1) as f64
     }
 
     /// The class of row `i` (the one-hot target's 1), for a classification data set.
@@ -154,9 +146,7 @@ impl Dataset {
     pub fn with_names(mut self, inputs: Vec<String>, outputs: Vec<String>) -> Self {
         debug_assert_eq!((inputs.len(), outputs.len()), (self.inputs, self.outputs));
         self.input_names = inputs;
-        if self.classes.is_none() {
-            self.output_names = outputs;
-        }
+        self.output_names = outputs;
         self
     }
 

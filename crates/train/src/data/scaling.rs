@@ -45,13 +45,7 @@ impl Scaling {
     pub fn fit(data: &Dataset, rows: &[u32]) -> Self {
         // One-hot class targets stay 0 and 1: cross entropy compares them with probabilities.
         let targets = match data.classes() {
-            Some(_) => vec![
-                ColumnScale {
-                    mean: 0.0,
-                    std: 1.0
-                };
-                data.outputs()
-            ],
+            Some(_) => unscaled(data.outputs()),
             None => column_stats(data.output_values(), data.outputs(), rows),
         };
         Self {
@@ -84,13 +78,7 @@ impl Scaling {
             .collect();
         Self {
             inputs,
-            targets: vec![
-                ColumnScale {
-                    mean: 0.0,
-                    std: 1.0
-                };
-                data.outputs()
-            ],
+            targets: unscaled(data.outputs()),
         }
     }
 
@@ -116,6 +104,17 @@ impl Scaling {
     pub fn unscale_targets(&self, y: &mut [f64]) {
         unscale_in_place(y, &self.targets);
     }
+}
+
+/// `width` columns left as they are (shift 0, scale 1).
+fn unscaled(width: usize) -> Vec<ColumnScale> {
+    vec![
+        ColumnScale {
+            mean: 0.0,
+            std: 1.0
+        };
+        width
+    ]
 }
 
 fn column_stats(values: &[f32], width: usize, rows: &[u32]) -> Vec<ColumnScale> {

@@ -46,12 +46,8 @@ impl LossKind {
     /// - `predicted`, `observed`: `[batch, outputs]`
     /// - output: `[1]`
     pub fn compute(self, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
-        let [rows, _] = observed.shape().dims();
-        let scale = match self {
-            LossKind::Ssr | LossKind::CrossEntropy => 1.0,
-            LossKind::Mse => 1.0 / observed.shape().num_elements() as f64,
-            LossKind::MeanCrossEntropy => 1.0 / rows.max(1) as f64,
-        };
+        let [rows, width] = observed.shape().dims();
+        let scale = self.scale(rows, width);
         if self.is_cross_entropy() {
             // Burn's log-SoftMax subtracts each row's maximum before exponentiating (the
             // log-sum-exp trick), so large raw outputs neither overflow nor lose the gradient;

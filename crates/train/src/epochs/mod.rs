@@ -189,27 +189,26 @@ pub(crate) fn run<O: Observer>(
             }
             let seconds = started.elapsed().as_secs_f64();
             let eval = trainer.inference();
-            // A classifier is measured through its confusion matrix, which the report keeps.
-            let classify = plan.loss().is_cross_entropy();
-            let on = |rows: (&crate::Dataset, &[u32])| -> Result<Measured, TrainError> {
-                let measured = measure(
-                    &eval,
-                    rows.0,
-                    rows.1,
-                    data.scaling(),
-                    plan.loss(),
-                    precision,
-                    trainer.device(),
-                )?;
-                Ok(measured)
-            };
-            let classified = |rows: (&crate::Dataset, &[u32])| {
+            // A classifier is measured through its confusion matrix, which the report keeps
+            // (running metrics, which add up squared residuals, are never a classifier's).
+            let on = |rows: (&crate::Dataset, &[u32])| {
+                if !plan.loss().is_cross_entropy() {
+                    let measured = measure(
+                        &eval,
+                        rows.0,
+                        rows.1,
+                        data.scaling(),
+                        plan.loss(),
+                        precision,
+                        trainer.device(),
+                    )?;
+                    return Ok::<_, TrainError>((measured, None));
+                }
                 let c = crate::confusion(&eval, rows.0, rows.1, precision, trainer.device())?;
-                Ok::<_, TrainError>((c.measured(plan.loss()), Some(c)))
+                Ok((c.measured(plan.loss()), Some(c)))
             };
             let (train, train_confusion) = match &column_totals {
-                _ if classify => classified((data.data(), &order))?,
-                None => (on((data.data(), &order))?, None),
+                None => on((data.data(), &order))?,
                 Some(totals) => {
                     let (loss, metrics) = residuals
                         .finish(order.len(), totals, plan.loss(), data.scaling())
@@ -217,12 +216,8 @@ pub(crate) fn run<O: Observer>(
                     (Measured { loss, metrics }, None)
                 }
             };
-            let (valid, valid_confusion) = match data.valid() {
-                Some(rows) if classify => {
-                    let (m, c) = classified(rows)?;
-                    (Some(m), c)
-                }
-                Some(rows) => (Some(on(rows)?), None),
+            let (valid, valid_confusion) = match data.valid().map(on).transpose()? {
+                Some((measured, c)) => (Some(measured), c),
                 None => (None, None),
             };
             // Running metrics describe the parameters before each update: the last update
@@ -298,21 +293,14 @@ pub(crate) fn run<O: Observer>(
     })();
     data.put_train_rows(order);
     result?;
-    let watched = last
-        .as_ref()
-        .map(|r: &EpochReport| r.valid.unwrap_or(r.train));
-    // How much better than the mean the fit is: R², or for a classifier its accuracy's share
-    // of the way from always predicting the most common class (0) to every row right (1).
-    let watched_r2 = match watched.and_then(|m| m.accuracy) {
-        Some(accuracy) => {
-            let base = match data.valid() {
-                Some((rows_of, rows)) => rows_of.majority_share(rows),
-                None => data.data().majority_share(data.train_rows()),
-            };
-            Some((accuracy - base) / (1.0 - base).max(1e-12))
+    // How much better than the mean the fit is: R², or a classifier's gain over always
+    // predicting its most common class.
+    let watched_r2 = last.as_ref().and_then(|r: &EpochReport| {
+        match r.valid_confusion.as_ref().or(r.train_confusion.as_ref()) {
+            Some(c) => Some(c.gain()),
+            None => Some(r.valid.unwrap_or(r.train).r2).filter(|r2| r2.is_finite()),
         }
-        None => watched.map(|m| m.r2).filter(|r2| r2.is_finite()),
-    };
+    });
     let params = if divergence.is_some() {
         last_finite.values().map_err(TrainError::from)?
     } else {

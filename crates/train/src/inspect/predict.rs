@@ -152,6 +152,14 @@ impl Confusion {
         self.counts.iter().flatten().sum()
     }
 
+    /// The accuracy's share of the way from always predicting the most common class (0) to
+    /// every row right (1): a classifier's analogue of R², which a verdict judges the same
+    /// way (below [`STALLED_R2`](crate::STALLED_R2) it has not fitted).
+    pub fn gain(&self) -> f64 {
+        let (_, base) = self.majority();
+        (self.accuracy() - base) / (1.0 - base).max(1e-12)
+    }
+
     /// The most common true class and its share of the rows: the accuracy of always
     /// predicting it, which a classifier has to beat.
     pub fn majority(&self) -> (usize, f64) {
