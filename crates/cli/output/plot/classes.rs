@@ -34,6 +34,7 @@ pub enum Shade {
 }
 
 /// The input square of a two-input classifier, shaded, with the data points on top.
+#[derive(Clone)]
 pub struct Surface {
     /// The caption.
     pub title: String,
@@ -111,7 +112,7 @@ impl Surface {
     }
 }
 
-/// The data's range with a margin, and the lesson's 0..1 square when it fits inside it.
+/// The data's range with a 5 % margin on each side.
 fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = min_max(values);
     padded(lo, hi, 0.05)
@@ -201,27 +202,32 @@ pub fn write_surfaces(
     dir: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let surface = |shade, title| Surface::new(arch, values, data, rows, shade, title);
-    let regions = surface(
+    // The cells are computed once; each picture shades them its own way.
+    let regions = Surface::new(
+        arch,
+        values,
+        data,
+        rows,
         Shade::Regions,
         format!("Decision regions (ArgMax) and the data, {when}"),
     );
     written.extend(write_svg_and_png(&regions, dir, "regions")?);
     for (k, class) in data.output_names().iter().enumerate() {
-        let probability = surface(
-            Shade::Probability(k),
-            format!("Probability of {class} (SoftMax), {when} (white 0, full colour 1)"),
-        );
+        let probability = Surface {
+            shade: Shade::Probability(k),
+            title: format!("Probability of {class} (SoftMax), {when} (white 0, full colour 1)"),
+            ..regions.clone()
+        };
         let file = format!("probability_{}", file_safe(class));
         written.extend(write_svg_and_png(&probability, dir, &file)?);
-        let raw = surface(Shade::Raw(k), String::new());
-        let (lo, hi) = min_max(raw.cells.iter().map(|c| c[k]));
+        let (lo, hi) = min_max(regions.cells.iter().map(|c| c[k]));
         let raw = Surface {
+            shade: Shade::Raw(k),
             title: format!(
                 "Raw output for {class}, {when} (white {:.3}, full colour {:.3})",
                 lo, hi
             ),
-            ..raw
+            ..regions.clone()
         };
         written.extend(write_svg_and_png(
             &raw,
