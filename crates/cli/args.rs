@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use squiggle_model::Precision;
+use squiggle_train::Kernels;
 
 use crate::backend::{Backend, named_flag};
 use crate::config::Overrides;
@@ -82,6 +83,10 @@ pub struct BenchArgs {
     /// A backend to time (repeat the flag for several; default: every compiled backend).
     #[arg(long = "backend", value_name = "BACKEND", value_parser = named_flag::<Backend>())]
     pub backends: Vec<Backend>,
+    /// Kernels to time on each backend: `burn` (Burn's autodiff of the module) or `fused`
+    /// (squiggle's hand-written kernels); repeat for both (the default).
+    #[arg(long = "kernels", value_name = "KERNELS", value_parser = named_flag::<Kernels>())]
+    pub kernels: Vec<Kernels>,
     /// Runs of each case; the table shows the median.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub repeats: u64,
@@ -114,6 +119,10 @@ pub struct PredictArgs {
     /// Where the tensors live (default: flex).
     #[arg(long, value_parser = named_flag::<Backend>())]
     pub backend: Option<Backend>,
+    /// What computes the forward pass: `fused` (squiggle's kernels, default) or `burn`
+    /// (Burn's operations on the module).
+    #[arg(long, value_parser = named_flag::<Kernels>())]
+    pub kernels: Option<Kernels>,
     /// Use the last checkpoint even when the run kept a best one.
     #[arg(long)]
     pub last: bool,
@@ -163,9 +172,14 @@ pub struct ConfigFlags {
     /// upstream) or `wgpu` (GPU); overrides `[train] backend`. See `squiggle backends`.
     #[arg(long, value_parser = named_flag::<Backend>())]
     pub backend: Option<Backend>,
-    /// Float precision; overrides `[train] dtype` (gradcheck defaults to f64).
+    /// Float precision; overrides `[train] dtype`.
     #[arg(long, value_parser = named_flag::<Precision>())]
     pub dtype: Option<Precision>,
+    /// What computes the forward and backward passes: `fused` (squiggle's hand-written
+    /// kernels, default) or `burn` (Burn's autodiff of the module, the reference); overrides
+    /// `[train] kernels`.
+    #[arg(long, value_parser = named_flag::<Kernels>())]
+    pub kernels: Option<Kernels>,
     /// Seed of the initialiser, the validation split and the shuffles; overrides `[model]
     /// seed`. At most 9223372036854775807, the largest integer a TOML file holds.
     #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]

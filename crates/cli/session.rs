@@ -23,6 +23,7 @@ use crate::run_dir;
 pub fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<(Config, Data)> {
     let overrides = Overrides {
         precision: args.flags.dtype.or(extra.precision),
+        kernels: args.flags.kernels.or(extra.kernels),
         seed: args.flags.seed.or(extra.seed),
         backend: args.flags.backend,
         set: args.flags.set.clone(),
@@ -60,15 +61,24 @@ pub fn device(config: &Config) -> anyhow::Result<Device> {
     Ok(device)
 }
 
-/// `a 1-[2]-1 softplus network on 3 data points (flex, f32)`: what a run step by step
-/// works on, as the first lines of `train`, `eval` and `explain` say it.
+/// `a 1-[2]-1 softplus network on 3 data points (flex, f32, fused kernels)`: what a run step
+/// by step works on, as the first lines of `train`, `eval` and `explain` say it.
 pub fn describe(config: &Config, rows: usize) -> String {
     format!(
-        "a {} network on {} ({}, {})",
+        "a {} network on {} {}",
         config.arch.describe(),
         plural(rows, "data point"),
+        computed_by(config)
+    )
+}
+
+/// `(flex, f32, fused kernels)`: where and how a config's numbers are computed.
+pub fn computed_by(config: &Config) -> String {
+    format!(
+        "({}, {}, {})",
         config.backend,
-        config.plan.precision()
+        config.plan.precision(),
+        config.plan.kernels().label()
     )
 }
 
@@ -164,7 +174,7 @@ impl Session {
             self.config.arch.describe(),
             self.rows(),
             self.at(),
-            self.device_label()
+            computed_by(&self.config)
         )
     }
 
@@ -187,15 +197,6 @@ impl Session {
             format!(" ({})", notes.join("; "))
         };
         format!("the {} training rows{notes}", train)
-    }
-
-    /// `(flex, f32)`.
-    fn device_label(&self) -> String {
-        format!(
-            "({}, {})",
-            self.config.backend,
-            self.config.plan.precision()
-        )
     }
 
     /// `its initial parameters`, or `the parameters of run/best.ckpt (epoch 131)`.

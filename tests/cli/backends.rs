@@ -106,6 +106,43 @@ cross_backend!(pt2_is_the_same_everywhere, |backends| {
     );
 });
 
+// Burn's autodiff of the module on every backend (the lesson, all seven parameters, Adam), to
+// the numbers it gives on flex.
+cross_backend!(burns_kernels_are_the_same_everywhere, |backends| {
+    same_on_every_backend(
+        backends,
+        &root(),
+        &["train", "configs/statquest-pt2.toml", "--kernels", "burn"],
+        &["params", "initial_loss", "final_loss", "steps"],
+    );
+    same_on_every_backend(
+        backends,
+        &root(),
+        &[
+            "train",
+            "configs/statquest-details-pt2.toml",
+            "--max-steps",
+            "200",
+            "--kernels",
+            "burn",
+        ],
+        &["params", "final_loss"],
+    );
+    same_on_every_backend(
+        backends,
+        &root(),
+        &[
+            "train",
+            "configs/statquest-pt2-adam.toml",
+            "--max-steps",
+            "50",
+            "--kernels",
+            "burn",
+        ],
+        &["params", "final_loss"],
+    );
+});
+
 cross_backend!(
     details_pt1_for_100_steps_is_the_same_everywhere,
     |backends| {

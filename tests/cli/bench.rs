@@ -44,17 +44,32 @@ fn every_case_is_timed_beside_the_baseline() {
         };
         assert_eq!(case["unit"], unit, "{case}");
         let baseline = number(case, "baseline");
-        let flex = &case["backends"]["flex"];
-        let (value, ratio) = (number(flex, "value"), number(flex, "ratio"));
         assert!(baseline > 0.0 && baseline.is_finite(), "{case}");
-        assert!(value > 0.0 && value.is_finite(), "{case}");
-        // The ratio is speed relative to the baseline: a time per step divides the other way.
-        let want = if i == 0 {
-            baseline / value
-        } else {
-            value / baseline
-        };
-        assert!((ratio - want).abs() <= 1e-9 * want, "{case}");
+        // Both kernels, each beside the same baseline.
+        for kernels in ["burn", "fused"] {
+            let figure = &case["backends"]["flex"][kernels];
+            let (value, ratio) = (number(figure, "value"), number(figure, "ratio"));
+            assert!(value > 0.0 && value.is_finite(), "{kernels}: {case}");
+            // The ratio is speed relative to the baseline: a time per step divides the other
+            // way.
+            let want = if i == 0 {
+                baseline / value
+            } else {
+                value / baseline
+            };
+            assert!((ratio - want).abs() <= 1e-9 * want, "{kernels}: {case}");
+        }
+    }
+}
+
+#[test]
+fn one_kernels_can_be_timed_alone() {
+    let mut args = SMALL.to_vec();
+    args.extend(["flex", "--kernels", "fused", "--json"]);
+    let v = squiggle(&args).json();
+    for case in v["cases"].as_array().unwrap() {
+        let flex = case["backends"]["flex"].as_object().unwrap();
+        assert_eq!(flex.keys().collect::<Vec<_>>(), ["fused"], "{case}");
     }
 }
 
@@ -70,7 +85,7 @@ fn the_table_names_each_backend_once() {
         .expect("a header line");
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["case", "unit", "baseline", "flex"]
+        ["case", "unit", "baseline", "flex", "burn", "flex", "fused"]
     );
     let rows: Vec<&str> = text
         .lines()
@@ -82,7 +97,7 @@ fn the_table_names_each_backend_once() {
     assert!(
         rows[1..]
             .iter()
-            .all(|r| r.contains("M samples/s") && r.contains("×)")),
+            .all(|r| r.contains("M samples/s") && r.matches("×)").count() == 2),
         "{out}"
     );
     assert!(

@@ -67,7 +67,7 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
     );
     // The chain rule of b3 is shown and agrees with autodiff and finite differences.
     assert_eq!(browser.text("#explain-param"), "b3");
-    assert!(browser.text("#explain-check").contains("all three agree"));
+    assert!(browser.text("#explain-check").contains("all four agree"));
 
     // Freeze b3 by clicking it in the network; unfreeze w3; step: only w3 moves.
     browser.click("#node-b3");

@@ -52,7 +52,14 @@ fn step_rows(table: &str) -> Vec<Vec<f64>> {
 
 #[test]
 fn pt7_step_table_matches_an_independent_calculation() {
-    let out = squiggle(&["train", PT7]);
+    for kernels in ["fused", "burn"] {
+        pt7_step_table_with(kernels);
+    }
+}
+
+/// Pt. 7's table computed by `kernels`.
+fn pt7_step_table_with(kernels: &str) {
+    let out = squiggle(&["train", PT7, "--kernels", kernels]);
     let rows = step_rows(out.success());
     assert_eq!(rows.len(), 10, "{out}");
     let (mut b3, lr) = (-2.0, 1.0);
@@ -72,8 +79,9 @@ fn pt7_step_table_matches_an_independent_calculation() {
     }
     // The run stops once |step size| < 0.001: the tenth step's.
     assert!(rows[9][4].abs() < 0.001 && rows[8][4].abs() >= 0.001);
-    let v = squiggle(&["train", PT7, "--json"]).json();
+    let v = squiggle(&["train", PT7, "--json", "--kernels", kernels]).json();
     assert_eq!(v["loss_function"], "cross_entropy");
+    assert_eq!(v["kernels"], kernels);
     close(
         "final b3",
         v["params"]["output.bias"][0].as_f64().unwrap(),
@@ -95,7 +103,7 @@ fn explain_shows_the_softmax_identity_for_an_output_bias() {
         text.contains("dCE/dp_true × dp_true/draw[0] = (p[0] − [class 0 is true]) at every point"),
         "{out}"
     );
-    assert!(text.contains("→ all three agree"), "{out}");
+    assert!(text.contains("→ all four agree"), "{out}");
     // The identity's values are the lesson's p_setosa − [setosa], flower by flower.
     let flowers = [(0.04, 0.42, 0), (1.0, 0.54, 2), (0.5, 0.37, 1)];
     let expected: Vec<String> = flowers
@@ -110,7 +118,18 @@ fn explain_shows_the_softmax_identity_for_an_output_bias() {
     assert!(text.contains(&expected.join(", ")), "{expected:?}\n{out}");
     let v = squiggle(&["explain", PT7, "--json"]).json();
     let p = &v["params"][0];
-    close("dCE/db3", number(p, "autodiff"), lesson_ce(-2.0).1, 1e-5);
+    close(
+        "dCE/db3",
+        number(p, "burn_autodiff"),
+        lesson_ce(-2.0).1,
+        1e-5,
+    );
+    close(
+        "dCE/db3",
+        number(p, "fused_backward"),
+        lesson_ce(-2.0).1,
+        1e-5,
+    );
     assert_eq!(p["agree"], true);
 }
 

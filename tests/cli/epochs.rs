@@ -288,7 +288,7 @@ fn eval_scores_a_saved_run_on_a_labelled_file() {
     assert!(
         shown.starts_with("Scoring the 1-[3]-1 softplus network of run/best.ckpt (epoch ")
             && shown.contains(
-                " on new.csv (flex, f32).\nMSE, RMSE, MAE and R² in the data's own units.\n"
+                " on new.csv (flex, f32, fused kernels).\nMSE, RMSE, MAE and R² in the data's own units.\n"
             ),
         "{text}"
     );

@@ -7,7 +7,7 @@ fn the_step_table_reads_like_the_lesson() {
     let out = squiggle(&["train", "configs/statquest-pt2.toml"]);
     let text = out.success();
     let expected_start = "\
-Training b3 of a 1-[2]-1 softplus network on 3 data points (flex, f32).
+Training b3 of a 1-[2]-1 softplus network on 3 data points (flex, f32, fused kernels).
 Loss SSR, learning rate 0.1; stop after 1000 steps or when every |step size| < 0.001.
 
  step         SSR          b3    dSSR/db3   step size
@@ -185,7 +185,7 @@ fn eval_prints_each_point_and_the_loss() {
     assert_eq!(
         out.success(),
         "\
-Evaluating a 1-[2]-1 softplus network on 3 data points (flex, f32).
+Evaluating a 1-[2]-1 softplus network on 3 data points (flex, f32, fused kernels).
 
        input    observed   predicted    residual
     0.000000    0.000000   -0.011001    0.011001

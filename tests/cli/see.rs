@@ -26,10 +26,17 @@ fn explain_breaks_db3_into_the_lessons_factors() {
     assert_eq!(b3["factors"][0]["meaning"], "−2(observed − predicted)");
     // Σ −2(observed − predicted) × 1 = −15.6551 (shared/statquest.md)
     close("Σ products", sum(&b3["products"]), -15.655108, 1e-5);
-    for key in ["chain_rule", "autodiff", "finite_difference"] {
+    for key in [
+        "chain_rule",
+        "burn_autodiff",
+        "fused_backward",
+        "finite_difference",
+    ] {
         close(key, number(b3, key), -15.655108, 1e-4);
     }
+    assert!(b3.get("autodiff").is_none(), "the old key is gone: {b3}");
     assert_eq!(b3["agree"], true);
+    assert_eq!(v["kernels"], "fused");
     close("step size", number(b3, "step_size"), -1.565511, 1e-5);
     close("new b3", number(b3, "new_value"), 1.565511, 1e-5);
 }
@@ -68,7 +75,51 @@ fn explain_shows_a_later_step_and_frozen_parameters() {
     assert_eq!(w1["agree"], true);
     // Step 3 of the lesson's table: b3 = 2.442197, dSSR/db3 = −1.001927.
     close("b3", number(b3, "value"), 2.442197, 1e-4);
-    close("dSSR/db3", number(b3, "autodiff"), -1.001927, 1e-4);
+    close("dSSR/db3", number(b3, "burn_autodiff"), -1.001927, 1e-4);
+    close("dSSR/db3", number(b3, "fused_backward"), -1.001927, 1e-4);
+}
+
+/// With Burn's kernels the step explained is the one Burn's autodiff took: the same lesson
+/// numbers, the same four derivatives.
+#[test]
+fn explain_with_burns_kernels_explains_burns_step() {
+    let v = squiggle(&[
+        "explain",
+        "configs/statquest-pt2.toml",
+        "--json",
+        "--step",
+        "3",
+        "--kernels",
+        "burn",
+    ])
+    .json();
+    assert_eq!(v["kernels"], "burn");
+    let b3 = &v["params"][0];
+    close("b3", number(b3, "value"), 2.442197, 1e-4);
+    for key in [
+        "chain_rule",
+        "burn_autodiff",
+        "fused_backward",
+        "finite_difference",
+    ] {
+        close(key, number(b3, key), -1.001927, 1e-4);
+    }
+    let text = squiggle(&["explain", "configs/statquest-pt2.toml", "--kernels", "burn"]);
+    let text = text.success();
+    assert!(
+        text.starts_with(
+            "Step 0 of training a 1-[2]-1 softplus network on 3 data points (flex, f32, Burn autodiff)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Burn's autodiff        -15.655108  (what training uses)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  fused backward         -15.655108\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,9 +140,14 @@ fn explain_factors_sum_to_autodiff_on_a_deep_network() {
     let params = v["params"].as_array().unwrap();
     assert_eq!(params.len(), (2 + 1) * 3 + (3 + 1) * 2 + (2 + 1) * 2);
     for p in params {
-        let autodiff = number(p, "autodiff");
-        let scale = autodiff.abs().max(1e-3);
-        assert!((sum(&p["products"]) - autodiff).abs() / scale < 1e-6, "{p}");
+        for key in ["burn_autodiff", "fused_backward"] {
+            let computed = number(p, key);
+            let scale = computed.abs().max(1e-3);
+            assert!(
+                (sum(&p["products"]) - computed).abs() / scale < 1e-6,
+                "{key}: {p}"
+            );
+        }
         assert_eq!(p["agree"], true, "{p}");
     }
     // A hidden weight's signal: from the layer above, through tanh', times its input.
@@ -116,7 +172,9 @@ fn explain_prints_the_table_the_checks_and_the_step() {
     for expected in [
         "dSSR/db3 = Σ dSSR/dpredicted × dpredicted/db3\n",
         "  from the chain rule    -15.655108\n",
-        "  → all three agree",
+        "  Burn's autodiff        -15.655108\n",
+        "  fused backward         -15.655108  (what training uses)\n",
+        "  → all four agree",
         "  step size = dSSR/db3 × learning rate = -15.655108 × 0.1 = -1.565511\n",
         "  new b3 = old − step size = 0.000000 − (-1.565511) = 1.565511\n",
     ] {
@@ -143,10 +201,25 @@ fn gradcheck_passes_on_every_parameter() {
         "configs/statquest-pt2.toml",
         "configs/gradient-descent.toml",
     ] {
+        // The run's own precision and kernels by default: f32 and the fused kernels.
         let v = squiggle(&["gradcheck", config, "--json"]).json();
+        assert_eq!(v["passed"], true, "{v}");
+        assert_eq!(
+            (&v["dtype"], &v["kernels"]),
+            (&"f32".into(), &"fused".into())
+        );
+        assert_eq!(v["tolerance"], 1e-3);
+        assert!(number(&v["worst"], "error") < 1e-3);
+        // --dtype f64 keeps the tight check.
+        let v = squiggle(&["gradcheck", config, "--json", "--dtype", "f64"]).json();
         assert_eq!(v["passed"], true, "{v}");
         assert_eq!(v["dtype"], "f64");
         assert!(number(&v["worst"], "error") < 1e-6);
+        for p in v["params"].as_array().unwrap() {
+            for key in ["burn_error", "fused_error"] {
+                assert!(number(p, key) < 1e-6, "{key}: {p}");
+            }
+        }
     }
     let v = squiggle(&["gradcheck", "configs/statquest-pt2.toml", "--json"]).json();
     assert_eq!(
@@ -154,8 +227,13 @@ fn gradcheck_passes_on_every_parameter() {
         7,
         "every parameter, frozen or not"
     );
-    let text = squiggle(&["gradcheck", "configs/statquest-pt2.toml", "--dtype", "f32"]);
-    assert!(text.success().contains("tolerance 1e-2: PASS."), "{text}");
+    let b3 = &v["params"][6];
+    assert_eq!(b3["name"], "b3");
+    for key in ["burn_autodiff", "fused_backward", "finite_difference"] {
+        close(key, number(b3, key), -15.655108, 1e-3);
+    }
+    let text = squiggle(&["gradcheck", "configs/statquest-pt2.toml"]);
+    assert!(text.success().contains("tolerance 1e-3: PASS."), "{text}");
 }
 
 #[test]
@@ -171,9 +249,31 @@ fn gradcheck_fails_on_a_wrong_gradient() {
     let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(v["passed"], false);
     assert_eq!(v["worst"]["name"], "w2");
+    assert_eq!(
+        v["worst"]["kernels"], "fused",
+        "the run's kernels were perturbed"
+    );
     assert!(
         out.stderr.starts_with(
-            "squiggle: gradient check failed: error 9.9e-3 for w2 exceeds the tolerance 1e-6"
+            "squiggle: gradient check failed: error 9.9e-3 for w2 (fused backward) exceeds its allowance"
+        ),
+        "{out}"
+    );
+    // Perturbing Burn's derivative instead (a run with Burn's kernels) fails too, in f64.
+    let out = squiggle(&[
+        "gradcheck",
+        "configs/statquest-pt2.toml",
+        "--perturb",
+        "w2",
+        "--kernels",
+        "burn",
+        "--dtype",
+        "f64",
+    ]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(
+        out.stderr.starts_with(
+            "squiggle: gradient check failed: error 9.9e-3 for w2 (Burn's autodiff) exceeds the tolerance 1e-6"
         ),
         "{out}"
     );

@@ -183,6 +183,39 @@ fn ten_steps_of_pt2_are_the_numbers_of_squiggle_train() {
     assert_eq!(param(&again, "b3"), cli_b3);
 }
 
+/// The page's kernels selector: Burn's autodiff of the module takes the steps from then on,
+/// with the numbers of `squiggle train --kernels burn`.
+#[test]
+fn the_playground_steps_with_either_kernels() {
+    let server = Server::start(&[]);
+    let state = server.playground("statquest-pt2");
+    assert_eq!(state["kernels"], "fused");
+    assert_eq!(state["explain"]["kernels"], "fused");
+    let settings = format!("/api/playgrounds/{}/settings", id(&state));
+    let state = server.post(&settings, json!({"kernels": "burn"}));
+    assert_eq!(state["kernels"], "burn");
+    assert_eq!(state["explain"]["kernels"], "burn");
+    let path = format!("/api/playgrounds/{}/step", id(&state));
+    let state = server.post(&path, json!({"steps": 100}));
+    let cli = squiggle(&[
+        "train",
+        "configs/statquest-pt2.toml",
+        "--json",
+        "--kernels",
+        "burn",
+    ])
+    .json();
+    assert_eq!(cli["kernels"], "burn");
+    assert_eq!(param(&state, "b3"), cli["params"]["b3"].as_f64().unwrap());
+    assert_eq!(state["loss"], cli["final_loss"]);
+    close("b3", param(&state, "b3"), 2.608911, 1e-6);
+    let message = server.refused("POST", &settings, Some(r#"{"kernels": "cuda"}"#), 400);
+    assert!(
+        message.contains("unknown variant `cuda`") || message.contains("kernels"),
+        "{message}"
+    );
+}
+
 #[test]
 fn the_explanation_is_the_chain_rule_checked_two_ways() {
     let server = Server::start(&[]);
@@ -201,6 +234,15 @@ fn the_explanation_is_the_chain_rule_checked_two_ways() {
         ["dSSR/dpredicted", "dpredicted/dy1", "dy1/dx1", "dx1/dw1"]
     );
     assert_eq!(explain["agree"], true);
+    for key in ["burn_autodiff", "fused_backward", "finite_difference"] {
+        close(
+            key,
+            explain[key].as_f64().unwrap(),
+            explain["chain_rule"].as_f64().unwrap(),
+            1e-5,
+        );
+    }
+    assert_eq!(explain["shown"].as_array().unwrap().len(), 4);
     // The same derivative `squiggle explain` prints for step 0.
     let cli = squiggle(&[
         "explain",
@@ -317,7 +359,7 @@ fn settings_are_checked_like_a_config_and_a_diverging_rate_keeps_the_last_finite
     );
     assert_eq!(
         server.refused("POST", &settings, Some(r#"{"learning_rat": 1}"#), 400),
-        "malformed JSON body: unknown field `learning_rat`, expected one of `learning_rate`, `max_steps`, `min_step_size`, `target_loss` at line 1 column 15"
+        "malformed JSON body: unknown field `learning_rat`, expected one of `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `kernels` at line 1 column 15"
     );
     let state = server.post(&settings, json!({"learning_rate": 1e6}));
     assert_eq!(state["learning_rate"], 1e6);
@@ -536,7 +578,7 @@ fn bad_requests_get_their_status_and_one_line() {
             format!("{pg}/settings"),
             Some(r#"{"lear\ning_rate": 1}"#),
             400,
-            "malformed JSON body: unknown field `lear\\ning_rate`, expected one of `learning_rate`, `max_steps`, `min_step_size`, `target_loss` at line 1 column 17",
+            "malformed JSON body: unknown field `lear\\ning_rate`, expected one of `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `kernels` at line 1 column 17",
         ),
     ];
     for (method, path, body, status, message) in cases {

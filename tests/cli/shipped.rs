@@ -96,7 +96,8 @@ fn every_command_understands_every_shipped_config() {
             );
         }
 
-        // explain: the chain rule, autodiff and finite differences agree on every parameter.
+        // explain: the chain rule, both backward passes and finite differences agree on every
+        // parameter.
         let v = squiggle(&["explain", &config, "--json"]).json();
         let params = v["params"].as_array().unwrap();
         assert!(!params.is_empty(), "{config}");
@@ -124,6 +125,54 @@ fn every_command_understands_every_shipped_config() {
                 assert!(file.is_file(), "{config}: no {}", file.display());
             }
         }
+    }
+}
+
+/// Every shipped config trains to the same result with Burn's autodiff of the module as with
+/// the fused kernels: the same stopping rule, a final loss within 1e-3 of it (both compute in
+/// f32, and thousands of steps let the last digits drift apart), every parameter within 1e-2
+/// (the same minimum).
+#[test]
+fn every_shipped_config_trains_alike_with_either_kernels() {
+    for config in shipped().into_iter().filter(|c| has_train_section(c)) {
+        let run = |kernels: &str| {
+            let v = squiggle(&["train", &config, "--json", "--kernels", kernels]).json();
+            assert_eq!(v["kernels"], kernels, "{config}");
+            v
+        };
+        let (fused, burn) = (run("fused"), run("burn"));
+        assert_eq!(fused["stop_reason"], burn["stop_reason"], "{config}");
+        let key = if by_epochs(&config) {
+            "train_loss"
+        } else {
+            "final_loss"
+        };
+        let (f, b) = (finite(&fused, key), finite(&burn, key));
+        assert!(
+            (f - b).abs() <= 1e-3 * f.abs().max(1e-3),
+            "{config}: {key} {f} (fused) vs {b} (Burn)"
+        );
+        let mut values = Vec::new();
+        flatten(&fused["params"], &mut values);
+        let mut others = Vec::new();
+        flatten(&burn["params"], &mut others);
+        assert_eq!(values.len(), others.len(), "{config}");
+        for (f, b) in values.iter().zip(&others) {
+            assert!(
+                (f - b).abs() <= 1e-2 * f.abs().max(1.0),
+                "{config}: {f} vs {b}"
+            );
+        }
+    }
+}
+
+/// Every number in `v`, in order.
+fn flatten(v: &serde_json::Value, out: &mut Vec<f64>) {
+    match v {
+        serde_json::Value::Number(n) => out.push(n.as_f64().unwrap()),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|i| flatten(i, out)),
+        _ => {}
     }
 }
 

@@ -1,25 +1,43 @@
-//! `squiggle bench`: the training core timed on fixed work, on every compiled backend, beside
-//! the plain-Rust baseline doing the same work in the same run.
+//! `squiggle bench`: the training core timed on fixed work, on every compiled backend with
+//! both kernels (Burn's autodiff of the module, and squiggle's fused kernels), beside the
+//! plain-Rust baseline doing the same work in the same run.
 //!
-//! Each repeat times every case on the baseline and then on each backend, so a machine whose
-//! speed drifts slows them alike; the table shows medians, and each backend's figure as a
+//! Each repeat times every case on the baseline and then on each backend and kernels, so a
+//! machine whose speed drifts slows them alike; the table shows medians, and each figure as a
 //! ratio to the baseline's (its speed relative to the baseline: 0.5× takes twice as long).
+//! The baseline and the fused kernels are gradients written by hand; the Burn columns are what
+//! Burn computes by itself.
 
 use std::io::{IsTerminal, Write};
 
 use serde_json::json;
 use squiggle_model::Named;
+use squiggle_train::Kernels;
 use squiggle_train::bench::{Timing, Unit, Work, run_baseline, run_core};
 
 use crate::args::BenchArgs;
 use crate::backend::Backend;
 use crate::output::format::thousands;
 
-/// One case's medians: the baseline's, then one per backend.
+/// One case's medians: the baseline's, then one per column.
 struct Row {
     work: Work,
     baseline: f64,
-    backends: Vec<f64>,
+    columns: Vec<f64>,
+}
+
+/// What one column times: a backend computing with some kernels.
+#[derive(Clone, Copy)]
+struct Column {
+    backend: Backend,
+    kernels: Kernels,
+}
+
+impl Column {
+    /// `flex fused`, `wgpu burn`.
+    fn name(&self) -> String {
+        format!("{} {}", self.backend.name(), self.kernels.name())
+    }
 }
 
 /// The figure a table shows for `timing`: µs per step, or million samples per second.
@@ -78,27 +96,41 @@ fn unit_name(unit: Unit) -> (&'static str, &'static str) {
     }
 }
 
+/// `chosen` without repeats, or `all` when nothing was chosen.
+fn distinct<T: Copy + PartialEq>(chosen: &[T], all: impl Iterator<Item = T>) -> Vec<T> {
+    if chosen.is_empty() {
+        return all.collect();
+    }
+    let mut out = Vec::new();
+    for &c in chosen {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Times every case and prints the table (or `--json`).
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let backends: Vec<Backend> = if args.backends.is_empty() {
-        Backend::ALL
-            .iter()
-            .copied()
-            .filter(|b| b.compiled())
-            .collect()
-    } else {
-        let mut chosen = Vec::new();
-        for &b in &args.backends {
-            if !chosen.contains(&b) {
-                chosen.push(b);
-            }
-        }
-        chosen
-    };
+    let backends = distinct(
+        &args.backends,
+        Backend::ALL.iter().copied().filter(|b| b.compiled()),
+    );
+    // Burn's own kernels first: the reference, then what the fused kernels make of it.
+    let kernels = distinct(&args.kernels, [Kernels::Burn, Kernels::Fused].into_iter());
     let devices = backends
         .iter()
         .map(|b| b.device())
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let columns: Vec<(Column, &burn::prelude::Device)> = backends
+        .iter()
+        .zip(&devices)
+        .flat_map(|(&backend, device)| {
+            kernels
+                .iter()
+                .map(move |&kernels| (Column { backend, kernels }, device))
+        })
+        .collect();
     let cases = Work::cases(
         args.rows as usize,
         args.large_rows as usize,
@@ -111,42 +143,40 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let data = work.data();
         let unit = work.unit();
         let mut baseline = Vec::new();
-        let mut timings = vec![Vec::new(); backends.len()];
+        let mut timings = vec![Vec::new(); columns.len()];
         for run in 1..=args.repeats {
             baseline.push(figure(unit, &run_baseline(work, &data).0));
-            for (k, (backend, device)) in backends.iter().zip(&devices).enumerate() {
+            for (k, (column, device)) in columns.iter().enumerate() {
+                let on = format!("{} on {}", describe(&work), column.name());
                 if progress {
-                    eprint!(
-                        "\r\x1b[Ksquiggle bench: {} on {backend}, run {run}/{}",
-                        describe(&work),
-                        args.repeats
-                    );
+                    eprint!("\r\x1b[Ksquiggle bench: {on}, run {run}/{}", args.repeats);
                 }
-                let (timing, _) = run_core(work, &data, device)
-                    .map_err(|e| anyhow::anyhow!("{} on {backend}: {e}", describe(&work)))?;
+                let (timing, _) = run_core(work, &data, device, column.kernels)
+                    .map_err(|e| anyhow::anyhow!("{on}: {e}"))?;
                 timings[k].push(figure(unit, &timing));
             }
         }
         rows.push(Row {
             work,
             baseline: median(baseline),
-            backends: timings.into_iter().map(median).collect(),
+            columns: timings.into_iter().map(median).collect(),
         });
     }
     if progress {
         eprint!("\r\x1b[K");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let columns: Vec<Column> = columns.into_iter().map(|(c, _)| c).collect();
     if args.json {
-        print_json(args, &backends, &rows, cores)
+        print_json(args, &columns, &rows, cores)
     } else {
-        print_table(args, &backends, &rows, cores)
+        print_table(args, &columns, &rows, cores)
     }
 }
 
 fn print_json(
     args: &BenchArgs,
-    backends: &[Backend],
+    columns: &[Column],
     rows: &[Row],
     cores: usize,
 ) -> anyhow::Result<()> {
@@ -154,16 +184,14 @@ fn print_json(
         .iter()
         .map(|row| {
             let unit = row.work.unit();
-            let figures: serde_json::Map<String, serde_json::Value> = backends
-                .iter()
-                .zip(&row.backends)
-                .map(|(b, &v)| {
-                    (
-                        b.name().to_string(),
-                        json!({"value": v, "ratio": speed_ratio(unit, v, row.baseline)}),
-                    )
-                })
-                .collect();
+            let mut figures = serde_json::Map::new();
+            for (c, &v) in columns.iter().zip(&row.columns) {
+                let backend = figures
+                    .entry(c.backend.name().to_string())
+                    .or_insert_with(|| json!({}));
+                backend[c.kernels.name()] =
+                    json!({"value": v, "ratio": speed_ratio(unit, v, row.baseline)});
+            }
             json!({
                 "case": describe(&row.work),
                 "unit": unit_name(unit).1,
@@ -184,14 +212,14 @@ fn print_json(
 
 fn print_table(
     args: &BenchArgs,
-    backends: &[Backend],
+    columns: &[Column],
     rows: &[Row],
     cores: usize,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Training timed on fixed work, f32, median of {} on {} CPU cores; in brackets the speed relative to the baseline (closed-form gradients in plain Rust, no Burn, the same work).",
+        "Training timed on fixed work, f32, median of {} on {} CPU cores; `burn` is Burn's autodiff of the module, `fused` squiggle's hand-written kernels; in brackets the speed relative to the baseline (closed-form gradients in plain Rust, no Burn, the same work).",
         if args.repeats == 1 {
             "1 run".to_string()
         } else {
@@ -201,8 +229,8 @@ fn print_table(
     )?;
     writeln!(out)?;
     let mut header = format!("{:<40} {:>12} {:>12}", "case", "unit", "baseline");
-    for b in backends {
-        header += &format!(" {:>20}", b.name());
+    for c in columns {
+        header += &format!(" {:>20}", c.name());
     }
     writeln!(out, "{header}")?;
     for row in rows {
@@ -213,7 +241,7 @@ fn print_table(
             unit_name(unit).0,
             significant(row.baseline)
         );
-        for &v in &row.backends {
+        for &v in &row.columns {
             let cell = format!(
                 "{} ({}×)",
                 significant(v),

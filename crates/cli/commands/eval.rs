@@ -7,8 +7,8 @@ use std::path::Path;
 use serde_json::json;
 use squiggle_model::{Named, Network};
 use squiggle_train::{
-    Backprop, Columns, Confusion, Labels, LossKind, Measured, Metrics, argmax, confusion, measure,
-    read_csv, softmax,
+    Backprop, Columns, Confusion, Labels, LossKind, Measured, Metrics, Predictor, argmax,
+    confusion, measure, read_csv, softmax,
 };
 
 use crate::CheckFailed;
@@ -52,7 +52,15 @@ fn points(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let data = session.data.data();
     let loss = config.plan.loss();
     let precision = config.plan.precision();
-    let probe = Backprop::new(&config.arch, data, loss, &session.device, precision);
+    let kernels = config.plan.kernels();
+    let probe = Backprop::new(
+        &config.arch,
+        data,
+        loss,
+        &session.device,
+        precision,
+        kernels,
+    );
     let eval = probe.evaluate(&session.params)?;
     if let Some(classes) = data.classes() {
         return classified_points(args, session, &eval.predictions, eval.loss, &classes.names);
@@ -66,6 +74,7 @@ fn points(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
         print_json(&json!({
             "backend": config.backend.name(),
             "dtype": precision.name(),
+            "kernels": kernels.name(),
             "loss_function": loss.name(),
             "predictions": predictions,
             "loss": exact(eval.loss, precision),
@@ -103,17 +112,21 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
     let data = &session.data;
     let precision = config.plan.precision();
     let net = Network::from_values(&config.arch, &session.params, &session.device, precision);
+    let predictor = Predictor {
+        net: &net,
+        kernels: config.plan.kernels(),
+    };
     // A split's rows, loss and metrics, and a classifier's confusion matrix (measured once,
     // as training measures an epoch).
     type Split = (usize, Measured, Option<Confusion>);
     let on = |rows_of, rows: &[u32]| -> anyhow::Result<Split> {
         let loss = config.plan.loss();
         if loss.is_cross_entropy() {
-            let c = confusion(&net, rows_of, rows, precision, &session.device)?;
+            let c = confusion(predictor, rows_of, rows, precision, &session.device)?;
             return Ok((rows.len(), c.measured(loss), Some(c)));
         }
         let measured = measure(
-            &net,
+            predictor,
             rows_of,
             rows,
             data.scaling(),
@@ -138,6 +151,7 @@ fn by_epochs(args: &EvalArgs, session: &Session) -> anyhow::Result<()> {
         };
         print_json(&json!({
             "backend": config.backend.name(),
+            "kernels": config.plan.kernels().name(),
             "dtype": precision.name(),
             "loss_function": config.plan.loss().name(),
             "train": split(&train),
@@ -190,6 +204,7 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     let (path, checkpoint) = run_dir::load_checkpoint(dir, !args.select.last)?;
     let network = &checkpoint.meta.network;
     let backend = args.flags.backend.unwrap_or(Backend::Flex);
+    let kernels = args.flags.kernels.unwrap_or_default();
     let device = backend.device()?;
     let net = checkpoint
         .network(&device)
@@ -223,12 +238,14 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     // What is scored: a classifier's confusion matrix, or the regression metrics (in original
     // units whatever the loss; the loss itself is not shown).
     let (mut scored, what, table, value) = if network.classes.is_some() {
-        let c = confusion(&net, &data, &rows, network.precision, &device)?;
+        let predictor = Predictor { net: &net, kernels };
+        let c = confusion(predictor, &data, &rows, network.precision, &device)?;
         let table = classes::table(&name, &c);
         (classes::json(&c), "classifier", table, c.cross_entropy)
     } else {
+        let predictor = Predictor { net: &net, kernels };
         let measured = measure(
-            &net,
+            predictor,
             &data,
             &rows,
             scaling,
@@ -257,6 +274,7 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
         print_json(&json!({
             "backend": backend.name(),
             "dtype": network.precision.name(),
+            "kernels": kernels.name(),
             "checkpoint": path.display().to_string(),
             "epoch": epoch,
             "data": scored,
@@ -264,12 +282,13 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
         return finite(value);
     }
     let mut lines = vec![format!(
-        "Scoring the {} {what} of {} (epoch {epoch}) on {} ({}, {}).",
+        "Scoring the {} {what} of {} (epoch {epoch}) on {} ({}, {}, {}).",
         network.architecture()?.describe(),
         path.display(),
         file.display(),
         backend,
-        network.precision
+        network.precision,
+        kernels.label()
     )];
     if network.classes.is_some() {
         lines.push(String::new());
@@ -370,6 +389,7 @@ fn classified_points(
             .collect();
         print_json(&json!({
             "backend": config.backend.name(),
+            "kernels": config.plan.kernels().name(),
             "dtype": precision.name(),
             "loss_function": config.plan.loss().name(),
             "classes": names,

@@ -1,12 +1,13 @@
-//! `squiggle explain`: one step's derivatives, factor by factor, checked three ways, and the
-//! step the optimizer took from them.
+//! `squiggle explain`: one step's derivatives, factor by factor, checked four ways (the chain
+//! rule by hand, Burn's autodiff of the module, squiggle's fused backward, a finite
+//! difference), and the step the optimizer took from them.
 
 use anyhow::bail;
 use serde_json::{Value, json};
 use squiggle_model::Named;
 use squiggle_train::{
-    Dataset, Explained, Flow, Observer, Optimizer, ParamStep, StepRecord, TrainError, explain,
-    tolerance, train,
+    Dataset, Explained, Flow, Kernels, Observer, Optimizer, ParamStep, StepRecord, TrainError,
+    explain, tolerance, train,
 };
 
 use crate::CheckFailed;
@@ -69,6 +70,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
             "step": moment.step.as_ref().map(|s| s.step),
             "rows": rows.len(),
             "backend": config.backend.name(),
+            "kernels": config.plan.kernels().name(),
             "dtype": precision.name(),
             "loss_function": loss.name(),
             "learning_rate": config.plan.learning_rate(),
@@ -90,7 +92,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
         .collect();
     if !disagreeing.is_empty() {
         return Err(CheckFailed(format!(
-            "the chain rule, autodiff and finite differences disagree for {}",
+            "the chain rule, Burn's autodiff, the fused backward and finite differences disagree for {}",
             disagreeing.join(", ")
         ))
         .into());
@@ -265,7 +267,21 @@ fn explain_param(
         "  from the chain rule  {:>12}",
         num(d.chain_rule())
     ));
-    lines.push(format!("  Burn's autodiff      {:>12}", num(d.autodiff)));
+    let trains = config.plan.kernels();
+    for (kernels, label) in [
+        (Kernels::Burn, "Burn's autodiff    "),
+        (Kernels::Fused, "fused backward     "),
+    ] {
+        let note = if kernels == trains {
+            "  (what training uses)"
+        } else {
+            ""
+        };
+        lines.push(format!(
+            "  {label}  {:>12}{note}",
+            num(d.computed_by(kernels))
+        ));
+    }
     lines.push(format!(
         "  finite difference    {:>12}",
         num(d.finite_difference)
@@ -273,11 +289,11 @@ fn explain_param(
     let spread = d.spread();
     if d.at_kink && spread <= tolerance {
         lines.push(format!(
-            "  → the chain rule and autodiff agree (relative difference {spread:.1e}, tolerance {tolerance:.0e}); a ReLU unit sits at its kink on some row, where the loss has no derivative and the finite difference averages the slopes on either side"
+            "  → the chain rule, Burn's autodiff and the fused backward agree (relative difference {spread:.1e}, tolerance {tolerance:.0e}); a ReLU unit sits at its kink on some row, where the loss has no derivative and the finite difference averages the slopes on either side"
         ));
     } else if spread <= tolerance {
         lines.push(format!(
-            "  → all three agree (largest relative difference {spread:.1e}, tolerance {tolerance:.0e})"
+            "  → all four agree (largest relative difference {spread:.1e}, tolerance {tolerance:.0e})"
         ));
     } else {
         lines.push(format!(
@@ -394,7 +410,8 @@ fn param_json(config: &Config, moment: &Moment, d: &Explained, tolerance: f64) -
         "factors": factors,
         "products": rule.products,
         "chain_rule": d.chain_rule(),
-        "autodiff": d.autodiff,
+        "burn_autodiff": d.burn_autodiff,
+        "fused_backward": d.fused_backward,
         "finite_difference": d.finite_difference,
         "at_kink": d.at_kink,
         "agree": d.spread() <= tolerance,

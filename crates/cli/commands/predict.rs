@@ -24,6 +24,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let (path, checkpoint) = run_dir::load_checkpoint(&args.run, !args.last)?;
     let described = &checkpoint.meta.network;
     let backend = args.backend.unwrap_or(Backend::Flex);
+    let kernels = args.kernels.unwrap_or_default();
     let device = backend.device()?;
     let net = checkpoint
         .network(&device)
@@ -66,7 +67,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let width = described.targets.len();
     let mut records = passing.records();
     squiggle_train::predict(
-        &net,
+        squiggle_train::Predictor { net: &net, kernels },
         &data,
         scaling,
         &device,
@@ -115,10 +116,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot write `{}`: {}", args.output.display(), e.error()))?
         .commit()?;
     eprintln!(
-        "squiggle: wrote {} to {} (from {})",
+        "squiggle: wrote {} to {} (from {}, {})",
         plural(rows, "prediction"),
         args.output.display(),
-        path.display()
+        path.display(),
+        kernels.label()
     );
     Ok(())
 }

@@ -248,6 +248,7 @@ fn settings(
         target_loss,
         dtype,
         backend: _,
+        kernels,
         epochs,
         batch_size,
         shuffle,
@@ -294,6 +295,7 @@ fn settings(
         standardize: o.take(Setting::Standardize, &data.standardize),
         rescale: o.take(Setting::Rescale, &data.rescale),
         precision: o.take(Setting::Dtype, dtype),
+        kernels: o.take(Setting::Kernels, kernels),
         seed: o.take(Setting::Seed, &model.seed),
         data_set: data.csv.is_some(),
     };
@@ -303,6 +305,12 @@ fn settings(
         "--dtype",
         f.precision,
         &mut settings.precision,
+    );
+    o.flag(
+        Setting::Kernels,
+        "--kernels",
+        f.kernels,
+        &mut settings.kernels,
     );
     o.flag(Setting::Seed, "--seed", f.seed, &mut settings.seed);
     o.flag(

@@ -31,6 +31,8 @@ use source::Source;
 pub struct Overrides {
     /// `--dtype`.
     pub precision: Option<Precision>,
+    /// `--kernels`.
+    pub kernels: Option<squiggle_train::Kernels>,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--learning-rate`.
@@ -264,6 +266,7 @@ impl Config {
             learning_rate: resolved(plan.learning_rate()),
             dtype: resolved(plan.precision()),
             backend: resolved(self.backend),
+            kernels: resolved(plan.kernels()),
             optimizer: resolved(plan.optimizer().kind()),
             ..TrainSection::default()
         };

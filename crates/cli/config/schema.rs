@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use squiggle_model::{Activation, Initializer, Precision};
-use squiggle_train::{LossKind, OptimizerKind, Reduction, ScheduleKind, TrainMetrics};
+use squiggle_train::{Kernels, LossKind, OptimizerKind, Reduction, ScheduleKind, TrainMetrics};
 use toml::Spanned;
 
 use crate::backend::Backend;
@@ -99,6 +99,8 @@ pub struct TrainSection {
     pub dtype: Option<Spanned<Precision>>,
     /// Where the tensors live.
     pub backend: Option<Spanned<Backend>>,
+    /// What computes the passes: squiggle's fused kernels or Burn's autodiff of the module.
+    pub kernels: Option<Spanned<Kernels>>,
     /// Train by this many epochs.
     pub epochs: Option<Spanned<usize>>,
     /// Rows per mini-batch.

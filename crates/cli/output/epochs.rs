@@ -32,13 +32,12 @@ pub fn intro(
         .batch_size
         .map_or_else(|| "full batch".to_string(), |b| format!("batches of {b}"));
     let mut lines = vec![format!(
-        "Training a {} network on {} ({valid_rows} validation) by epochs, {batch}, {} loss, {} ({}, {}).",
+        "Training a {} network on {} ({valid_rows} validation) by epochs, {batch}, {} loss, {} {}.",
         config.arch.describe(),
         super::format::plural(train_rows, "row"),
         config.plan.loss().symbol(),
         config.plan.optimizer(),
-        config.backend,
-        config.plan.precision(),
+        crate::session::computed_by(config),
     )];
     lines.push(match plan.train_metrics {
         TrainMetrics::Running => "Training metrics are running averages over each epoch's batches (each before its update); train_metrics = \"full\" measures the parameters after the epoch.".to_string(),
@@ -283,6 +282,7 @@ pub fn summary_json(config: &Config, outcome: &Outcome, report_memory: bool) -> 
         "train": last.map(|r| metrics_json(&r.train)),
         "valid": last.and_then(|r| r.valid.as_ref().map(metrics_json)),
         "backend": config.backend.name(),
+        "kernels": config.plan.kernels().name(),
         "dtype": config.plan.precision().name(),
         "loss_function": config.plan.loss().name(),
         "params": params_json(&config.names, &outcome.params, config.plan.precision()),

@@ -361,6 +361,7 @@ pub fn summary_json(config: &Config, outcome: &Outcome) -> serde_json::Value {
         "best_step": summary.best.map(|(_, step)| step),
         "r2": summary.r2,
         "backend": config.backend.name(),
+        "kernels": config.plan.kernels().name(),
         "dtype": precision.name(),
         "loss_function": config.plan.loss().name(),
         "learning_rate": config.plan.learning_rate(),

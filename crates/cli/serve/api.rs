@@ -253,7 +253,8 @@ fn one() -> u64 {
 /// - `values` `{"values": {"b3": 1.5}}`: sets parameters;
 /// - `trainable` `{"trainable": ["b3", "w1"]}`: these train, every other one is frozen;
 /// - `settings` `{"learning_rate": 0.1, "max_steps": 1000, "min_step_size": 0.001,
-///   "target_loss": 1e-4}` (each optional);
+///   "target_loss": 1e-4, "kernels": "burn"}` (each optional; `kernels` is `fused` or
+///   `burn`: what computes the steps from then on);
 /// - `data` `{"points": [[0, 0], [0.5, 1], [1, 0]]}`: new data points.
 pub async fn act(
     State(app): State<App>,

@@ -69,6 +69,7 @@ const LEARNING_RATE: &str = "train.learning_rate";
 const MAX_STEPS: &str = "train.max_steps";
 const MIN_STEP_SIZE: &str = "train.min_step_size";
 const TARGET_LOSS: &str = "train.target_loss";
+const KERNELS: &str = "train.kernels";
 const TRAINABLE: &str = "train.trainable";
 const DATA: &str = "data";
 
@@ -84,6 +85,8 @@ pub struct SettingsChange {
     pub min_step_size: Option<f64>,
     /// `[train] target_loss`.
     pub target_loss: Option<f64>,
+    /// `[train] kernels`: `fused` or `burn`.
+    pub kernels: Option<squiggle_train::Kernels>,
 }
 
 /// A lesson network, its data and its training so far.
@@ -354,6 +357,12 @@ impl Playground {
                 Edit::made(MAX_STEPS, n.to_string(), format!("max_steps = {n}")),
             ));
         }
+        if let Some(k) = change.kernels {
+            made.push((
+                KERNELS,
+                Edit::made(KERNELS, format!("{:?}", k.name()), format!("kernels = {k}")),
+            ));
+        }
         self.edit(|edits| edits.extend(made))
     }
 
@@ -420,6 +429,7 @@ impl Playground {
                     config.plan.loss(),
                     &self.device,
                     precision,
+                    config.plan.kernels(),
                 );
                 probe.loss(&self.values)?
             }
@@ -463,6 +473,7 @@ impl Playground {
             },
             "lesson_names": config.names.has_lesson_names(),
             "backend": config.backend.name(),
+            "kernels": config.plan.kernels().name(),
             "dtype": precision.name(),
             "optimizer": config.plan.optimizer().kind().name(),
             "loss_name": symbol,
@@ -484,7 +495,11 @@ impl Playground {
                 .collect::<Vec<_>>(),
             "fit": self.fit(),
             "history": self.history_json(loss),
-            "landscape": self.landscape(selected, loss, explained.autodiff),
+            "landscape": self.landscape(
+                selected,
+                loss,
+                explained.computed_by(config.plan.kernels()),
+            ),
             "explain": self.explain_json(&explained, precision),
         }))
     }
@@ -658,9 +673,16 @@ impl Playground {
             "products": rule.products,
             "products_shown": shown(&rule.products),
             "chain_rule": d.chain_rule(),
-            "autodiff": d.autodiff,
+            "burn_autodiff": d.burn_autodiff,
+            "fused_backward": d.fused_backward,
             "finite_difference": d.finite_difference,
-            "shown": [num(d.chain_rule()), num(d.autodiff), num(d.finite_difference)],
+            "kernels": self.config.plan.kernels().name(),
+            "shown": [
+                num(d.chain_rule()),
+                num(d.burn_autodiff),
+                num(d.fused_backward),
+                num(d.finite_difference),
+            ],
             "spread": d.spread(),
             "tolerance": tolerance(precision),
             "agree": d.agrees(precision),

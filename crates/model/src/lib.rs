@@ -18,10 +18,11 @@
 //! Nothing here chooses a backend: every function takes the [`Device`](burn::prelude::Device)
 //! it should work on, so the same code runs on flex, ndarray or a GPU.
 
+#![forbid(unsafe_code)]
+
 mod activation;
 mod architecture;
 mod error;
-mod fused;
 mod host;
 mod init;
 pub mod lesson;
@@ -34,7 +35,6 @@ mod values;
 pub use activation::Activation;
 pub use architecture::{Architecture, DEFAULT_MAX_PARAMS, TensorKind, TensorSpec};
 pub use error::{ModelError, ReadBack};
-pub use fused::{LayerSizes, network_forward, residual_sums, softplus_in_place, squared_error};
 pub use host::RowPass;
 pub use init::{Initializer, initial_values, standard_normal_values};
 #[doc(hidden)]

@@ -1,9 +1,10 @@
-//! The network as a Burn module.
+//! The network as a Burn module: its forward pass is Burn's tensor operations and activation
+//! functions, so Burn's autodiff differentiates it operation by operation. This is squiggle's
+//! reference network; the fused kernels (crate `squiggle-fused`) are checked against it.
 
 use burn::module::Param;
 use burn::prelude::*;
 
-use crate::fused::forward_layers;
 use crate::{Activation, Architecture, Precision, ReadBack, TensorKind};
 
 /// One fully connected layer: `y = activation(x·W + b)`.
@@ -13,6 +14,26 @@ pub struct Layer {
     pub weight: Param<Tensor<2>>,
     /// Biases, shape `[fan_out]`.
     pub bias: Param<Tensor<1>>,
+}
+
+impl Layer {
+    /// `x·W + b`, the weighted sum plus bias of every unit, before any activation.
+    ///
+    /// # Shapes
+    /// - `x`: `[rows, fan_in]`
+    /// - output: `[rows, fan_out]`
+    pub fn affine(&self, x: Tensor<2>) -> Tensor<2> {
+        let [fan_in, _] = self.weight.dims();
+        let weighted = if fan_in == 1 {
+            // One input column: x·W is the outer product of the column and W's one row, which
+            // Burn's broadcasting multiply computes (and differentiates) about ten times faster
+            // than a matmul with an inner dimension of 1 on its CPU backends.
+            x * self.weight.val()
+        } else {
+            x.matmul(self.weight.val())
+        };
+        weighted + self.bias.val().unsqueeze::<2>()
+    }
 }
 
 /// A fully connected network: hidden layers with an activation, then a linear output layer.
@@ -157,21 +178,29 @@ impl Network {
         Ok(out)
     }
 
-    /// The prediction for each row of `x`.
+    /// `(fan_in, fan_out)` of each layer, input to output.
+    pub fn layer_sizes(&self) -> Vec<(usize, usize)> {
+        self.layers()
+            .map(|layer| {
+                let [fan_in, fan_out] = layer.weight.dims();
+                (fan_in, fan_out)
+            })
+            .collect()
+    }
+
+    /// The prediction for each row of `x`: every hidden layer's weighted sum plus bias through
+    /// the activation (Burn's own function), then the output layer's, in Burn's tensor
+    /// operations. On an autodiff device Burn's autodiff differentiates every one of them.
     ///
     /// # Shapes
     /// - `x`: `[batch, inputs]`
     /// - output: `[batch, outputs]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        // The one network operation training runs, on these layers' values.
-        let layers = self
-            .layers()
-            .map(|layer| {
-                let [fan_in, fan_out] = layer.weight.dims();
-                (fan_in, fan_out)
-            })
-            .collect();
-        forward_layers(x, self.flat(), layers, self.activation)
+        let hidden = self
+            .hidden
+            .iter()
+            .fold(x, |h, layer| self.activation.apply(layer.affine(h)));
+        self.output.affine(hidden)
     }
 }
 
@@ -225,65 +254,53 @@ mod tests {
         assert_eq!(net.output.weight.dims(), [2, 2]);
     }
 
-    /// The flat view and the whole-network operation are the layers themselves: the same
-    /// values, and the predictions and (through autodiff) gradients, in flat order, of the
-    /// layers built from Burn's own operations.
+    /// The flat view is the layers' values, in flat order, both ways.
     #[test]
-    fn the_flat_network_is_the_layered_one() {
+    fn the_flat_view_is_the_layers() {
         let arch = Architecture::new(2, vec![3, 2], 2, Activation::Softplus).unwrap();
         let values: Vec<f64> = (0..arch.num_params())
             .map(|i| ((i * 7) % 11) as f64 * 0.2 - 1.0)
             .collect();
-        let ad = device().autodiff();
-        let options = (&ad, Precision::F64.dtype());
-        let rows = TensorData::new(vec![0.5, -1.0, 2.0, 0.25, -0.75, 1.5], [3, 2]);
-        let target = TensorData::new(vec![1.0, 0.0, -0.5, 2.0, 0.3, 0.1], [3, 2]);
-        let x = Tensor::<2>::from_data(rows, options);
-        let y = Tensor::<2>::from_data(target, options);
-        let net = Network::from_values(&arch, &values, &ad, Precision::F64);
+        let net = Network::from_values(&arch, &values, &device(), Precision::F64);
         assert_eq!(read(net.flat(), "flat").unwrap(), values);
-        let theta =
-            Tensor::<1>::from_data(TensorData::new(values.clone(), [values.len()]), options)
-                .require_grad();
-        assert_eq!(
-            Network::from_flat(&arch, theta.clone()).values().unwrap(),
-            values
+        let theta = Tensor::<1>::from_data(
+            TensorData::new(values.clone(), [values.len()]),
+            (&device(), Precision::F64.dtype()),
         );
-        // The reference: each layer from Burn's own operations (matmul, bias, activation).
-        let last = arch.hidden.len();
-        let layered = net.layers().enumerate().fold(x.clone(), |h, (i, layer)| {
-            let z = h.matmul(layer.weight.val()) + layer.bias.val().unsqueeze::<2>();
-            if i == last {
-                z
-            } else {
-                arch.activation.apply(z)
-            }
-        });
-        let flat = crate::network_forward(x.clone(), theta.clone(), &arch);
-        assert_eq!(
-            read(net.forward(x), "forward").unwrap(),
-            read(flat.clone(), "flat").unwrap(),
-            "the module's forward pass is the network operation"
+        assert_eq!(Network::from_flat(&arch, theta).values().unwrap(), values);
+        assert_eq!(net.layer_sizes(), arch.layer_sizes());
+    }
+
+    /// Burn's autodiff of the module, checked against the chain rule done by hand for one
+    /// row of a 1-[1]-1 network: every operation of the forward pass is one Burn knows how to
+    /// differentiate, the one-input broadcast included.
+    #[test]
+    fn autodiff_of_the_module_is_the_chain_rule() {
+        let arch = Architecture::new(1, vec![1], 1, Activation::Tanh).unwrap();
+        // w1, b1, w2, b2
+        let values = [0.7, -0.2, 1.5, 0.3];
+        let ad = device().autodiff();
+        let net = Network::from_values(&arch, &values, &ad, Precision::F64);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![0.8], [1, 1]),
+            (&ad, Precision::F64.dtype()),
         );
-        let (a, b) = (
-            read(layered.clone(), "layered").unwrap(),
-            read(flat.clone(), "flat").unwrap(),
-        );
-        assert!(
-            a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-12),
-            "{a:?} {b:?}"
-        );
-        let loss = |p: Tensor<2>| (p - y.clone()).powi_scalar(2).sum();
-        let layered_grads = loss(layered).backward();
-        let flat_grads = loss(flat).backward();
-        let mut want = Vec::new();
-        for layer in net.layers() {
-            want.extend(read(layer.weight.grad(&layered_grads).unwrap(), "dw").unwrap());
-            want.extend(read(layer.bias.grad(&layered_grads).unwrap(), "db").unwrap());
-        }
-        let got = read(theta.grad(&flat_grads).unwrap(), "dtheta").unwrap();
-        assert_eq!(got.len(), want.len());
-        for (g, w) in got.iter().zip(&want) {
+        let loss = net.forward(x).powi_scalar(2).sum();
+        let grads = loss.backward();
+        let z = 0.7 * 0.8 - 0.2;
+        let (h, slope) = (f64::tanh(z), 1.0 - f64::tanh(z).powi(2));
+        let prediction = 1.5 * h + 0.3;
+        let d = 2.0 * prediction;
+        let want = [d * 1.5 * slope * 0.8, d * 1.5 * slope, d * h, d];
+        let got: Vec<f64> = net
+            .layers()
+            .flat_map(|l| {
+                let w = read(l.weight.grad(&grads).unwrap(), "dw").unwrap();
+                let b = read(l.bias.grad(&grads).unwrap(), "db").unwrap();
+                w.into_iter().chain(b)
+            })
+            .collect();
+        for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
         }
     }

@@ -2,7 +2,9 @@
 //!
 //! One training core ([`train`]) runs both ways to train through the same step — a forward
 //! and backward pass on Burn's autodiff, then the [`Optimizer`]'s update with frozen scalars
-//! kept — and reports to one [`Observer`]:
+//! kept — and reports to one [`Observer`]. [`Kernels`] say what computes the passes: Burn's
+//! autodiff of the module (the reference), or squiggle's fused kernels (the default, checked
+//! against it):
 //! - **step by step** (the lessons): full-batch steps until a [`StopRules`] rule fires, one
 //!   [`StepRecord`] per step carrying every number of the lesson's table;
 //! - **by epochs** (data sets): shuffled mini-batches, validation, learning-rate schedules,
@@ -34,6 +36,7 @@ mod steps;
 
 pub use steps::Stepper;
 
+pub use crate::engine::kernels::Kernels;
 pub use crate::engine::loss::{LossKind, Reduction, argmax, log_sum_exp, softmax};
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
 pub use crate::engine::optim::{Optimizer, OptimizerKind};
@@ -56,8 +59,8 @@ pub use error::{
 };
 pub use inspect::{
     Backprop, ChainRule, Confusion, Evaluation, Explained, Factor, GradCheck, Measured,
-    PREDICT_CHUNK, central_difference, chain_rules, check_gradients, confusion, explain, kinks,
-    measure, observed_and_predicted, predict, relative_error, tolerance,
+    PREDICT_CHUNK, Predictor, central_difference, chain_rules, check_gradients, confusion, explain,
+    kinks, measure, observed_and_predicted, predict, relative_error, tolerance,
 };
 pub use plan::{
     CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,

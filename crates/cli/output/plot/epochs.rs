@@ -37,7 +37,12 @@ pub fn fit(
         .collect();
     let precision = config.plan.precision();
     let net = Network::from_values(&config.arch, params, device, precision);
-    let points = observed_and_predicted(&net, rows, &picked, data.scaling(), precision, device)?;
+    let predictor = squiggle_train::Predictor {
+        net: &net,
+        kernels: config.plan.kernels(),
+    };
+    let points =
+        observed_and_predicted(predictor, rows, &picked, data.scaling(), precision, device)?;
     let shown = if picked.len() < all.len() {
         format!("{} of the {} {which} rows", picked.len(), all.len())
     } else {

@@ -69,6 +69,7 @@ function show(next) {
   state = next;
   selected = state.landscape.param;
   $("title").textContent = `${state.network} network · ${state.optimizer} · ${state.backend}, ${state.dtype}`;
+  $("kernels").value = state.kernels;
   $("step-count").textContent = state.step;
   $("loss-name").textContent = state.loss_name;
   $("loss").textContent = state.loss_shown;
@@ -351,15 +352,17 @@ function drawExplain() {
   const check = $("explain-check");
   clear(check);
   const lineOf = (text) => { const d = document.createElement("div"); d.textContent = text; check.appendChild(d); };
+  const training = (kernels) => (E.kernels === kernels ? "  (what the steps use)" : "");
   lineOf(`from the chain rule   ${E.shown[0]}`);
-  lineOf(`Burn's autodiff       ${E.shown[1]}`);
-  lineOf(`finite difference     ${E.shown[2]}`);
+  lineOf(`Burn's autodiff       ${E.shown[1]}${training("burn")}`);
+  lineOf(`fused backward        ${E.shown[2]}${training("fused")}`);
+  lineOf(`finite difference     ${E.shown[3]}`);
   const verdict = document.createElement("div");
   verdict.className = E.agree ? "agree" : "disagree";
   verdict.textContent = E.agree && E.at_kink
-    ? `→ the chain rule and autodiff agree (relative difference ${E.spread.toExponential(1)}); a ReLU unit sits at its kink, where the finite difference averages the slopes on either side`
+    ? `→ the chain rule, Burn's autodiff and the fused backward agree (relative difference ${E.spread.toExponential(1)}); a ReLU unit sits at its kink, where the finite difference averages the slopes on either side`
     : E.agree
-    ? `→ all three agree (largest relative difference ${E.spread.toExponential(1)}, tolerance ${E.tolerance.toExponential(0)})`
+    ? `→ all four agree (largest relative difference ${E.spread.toExponential(1)}, tolerance ${E.tolerance.toExponential(0)})`
     : `→ DISAGREE: relative difference ${E.spread.toExponential(1)} exceeds ${E.tolerance.toExponential(0)}`;
   check.appendChild(verdict);
 }
@@ -406,6 +409,7 @@ $("settings").addEventListener("submit", (e) => {
     target_loss: number("target-loss"),
   });
 });
+$("kernels").addEventListener("change", (e) => act("settings", { kernels: e.target.value }));
 
 (async function start() {
   try {

@@ -6,7 +6,7 @@
 //! and sums use eight accumulators. A figure of the core divided by this one says what Burn's
 //! generality (tensors, autodiff graph, optimizer) costs on that work.
 
-use squiggle_model::softplus_in_place;
+use squiggle_fused::softplus_in_place;
 
 /// A 1-[H]-1 softplus network's parameters and the scratch space of one mini-batch.
 #[derive(Clone, Debug)]

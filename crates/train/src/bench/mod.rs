@@ -1,5 +1,6 @@
-//! Benchmarks: the training core timed on fixed work, beside a plain-Rust [`Baseline`] doing
-//! the same work, so each figure is also a ratio measured in the same run.
+//! Benchmarks: the training core timed on fixed work, with either [`Kernels`], beside a
+//! plain-Rust [`Baseline`] doing the same work, so each figure is also a ratio measured in the
+//! same run.
 //!
 //! The work is what users compare squiggle with NumPy and JAX on (the peers' harness runs the
 //! same cases through the binary): the lesson's seven-parameter step, and mini-batch SGD of a
@@ -19,8 +20,8 @@ pub use baseline::Baseline;
 use crate::engine::record::StepRecord;
 use crate::epochs::{EpochReport, RunState};
 use crate::{
-    BenchError, Dataset, Flow, Observer, Prepared, Settings, Start, TrainError, dosage_dataset,
-    shuffle_for_epoch, train,
+    BenchError, Dataset, Flow, Kernels, Observer, Prepared, Settings, Start, TrainError,
+    dosage_dataset, shuffle_for_epoch, train,
 };
 
 /// The seed of the bench's data set, initial parameters and shuffles.
@@ -129,18 +130,20 @@ impl Work {
         }
     }
 
-    fn settings(&self) -> Settings {
+    fn settings(&self, kernels: Kernels) -> Settings {
         match *self {
             Work::Lesson { .. } => Settings {
                 learning_rate: Some(LESSON_RATE),
                 max_steps: Some(self.periods()),
                 min_step_size: Some(0.0),
+                kernels: Some(kernels),
                 ..Settings::default()
             },
             Work::Epochs { batch, .. } => Settings {
                 learning_rate: Some(EPOCH_RATE),
                 epochs: Some(self.periods()),
                 batch_size: Some(batch),
+                kernels: Some(kernels),
                 data_set: true,
                 ..Settings::default()
             },
@@ -198,8 +201,9 @@ impl Observer for Clock {
     }
 }
 
-/// The training core doing `work` on `data` (from [`Work::data`]) on `device`: the time from
-/// the end of the first step or epoch to the end of the last, and the parameters it ends with.
+/// The training core doing `work` on `data` (from [`Work::data`]) on `device` with
+/// `kernels`: the time from the end of the first step or epoch to the end of the last, and the
+/// parameters it ends with.
 ///
 /// # Errors
 /// A device failure, or a run that diverged (the bench's work never does).
@@ -207,10 +211,11 @@ pub fn run_core(
     work: Work,
     data: &Dataset,
     device: &Device,
+    kernels: Kernels,
 ) -> Result<(Timing, Vec<f64>), BenchError> {
     let arch = work.arch();
     let plan = work
-        .settings()
+        .settings(kernels)
         .check()?
         .into_plan(&arch, vec![true; arch.num_params()])?;
     let mut prepared = Prepared::new(data.clone(), None, &plan);
@@ -274,6 +279,7 @@ pub fn run_baseline(work: Work, data: &Dataset) -> (Timing, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use squiggle_model::Named;
 
     fn assert_close(core: &[f64], baseline: &[f64], tolerance: f64) {
         assert_eq!(core.len(), baseline.len());
@@ -291,12 +297,14 @@ mod tests {
     fn the_baseline_takes_the_lessons_steps() {
         let work = Work::Lesson { steps: 300 };
         let data = work.data();
-        let (timing, core) = run_core(work, &data, &Device::flex()).unwrap();
         let (base_timing, base) = run_baseline(work, &data);
-        assert_close(&core, &base, 1e-4);
-        assert_ne!(core, work.start(), "the steps moved the parameters");
-        assert_eq!((timing.units, base_timing.units), (299, 299));
-        assert!(timing.seconds > 0.0 && base_timing.seconds > 0.0);
+        for kernels in Kernels::ALL.iter().copied() {
+            let (timing, core) = run_core(work, &data, &Device::flex(), kernels).unwrap();
+            assert_close(&core, &base, 1e-4);
+            assert_ne!(core, work.start(), "the steps moved the parameters");
+            assert_eq!((timing.units, base_timing.units), (299, 299));
+            assert!(timing.seconds > 0.0 && base_timing.seconds > 0.0);
+        }
     }
 
     #[test]
@@ -309,10 +317,12 @@ mod tests {
                 epochs: 2,
             };
             let data = work.data();
-            let (timing, core) = run_core(work, &data, &Device::flex()).unwrap();
             let (_, base) = run_baseline(work, &data);
-            assert_close(&core, &base, 1e-4);
-            assert_eq!(timing.units, 1400);
+            for kernels in Kernels::ALL.iter().copied() {
+                let (timing, core) = run_core(work, &data, &Device::flex(), kernels).unwrap();
+                assert_close(&core, &base, 1e-4);
+                assert_eq!(timing.units, 1400);
+            }
         }
     }
 

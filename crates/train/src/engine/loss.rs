@@ -1,14 +1,17 @@
 //! Loss functions: how far the predictions are from the observations.
 
+use burn::nn::loss::{MseLoss, Reduction as BurnReduction};
 use burn::prelude::*;
-use squiggle_model::{Architecture, squared_error};
+use squiggle_model::Architecture;
 
 use crate::Dataset;
+use crate::engine::kernels::Kernels;
 
 squiggle_model::named_enum! {
-    /// Which loss gradient descent minimises. Add a loss here: its formula in
-    /// [`LossKind::compute`] (Burn) and [`LossKind::compute_host`] (f64), its symbol, and its
-    /// first chain-rule factor in `inspect/chain.rs`.
+    /// Which loss gradient descent minimises. Add a loss here: every method below matches
+    /// every variant, so the compiler lists what a new one needs (its formula on the device
+    /// for each kernels, on the host in f64, its reduction, its symbol); its first chain-rule
+    /// factor comes from [`LossKind::row_gradient_host`].
     #[derive(Default)]
     pub enum LossKind as "loss" {
         /// Sum of squared residuals, `SSR = Σ (observed − predicted)²`: what the lessons use, so
@@ -40,35 +43,57 @@ squiggle_model::named_enum! {
 }
 
 impl LossKind {
-    /// The loss of `predicted` against `observed`, as a one-element tensor.
+    /// The loss of `predicted` against `observed`, as a one-element tensor, computed by
+    /// `kernels`: Burn's own loss functions, or squiggle's fused squared error (cross entropy
+    /// is Burn's log-SoftMax either way).
     ///
     /// # Shapes
     /// - `predicted`, `observed`: `[batch, outputs]`
     /// - output: `[1]`
-    pub fn compute(self, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
+    pub fn compute(self, kernels: Kernels, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
         let [rows, width] = observed.shape().dims();
         let scale = self.scale(rows, width);
-        if self.is_cross_entropy() {
+        let cross_entropy = |predicted: Tensor<2>, observed: Tensor<2>| {
             // Burn's log-SoftMax subtracts each row's maximum before exponentiating (the
             // log-sum-exp trick), so large raw outputs neither overflow nor lose the gradient;
             // autodiff differentiates through it.
             let log_p = burn::tensor::activation::log_softmax(predicted, 1);
-            return (log_p * observed).sum().neg().mul_scalar(scale);
+            (log_p * observed).sum().neg().mul_scalar(scale)
+        };
+        match (self, kernels) {
+            (LossKind::Ssr | LossKind::Mse, Kernels::Fused) => {
+                squiggle_fused::squared_error(predicted, observed, scale)
+            }
+            (LossKind::Ssr, Kernels::Burn) => {
+                MseLoss::new().forward(predicted, observed, BurnReduction::Sum)
+            }
+            (LossKind::Mse, Kernels::Burn) => {
+                MseLoss::new().forward(predicted, observed, BurnReduction::Mean)
+            }
+            (LossKind::CrossEntropy | LossKind::MeanCrossEntropy, _) => {
+                cross_entropy(predicted, observed)
+            }
         }
-        squared_error(predicted, observed, scale)
     }
 
     /// Whether the loss is cross entropy: outputs are raw class scores, targets one-hot rows.
     pub fn is_cross_entropy(self) -> bool {
-        matches!(self, LossKind::CrossEntropy | LossKind::MeanCrossEntropy)
+        match self {
+            LossKind::Ssr | LossKind::Mse => false,
+            LossKind::CrossEntropy | LossKind::MeanCrossEntropy => true,
+        }
     }
 
     /// Cross entropy with `reduction`, or this loss unchanged when it is not cross entropy.
     pub fn reduced(self, reduction: Reduction) -> Self {
-        match (self.is_cross_entropy(), reduction) {
-            (false, _) => self,
-            (true, Reduction::Sum) => LossKind::CrossEntropy,
-            (true, Reduction::Mean) => LossKind::MeanCrossEntropy,
+        match (self, reduction) {
+            (LossKind::Ssr | LossKind::Mse, _) => self,
+            (LossKind::CrossEntropy | LossKind::MeanCrossEntropy, Reduction::Sum) => {
+                LossKind::CrossEntropy
+            }
+            (LossKind::CrossEntropy | LossKind::MeanCrossEntropy, Reduction::Mean) => {
+                LossKind::MeanCrossEntropy
+            }
         }
     }
 
@@ -76,19 +101,21 @@ impl LossKind {
     /// its cross entropy `ln Σ exp(raw) − raw[true]` (computed about the row's maximum, so no
     /// exponential overflows).
     pub fn row_host(self, predicted: &[f64], observed: &[f64]) -> f64 {
-        if self.is_cross_entropy() {
-            let lse = log_sum_exp(predicted);
-            return predicted
+        match self {
+            LossKind::Ssr | LossKind::Mse => predicted
                 .iter()
                 .zip(observed)
-                .map(|(z, o)| o * (lse - z))
-                .sum();
+                .map(|(p, o)| (o - p) * (o - p))
+                .sum(),
+            LossKind::CrossEntropy | LossKind::MeanCrossEntropy => {
+                let lse = log_sum_exp(predicted);
+                predicted
+                    .iter()
+                    .zip(observed)
+                    .map(|(z, o)| o * (lse - z))
+                    .sum()
+            }
         }
-        predicted
-            .iter()
-            .zip(observed)
-            .map(|(p, o)| (o - p) * (o - p))
-            .sum()
     }
 
     /// The loss of row sums `sum` (of [`LossKind::row_host`]) over `rows` rows of `width`
@@ -127,18 +154,18 @@ impl LossKind {
     /// predicted)` for squared errors, `SoftMax(raw) − one-hot` for cross entropy (the
     /// identity of "Neural Networks Pt. 7").
     pub fn row_gradient_host(self, predicted: &[f64], observed: &[f64]) -> Vec<f64> {
-        if self.is_cross_entropy() {
-            return softmax(predicted)
+        match self {
+            LossKind::Ssr | LossKind::Mse => predicted
+                .iter()
+                .zip(observed)
+                .map(|(p, o)| -2.0 * (o - p))
+                .collect(),
+            LossKind::CrossEntropy | LossKind::MeanCrossEntropy => softmax(predicted)
                 .iter()
                 .zip(observed)
                 .map(|(p, o)| p - o)
-                .collect();
+                .collect(),
         }
-        predicted
-            .iter()
-            .zip(observed)
-            .map(|(p, o)| -2.0 * (o - p))
-            .collect()
     }
 
     /// The factor [`LossKind::reduce`] scales a row's gradient by.
@@ -204,6 +231,7 @@ pub fn argmax(z: &[f64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use squiggle_model::Named;
 
     #[test]
     fn ssr_sums_and_mse_averages() {
@@ -211,10 +239,16 @@ mod tests {
         let p = Tensor::<2>::from_floats([[1.0], [2.0], [3.0]], &device);
         let o = Tensor::<2>::from_floats([[1.0], [0.0], [0.0]], &device);
         // residuals 0, -2, -3 → squares 0, 4, 9
-        let ssr: f32 = LossKind::Ssr.compute(p.clone(), o.clone()).into_scalar();
-        let mse: f32 = LossKind::Mse.compute(p, o).into_scalar();
-        assert_eq!(ssr, 13.0);
-        assert!((mse - 13.0 / 3.0).abs() < 1e-6);
+        for kernels in Kernels::ALL.iter().copied() {
+            let ssr: f32 = LossKind::Ssr
+                .compute(kernels, p.clone(), o.clone())
+                .into_scalar();
+            let mse: f32 = LossKind::Mse
+                .compute(kernels, p.clone(), o.clone())
+                .into_scalar();
+            assert_eq!(ssr, 13.0, "{kernels}");
+            assert!((mse - 13.0 / 3.0).abs() < 1e-6, "{kernels}");
+        }
         assert_eq!(
             LossKind::Ssr.compute_host(&[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0], 1),
             13.0
@@ -263,7 +297,7 @@ mod tests {
         let z = Tensor::<2>::from_floats(raw, &device).require_grad();
         let y =
             Tensor::<2>::from_floats([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], &device);
-        let loss = LossKind::CrossEntropy.compute(z.clone(), y);
+        let loss = LossKind::CrossEntropy.compute(Kernels::Burn, z.clone(), y);
         let value: f32 = loss.clone().into_scalar();
         assert!((f64::from(value) - expected).abs() < 1e-5);
         let grads = loss.backward();
@@ -288,7 +322,9 @@ mod tests {
         let device = Device::flex();
         let z = Tensor::<2>::from_floats([[1000.0, 0.0, -1000.0]], &device);
         let y = Tensor::<2>::from_floats([[0.0, 1.0, 0.0]], &device);
-        let value: f32 = LossKind::CrossEntropy.compute(z, y).into_scalar();
+        let value: f32 = LossKind::CrossEntropy
+            .compute(Kernels::Fused, z, y)
+            .into_scalar();
         assert_eq!(value, 1000.0);
     }
 }

@@ -6,9 +6,11 @@
 //! a stopping rule fires (the lessons), `epochs/` takes mini-batch steps epoch after epoch.
 
 pub(crate) mod freeze;
+pub(crate) mod kernels;
 pub(crate) mod loss;
 pub(crate) mod observer;
 pub(crate) mod optim;
+pub(crate) mod optim_record;
 pub(crate) mod params;
 pub(crate) mod record;
 pub(crate) mod trainer;
@@ -282,8 +284,9 @@ impl Outcome {
 /// Trains `arch` on `data` as `plan` says, on `device` (the core calls `.autodiff()` on it),
 /// from `start`, telling `observer` about every step, mini-batch and epoch.
 ///
-/// The gradients always come from Burn's autodiff; the same start, data, plan and backend
-/// give the same numbers. Training by epochs leaves `data`'s training rows in the order of
+/// The gradients come from Burn's autodiff of the module, or from squiggle's fused backward
+/// registered as one node of Burn's autodiff graph, as the plan's [`Kernels`](crate::Kernels)
+/// say; the same start, data, plan and backend give the same numbers. Training by epochs leaves `data`'s training rows in the order of
 /// the last epoch.
 ///
 /// A divergence ends the run with [`StopReason::Diverged`] and the last finite state (so that

@@ -11,7 +11,9 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Bytes, Gradients};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::params::Flat;
+use crate::engine::kernels::Kernels;
+use crate::engine::optim_record;
+use crate::engine::params::Params;
 use crate::{CheckpointError, TrainError};
 
 squiggle_model::named_enum! {
@@ -81,10 +83,15 @@ impl Optimizer {
         derivative * learning_rate
     }
 
-    /// The state this optimizer keeps between steps.
-    pub(crate) fn updater(&self) -> Updater {
+    /// The state this optimizer keeps between steps, for parameters held for `kernels`: the
+    /// lessons' rule written by squiggle for the fused kernels, Burn's SGD (the same rule,
+    /// without state) for Burn's.
+    pub(crate) fn updater(&self, kernels: Kernels) -> Updater {
         match *self {
-            Optimizer::GradientDescent => Updater::Plain,
+            Optimizer::GradientDescent => match kernels {
+                Kernels::Fused => Updater::Plain,
+                Kernels::Burn => Updater::Burn(SgdConfig::new().init()),
+            },
             Optimizer::Sgd {
                 momentum,
                 weight_decay,
@@ -169,51 +176,76 @@ pub(crate) enum Updater {
 
 impl Updater {
     /// Moves every parameter that has a gradient in `grads` by one step at learning rate `lr`.
-    pub(crate) fn apply(&mut self, params: Flat, grads: Gradients, lr: f64) -> Flat {
+    pub(crate) fn apply(&mut self, params: Params, grads: Gradients, lr: f64) -> Params {
         match self {
-            Updater::Plain => descend(params, &grads, lr),
-            Updater::Burn(optim) => {
-                let grads = GradientsParams::from_grads(grads, &params);
-                optim.step(lr, params, grads)
-            }
+            // The lessons' rule: `new = old − lr × gradient`, on the device.
+            Updater::Plain => params.map(Some(&grads), |value, grad, _| match grad {
+                Some(grad) => value - grad.mul_scalar(lr),
+                None => value,
+            }),
+            Updater::Burn(optim) => match params {
+                Params::Fused(flat) => {
+                    let grads = GradientsParams::from_grads(grads, &flat);
+                    Params::Fused(optim.step(lr, flat, grads))
+                }
+                Params::Burn(net) => {
+                    let grads = GradientsParams::from_grads(grads, &net);
+                    Params::Burn(optim.step(lr, net, grads))
+                }
+            },
         }
     }
 
-    /// The state as bytes for a checkpoint (empty for the plain rule).
-    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>, TrainError> {
+    /// The state as bytes for a checkpoint, in the fused kernels' layout whichever kernels
+    /// `params` are held for (see `optim_record.rs`); empty for the lessons' rule, which keeps
+    /// none.
+    pub(crate) fn to_bytes(
+        &self,
+        optimizer: &Optimizer,
+        params: &Params,
+    ) -> Result<Vec<u8>, TrainError> {
+        let snapshot = |reason: String| TrainError::Snapshot {
+            part: "optimizer",
+            reason,
+        };
         match self {
-            Updater::Plain => Ok(Vec::new()),
-            Updater::Burn(optim) => {
+            Updater::Burn(optim) if !optimizer.is_gradient_descent() => {
+                let bytes = optim.into_bytes().map_err(|e| snapshot(e.to_string()))?;
+                match params {
+                    Params::Fused(_) => Ok(bytes.to_vec()),
+                    Params::Burn(_) => optim_record::join(bytes, &params.pieces())
+                        .map_err(|e| snapshot(e.to_string())),
+                }
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// This updater with the state of a checkpoint (written by [`Updater::to_bytes`]) for
+    /// `params`.
+    pub(crate) fn with_bytes(
+        self,
+        bytes: Vec<u8>,
+        optimizer: &Optimizer,
+        params: &Params,
+    ) -> Result<Self, CheckpointError> {
+        let bad = |reason: String| CheckpointError::Record {
+            part: "optimizer",
+            reason,
+        };
+        match self {
+            Updater::Burn(optim) if !optimizer.is_gradient_descent() => {
+                let bytes = match params {
+                    Params::Fused(_) => Bytes::from_bytes_vec(bytes),
+                    Params::Burn(_) => optim_record::split(bytes, &params.pieces())
+                        .map_err(|e| bad(e.to_string()))?,
+                };
                 optim
-                    .into_bytes()
-                    .map(|b| b.to_vec())
-                    .map_err(|e| TrainError::Snapshot {
-                        part: "optimizer",
-                        reason: e.to_string(),
-                    })
+                    .from_bytes(bytes)
+                    .map(Updater::Burn)
+                    .map_err(|e| bad(e.to_string()))
             }
+            other => Ok(other),
         }
-    }
-
-    /// This updater with the state of a checkpoint.
-    pub(crate) fn with_bytes(self, bytes: Vec<u8>) -> Result<Self, CheckpointError> {
-        match self {
-            Updater::Plain => Ok(Updater::Plain),
-            Updater::Burn(optim) => optim
-                .from_bytes(Bytes::from_bytes_vec(bytes))
-                .map(Updater::Burn)
-                .map_err(|e| CheckpointError::Record {
-                    part: "optimizer",
-                    reason: e.to_string(),
-                }),
-        }
-    }
-}
-
-/// The lessons' rule on every parameter: `new = old − lr × gradient`, on the device.
-fn descend(params: Flat, grads: &Gradients, lr: f64) -> Flat {
-    match params.theta().grad(grads) {
-        Some(grad) => params.map(|value| value - grad.mul_scalar(lr)),
-        None => params,
     }
 }

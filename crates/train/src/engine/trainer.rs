@@ -1,5 +1,5 @@
 //! The training core's state: one network on an autodiff device, its optimizer and its
-//! freezing. Both modes take their steps through it.
+//! freezing, held for the plan's [`Kernels`]. Both modes take their steps through it.
 //!
 //! The network stays on the device for the whole run: a step is a forward and backward pass
 //! ([`Trainer::pass`]) and an update ([`Trainer::apply`]), and nothing comes back to the host
@@ -9,12 +9,13 @@
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Gradients};
-use squiggle_model::{Architecture, Network, Precision, ReadBack, read, residual_sums};
+use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
 
 use crate::engine::freeze::Freeze;
+use crate::engine::kernels::Kernels;
 use crate::engine::loss::LossKind;
 use crate::engine::optim::{Optimizer, Updater};
-use crate::engine::params::Flat;
+use crate::engine::params::Params;
 use crate::engine::record::ParamStep;
 use crate::{CheckpointError, TrainError, TrainPlan};
 
@@ -26,7 +27,7 @@ pub(crate) struct Trainer {
     precision: Precision,
     loss: LossKind,
     optimizer: Optimizer,
-    params: Flat,
+    params: Params,
     freeze: Freeze,
     updater: Updater,
     trainable: Vec<usize>,
@@ -41,33 +42,38 @@ pub(crate) struct Pass {
     /// The predictions the loss was computed from, and the targets, on the device.
     prediction: Tensor<2>,
     target: Tensor<2>,
+    kernels: Kernels,
 }
 
 impl Pass {
     /// Per target column, the sum of squared and of absolute residuals of this pass's rows
     /// (`[2, outputs]`, on the device): what running training metrics are made of.
     pub(crate) fn residual_sums(&self) -> Tensor<2> {
-        residual_sums(self.prediction.clone(), self.target.clone())
+        self.kernels
+            .residual_sums(self.prediction.clone(), self.target.clone())
     }
 }
 
-/// The loss of the network `params` (of shape `arch`) on `x` and `y`, and its gradients.
-/// The one forward-backward pass of the crate: training and the inspection tools both call it.
+/// The loss of the network `params` (of shape `arch`) on `x` and `y`, and its gradients,
+/// computed by the kernels `params` are held for. The one forward-backward pass of the crate:
+/// training and the inspection tools both call it.
 pub(crate) fn backward(
     arch: &Architecture,
-    params: &Flat,
+    params: &Params,
     x: Tensor<2>,
     y: Tensor<2>,
     loss: LossKind,
 ) -> Pass {
+    let kernels = params.kernels();
     let prediction = params.forward(arch, x);
-    let loss = loss.compute(prediction.clone(), y.clone());
+    let loss = loss.compute(kernels, prediction.clone(), y.clone());
     let grads = loss.backward();
     Pass {
         loss,
         grads,
         prediction,
         target: y,
+        kernels,
     }
 }
 
@@ -88,11 +94,13 @@ impl Trainer {
         device: &Device,
     ) -> Self {
         let autodiff = device.clone().autodiff();
-        let params = Flat::from_values(values, &autodiff, plan.precision());
-        Self::with_params(arch, params, plan, device, plan.optimizer().updater())
+        let params = Params::from_values(plan.kernels(), arch, values, &autodiff, plan.precision());
+        let updater = plan.optimizer().updater(plan.kernels());
+        Self::with_params(arch, params, plan, device, updater)
     }
 
-    /// The network and optimizer state of a checkpoint's records.
+    /// The network and optimizer state of a checkpoint's records, whichever kernels wrote
+    /// them.
     ///
     /// # Errors
     /// A record that does not load into this network or this optimizer.
@@ -105,24 +113,23 @@ impl Trainer {
     ) -> Result<Self, CheckpointError> {
         let autodiff = device.clone().autodiff();
         let net = load_network(arch, model, &autodiff, plan.precision())?;
-        let updater = plan.optimizer().updater().with_bytes(optimizer)?;
-        Ok(Self::with_params(
-            arch,
-            Flat::of(&net),
-            plan,
-            device,
-            updater,
-        ))
+        let params = Params::of(plan.kernels(), arch, &net);
+        let updater = plan.optimizer().updater(plan.kernels()).with_bytes(
+            optimizer,
+            plan.optimizer(),
+            &params,
+        )?;
+        Ok(Self::with_params(arch, params, plan, device, updater))
     }
 
     fn with_params(
         arch: &Architecture,
-        params: Flat,
+        params: Params,
         plan: &TrainPlan,
         device: &Device,
         updater: Updater,
     ) -> Self {
-        let freeze = Freeze::new(&params, plan.trainable());
+        let (freeze, params) = Freeze::new(params, plan.trainable());
         Self {
             arch: arch.clone(),
             device: device.clone(),
@@ -245,10 +252,16 @@ impl Trainer {
     /// # Errors
     /// [`TrainError::ReadBack`] when the device cannot hand the loss back.
     pub(crate) fn loss_on(&self, x: Tensor<2>, y: Tensor<2>) -> Result<f64, TrainError> {
+        let prediction = self.params.forward(&self.arch, x);
         Ok(scalar(
-            self.loss.compute(self.params.forward(&self.arch, x), y),
+            self.loss.compute(self.params.kernels(), prediction, y),
             "the loss",
         )?)
+    }
+
+    /// The kernels computing the passes.
+    pub(crate) fn kernels(&self) -> Kernels {
+        self.params.kernels()
     }
 
     /// The network without autodiff, for evaluation on [`Trainer::device`].
@@ -270,7 +283,8 @@ impl Trainer {
                 part: "model",
                 reason: e.to_string(),
             })?;
-        Ok((model.to_vec(), self.updater.to_bytes()?))
+        let optimizer = self.updater.to_bytes(&self.optimizer, &self.params)?;
+        Ok((model.to_vec(), optimizer))
     }
 }
 

@@ -189,12 +189,16 @@ pub(crate) fn run<O: Observer>(
             }
             let seconds = started.elapsed().as_secs_f64();
             let eval = trainer.inference();
+            let predictor = crate::Predictor {
+                net: &eval,
+                kernels: trainer.kernels(),
+            };
             // A classifier is measured through its confusion matrix, which the report keeps
             // (running metrics, which add up squared residuals, are never a classifier's).
             let on = |rows: (&crate::Dataset, &[u32])| {
                 if !plan.loss().is_cross_entropy() {
                     let measured = measure(
-                        &eval,
+                        predictor,
                         rows.0,
                         rows.1,
                         data.scaling(),
@@ -204,7 +208,7 @@ pub(crate) fn run<O: Observer>(
                     )?;
                     return Ok::<_, TrainError>((measured, None));
                 }
-                let c = crate::confusion(&eval, rows.0, rows.1, precision, trainer.device())?;
+                let c = crate::confusion(predictor, rows.0, rows.1, precision, trainer.device())?;
                 Ok((c.measured(plan.loss()), Some(c)))
             };
             let (train, train_confusion) = match &column_totals {
@@ -325,7 +329,7 @@ pub(crate) fn run<O: Observer>(
 mod tests {
     use super::*;
     use crate::fixtures::{PT2, device, lesson_data, plan_with, random_data};
-    use crate::{Dataset, LossKind, Optimizer, OptimizerKind, ScheduleKind, Settings};
+    use crate::{Dataset, Kernels, LossKind, Optimizer, OptimizerKind, ScheduleKind, Settings};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
     use squiggle_model::{Activation, Precision};
@@ -389,7 +393,14 @@ mod tests {
         let plan = plan_with(s, &[6]);
         let (outcome, _) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
 
-        let probe = crate::Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let probe = crate::Backprop::new(
+            &arch,
+            &data,
+            LossKind::Ssr,
+            &device(),
+            Precision::F64,
+            crate::Kernels::Burn,
+        );
         let (mut values, mut velocity) = (PT2.to_vec(), 0.0);
         for step in 0..3 {
             let (_, g) = probe.loss_and_gradient(&values).unwrap();
@@ -432,7 +443,14 @@ mod tests {
             beta2 as f32 as f64,
             epsilon as f32 as f64,
         );
-        let probe = crate::Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let probe = crate::Backprop::new(
+            &arch,
+            &data,
+            LossKind::Ssr,
+            &device(),
+            Precision::F64,
+            crate::Kernels::Burn,
+        );
         let (mut b3, mut m, mut v) = (0.0, 0.0, 0.0);
         let mut after = Vec::new();
         for t in 1..=2 {
@@ -504,8 +522,12 @@ mod tests {
         let valid = random_data(&mut rng, 10, 2, 1);
         let arch = Architecture::new(2, vec![3], 1, Activation::Softplus).unwrap();
         let initial = squiggle_model::standard_normal_values(&arch, 5);
-        for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        let cases = [OptimizerKind::Sgd, OptimizerKind::Adam]
+            .into_iter()
+            .flat_map(|o| [(o, Kernels::Fused), (o, Kernels::Burn)]);
+        for (optimizer, kernels) in cases {
             let s = Settings {
+                kernels: Some(kernels),
                 epochs: Some(6),
                 batch_size: Some(7),
                 seed: Some(11),
@@ -550,6 +572,69 @@ mod tests {
             );
             let rates: Vec<f64> = keep.reports.iter().map(|r| r.learning_rate).collect();
             assert_eq!(rates, [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]);
+        }
+    }
+
+    /// A checkpoint written by one kernels resumes with the other: the optimizer's state
+    /// (momentum's velocity, Adam's moments and step count) carries over, so the resumed run
+    /// ends where a whole run with the second kernels ends (within f32 rounding).
+    #[test]
+    fn checkpoints_are_interchangeable_between_the_kernels() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let data = random_data(&mut rng, 40, 2, 2);
+        let arch = Architecture::new(2, vec![3, 2], 2, Activation::Tanh).unwrap();
+        let initial = squiggle_model::standard_normal_values(&arch, 6);
+        let optimizers = [
+            (OptimizerKind::Sgd, None, None),
+            (OptimizerKind::Sgd, Some(0.9), Some(0.01)),
+            (OptimizerKind::Adam, None, Some(0.01)),
+        ];
+        for (optimizer, momentum, weight_decay) in optimizers {
+            for (first, second) in [
+                (Kernels::Fused, Kernels::Burn),
+                (Kernels::Burn, Kernels::Fused),
+            ] {
+                let plan = |kernels| {
+                    let s = Settings {
+                        kernels: Some(kernels),
+                        epochs: Some(6),
+                        batch_size: Some(8),
+                        optimizer: Some(optimizer),
+                        momentum,
+                        weight_decay,
+                        learning_rate: Some(0.05),
+                        ..Settings::default()
+                    };
+                    let mut trainable = vec![true; arch.num_params()];
+                    trainable[3] = false;
+                    TrainPlan::new(&s, &arch, trainable).unwrap()
+                };
+                let start = || Start::Fresh(initial.clone());
+                let (_, earlier) = run(&arch, start(), &data, None, &plan(first)).unwrap();
+                let (whole, _) = run(&arch, start(), &data, None, &plan(second)).unwrap();
+                let checkpoint =
+                    Checkpoint::from_bytes(&earlier.checkpoints[2].to_bytes()).unwrap();
+                let (resumed, rest) = run(
+                    &arch,
+                    Start::Resume(Box::new(checkpoint)),
+                    &data,
+                    None,
+                    &plan(second),
+                )
+                .unwrap();
+                assert_eq!(rest.reports.len(), 3);
+                let case =
+                    format!("{optimizer} {momentum:?} {weight_decay:?}, {first} then {second}");
+                let frozen = Precision::F32.round(initial[3]);
+                assert_eq!(resumed.params[3], frozen, "{case}: frozen stays frozen");
+                for (r, w) in resumed.params.iter().zip(&whole.params) {
+                    assert!(
+                        (r - w).abs() <= 1e-5 * w.abs().max(1.0),
+                        "{case}: {r} vs {w}"
+                    );
+                }
+                assert_ne!(whole.params, initial);
+            }
         }
     }
 

@@ -292,8 +292,8 @@ fn layer_factors(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Backprop;
     use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
+    use crate::{Backprop, Kernels};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
     use squiggle_model::{Activation, Named, Precision, standard_normal_values};
@@ -366,7 +366,7 @@ mod tests {
         let names = ParamNames::new(arch);
         let all: Vec<usize> = (0..arch.num_params()).collect();
         let rules = chain_rules(arch, &names, values, data, loss, &all);
-        let backprop = Backprop::new(arch, data, loss, &device(), Precision::F64);
+        let backprop = Backprop::new(arch, data, loss, &device(), Precision::F64, Kernels::Burn);
         let (_, autodiff) = backprop.loss_and_gradient(values).unwrap();
         for (rule, a) in rules.iter().zip(&autodiff) {
             let err = (rule.total - a).abs() / a.abs().max(1e-3);

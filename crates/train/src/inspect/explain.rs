@@ -1,30 +1,34 @@
-//! One derivative three ways: the chain rule by hand, Burn's autodiff, and a central finite
-//! difference — what `squiggle explain` prints and the playground of `squiggle serve` shows.
+//! One derivative four ways: the chain rule by hand, Burn's autodiff of the module, squiggle's
+//! fused backward, and a central finite difference — what `squiggle explain` prints and the
+//! playground of `squiggle serve` shows.
 //!
 //! The chain rule and the finite difference are computed on the host in f64, so they are the
 //! same on every backend (and right where a device's own f64 is not, as on Mesa's lavapipe);
-//! only autodiff runs on the device being explained.
+//! Burn's autodiff and the fused backward run on the device being explained, at the run's
+//! precision.
 
 use burn::prelude::Device;
 use squiggle_model::{Architecture, ParamNames, Precision, ReadBack};
 
-use crate::{Backprop, ChainRule, Dataset, LossKind, chain_rules, relative_error};
+use crate::{Backprop, ChainRule, Dataset, Kernels, LossKind, chain_rules, relative_error};
 
 /// Step of the central differences, taken in f64 and scaled by `max(1, |θ|)`.
 const FD_STEP: f64 = 1e-6;
 
-/// The derivative of the loss with respect to one parameter, computed three independent ways.
+/// The derivative of the loss with respect to one parameter, computed four ways.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explained {
     /// The chain rule written out, factor by factor per data point (its `total` is the sum).
     pub rule: ChainRule,
-    /// What Burn's autodiff computes at the run's precision.
-    pub autodiff: f64,
+    /// What Burn's autodiff of the module computes at the run's precision.
+    pub burn_autodiff: f64,
+    /// What squiggle's fused backward computes at the run's precision.
+    pub fused_backward: f64,
     /// A central difference of the loss, computed on the host in f64.
     pub finite_difference: f64,
     /// Whether nudging the parameter by the difference's step moves a ReLU unit across its
     /// kink on some row: the loss has no derivative there, the difference averages the two
-    /// one-sided slopes, and only the chain rule and autodiff are compared.
+    /// one-sided slopes, and only the chain rule and the two backward passes are compared.
     pub at_kink: bool,
 }
 
@@ -34,14 +38,24 @@ impl Explained {
         self.rule.total
     }
 
-    /// The largest relative difference between the chain rule and the other two (autodiff
-    /// alone at a kink).
-    pub fn spread(&self) -> f64 {
-        let autodiff = relative_error(self.rule.total, self.autodiff);
-        if self.at_kink {
-            return autodiff;
+    /// The derivative `kernels` computed.
+    pub fn computed_by(&self, kernels: Kernels) -> f64 {
+        match kernels {
+            Kernels::Burn => self.burn_autodiff,
+            Kernels::Fused => self.fused_backward,
         }
-        autodiff.max(relative_error(self.rule.total, self.finite_difference))
+    }
+
+    /// The largest relative difference between the chain rule and the other three (the two
+    /// backward passes alone at a kink).
+    pub fn spread(&self) -> f64 {
+        let total = self.rule.total;
+        let computed = relative_error(total, self.burn_autodiff)
+            .max(relative_error(total, self.fused_backward));
+        if self.at_kink {
+            return computed;
+        }
+        computed.max(relative_error(total, self.finite_difference))
     }
 
     /// Returns true if and only if the three agree within [`tolerance`] for `precision`.
@@ -50,7 +64,7 @@ impl Explained {
     }
 }
 
-/// How far the three derivatives may differ: f32 autodiff carries about 1e-7 relative
+/// How far the four derivatives may differ: f32 backward passes carry about 1e-7 relative
 /// rounding per operation, which the sums over the rows compound.
 pub fn tolerance(precision: Precision) -> f64 {
     match precision {
@@ -60,8 +74,8 @@ pub fn tolerance(precision: Precision) -> f64 {
 }
 
 /// The derivatives of `loss` over `rows` with respect to each of `params` at `values`: the
-/// chain rule on the host, autodiff on `device` at `precision`, finite differences of the
-/// host's f64 forward pass.
+/// chain rule on the host, Burn's autodiff and the fused backward on `device` at `precision`,
+/// finite differences of the host's f64 forward pass.
 ///
 /// # Errors
 /// [`ReadBack`] when the device cannot hand a value back.
@@ -77,8 +91,11 @@ pub fn explain(
     params: &[usize],
 ) -> Result<Vec<Explained>, ReadBack> {
     let rules = chain_rules(arch, names, values, rows, loss, params);
-    let (_, autodiff) =
-        Backprop::new(arch, rows, loss, device, precision).loss_and_gradient(values)?;
+    let probe = Backprop::new(arch, rows, loss, device, precision, Kernels::Burn);
+    let (_, burn) = probe.loss_and_gradient(values)?;
+    let (_, fused) = probe
+        .with_kernels(Kernels::Fused)
+        .loss_and_gradient(values)?;
     let at = |i: usize, x: f64| {
         let mut v = values.to_vec();
         v[i] = x;
@@ -93,7 +110,8 @@ pub fn explain(
             let (i, x) = (rule.param, values[rule.param]);
             let h = step(x);
             Explained {
-                autodiff: autodiff[i],
+                burn_autodiff: burn[i],
+                fused_backward: fused[i],
                 finite_difference: (at(i, x + h) - at(i, x - h)) / (2.0 * h),
                 at_kink: kinks[i],
                 rule,

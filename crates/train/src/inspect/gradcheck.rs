@@ -8,31 +8,37 @@
 
 use squiggle_model::{Activation, Architecture, Precision, ReadBack};
 
-use crate::{Backprop, Dataset};
+use crate::{Backprop, Dataset, Kernels};
 
 /// The most forward passes (parameters² × rows) spent looking for kinks; larger networks are
 /// not searched, and a kink there can show as a failure.
 const KINK_SEARCH_BUDGET: usize = 50_000_000;
 
-/// How many machine epsilons of relative rounding error a loss may carry: a generous bound
-/// for a sum over many rows (summed naively, the error grows with the square root of the
-/// row count in practice).
-const LOSS_ROUNDING: f64 = 64.0;
+/// How many machine epsilons of relative rounding error a loss over `rows` rows may carry:
+/// a few for each row's own arithmetic, and for the sum of the rows a growth with the square
+/// root of their number (what naive summation shows in practice), twice over.
+fn loss_rounding(rows: usize) -> f64 {
+    4.0 * (1.0 + (rows as f64).sqrt())
+}
 
-/// Autodiff derivatives next to central finite differences, for every parameter.
+/// Burn's autodiff of the module and the fused backward next to central finite differences of
+/// Burn's forward pass, for every parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheck {
-    /// The loss at the checked point.
+    /// The loss at the checked point (Burn's forward pass).
     pub loss: f64,
-    /// Derivatives from Burn's autodiff, flat order.
-    pub autodiff: Vec<f64>,
-    /// `(L(θ + hᵢ·eᵢ) − L(θ − hᵢ·eᵢ)) / 2hᵢ`, flat order.
+    /// Derivatives from Burn's autodiff of the module, flat order.
+    pub burn_autodiff: Vec<f64>,
+    /// Derivatives from squiggle's fused backward, flat order.
+    pub fused_backward: Vec<f64>,
+    /// `(L(θ + hᵢ·eᵢ) − L(θ − hᵢ·eᵢ)) / 2hᵢ` of Burn's forward pass, flat order.
     pub numeric: Vec<f64>,
     /// The step `hᵢ` of each difference.
     pub steps: Vec<f64>,
-    /// `|autodiff − numeric| / max(|autodiff|, |numeric|, 1e-3)`: relative above 1e-3 in
-    /// size, scaled-absolute below, where finite differences cannot resolve relative error.
-    pub errors: Vec<f64>,
+    /// Per parameter, the errors of Burn's autodiff and of the fused backward against the
+    /// difference: `|d − numeric| / max(|d|, |numeric|, 1e-3)`, relative above 1e-3 in size,
+    /// scaled-absolute below, where finite differences cannot resolve relative error.
+    pub errors: Vec<[f64; 2]>,
     /// The largest error accepted for each parameter: the tolerance, or the error that
     /// rounding in the loss causes at its step, whichever is larger.
     pub allowed: Vec<f64>,
@@ -41,19 +47,24 @@ pub struct GradCheck {
     /// of the two slopes, so they are reported but not judged.
     pub kinks: Vec<bool>,
     tolerance: f64,
-    epsilon: f64,
+    /// The loss's relative rounding: machine epsilons times [`loss_rounding`].
+    rounding: f64,
 }
 
+/// Which derivative a [`GradCheck`] error belongs to: `[Burn, fused]`, as in
+/// [`GradCheck::errors`].
+const COMPUTED_BY: [Kernels; 2] = [Kernels::Burn, Kernels::Fused];
+
 impl GradCheck {
-    /// Pairs autodiff and numeric derivatives taken with `steps`, and judges them against
-    /// `tolerance` and the rounding of a loss computed at `precision`.
+    /// Pairs both derivatives with the numeric ones taken with `steps`, and judges them
+    /// against `tolerance` and the rounding of a loss over `rows` rows computed at `precision`.
     pub fn new(
         loss: f64,
-        autodiff: Vec<f64>,
+        [burn_autodiff, fused_backward]: [Vec<f64>; 2],
         numeric: Vec<f64>,
         steps: Vec<f64>,
         tolerance: f64,
-        precision: Precision,
+        (precision, rows): (Precision, usize),
     ) -> Self {
         let epsilon = match precision {
             Precision::F32 => f64::from(f32::EPSILON),
@@ -61,14 +72,15 @@ impl GradCheck {
         };
         let mut check = Self {
             loss,
-            autodiff,
+            burn_autodiff,
+            fused_backward,
             numeric,
             steps,
             errors: Vec::new(),
             allowed: Vec::new(),
             kinks: Vec::new(),
             tolerance,
-            epsilon,
+            rounding: epsilon * loss_rounding(rows),
         };
         check.judge();
         check
@@ -85,20 +97,37 @@ impl GradCheck {
         self.kinks.get(i).copied().unwrap_or(false)
     }
 
-    /// The same check with other autodiff derivatives (to show that a wrong one fails).
-    pub fn with_autodiff(mut self, autodiff: Vec<f64>) -> Self {
-        self.autodiff = autodiff;
+    /// The derivatives `kernels` computed, flat order.
+    pub fn derivatives(&self, kernels: Kernels) -> &[f64] {
+        match kernels {
+            Kernels::Burn => &self.burn_autodiff,
+            Kernels::Fused => &self.fused_backward,
+        }
+    }
+
+    /// The same check with other derivatives for `kernels` (to show that a wrong one fails).
+    pub fn with_derivatives(mut self, kernels: Kernels, derivatives: Vec<f64>) -> Self {
+        match kernels {
+            Kernels::Burn => self.burn_autodiff = derivatives,
+            Kernels::Fused => self.fused_backward = derivatives,
+        }
         self.judge();
         self
     }
 
     fn judge(&mut self) {
-        let pairs = self.autodiff.iter().zip(&self.numeric).zip(&self.steps);
+        let pairs = self
+            .burn_autodiff
+            .iter()
+            .zip(&self.fused_backward)
+            .zip(&self.numeric)
+            .zip(&self.steps);
         (self.errors, self.allowed) = pairs
-            .map(|((&a, &n), &h)| {
-                let noise = LOSS_ROUNDING * self.epsilon * self.loss.abs() / h;
-                let scale = a.abs().max(n.abs()).max(1e-3);
-                (relative_error(a, n), self.tolerance.max(noise / scale))
+            .map(|(((&b, &f), &n), &h)| {
+                let noise = self.rounding * self.loss.abs() / h;
+                let scale = b.abs().max(f.abs()).max(n.abs()).max(1e-3);
+                let errors = [relative_error(b, n), relative_error(f, n)];
+                (errors, self.tolerance.max(noise / scale))
             })
             .unzip();
     }
@@ -108,37 +137,41 @@ impl GradCheck {
         self.tolerance
     }
 
-    /// The flat index and error of the judged parameter furthest beyond (or closest to) its
-    /// allowance (parameters at a kink are not judged).
-    pub fn worst(&self) -> (usize, f64) {
-        let ratio = |i: usize| {
-            if self.at_kink(i) {
-                0.0
-            } else {
-                self.errors[i] / self.allowed[i]
+    /// The judged parameter furthest beyond (or closest to) its allowance (parameters at a
+    /// kink are not judged): its flat index, its error and whose derivative that is.
+    pub fn worst(&self) -> (usize, f64, Kernels) {
+        let mut worst = (0, 0.0, Kernels::Burn);
+        let mut worst_ratio = -1.0;
+        for (i, errors) in self.errors.iter().enumerate() {
+            for (&error, kernels) in errors.iter().zip(COMPUTED_BY) {
+                let ratio = if self.at_kink(i) {
+                    0.0
+                } else {
+                    error / self.allowed[i]
+                };
+                if ratio > worst_ratio || ratio.is_nan() && !f64::is_nan(worst_ratio) {
+                    (worst, worst_ratio) = ((i, error, kernels), ratio);
+                }
             }
-        };
-        let worst = (0..self.errors.len()).fold(0, |w, i| {
-            if ratio(i) > ratio(w) || ratio(i).is_nan() {
-                i
-            } else {
-                w
-            }
-        });
-        (worst, self.errors.get(worst).copied().unwrap_or(0.0))
+        }
+        worst
     }
 
-    /// Returns true if and only if every judged error is within its allowance.
+    /// Returns true if and only if every judged error, of both derivatives, is within its
+    /// allowance.
     pub fn passed(&self) -> bool {
-        (0..self.errors.len()).all(|i| self.at_kink(i) || self.errors[i] <= self.allowed[i])
+        (0..self.errors.len())
+            .all(|i| self.at_kink(i) || self.errors[i].iter().all(|&e| e <= self.allowed[i]))
     }
 }
 
-/// Compares autodiff with central differences for every parameter, nudging parameter `i` by
+/// Compares Burn's autodiff of the module and the fused backward with central differences of
+/// Burn's forward pass (at `backprop`'s precision, on its device), nudging parameter `i` by
 /// `h·max(1, |θᵢ|)`, and accepts errors up to `tolerance` (or the loss's rounding, see
 /// [`GradCheck::allowed`]).
 ///
-/// Run it in f64: in f32 the differences themselves carry errors around 1e-3.
+/// In f64 the differences resolve errors around 1e-9; in f32 they carry errors around 1e-4
+/// themselves, so an f32 check takes a larger step and tolerance.
 ///
 /// # Errors
 /// [`ReadBack`] when the device cannot hand a value back.
@@ -148,18 +181,22 @@ pub fn check_gradients(
     h: f64,
     tolerance: f64,
 ) -> Result<GradCheck, ReadBack> {
-    let (loss, autodiff) = backprop.loss_and_gradient(values)?;
+    let burn = backprop.with_kernels(Kernels::Burn);
+    let (loss, burn_autodiff) = burn.loss_and_gradient(values)?;
+    let (_, fused_backward) = backprop
+        .with_kernels(Kernels::Fused)
+        .loss_and_gradient(values)?;
     let steps: Vec<f64> = values.iter().map(|v| h * v.abs().max(1.0)).collect();
     let numeric = (0..values.len())
-        .map(|i| central_difference(backprop, values, i, steps[i]))
+        .map(|i| central_difference(&burn, values, i, steps[i]))
         .collect::<Result<_, _>>()?;
     Ok(GradCheck::new(
         loss,
-        autodiff,
+        [burn_autodiff, fused_backward],
         numeric,
         steps,
         tolerance,
-        backprop.precision(),
+        (backprop.precision(), backprop.rows()),
     ))
 }
 
@@ -246,6 +283,7 @@ mod tests {
             LossKind::Ssr,
             &device(),
             Precision::F64,
+            Kernels::Burn,
         )
     }
 
@@ -304,15 +342,16 @@ mod tests {
             let rows = rng.random_range(1..=6);
             let data = random_data(&mut rng, rows, inputs, outputs);
             let loss = alternate_loss(case);
-            let backprop = Backprop::new(&arch, &data, loss, &device(), Precision::F64);
+            let backprop =
+                Backprop::new(&arch, &data, loss, &device(), Precision::F64, Kernels::Burn);
             let check = check_gradients(&backprop, &values, 1e-6, 1e-6).unwrap();
             assert!(check.passed(), "case {case}: {check:?}");
-            let (worst, error) = check.worst();
+            let (worst, error, by) = check.worst();
             assert!(
                 error < 1e-6,
-                "case {case} ({}): parameter {worst} autodiff {} numeric {} error {error}",
+                "case {case} ({}): parameter {worst} {by} {} numeric {} error {error}",
                 arch.describe(),
-                check.autodiff[worst],
+                check.derivatives(by)[worst],
                 check.numeric[worst]
             );
         }
@@ -326,7 +365,14 @@ mod tests {
         let data = crate::Dataset::from_rows(&[vec![0.0, 0.5], vec![1.0, 1.0]], 1, 1).unwrap();
         // w1, w2, b1, b2, w3, w4, b3
         let values = [0.7, -0.4, 0.0, 0.0, 1.2, 0.9, 0.1];
-        let backprop = Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let backprop = Backprop::new(
+            &arch,
+            &data,
+            LossKind::Ssr,
+            &device(),
+            Precision::F64,
+            Kernels::Fused,
+        );
         let check = check_gradients(&backprop, &values, 1e-6, 1e-6).unwrap();
         assert!(
             !check.passed(),
@@ -350,10 +396,18 @@ mod tests {
     fn a_wrong_gradient_is_caught() {
         let check = check_gradients(&lesson_backprop(), &PT2, 1e-6, 1e-6).unwrap();
         assert!(check.worst().1 < 1e-6 && check.passed());
-        // Perturb one autodiff derivative by 0.1 % and compare again.
-        let mut wrong = check.autodiff.clone();
+        // Perturb one derivative of either kernels by 0.1 % and compare again.
+        for kernels in [Kernels::Burn, Kernels::Fused] {
+            let mut wrong = check.derivatives(kernels).to_vec();
+            wrong[3] *= 1.001;
+            let wrong = check.clone().with_derivatives(kernels, wrong);
+            assert_eq!((wrong.worst().0, wrong.worst().2), (3, kernels));
+            assert!(wrong.worst().1 > 1e-4);
+            assert!(!wrong.passed());
+        }
+        let mut wrong = check.burn_autodiff.clone();
         wrong[3] *= 1.001;
-        let check = check.with_autodiff(wrong);
+        let check = check.with_derivatives(Kernels::Burn, wrong);
         assert_eq!(check.worst().0, 3);
         assert!(check.worst().1 > 1e-4);
         assert!(!check.passed());
@@ -372,7 +426,14 @@ mod tests {
         let data = crate::Dataset::from_rows(&rows, 1, 1).unwrap();
         let arch = Architecture::new(1, vec![3], 1, Activation::Softplus).unwrap();
         let values = standard_normal_values(&arch, 1);
-        let backprop = Backprop::new(&arch, &data, LossKind::Ssr, &device(), Precision::F64);
+        let backprop = Backprop::new(
+            &arch,
+            &data,
+            LossKind::Ssr,
+            &device(),
+            Precision::F64,
+            Kernels::Fused,
+        );
         let check = check_gradients(&backprop, &values, 1e-6, 1e-6).unwrap();
         assert!(check.loss > 1e8, "{}", check.loss);
         assert!(check.passed(), "{check:?}");
@@ -381,8 +442,8 @@ mod tests {
             "{:?}",
             check.allowed
         );
-        let mut wrong = check.autodiff.clone();
+        let mut wrong = check.fused_backward.clone();
         wrong[0] *= 1.01;
-        assert!(!check.with_autodiff(wrong).passed());
+        assert!(!check.with_derivatives(Kernels::Fused, wrong).passed());
     }
 }

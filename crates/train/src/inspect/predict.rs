@@ -4,13 +4,23 @@
 use burn::prelude::*;
 use squiggle_model::{Network, Precision, ReadBack, read};
 
-use crate::{Dataset, LossKind, MetricSums, Metrics, Scaling};
+use crate::{Dataset, Kernels, LossKind, MetricSums, Metrics, Scaling};
+
+/// A network ready to predict: the module, and the kernels that compute its forward pass.
+#[derive(Clone, Copy, Debug)]
+pub struct Predictor<'a> {
+    /// The network (on a device without autodiff).
+    pub net: &'a Network,
+    /// What computes its forward pass.
+    pub kernels: Kernels,
+}
 
 /// Rows per forward pass: large enough to keep the device busy, small enough that the
 /// activations of ten million rows never exist at once.
 pub const PREDICT_CHUNK: usize = 1 << 16;
 
-/// Runs `net` (on `device`, without autodiff) over every row of `inputs`, in order, and
+/// Runs the predictor's network (on `device`, without autodiff) over every row of `inputs`, in
+/// order, and
 /// hands `sink` each chunk's predictions (row-major) with the index of the chunk's first row.
 ///
 /// `inputs` are given as the network saw them in training (already standardised with
@@ -20,7 +30,7 @@ pub const PREDICT_CHUNK: usize = 1 << 16;
 /// # Errors
 /// Whatever `sink` returns, or a device failure.
 pub fn predict<E: From<ReadBack>>(
-    net: &Network,
+    predictor: Predictor<'_>,
     inputs: &Dataset,
     scaling: Option<&Scaling>,
     device: &Device,
@@ -32,7 +42,7 @@ pub fn predict<E: From<ReadBack>>(
         let end = (start + PREDICT_CHUNK).min(inputs.len());
         rows.clear();
         rows.extend(start as u32..end as u32);
-        let mut predicted = forward_rows(net, inputs, &rows, device, precision)?;
+        let mut predicted = forward_rows(predictor, inputs, &rows, device, precision)?;
         if let Some(s) = scaling {
             s.unscale_targets(&mut predicted);
         }
@@ -41,32 +51,34 @@ pub fn predict<E: From<ReadBack>>(
     Ok(())
 }
 
-/// The predictions of `net` for the rows `rows` of `data` (row-major, in the units the network
+/// The predictions of the predictor's network for the rows `rows` of `data` (row-major, in the units the network
 /// works in): one forward pass, read back to the host. Callers keep `rows` to at most
 /// [`PREDICT_CHUNK`] so activations stay small.
 ///
 /// # Errors
 /// [`ReadBack`] when the device cannot hand the predictions back.
 pub(crate) fn forward_rows(
-    net: &Network,
+    predictor: Predictor<'_>,
     data: &Dataset,
     rows: &[u32],
     device: &Device,
     precision: Precision,
 ) -> Result<Vec<f64>, ReadBack> {
     read(
-        net.forward(data.gather_inputs(rows, device, precision)),
+        predictor
+            .kernels
+            .forward(predictor.net, data.gather_inputs(rows, device, precision)),
         "predictions",
     )
 }
 
 /// `(observed, predicted)` for every target of the rows `rows` of `data`, in original units
-/// (undoing `scaling`), from `net` on `device` (without autodiff).
+/// (undoing `scaling`), from the predictor's network on `device` (without autodiff).
 ///
 /// # Errors
 /// [`ReadBack`] when the device cannot hand the predictions back.
 pub fn observed_and_predicted(
-    net: &Network,
+    predictor: Predictor<'_>,
     data: &Dataset,
     rows: &[u32],
     scaling: Option<&Scaling>,
@@ -75,7 +87,7 @@ pub fn observed_and_predicted(
 ) -> Result<Vec<(f64, f64)>, ReadBack> {
     let mut pairs = Vec::with_capacity(rows.len() * data.outputs());
     for chunk in rows.chunks(PREDICT_CHUNK) {
-        let mut predicted = forward_rows(net, data, chunk, device, precision)?;
+        let mut predicted = forward_rows(predictor, data, chunk, device, precision)?;
         let mut observed = data.outputs_of(chunk);
         if let Some(s) = scaling {
             s.unscale_targets(&mut predicted);
@@ -95,14 +107,14 @@ pub struct Measured {
     pub metrics: Metrics,
 }
 
-/// The loss (training units) and the metrics (original units, undoing `scaling`) of `net`
+/// The loss (training units) and the metrics (original units, undoing `scaling`) of the predictor's network
 /// (on `device`, without autodiff) on the rows `rows` of `data`, a chunk at a time. The
 /// targets are taken from the host table, never uploaded.
 ///
 /// # Errors
 /// [`ReadBack`] when the device cannot hand the predictions back.
 pub fn measure(
-    net: &Network,
+    predictor: Predictor<'_>,
     data: &Dataset,
     rows: &[u32],
     scaling: Option<&Scaling>,
@@ -111,12 +123,12 @@ pub fn measure(
     device: &Device,
 ) -> Result<Measured, ReadBack> {
     if loss.is_cross_entropy() {
-        return Ok(confusion(net, data, rows, precision, device)?.measured(loss));
+        return Ok(confusion(predictor, data, rows, precision, device)?.measured(loss));
     }
     let mut sums = MetricSums::new(data.outputs());
     let mut squared = 0.0;
     for chunk in rows.chunks(PREDICT_CHUNK) {
-        let mut predicted = forward_rows(net, data, chunk, device, precision)?;
+        let mut predicted = forward_rows(predictor, data, chunk, device, precision)?;
         let mut observed = data.outputs_of(chunk);
         squared += predicted
             .iter()
@@ -213,13 +225,13 @@ impl Confusion {
     }
 }
 
-/// The confusion matrix and total cross entropy of `net` (on `device`, without autodiff) on
+/// The confusion matrix and total cross entropy of the predictor's network (on `device`, without autodiff) on
 /// the rows `rows` of the classification data set `data`, a chunk at a time.
 ///
 /// # Errors
 /// [`ReadBack`] when the device cannot hand the predictions back.
 pub fn confusion(
-    net: &Network,
+    predictor: Predictor<'_>,
     data: &Dataset,
     rows: &[u32],
     precision: Precision,
@@ -229,7 +241,7 @@ pub fn confusion(
     let mut counts = vec![vec![0u64; width]; width];
     let mut cross_entropy = 0.0;
     for chunk in rows.chunks(PREDICT_CHUNK) {
-        let raw = forward_rows(net, data, chunk, device, precision)?;
+        let raw = forward_rows(predictor, data, chunk, device, precision)?;
         let observed = data.outputs_of(chunk);
         for (z, o) in raw.chunks(width).zip(observed.chunks(width)) {
             cross_entropy += LossKind::CrossEntropy.row_host(z, o);

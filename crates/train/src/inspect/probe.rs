@@ -4,9 +4,9 @@
 use burn::prelude::*;
 use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
 
-use crate::engine::params::Flat;
+use crate::engine::params::Params;
 use crate::engine::trainer::{backward, scalar};
-use crate::{Dataset, LossKind};
+use crate::{Dataset, Kernels, LossKind};
 
 /// Predictions and loss of a network on a data set (a forward pass only).
 #[derive(Clone, Debug, PartialEq)]
@@ -22,25 +22,27 @@ pub struct Evaluation {
 ///
 /// The data is uploaded once to `device.autodiff()`; parameters come from the host and are
 /// uploaded at each call, every one of them tracked, so the derivative of every parameter —
-/// frozen or not — comes from Burn's autodiff through the same forward and backward pass the
-/// training core takes.
+/// frozen or not — comes through the same forward and backward pass the training core takes
+/// with `kernels`: Burn's autodiff of the module, or the fused backward.
 pub struct Backprop {
     arch: Architecture,
     device: Device,
     precision: Precision,
+    kernels: Kernels,
     loss: LossKind,
     x: Tensor<2>,
     y: Tensor<2>,
 }
 
 impl Backprop {
-    /// Uploads `data` to `device.autodiff()`.
+    /// Uploads `data` to `device.autodiff()`, to compute with `kernels`.
     pub fn new(
         arch: &Architecture,
         data: &Dataset,
         loss: LossKind,
         device: &Device,
         precision: Precision,
+        kernels: Kernels,
     ) -> Self {
         let device = device.clone().autodiff();
         let rows: Vec<u32> = (0..data.len() as u32).collect();
@@ -49,6 +51,7 @@ impl Backprop {
             arch: arch.clone(),
             device,
             precision,
+            kernels,
             loss,
             x,
             y,
@@ -60,12 +63,41 @@ impl Backprop {
         self.precision
     }
 
+    /// How many rows the loss sums.
+    pub fn rows(&self) -> usize {
+        self.x.dims()[0]
+    }
+
+    /// What computes the passes.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// The same probe computing with `kernels` (the data stays where it is).
+    pub fn with_kernels(&self, kernels: Kernels) -> Self {
+        Self {
+            arch: self.arch.clone(),
+            device: self.device.clone(),
+            precision: self.precision,
+            kernels,
+            loss: self.loss,
+            x: self.x.clone(),
+            y: self.y.clone(),
+        }
+    }
+
     /// The loss at `values` and its derivative with respect to every parameter (flat order).
     ///
     /// # Errors
     /// [`ReadBack`] when the device cannot hand a value back.
     pub fn loss_and_gradient(&self, values: &[f64]) -> Result<(f64, Vec<f64>), ReadBack> {
-        let params = Flat::from_values(values, &self.device, self.precision);
+        let params = Params::from_values(
+            self.kernels,
+            &self.arch,
+            values,
+            &self.device,
+            self.precision,
+        );
         let pass = backward(
             &self.arch,
             &params,
@@ -83,7 +115,8 @@ impl Backprop {
     /// [`ReadBack`] when the device cannot hand the loss back.
     pub fn loss(&self, values: &[f64]) -> Result<f64, ReadBack> {
         scalar(
-            self.loss.compute(self.forward(values), self.y.clone()),
+            self.loss
+                .compute(self.kernels, self.forward(values), self.y.clone()),
             "the loss",
         )
     }
@@ -95,7 +128,8 @@ impl Backprop {
     pub fn evaluate(&self, values: &[f64]) -> Result<Evaluation, ReadBack> {
         let predicted = self.forward(values);
         let loss = scalar(
-            self.loss.compute(predicted.clone(), self.y.clone()),
+            self.loss
+                .compute(self.kernels, predicted.clone(), self.y.clone()),
             "the loss",
         )?;
         let flat = read(predicted, "predictions")?;
@@ -111,7 +145,7 @@ impl Backprop {
     /// The untracked forward pass at `values`.
     fn forward(&self, values: &[f64]) -> Tensor<2> {
         let net = Network::from_values(&self.arch, values, &self.device, self.precision).no_grad();
-        net.forward(self.x.clone())
+        self.kernels.forward(&net, self.x.clone())
     }
 }
 
@@ -129,6 +163,7 @@ mod tests {
             LossKind::Ssr,
             &device(),
             Precision::F64,
+            Kernels::Burn,
         );
         let eval = probe.evaluate(&lesson::PT1).unwrap();
         for (p, want) in eval.predictions.iter().zip([-0.0110, 1.0348, 0.0046]) {

@@ -15,6 +15,7 @@ pub use stop::StopRules;
 
 use squiggle_model::Precision;
 
+use crate::engine::kernels::Kernels;
 use crate::engine::loss::LossKind;
 use crate::engine::optim::Optimizer;
 
@@ -26,6 +27,7 @@ pub struct TrainPlan {
     optimizer: Optimizer,
     trainable: Vec<bool>,
     precision: Precision,
+    kernels: Kernels,
     seed: u64,
     schedule: Schedule,
     mode: Mode,
@@ -120,6 +122,17 @@ impl TrainPlan {
     /// Float precision of every tensor.
     pub fn precision(&self) -> Precision {
         self.precision
+    }
+
+    /// What computes the forward and backward passes.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// The same plan computed by `kernels` (for a command that compares them).
+    pub fn with_kernels(mut self, kernels: Kernels) -> Self {
+        self.kernels = kernels;
+        self
     }
 
     /// Seed of the validation split and the shuffles.

@@ -8,6 +8,7 @@
 use squiggle_model::{Architecture, Precision};
 
 use super::{EpochPlan, Mode, Schedule, ScheduleKind, StopRules, TrainMetrics, TrainPlan};
+use crate::engine::kernels::Kernels;
 use crate::engine::loss::{LossKind, Reduction};
 use crate::engine::optim::{Optimizer, OptimizerKind};
 use crate::{PlanError, Problem};
@@ -69,6 +70,8 @@ squiggle_model::named_enum! {
         Rescale = "rescale",
         /// `[train] dtype`.
         Dtype = "dtype",
+        /// `[train] kernels`.
+        Kernels = "kernels",
         /// `[model] seed`.
         Seed = "seed",
     }
@@ -112,6 +115,7 @@ impl Setting {
             | Setting::MinLearningRate
             | Setting::Epochs
             | Setting::Dtype
+            | Setting::Kernels
             | Setting::Seed => None,
         }
     }
@@ -182,6 +186,8 @@ pub struct Settings {
     pub rescale: Option<bool>,
     /// Float precision. Defaults to f32.
     pub precision: Option<Precision>,
+    /// What computes the passes. Defaults to squiggle's fused kernels.
+    pub kernels: Option<Kernels>,
     /// Seed of the split and the shuffles. Defaults to 0.
     pub seed: Option<u64>,
     /// The rows are a data set (a CSV file), not the lessons' points: the defaults then suit
@@ -222,6 +228,7 @@ impl Settings {
             standardize,
             rescale,
             precision,
+            kernels,
             seed,
             data_set: _,
         } = self;
@@ -252,6 +259,7 @@ impl Settings {
             (Setting::Standardize, standardize.is_some()),
             (Setting::Rescale, rescale.is_some()),
             (Setting::Dtype, precision.is_some()),
+            (Setting::Kernels, kernels.is_some()),
             (Setting::Seed, seed.is_some()),
         ]
         .into_iter()
@@ -313,6 +321,7 @@ pub struct CheckedSettings {
     learning_rate: f64,
     optimizer: Optimizer,
     precision: Precision,
+    kernels: Kernels,
     seed: u64,
     schedule: Schedule,
     mode: Mode,
@@ -386,6 +395,7 @@ impl Settings {
             learning_rate,
             optimizer,
             precision: self.precision.unwrap_or_default(),
+            kernels: self.kernels.unwrap_or_default(),
             seed: self.seed.unwrap_or(0),
             schedule,
             mode,
@@ -428,6 +438,7 @@ impl CheckedSettings {
             learning_rate,
             optimizer,
             precision,
+            kernels,
             seed,
             schedule,
             mode,
@@ -438,6 +449,7 @@ impl CheckedSettings {
             optimizer,
             trainable,
             precision,
+            kernels,
             seed,
             schedule,
             mode,

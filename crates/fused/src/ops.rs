@@ -1,42 +1,16 @@
-//! Fused operations: the whole network, and the squared-error loss, each one node of Burn's
-//! autodiff graph with its backward pass written once.
-//!
-//! Built from Burn's own operations, a hidden layer is a matmul, a bias add and an activation
-//! (softplus alone is four operations), and the loss a subtraction, a square, a sum and a
-//! scale: about a dozen autodiff nodes per step, each with its bookkeeping (about 4 µs on the
-//! CPU backends) and its temporary tensor. Here each is one node:
-//! - [`network_forward`]: every layer, `activation(x·W + b)`, on one flat parameter vector.
-//!   The forward pass keeps each layer's input and `activation'(x·W + b)`; the backward pass
-//!   computes, from the output down, `dz = grad ⊙ activation'`, `dW = xᵀ·dz`, `db = Σ dz` and
-//!   `dx = dz·Wᵀ` for the layer below;
-//! - [`squared_error`]: `scale · Σ (prediction − target)²` (SSR with scale 1, MSE with
-//!   `1 / values`), whose backward pass is `2 · scale · (prediction − target) · grad`.
-//!
-//! Gradients still come from Burn's autodiff engine: these nodes are registered with it
-//! (Burn's backend-extension mechanism) like any built-in operation, and `gradcheck` and
-//! `explain` compare them with finite differences and the hand-written chain rule.
+//! The fused operations as a Burn backend extension: the kernels every backend runs
+//! ([`FusedKernels`]) and the operations Burn dispatches ([`FusedOps`]).
 //!
 //! Each backend computes them with [`FusedKernels`]: on flex, loops over the tensors' memory,
-//! softplus vectorised ([`math`]); elsewhere, compositions of Burn's operations.
-
-// ndarray is deprecated upstream but still offered: its kernels are named here.
-#![allow(deprecated)]
-
-mod autodiff;
-mod compose;
-#[cfg(feature = "flex")]
-mod flex;
-mod math;
-mod network;
-
-pub use math::softplus_in_place;
-pub use network::{LayerSizes, LayerState};
+//! softplus vectorised (`math.rs`); elsewhere, compositions of Burn's operations (`compose.rs`).
+//! The autodiff device wraps them in one node each (`autodiff.rs`).
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, backend_extension};
-use burn::prelude::*;
+use burn::backend::{Backend, backend_extension};
+use squiggle_model::Activation;
 
-use crate::Activation;
+use crate::compose;
+use crate::network::{self, LayerSizes, LayerState};
 
 /// The kernels of the fused operations on one backend, without autodiff: the forward pass
 /// with or without the slope the backward pass needs, and the backward pass.
@@ -125,14 +99,14 @@ pub trait FusedKernels: Backend {
     Autodiff
 )]
 pub trait FusedOps: Backend {
-    /// See [`squared_error`].
+    /// See [`squared_error`](crate::squared_error).
     fn squared_error(
         prediction: FloatTensor<Self>,
         target: FloatTensor<Self>,
         scale: f64,
     ) -> FloatTensor<Self>;
 
-    /// See [`network_forward`].
+    /// See [`network_forward`](crate::network_forward).
     fn network(
         x: FloatTensor<Self>,
         theta: FloatTensor<Self>,
@@ -140,7 +114,7 @@ pub trait FusedOps: Backend {
         activation: Activation,
     ) -> FloatTensor<Self>;
 
-    /// See [`residual_sums`]; never tracked by autodiff.
+    /// See [`residual_sums`](crate::residual_sums); never tracked by autodiff.
     fn residual_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>)
     -> FloatTensor<Self>;
 }
@@ -186,54 +160,3 @@ concrete_backend!(burn::backend::NdArray);
 impl FusedKernels for burn::backend::Cube {}
 #[cfg(feature = "wgpu")]
 concrete_backend!(burn::backend::Cube);
-
-/// The prediction of the network of shape `arch` whose parameters are `theta` (every
-/// parameter in flat order, see [`Architecture::tensors`]) for the rows of `x`, as one
-/// operation: one autodiff node, and one tracked tensor when `theta` is trained. The same
-/// numbers as [`Network::forward`](crate::Network::forward) on those values.
-///
-/// # Shapes
-/// - `x`: `[rows, inputs]`, `theta`: `[parameters]`
-/// - output: `[rows, outputs]`
-///
-/// [`Architecture::tensors`]: crate::Architecture::tensors
-pub fn network_forward(x: Tensor<2>, theta: Tensor<1>, arch: &crate::Architecture) -> Tensor<2> {
-    forward_layers(x, theta, arch.layer_sizes(), arch.activation)
-}
-
-/// [`network_forward`] for layers of these sizes: what [`Network::forward`] runs.
-///
-/// [`Network::forward`]: crate::Network::forward
-pub(crate) fn forward_layers(
-    x: Tensor<2>,
-    theta: Tensor<1>,
-    layers: LayerSizes,
-    activation: Activation,
-) -> Tensor<2> {
-    Tensor::from_dispatch(<Dispatch as FusedOps>::network(
-        x.into_dispatch(),
-        theta.into_dispatch(),
-        layers,
-        activation,
-    ))
-}
-
-/// Per target column, `Σ (prediction − target)²` (row 0) and `Σ |prediction − target|`
-/// (row 1) over the rows, summed in f64: a `[2, outputs]` tensor from which training metrics are
-/// accumulated batch by batch without reading predictions back. Not differentiable.
-pub fn residual_sums(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
-    Tensor::from_dispatch(<Dispatch as FusedOps>::residual_sums(
-        prediction.into_dispatch(),
-        target.into_dispatch(),
-    ))
-}
-
-/// `scale · Σ (prediction − target)²` as one operation (one autodiff node when training):
-/// SSR with `scale = 1`, MSE with `scale = 1 / (rows × outputs)`.
-pub fn squared_error(prediction: Tensor<2>, target: Tensor<2>, scale: f64) -> Tensor<1> {
-    Tensor::from_dispatch(<Dispatch as FusedOps>::squared_error(
-        prediction.into_dispatch(),
-        target.into_dispatch(),
-        scale,
-    ))
-}

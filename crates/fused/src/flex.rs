@@ -17,34 +17,44 @@ use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 use rayon::prelude::*;
 
-use super::network::LayerState;
-use super::{FusedKernels, compose, math};
-use crate::Activation;
+use squiggle_model::Activation;
+
+use crate::network::LayerState;
+use crate::ops::FusedKernels;
+use crate::{compose, math};
 
 /// Rows per block: the unit of work a core takes, and of the partial sums.
 const BLOCK_ROWS: usize = 128;
 /// Below this many elements a batch stays on one core (handing blocks out costs more).
 const PARALLEL_ELEMENTS: usize = 1 << 15;
 
-/// Compiles `body` twice, for the x86-64 baseline and for AVX2, and calls the version the CPU
-/// runs. Only IEEE additions, multiplications and divisions are written (no fused
-/// multiply-adds are formed), so both versions give the same bits.
+/// Compiles `body` twice, for the x86-64 baseline (`portable`) and for AVX2 (`avx2`), in a
+/// module of the kernel's name whose `call` runs the version the CPU has. Only IEEE additions,
+/// multiplications and divisions are written (no fused multiply-adds are formed), so both
+/// versions give the same bits (tested for every kernel).
 macro_rules! with_avx2 {
     (fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
-        fn $name($($arg: $ty),*) $(-> $ret)? {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
             #[inline(always)]
-            fn body($($arg: $ty),*) $(-> $ret)? $body
+            pub(super) fn portable($($arg: $ty),*) $(-> $ret)? $body
+
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
-            fn avx2($($arg: $ty),*) $(-> $ret)? {
-                body($($arg),*)
+            pub(super) fn avx2($($arg: $ty),*) $(-> $ret)? {
+                portable($($arg),*)
             }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
-                return unsafe { avx2($($arg),*) };
+
+            pub(super) fn call($($arg: $ty),*) $(-> $ret)? {
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked just above; `avx2` needs nothing else.
+                    return unsafe { avx2($($arg),*) };
+                }
+                portable($($arg),*)
             }
-            body($($arg),*)
         }
     };
 }
@@ -288,7 +298,7 @@ fn one_hidden_layer_backward(
     let blocks = per_block(rows, width, |r| {
         let mut sums = vec![0.0f64; 1 + 3 * width];
         let range = r.start * width..r.end * width;
-        one_hidden_layer_sums(
+        one_hidden_layer_sums::call(
             &x[r.clone()],
             &h[range.clone()],
             &s[range],
@@ -320,7 +330,7 @@ impl FusedKernels for Flex {
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>) {
         match one_hidden_layer_backward(&states, &grad, input) {
             Some(theta) => (None, theta),
-            None => super::network::layer_by_layer::<Self>(states, grad, input),
+            None => crate::network::layer_by_layer::<Self>(states, grad, input),
         }
     }
 
@@ -347,9 +357,9 @@ impl FusedKernels for Flex {
         let block = |first: usize, z: &mut [f32], s: Option<&mut [f32]>| {
             if fan_in == 1 {
                 let n = z.len() / fan_out;
-                outer_affine(&xs[first..first + n], &ws, &bias, z);
+                outer_affine::call(&xs[first..first + n], &ws, &bias, z);
             } else {
-                add_bias(z, &bias);
+                add_bias::call(z, &bias);
             }
             activate(z, activation, s);
         };
@@ -397,7 +407,7 @@ impl FusedKernels for Flex {
             let blocks = per_block(rows, fan_out, |r| {
                 let mut sums = vec![0.0f64; 2 * fan_out];
                 let range = r.start * fan_out..r.end * fan_out;
-                one_input_sums(
+                one_input_sums::call(
                     &xs[r.clone()],
                     &g[range.clone()],
                     s.map(|s| &s[range]),
@@ -414,7 +424,7 @@ impl FusedKernels for Flex {
             let blocks = per_block(rows, fan_in, |r| {
                 let mut sums = vec![0.0f64; 1 + fan_in];
                 let dz = dz_f64(&g, s, r.clone(), 1);
-                one_output_sums(&xs[r.start * fan_in..r.end * fan_in], &dz, &mut sums);
+                one_output_sums::call(&xs[r.start * fan_in..r.end * fan_in], &dz, &mut sums);
                 sums
             });
             let sums = add_blocks(blocks, 1 + fan_in);
@@ -444,7 +454,7 @@ impl FusedKernels for Flex {
                 for_blocks(&mut dx, fan_in, |first, block| {
                     let n = block.len() / fan_in;
                     let dz = dz_f64(&g, s, first..first + n, 1);
-                    outer_product(&dz, &ws, block);
+                    outer_product::call(&dz, &ws, block);
                 });
                 tensor(dx, vec![rows, fan_in])
             } else {
@@ -519,4 +529,79 @@ fn dz32(g: &[f32], s: Option<&[f32]>, rows: usize, width: usize) -> Vec<f32> {
         .into_iter()
         .map(|v| v as f32)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    use super::*;
+
+    fn random(rng: &mut StdRng, len: usize) -> Vec<f32> {
+        (0..len).map(|_| rng.random_range(-3.0f32..3.0)).collect()
+    }
+
+    fn bits<T: Copy + Into<f64>>(v: &[T]) -> Vec<u64> {
+        v.iter().map(|&x| x.into().to_bits()).collect()
+    }
+
+    /// Every AVX2 kernel gives the bits of its portable twin, on lengths that leave every
+    /// remainder of the vector width (1 to 17 units, 1 to 130 rows).
+    #[test]
+    fn every_avx2_kernel_is_bit_equal_to_its_portable_twin() {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut rng = StdRng::seed_from_u64(5);
+            for (rows, width) in [(1, 1), (3, 7), (17, 9), (128, 16), (130, 17)] {
+                let x = random(&mut rng, rows);
+                let (w, b) = (random(&mut rng, width), random(&mut rng, width));
+                let g = random(&mut rng, rows * width);
+                let s = random(&mut rng, rows * width);
+                let h = random(&mut rng, rows * width);
+                let dz: Vec<f64> = random(&mut rng, rows).into_iter().map(f64::from).collect();
+                let xs = random(&mut rng, rows * width);
+
+                let (mut a, mut b2) = (vec![0.0f32; rows * width], vec![0.0f32; rows * width]);
+                outer_affine::portable(&x, &w, &b, &mut a);
+                // SAFETY: the CPU has AVX2, checked above.
+                unsafe { outer_affine::avx2(&x, &w, &b, &mut b2) };
+                assert_eq!(bits(&a), bits(&b2), "outer_affine {rows}×{width}");
+
+                let (mut a, mut b2) = (g.clone(), g.clone());
+                add_bias::portable(&mut a, &b);
+                // SAFETY: as above.
+                unsafe { add_bias::avx2(&mut b2, &b) };
+                assert_eq!(bits(&a), bits(&b2), "add_bias {rows}×{width}");
+
+                for slope in [Some(&s[..]), None] {
+                    let (mut a, mut b2) = (vec![0.0f64; 2 * width], vec![0.0f64; 2 * width]);
+                    one_input_sums::portable(&x, &g, slope, &mut a);
+                    // SAFETY: as above.
+                    unsafe { one_input_sums::avx2(&x, &g, slope, &mut b2) };
+                    assert_eq!(bits(&a), bits(&b2), "one_input_sums {rows}×{width}");
+                }
+
+                let (mut a, mut b2) = (vec![0.0f64; 1 + width], vec![0.0f64; 1 + width]);
+                one_output_sums::portable(&xs, &dz, &mut a);
+                // SAFETY: as above.
+                unsafe { one_output_sums::avx2(&xs, &dz, &mut b2) };
+                assert_eq!(bits(&a), bits(&b2), "one_output_sums {rows}×{width}");
+
+                let (mut a, mut b2) = (vec![0.0f32; rows * width], vec![0.0f32; rows * width]);
+                outer_product::portable(&dz, &w, &mut a);
+                // SAFETY: as above.
+                unsafe { outer_product::avx2(&dz, &w, &mut b2) };
+                assert_eq!(bits(&a), bits(&b2), "outer_product {rows}×{width}");
+
+                let (mut a, mut b2) = (vec![0.0f64; 1 + 3 * width], vec![0.0f64; 1 + 3 * width]);
+                one_hidden_layer_sums::portable(&x, &h, &s, &w, &x, &mut a);
+                // SAFETY: as above.
+                unsafe { one_hidden_layer_sums::avx2(&x, &h, &s, &w, &x, &mut b2) };
+                assert_eq!(bits(&a), bits(&b2), "one_hidden_layer_sums {rows}×{width}");
+            }
+            return;
+        }
+        eprintln!("this CPU has no AVX2: only the portable kernels run here");
+    }
 }

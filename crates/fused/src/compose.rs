@@ -4,13 +4,13 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Scalar, TensorMetadata};
 
-use crate::Activation;
+use squiggle_model::Activation;
 
 fn scalar(value: f64) -> Scalar {
     Scalar::Float(value)
 }
 
-/// See [`FusedKernels::dense_forward`](super::FusedKernels::dense_forward).
+/// See [`FusedKernels::dense_forward`](crate::ops::FusedKernels::dense_forward).
 pub(super) fn dense_forward<B: Backend>(
     x: FloatTensor<B>,
     w: FloatTensor<B>,
@@ -52,7 +52,7 @@ pub(super) fn dense_forward<B: Backend>(
     }
 }
 
-/// See [`FusedKernels::dense_backward`](super::FusedKernels::dense_backward).
+/// See [`FusedKernels::dense_backward`](crate::ops::FusedKernels::dense_backward).
 pub(super) fn dense_backward<B: Backend>(
     x: FloatTensor<B>,
     w: FloatTensor<B>,
@@ -71,7 +71,7 @@ pub(super) fn dense_backward<B: Backend>(
     (dx, dw, db)
 }
 
-/// See [`FusedKernels::squared_error`](super::FusedKernels::squared_error).
+/// See [`FusedKernels::squared_error`](crate::ops::FusedKernels::squared_error).
 pub(super) fn squared_error<B: Backend>(
     prediction: FloatTensor<B>,
     target: FloatTensor<B>,
@@ -82,7 +82,7 @@ pub(super) fn squared_error<B: Backend>(
     B::float_reshape(B::float_mul_scalar(sum, scalar(scale)), [1].into())
 }
 
-/// See [`FusedKernels::residual_sums`](super::FusedKernels::residual_sums).
+/// See [`FusedKernels::residual_sums`](crate::ops::FusedKernels::residual_sums).
 pub(super) fn residual_sums<B: Backend>(
     prediction: FloatTensor<B>,
     target: FloatTensor<B>,
@@ -93,7 +93,7 @@ pub(super) fn residual_sums<B: Backend>(
     B::float_cat(vec![squared, absolute], 0)
 }
 
-/// See [`FusedKernels::squared_error_backward`](super::FusedKernels::squared_error_backward).
+/// See [`FusedKernels::squared_error_backward`](crate::ops::FusedKernels::squared_error_backward).
 pub(super) fn squared_error_backward<B: Backend>(
     prediction: FloatTensor<B>,
     target: FloatTensor<B>,

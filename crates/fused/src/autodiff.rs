@@ -8,9 +8,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend};
 
-use super::network::{self, LayerSizes, LayerState};
-use super::{FusedKernels, FusedOps};
-use crate::Activation;
+use squiggle_model::Activation;
+
+use crate::network::{self, LayerSizes, LayerState};
+use crate::ops::{FusedKernels, FusedOps};
 
 /// The backward step of a whole network; its state is every layer's input, weights and
 /// slope at the forward pass.

@@ -7,14 +7,15 @@
 //! arithmetic, was most of a step. With every parameter in one vector and the network in one
 //! node, a training step registers one tracked tensor and two nodes (this and the loss)
 //! whatever the depth, and reads its gradient back in one piece. The arithmetic is the
-//! layers' own kernels, so the numbers are those of [`Network::forward`](crate::Network).
+//! layers' own kernels, so the numbers are those of [`Network::forward`](squiggle_model::Network::forward).
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, TensorMetadata};
 use burn::tensor::{Shape, Slice};
 
-use super::FusedKernels;
-use crate::Activation;
+use squiggle_model::Activation;
+
+use crate::ops::FusedKernels;
 
 /// `(fan_in, fan_out)` of each layer, input to output.
 pub type LayerSizes = Vec<(usize, usize)>;

@@ -1,0 +1,107 @@
+//! A hand-written forward and backward of a whole squiggle network, registered as one node in
+//! Burn's autodiff graph, checked against Burn's autodiff of the module.
+//!
+//! [`squiggle_model::Network`] is the reference: a Burn module whose forward pass is Burn's
+//! tensor operations and activation functions, differentiated operation by operation by Burn's
+//! autodiff. This crate is an optimisation beside it, chosen with `[train] kernels = "fused"`
+//! (squiggle's default) and never silently: every output of squiggle says which of the two
+//! computed its numbers.
+//!
+//! Why it exists: built from Burn's own operations, a hidden layer is a matmul, a bias add and
+//! an activation (Burn's softplus alone is seven operations), and a squared-error loss a
+//! subtraction, a square, a sum and a scale: dozens of autodiff nodes per step, each with its
+//! bookkeeping (about 4 µs on the CPU backends), its temporary tensor and, for
+//! transcendental functions, scalar libm calls. For the lessons' seven parameters or a
+//! 32-row batch that bookkeeping, not the arithmetic, is most of a step. Here:
+//! - [`network_forward`]: every layer, `activation(x·W + b)`, on one flat parameter vector, as
+//!   one operation. The forward pass keeps each layer's input and `activation'(x·W + b)`; the
+//!   backward pass, written by hand, computes from the output down `dz = grad ⊙ activation'`,
+//!   `dW = xᵀ·dz`, `db = Σ dz` and `dx = dz·Wᵀ` for the layer below. A step registers one
+//!   tracked tensor and two nodes (this and the loss) whatever the depth, and reads its
+//!   gradient back in one piece;
+//! - [`squared_error`]: `scale · Σ (prediction − target)²` (SSR with scale 1, MSE with
+//!   `1 / values`), whose backward pass is `2 · scale · (prediction − target) · grad`;
+//! - [`residual_sums`]: the running training metrics' sums, summed in f64, not differentiable.
+//!
+//! The nodes are registered with Burn's autodiff engine through Burn's backend-extension
+//! mechanism, so Burn still routes gradients between them (and through cross entropy's
+//! log-SoftMax, which stays Burn's). On flex in f32 the kernels are loops over the tensors'
+//! memory with softplus vectorised (AVX2 where the CPU has it, bit-equal to the scalar path)
+//! and row blocks spread over the cores; other element types and backends compose Burn's
+//! backend operations. Tests hold the forward pass, the loss and the gradient of every
+//! activation, loss and a range of shapes, row counts and thread counts to Burn's autodiff of
+//! the module.
+//!
+//! Every `unsafe` block of squiggle is in this crate (the AVX2 entry points).
+
+mod autodiff;
+mod compose;
+#[cfg(feature = "flex")]
+mod flex;
+mod math;
+mod network;
+// ndarray is deprecated upstream but still offered: its kernels are named there. Built with
+// no backend (a library check), the extension has nothing to run on.
+#[allow(deprecated)]
+#[cfg_attr(
+    not(any(feature = "flex", feature = "ndarray", feature = "wgpu")),
+    allow(unused)
+)]
+mod ops;
+
+pub use math::softplus_in_place;
+pub use network::LayerSizes;
+
+use burn::backend::Dispatch;
+use burn::prelude::*;
+use squiggle_model::{Activation, Architecture, Network};
+
+use crate::ops::FusedOps;
+
+/// The prediction of the network of shape `arch` whose parameters are `theta` (every
+/// parameter in flat order, see [`Architecture::tensors`]) for the rows of `x`, as one
+/// operation: one autodiff node, and one tracked tensor when `theta` is trained. The same
+/// function as [`Network::forward`] on those values, computed by squiggle's own kernels.
+///
+/// # Shapes
+/// - `x`: `[rows, inputs]`, `theta`: `[parameters]`
+/// - output: `[rows, outputs]`
+pub fn network_forward(x: Tensor<2>, theta: Tensor<1>, arch: &Architecture) -> Tensor<2> {
+    run(x, theta, arch.layer_sizes(), arch.activation)
+}
+
+/// [`network_forward`] on the values of `net`: the fused kernels' prediction of a module
+/// (evaluation and prediction with `kernels = "fused"`).
+pub fn forward(net: &Network, x: Tensor<2>) -> Tensor<2> {
+    run(x, net.flat(), net.layer_sizes(), net.activation)
+}
+
+/// The network operation on layers of these sizes.
+fn run(x: Tensor<2>, theta: Tensor<1>, layers: LayerSizes, activation: Activation) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::network(
+        x.into_dispatch(),
+        theta.into_dispatch(),
+        layers,
+        activation,
+    ))
+}
+
+/// Per target column, `Σ (prediction − target)²` (row 0) and `Σ |prediction − target|`
+/// (row 1) over the rows, summed in f64: a `[2, outputs]` tensor from which training metrics
+/// are accumulated batch by batch without reading predictions back. Not differentiable.
+pub fn residual_sums(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::residual_sums(
+        prediction.into_dispatch(),
+        target.into_dispatch(),
+    ))
+}
+
+/// `scale · Σ (prediction − target)²` as one operation (one autodiff node when training):
+/// SSR with `scale = 1`, MSE with `scale = 1 / (rows × outputs)`.
+pub fn squared_error(prediction: Tensor<2>, target: Tensor<2>, scale: f64) -> Tensor<1> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::squared_error(
+        prediction.into_dispatch(),
+        target.into_dispatch(),
+        scale,
+    ))
+}
