@@ -1,4 +1,5 @@
-//! Ctrl-C (SIGINT) and SIGTERM while a command writes files over time (`train`, `generate`).
+//! Ctrl-C (SIGINT) and SIGTERM while a command writes files over time (`train`, `generate`,
+//! `predict`).
 //!
 //! The first signal asks the work to stop at its next safe point — after the current
 //! mini-batch or step, or the next row written — so that nothing is left half-written: a run

@@ -21,6 +21,7 @@ mod commands;
 mod config;
 mod files;
 mod interrupt;
+mod memory;
 mod output;
 mod run_dir;
 mod serve;
@@ -43,6 +44,13 @@ fn keep_freed_memory_for_reuse() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+        // glibc gives each new thread an arena that reserves 64 MiB of address space. Under
+        // an address-space limit (`ulimit -v`) that reservation fails, and glibc then retried
+        // it and fell back to a system call on every small allocation: reading a CSV file
+        // spun at full CPU for minutes. One arena, shared by the threads, reserves nothing.
+        if memory::address_space_limit().is_some() {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
     }
 }
 
@@ -51,15 +59,53 @@ fn keep_freed_memory_for_reuse() {
 /// others, instead of being handed over by a third thread that waits for it: on two cores
 /// that third thread, and the workers spinning while it ran Burn's bookkeeping between
 /// kernels, competed for the cores (a quarter of an epoch's time went to scheduling).
-fn on_the_compute_threads<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    // The main thread's stack size, for the workers too; fails only if a pool already exists.
-    let _ = rayon::ThreadPoolBuilder::new()
+///
+/// # Errors
+/// One line when the threads cannot be started (a memory or process limit too small for
+/// them), instead of the panic of the first kernel that would look for the pool.
+fn on_the_compute_threads<T: Send>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> anyhow::Result<T> {
+    // The main thread's stack size, for the workers too.
+    rayon::ThreadPoolBuilder::new()
         .stack_size(8 << 20)
-        .build_global();
+        .build_global()
+        .map_err(|e| ThreadsUnavailable(e.to_string()))?;
     rayon::scope(|_| work())
 }
 
+/// The compute threads could not be started (the system's reason): a run that failed
+/// (exit 1), not bad input.
+#[derive(Debug)]
+struct ThreadsUnavailable(String);
+
+impl std::fmt::Display for ThreadsUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot start the compute threads ({}); is a memory or process limit (ulimit -v, ulimit -u) too small?",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ThreadsUnavailable {}
+
+/// A file-size limit (`ulimit -f`) reached by a write kills the process with SIGXFSZ by
+/// default, with no message and a temporary file behind; ignored, the write fails with
+/// `EFBIG` instead, which squiggle reports as any write error: one line naming the file
+/// (`File too large`), exit 2, the unfinished output removed.
+fn report_file_size_limits() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code; it is done
+    // before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 fn main() -> ExitCode {
+    report_file_size_limits();
     keep_freed_memory_for_reuse();
     keep_default_device_on_the_cpu();
     quiet_display_probes();
@@ -168,6 +214,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
             .is_some_and(|t| !matches!(t, TrainError::Resume(_)))
             || e.is::<ReadBack>()
             || e.is::<CheckFailed>()
+            || e.is::<ThreadsUnavailable>()
     });
     if failed_run { 1 } else { 2 }
 }

@@ -79,13 +79,18 @@ impl RunDir {
             }
             Ok(())
         };
-        refuse_existing_run()?;
         if path.exists() && !path.is_dir() {
             bail!(
                 "cannot use `{}` as a run folder: it is a file",
                 path.display()
             );
         }
+        // A folder another squiggle is writing to is named as such, whatever it holds yet.
+        let early_lock = match path.join(LOCK).exists() {
+            true => Some(lock(path)?),
+            false => None,
+        };
+        refuse_existing_run()?;
         if !continued_here && !path.join(LOCK).exists() && !is_empty(path)? {
             bail!(
                 "`{}` holds files squiggle did not write; --run-dir writes config.toml, metrics.csv and checkpoints there, so it takes a new or empty folder",
@@ -94,9 +99,13 @@ impl RunDir {
         }
         std::fs::create_dir_all(path)
             .with_context(|| format!("cannot create the run folder `{}`", path.display()))?;
-        let lock = lock(path)?;
+        let lock = match early_lock {
+            Some(lock) => lock,
+            None => lock(path)?,
+        };
         // Another run may have finished in the folder while this one waited to look.
         refuse_existing_run()?;
+        let lock = claim(lock, path)?;
         remove_stray_temp_files(path)?;
         // A resumed run keeps the rows of the epochs its checkpoint holds; rows written after
         // that checkpoint (a crash between the two writes) are recomputed.
@@ -165,12 +174,14 @@ impl RunDir {
 /// other values would not continue the run but start another one on its checkpoint (another
 /// split, other units, other data, another network or precision). Epochs, learning rates and
 /// the other training settings may change.
-const IDENTITY: [&str; 14] = [
+const IDENTITY: [&str; 16] = [
     "model.inputs",
     "model.hidden",
     "model.outputs",
     "model.activation",
     "model.seed",
+    "model.initializer",
+    "model.init",
     "data.csv",
     "data.inputs",
     "data.targets",
@@ -183,13 +194,14 @@ const IDENTITY: [&str; 14] = [
 ];
 
 /// Refuses to resume the run in `dir` with a config whose [`IDENTITY`] settings differ from
-/// the run's own `config.toml`, listing every difference.
+/// the run's own `config.toml`, listing every difference (a long value, as the initial
+/// weights, by its key alone).
 ///
 /// # Errors
 /// The differences, or a run config that cannot be read.
 pub fn check_same_run(dir: &Path, config: &Config) -> anyhow::Result<()> {
     let path = dir.join(CONFIG);
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let Ok(text) = read_run_file(&path) else {
         return Ok(());
     };
     let run: toml::Table = text
@@ -206,11 +218,21 @@ pub fn check_same_run(dir: &Path, config: &Config) -> anyhow::Result<()> {
             .and_then(|s| s.get(name))
             .map_or_else(|| "(unset)".to_string(), ToString::to_string)
     };
+    // The initial weights follow from the seed and the initializer: named only when those
+    // stayed the same.
+    let drawn_anew = ["model.seed", "model.initializer"]
+        .iter()
+        .any(|key| get(&run, key) != get(&now, key));
     let changed: Vec<String> = IDENTITY
         .iter()
+        .filter(|key| !(drawn_anew && **key == "model.init"))
         .filter_map(|key| {
             let (was, is) = (get(&run, key), get(&now, key));
-            (was != is).then(|| format!("{key} {was} → {is}"))
+            let short = was.len() + is.len() <= 80;
+            (was != is).then(|| match short {
+                true => format!("{key} {was} → {is}"),
+                false => format!("{key} changed"),
+            })
         })
         .collect();
     if !changed.is_empty() {
@@ -225,7 +247,8 @@ pub fn check_same_run(dir: &Path, config: &Config) -> anyhow::Result<()> {
 }
 
 /// Refuses a run whose `metrics.csv` does not hold a row for each of the `epoch` epochs its
-/// checkpoint says it trained (a history cut short, or a header that claims absurdly many).
+/// checkpoint says it trained, and no more than one beyond (a history cut short or edited,
+/// or a checkpoint header that claims another epoch than its run reached).
 ///
 /// # Errors
 /// See [`kept_metrics`].
@@ -241,23 +264,60 @@ pub fn check_history(dir: &Path, epoch: usize) -> anyhow::Result<()> {
 /// A missing file or a missing, repeated or out-of-order epoch, naming the file.
 fn kept_metrics(dir: &Path, epoch: usize) -> anyhow::Result<Vec<String>> {
     let path = dir.join(METRICS);
-    let text = std::fs::read_to_string(&path)
+    let text = read_run_file(&path)
         .with_context(|| format!("cannot resume: cannot read `{}`", path.display()))?;
-    let rows: Vec<(usize, &str)> = text
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let e = l.split(',').next()?.parse::<usize>().ok()?;
-            (e <= epoch).then_some((e, l))
-        })
-        .collect();
-    if !rows.iter().map(|(e, _)| *e).eq(1..=epoch) {
-        bail!(
-            "cannot resume: `{}` does not hold one row for each of the checkpoint's {epoch} epochs (the history was cut or edited); restore it, or train a new run",
+    let mut lines = text.lines();
+    let columns = match lines.next() {
+        Some(header @ (METRICS_HEADER | METRICS_HEADER_V1)) => header.split(',').count(),
+        _ => bail!(
+            "cannot resume: `{}` is not a squiggle metrics file (unexpected header)",
             path.display()
+        ),
+    };
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if line.split(',').count() != columns {
+            bail!(
+                "cannot resume: `{}`:{}: the row is cut short or edited ({} fields, the header has {columns}); restore the file, or train a new run",
+                path.display(),
+                i + 2,
+                line.split(',').count()
+            );
+        }
+        rows.push((
+            line.split(',').next().and_then(|e| e.parse::<usize>().ok()),
+            line,
+        ));
+    }
+    // The epochs 1, 2, …, and at most one row past the checkpoint (written just before a
+    // crash kept the checkpoint from following).
+    let in_order = rows.iter().enumerate().all(|(i, (e, _))| *e == Some(i + 1));
+    if !in_order || rows.len() < epoch || rows.len() > epoch + 1 {
+        bail!(
+            "cannot resume: `{}` holds {} where the checkpoint says {epoch} (the history was cut or edited, or the checkpoint's header was); restore them, or train a new run",
+            path.display(),
+            crate::output::format::plural(rows.len(), "epoch")
         );
     }
-    Ok(rows.into_iter().map(|(_, l)| l.to_string()).collect())
+    Ok(rows
+        .into_iter()
+        .take(epoch)
+        .map(|(_, l)| l.to_string())
+        .collect())
+}
+
+/// The text of a run's own file, read as a regular file (no link followed, no FIFO waited on):
+/// a run folder holds only files squiggle wrote.
+///
+/// # Errors
+/// A missing file, a link, a FIFO or device, or unreadable text.
+pub fn read_run_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    crate::files::open_regular_no_follow(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    Ok(text)
 }
 
 /// `epoch,split,class,rows,precision,recall,predicted_<class>…`: the layout of
@@ -305,7 +365,7 @@ fn confusion_rows(epoch: usize, split: &str, c: &Confusion) -> Vec<String> {
 /// no such file: a regression, or a classifier from before it). Only a history to show, so
 /// a cut file is carried as it is rather than refused (`metrics.csv` is the run's record).
 fn kept_confusion(dir: &Path, epoch: usize) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(dir.join(CONFUSION)) else {
+    let Ok(text) = read_run_file(&dir.join(CONFUSION)) else {
         return Vec::new();
     };
     text.lines()
@@ -335,7 +395,7 @@ fn is_empty(path: &Path) -> anyhow::Result<bool> {
 fn lock(path: &Path) -> anyhow::Result<std::fs::File> {
     let marker = path.join(LOCK);
     let cannot = || format!("cannot lock the run folder `{}`", path.display());
-    let mut file = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
@@ -359,6 +419,13 @@ fn lock(path: &Path) -> anyhow::Result<std::fs::File> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(cannot),
     }
+    Ok(file)
+}
+
+/// Writes this process's id into the locked marker `file` of the folder `path`: done once the
+/// run is sure to go ahead, so that a refused one leaves the marker as it was.
+fn claim(mut file: std::fs::File, path: &Path) -> anyhow::Result<std::fs::File> {
+    let cannot = || format!("cannot lock the run folder `{}`", path.display());
     file.set_len(0).with_context(cannot)?;
     writeln!(file, "{}", std::process::id()).with_context(cannot)?;
     Ok(file)
@@ -444,7 +511,11 @@ pub fn load_checkpoint(dir: &Path, best: bool) -> anyhow::Result<(PathBuf, Check
     if path.exists() {
         crate::files::regular_file(&path, "checkpoint")?;
     }
-    let bytes = std::fs::read(&path).with_context(|| {
+    let bytes = crate::files::open_regular_no_follow(&path).and_then(|mut f| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).map(|_| bytes)
+    });
+    let bytes = bytes.with_context(|| {
         format!(
             "`{}` holds no checkpoint (`{LAST}`); was it written by `squiggle train --run-dir`?",
             dir.display()
@@ -461,8 +532,14 @@ pub fn load_checkpoint(dir: &Path, best: bool) -> anyhow::Result<(PathBuf, Check
 /// A missing file, or a row that is not one squiggle wrote, naming the file and line.
 pub fn read_metrics(dir: &Path) -> anyhow::Result<Vec<EpochReport>> {
     let path = dir.join(METRICS);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    parse_metrics(&path, &read_run_file(&path)?)
+}
+
+/// The epochs of the metrics file `path` whose text is `text`.
+///
+/// # Errors
+/// See [`read_metrics`].
+pub fn parse_metrics(path: &Path, text: &str) -> anyhow::Result<Vec<EpochReport>> {
     let mut lines = text.lines();
     let columns = match lines.next() {
         Some(METRICS_HEADER) => METRICS_HEADER.split(',').count(),

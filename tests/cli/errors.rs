@@ -391,14 +391,7 @@ fn endless_or_odd_inputs_are_refused_before_they_are_read() {
     );
     // A FIFO can be read once; it is refused rather than opened twice (which hung).
     let fifo = dir.path().join("fifo.csv");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success(),
-        "mkfifo"
-    );
+    crate::util::mkfifo(&fifo);
     let piped = write(dir.path(), "fifo.toml", "[data]\ncsv = \"fifo.csv\"\n");
     squiggle_in(dir.path(), &["train", &piped]).fails_with(
         2,
@@ -572,12 +565,13 @@ fn predictions_that_overflow_are_never_written() {
 
 #[test]
 fn a_full_disk_names_the_file_not_its_temporary() {
-    // A file-size limit stands in for a full disk (SIGXFSZ ignored, so writes fail instead).
+    // A file-size limit stands in for a full disk (squiggle ignores SIGXFSZ, so writes fail
+    // instead of killing it).
     let dir = scratch();
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "trap '' XFSZ; ulimit -f 8; exec {} generate dosage --rows 100000 --out big.csv",
+            "ulimit -f 8; exec {} generate dosage --rows 100000 --out big.csv",
             env!("CARGO_BIN_EXE_squiggle")
         ))
         .current_dir(dir.path())
@@ -615,4 +609,101 @@ fn generate_refuses_a_file_the_disk_cannot_hold_before_writing() {
     );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_network_larger_than_the_memory_is_refused_before_it_is_allocated() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "huge.toml",
+        "[model]\nhidden = [70000, 70000]\nmax_params = 10000000000\n[train]\nmax_steps = 1\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "huge.toml"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr.starts_with(
+            "squiggle: huge.toml:2:10: a network of 4900280001 parameters needs about 156.8 GB of memory; this process can take about "
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn long_and_huge_numbers_are_told_shortly() {
+    let dir = scratch();
+    let digits = "1".to_string() + &"0".repeat(399);
+    write(dir.path(), "d.csv", &format!("x,y\n1,2\n{digits},3\n"));
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\n[train]\nmax_steps = 3\nmin_step_size = 1e308\n",
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv:3: column `x`: `100000000000000000000000…` (400 characters) is too large for f32 (|x| < 3.4e38)",
+    );
+    write(dir.path(), "d.csv", "x,y\n1,2\n2,3\n");
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    let text = out.success();
+    assert!(
+        text.contains("stop after 3 steps or when every |step size| < 1e308.\n"),
+        "{out}"
+    );
+    assert!(text.contains("every |step size| < 1e308.\n"), "{out}");
+}
+
+#[test]
+fn any_address_space_limit_ends_in_one_line_never_an_abort_or_a_spin() {
+    // From too little to start a thread up to enough to train: each limit gives the result,
+    // or one line and exit 1 (the threads could not start) or 2 (this data or network needs
+    // more memory), within seconds (glibc's per-thread arenas once made the CSV reader spin).
+    let dir = scratch();
+    crate::util::generate(dir.path(), 1_000_000, "big.csv", &[]);
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"big.csv\"\n[train]\nmax_steps = 1\n",
+    );
+    let mut outcomes = std::collections::BTreeSet::new();
+    for kernels in ["fused", "burn"] {
+        for megabytes in (20..=300).step_by(20) {
+            let started = std::time::Instant::now();
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "ulimit -v {}; exec timeout 60 {} train c.toml --kernels {kernels}",
+                    megabytes * 1024,
+                    env!("CARGO_BIN_EXE_squiggle")
+                ))
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if stderr.contains("error while loading shared libraries") {
+                continue; // too little for the dynamic loader: squiggle never ran
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let code = out.status.code();
+            let said = |text: &str| stderr.starts_with("squiggle: ") && stderr.contains(text);
+            let outcome = match code {
+                Some(0) => "trained",
+                Some(1) if said("cannot start the compute threads") => "no threads",
+                Some(2) if said(" of memory") => "refused",
+                _ => panic!(
+                    "{kernels} under {megabytes} MB: {code:?} after {seconds:.1} s\n{stderr}"
+                ),
+            };
+            assert!(code == Some(0) || stderr.lines().count() == 1, "{stderr}");
+            assert!(
+                seconds < 30.0,
+                "{kernels} under {megabytes} MB took {seconds:.1} s"
+            );
+            outcomes.insert(outcome);
+        }
+    }
+    assert!(
+        outcomes.contains("trained") && outcomes.contains("refused"),
+        "{outcomes:?}"
+    );
 }

@@ -30,6 +30,18 @@ fn start(dir: &Path, args: &[&str], stdout: Stdio, stderr: Stdio) -> std::proces
         .unwrap()
 }
 
+/// Whether process `pid` has a file open in `dir` (a nameless temporary file shows there as
+/// `dir/#123 (deleted)`).
+fn writes_into(pid: u32, dir: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    let dir = std::fs::canonicalize(dir).unwrap();
+    fds.flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .any(|target| target.starts_with(&dir))
+}
+
 /// Polls `ready` until it gives a value (at most `seconds`, failing with `what`).
 fn wait_for<T>(what: &str, seconds: u64, mut ready: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
@@ -260,7 +272,7 @@ fn a_resume_refuses_what_would_change_the_run_and_writes_nothing_when_done() {
     std::fs::write(&metrics, &cut).unwrap();
     train(&["--epochs", "4", "--resume", "run"]).fails_with(
         2,
-        "squiggle: cannot resume: `run/metrics.csv` does not hold one row for each of the checkpoint's 2 epochs (the history was cut or edited); restore it, or train a new run",
+        "squiggle: cannot resume: `run/metrics.csv` holds 1 epoch where the checkpoint says 2 (the history was cut or edited, or the checkpoint's header was); restore them, or train a new run",
     );
     assert_eq!(run_config(), before);
     // What may change does: more epochs, another learning rate.
@@ -327,7 +339,7 @@ fn a_forged_checkpoint_is_refused_not_spun_on_or_predicted_from() {
     std::fs::write(&last, checkpoint_file(&magic, &absurd)).unwrap();
     squiggle_in(dir.path(), &["train", &config, "--resume", "run", "--epochs", "4"]).fails_with(
         2,
-        "squiggle: cannot resume: `run/metrics.csv` does not hold one row for each of the checkpoint's 18446744073709551615 epochs (the history was cut or edited); restore it, or train a new run",
+        "squiggle: cannot resume: `run/metrics.csv` holds 2 epochs where the checkpoint says 18446744073709551615 (the history was cut or edited, or the checkpoint's header was); restore them, or train a new run",
     );
     // Weights that are not numbers are never predicted from.
     let w1 = number(&v["params"], "w1") as f32;
@@ -467,12 +479,10 @@ fn a_signal_during_generate_leaves_no_file() {
         Stdio::inherit(),
         Stdio::piped(),
     );
-    // Wait for the temporary file, then interrupt.
+    // Wait for it to write into the folder (its temporary file has no name: look at its
+    // open files), then interrupt.
     wait_for("generate never started", 30, || {
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".tmp"))
-            .then_some(())
+        writes_into(child.id(), dir.path()).then_some(())
     });
     send(&child, "TERM");
     let out = child.wait_with_output().unwrap();
@@ -483,4 +493,251 @@ fn a_signal_during_generate_leaves_no_file() {
     );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A run of `long_run`'s config kept in `dir/run` (2 epochs of 200 rows) and the path of the
+/// input file `x.csv` of three rows to predict.
+fn trained(dir: &Path) -> String {
+    let config = long_run(dir, 200, 2);
+    squiggle_in(dir, &["train", &config, "--run-dir", "run"]).success();
+    std::fs::write(dir.join("x.csv"), "dosage\n0.1\n0.5\n0.9\n").unwrap();
+    config
+}
+
+fn predict_to(dir: &Path, output: &str) -> Output {
+    squiggle_in(
+        dir,
+        &[
+            "predict", "--run", "run", "--input", "x.csv", "--output", output,
+        ],
+    )
+}
+
+#[test]
+fn outputs_write_through_devices_and_fifos_and_at_a_links_target() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch();
+    trained(dir.path());
+    // A device is written, never replaced: /dev/full says it is full, and stays a device.
+    predict_to(dir.path(), "/dev/full").fails_with(
+        2,
+        "squiggle: cannot write `/dev/full`: no space left on device",
+    );
+    let full = std::fs::metadata("/dev/full").unwrap();
+    assert!(
+        full.file_type().is_char_device(),
+        "/dev/full is still a device"
+    );
+    assert!(predict_to(dir.path(), "/dev/null").success().is_empty());
+    // /dev/stdout is this process's output, whatever it is (here a pipe).
+    let out = predict_to(dir.path(), "/dev/stdout");
+    let text = out.success();
+    assert!(text.starts_with("dosage,predicted_efficacy\n0.1,"), "{out}");
+    assert_eq!(text.lines().count(), 4);
+    // A link: the file it points to is written, the link stays.
+    std::fs::create_dir(dir.path().join("shared")).unwrap();
+    std::os::unix::fs::symlink("shared/out.csv", dir.path().join("out.csv")).unwrap();
+    predict_to(dir.path(), "out.csv").success();
+    let link = std::fs::symlink_metadata(dir.path().join("out.csv")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    let written = std::fs::read_to_string(dir.path().join("shared/out.csv")).unwrap();
+    assert_eq!(written.lines().count(), 4, "{written}");
+    // A FIFO is written through to its reader and stays a FIFO.
+    let fifo = dir.path().join("pipe");
+    crate::util::mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    predict_to(dir.path(), "pipe").success();
+    assert_eq!(reader.join().unwrap().lines().count(), 4);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // Nothing else was left in the folder.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "c.toml", "d.csv", "out.csv", "pipe", "run", "shared", "x.csv"
+        ]
+    );
+}
+
+#[test]
+fn killed_writers_leave_no_temporary_file() {
+    let dir = scratch();
+    let child = start(
+        dir.path(),
+        &[
+            "generate", "dosage", "--rows", "20000000", "--out", "big.csv",
+        ],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    wait_for("generate never started", 30, || {
+        writes_into(child.id(), dir.path()).then_some(())
+    });
+    send(&child, "KILL");
+    let status = child.wait_with_output().unwrap().status;
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a killed writer left {left:?}");
+}
+
+#[test]
+fn predict_stops_on_a_signal_and_writes_nothing() {
+    let dir = scratch();
+    trained(dir.path());
+    generate(dir.path(), 3_000_000, "many.csv", &[]);
+    let child = start(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "many.csv", "--output", "out.csv",
+        ],
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    wait_for("predict never started writing", 60, || {
+        let run = dir.path().join("run");
+        (writes_into(child.id(), dir.path()) && !writes_into(child.id(), &run)).then_some(())
+    });
+    send(&child, "TERM");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "squiggle: interrupted; `out.csv` was not written\n"
+    );
+    assert!(!dir.path().join("out.csv").exists());
+}
+
+/// Every file of the run folder, by name, with its bytes.
+fn run_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.join("run"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_refused_resume_leaves_the_run_byte_for_byte() {
+    let dir = scratch();
+    let config = trained(dir.path());
+    let before = run_files(dir.path());
+    let resume = |extra: &[&str]| {
+        let mut args = vec!["train", config.as_str(), "--resume", "run", "--epochs", "4"];
+        args.extend(extra);
+        squiggle_in(dir.path(), &args)
+    };
+    // Another way to draw the initial weights is another run.
+    resume(&["--set", "model.initializer=\"glorot\""]).fails_with(
+        2,
+        "squiggle: cannot resume `run`: the config changes what the run is (model.initializer \"uniform\" → \"glorot\"); resume with the run's own config (`run/config.toml`) or train a new run",
+    );
+    assert_eq!(run_files(dir.path()), before);
+    // The data file replaced in place by fewer rows.
+    let data = std::fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    let fewer: String = data.lines().take(151).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("d.csv"), &fewer).unwrap();
+    let out = resume(&[]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr
+            .starts_with("squiggle: run/last.ckpt: the run trained on 200 rows (fingerprint ")
+            && out
+                .stderr
+                .contains("; the data now holds 150 rows (fingerprint "),
+        "{out}"
+    );
+    assert_eq!(run_files(dir.path()), before);
+    std::fs::write(dir.path().join("d.csv"), &data).unwrap();
+    // A last row cut short.
+    let metrics = dir.path().join("run/metrics.csv");
+    let full = std::fs::read_to_string(&metrics).unwrap();
+    let cut = &full[..full.trim_end().len() - 5];
+    std::fs::write(&metrics, cut).unwrap();
+    let out = resume(&[]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr
+            .contains("run/metrics.csv`:3: the row is cut short or edited"),
+        "{out}"
+    );
+    std::fs::write(&metrics, &full).unwrap();
+    // A FIFO where the history belongs is refused at once, not waited on.
+    std::fs::remove_file(&metrics).unwrap();
+    crate::util::mkfifo(&metrics);
+    let out = resume(&[]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr.contains("cannot read `run/metrics.csv`"),
+        "{out}"
+    );
+    std::fs::remove_file(&metrics).unwrap();
+    std::fs::write(&metrics, &full).unwrap();
+    assert_eq!(run_files(dir.path()), before);
+    // An optimizer that keeps state, where the run's kept none, starts it afresh and says so.
+    let out = resume(&["--set", "train.momentum=0.5"]);
+    let text = out.success();
+    assert!(text.contains("Resuming after epoch 2 of 4."), "{out}");
+    assert_eq!(
+        out.stderr,
+        "squiggle: note: the run trained with gradient descent, which keeps no optimizer state; sgd with momentum 0.5 starts its state afresh from epoch 2\n"
+    );
+}
+
+#[test]
+fn a_checkpoint_header_that_contradicts_its_records_is_refused() {
+    let dir = scratch();
+    trained(dir.path());
+    let last = dir.path().join("run/last.ckpt");
+    let (magic, parts) = sections(&std::fs::read(&last).unwrap());
+    let header = String::from_utf8(parts[0].clone()).unwrap();
+    let forge = |from: &str, to: &str| {
+        assert!(header.contains(from), "{header}");
+        let mut forged = parts.clone();
+        forged[0] = header.replacen(from, to, 1).into_bytes();
+        std::fs::write(&last, checkpoint_file(&magic, &forged)).unwrap();
+    };
+    let predict = || {
+        squiggle_in(
+            dir.path(),
+            &[
+                "predict", "--run", "run", "--last", "--input", "x.csv", "--output", "y.csv",
+            ],
+        )
+    };
+    // f64 claimed over f32 weights: refused, not a panic inside Burn.
+    forge("\"precision\":\"f32\"", "\"precision\":\"f64\"");
+    predict().fails_with(
+        2,
+        "squiggle: run/last.ckpt: the checkpoint's header does not match its records: the header says f64, the weights are F32",
+    );
+    // Epoch 0 over the weights of epoch 2: not retrained silently.
+    forge("\"epoch\":2", "\"epoch\":0");
+    let out = squiggle_in(
+        dir.path(),
+        &["train", "c.toml", "--resume", "run", "--epochs", "4"],
+    );
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr
+            .contains("holds 2 epochs where the checkpoint says 0"),
+        "{out}"
+    );
+    assert!(!dir.path().join("y.csv").exists());
 }

@@ -58,7 +58,11 @@ impl Server {
                 .post(&url)
                 .header("Content-Type", "application/json")
                 .send(text),
-            (_, None) => self.agent.post(&url).send_empty(),
+            (_, None) => self
+                .agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send_empty(),
         };
         let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = response.status().as_u16();
@@ -692,20 +696,30 @@ fn a_config_given_to_serve_opens_the_playground_and_bad_ones_stop_it() {
     );
 }
 
+/// `dir/runs/<name>` for each name: a run of a 1-[2]-1 network trained for `epochs` epochs on
+/// 200 generated dosage rows with a validation split, as the dashboard lists them.
+fn trained_runs(dir: &std::path::Path, epochs: usize, names: &[&str]) -> std::path::PathBuf {
+    let runs = dir.join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    crate::util::generate(dir, 200, "dosage.csv", &[]);
+    let config = write(
+        dir,
+        "epochs.toml",
+        &format!(
+            "[model]\nhidden = [2]\n[data]\ncsv = \"dosage.csv\"\ninputs = [\"dosage\"]\ntargets = [\"efficacy\"]\nvalid_fraction = 0.2\n[train]\nepochs = {epochs}\nbatch_size = 16\n"
+        ),
+    );
+    for name in names {
+        let run = runs.join(name);
+        squiggle(&["train", &config, "--run-dir", run.to_str().unwrap()]).success();
+    }
+    runs
+}
+
 #[test]
 fn the_dashboard_sees_new_epochs_and_nothing_outside_its_folder() {
     let dir = scratch();
-    let runs = dir.path().join("runs");
-    std::fs::create_dir(&runs).unwrap();
-    crate::util::generate(dir.path(), 200, "dosage.csv", &[]);
-    let config = write(
-        dir.path(),
-        "epochs.toml",
-        "[model]\nhidden = [2]\n[data]\ncsv = \"dosage.csv\"\ninputs = [\"dosage\"]\ntargets = [\"efficacy\"]\nvalid_fraction = 0.2\n[train]\nepochs = 3\nbatch_size = 16\n",
-    );
-    let run_dir = runs.join("first");
-    let trained = squiggle(&["train", &config, "--run-dir", run_dir.to_str().unwrap()]);
-    trained.success();
+    let runs = trained_runs(dir.path(), 3, &["first"]);
     let server = Server::start(&["--run", runs.to_str().unwrap()]);
     let (status, list) = server.call("GET", "/api/runs", None);
     assert_eq!(status, 200, "{list}");
@@ -819,4 +833,155 @@ fn ctrl_c_and_sigterm_stop_the_server_with_one_line() {
             "squiggle: interrupted; the server stopped\n"
         );
     }
+}
+
+/// One raw HTTP/1.1 exchange with the server (the request as written, so its headers are
+/// exactly the test's): the status code of the answer.
+fn raw_status(server: &Server, request: &str) -> u16 {
+    use std::io::{Read, Write};
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+#[test]
+fn requests_for_another_host_or_from_another_site_are_refused() {
+    let server = Server::start(&[]);
+    let host = server.url.trim_start_matches("http://").to_string();
+    let port = host.rsplit(':').next().unwrap().to_string();
+    let body = r#"{"preset": "statquest-pt2"}"#;
+    let post = |host: &str, kind: &str, origin: &str| {
+        let origin = if origin.is_empty() {
+            String::new()
+        } else {
+            format!("Origin: {origin}\r\n")
+        };
+        raw_status(
+            &server,
+            &format!(
+                "POST /api/playgrounds HTTP/1.1\r\nHost: {host}\r\nContent-Type: {kind}\r\n{origin}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    // The page's own requests, by any of the names of this machine.
+    assert_eq!(post(&host, "application/json", ""), 201);
+    assert_eq!(
+        post(
+            &format!("localhost:{port}"),
+            "application/json",
+            &format!("http://localhost:{port}")
+        ),
+        201
+    );
+    // A DNS-rebinding page's Host, a text/plain POST, another site's Origin.
+    assert_eq!(
+        post(&format!("evil.example:{port}"), "application/json", ""),
+        421
+    );
+    assert_eq!(post(&host, "text/plain", ""), 415);
+    assert_eq!(post(&host, "application/json", "http://evil.example"), 403);
+    let get = |host: &str| {
+        raw_status(
+            &server,
+            &format!("GET /api/presets HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    assert_eq!(get(&host), 200);
+    assert_eq!(get(&format!("evil.example:{port}")), 421);
+}
+
+#[test]
+fn a_request_sent_too_slowly_is_closed() {
+    use std::io::{Read, Write};
+    let server = Server::start(&[]);
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {address}\r\nX-Half: ").as_bytes())
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let waited = started.elapsed().as_secs_f64();
+    assert!((9.0..15.0).contains(&waited), "closed after {waited:.1} s");
+}
+
+#[test]
+fn the_dashboard_reads_run_files_as_what_they_are() {
+    let dir = scratch();
+    let runs = trained_runs(dir.path(), 2, &["linked", "piped"]);
+    // A run file linked to a file outside, and a FIFO where the metrics belong.
+    let linked = runs.join("linked/config.toml");
+    std::fs::remove_file(&linked).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &linked).unwrap();
+    let metrics = runs.join("piped/metrics.csv");
+    std::fs::remove_file(&metrics).unwrap();
+    crate::util::mkfifo(&metrics);
+    let server = Server::start(&["--run", runs.to_str().unwrap()]);
+    let started = std::time::Instant::now();
+    let (status, list) = server.call("GET", "/api/runs", None);
+    assert_eq!(status, 200, "{list}");
+    let (status, linked) = server.call("GET", "/api/runs/linked", None);
+    assert_eq!(status, 409, "{linked}");
+    assert!(!linked.to_string().contains("root:"), "{linked}");
+    assert!(
+        linked["error"]
+            .as_str()
+            .unwrap()
+            .contains("the dashboard reads only the run's own regular files"),
+        "{linked}"
+    );
+    let (status, piped) = server.call("GET", "/api/runs/piped", None);
+    assert_eq!(status, 409, "{piped}");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "nothing waited on the FIFO"
+    );
+}
+
+#[test]
+fn connections_beyond_the_cap_are_closed_at_once() {
+    use std::io::{Read, Write};
+    let server = Server::start(&[]);
+    let address = server.url.trim_start_matches("http://").to_string();
+    // 256 connections are served at once (crates/cli/serve/limits.rs); each of these sends
+    // half a request and waits.
+    let streams: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&address).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let closed = streams
+        .iter()
+        .filter(|s| {
+            s.set_nonblocking(true).unwrap();
+            let mut buf = [0u8; 1];
+            match (&**s).read(&mut buf) {
+                Ok(0) => true,
+                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+                Ok(_) => false,
+            }
+        })
+        .count();
+    assert_eq!(
+        closed,
+        300 - 256,
+        "the connections beyond the cap, and no more"
+    );
+    // The server still answers once the slow ones are gone.
+    drop(streams);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (status, _) = server.call("GET", "/api/presets", None);
+    assert_eq!(status, 200);
 }

@@ -111,6 +111,16 @@ pub fn generate(dir: &Path, rows: u64, out: &str, extra: &[&str]) {
     squiggle_in(dir, &args).success();
 }
 
+/// Makes a FIFO at `path`: the special file that the writers must write through and the
+/// readers must refuse rather than wait on.
+pub fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("running mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// A fresh scratch directory, removed when dropped.
 pub fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")

@@ -22,9 +22,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         anyhow::bail!(
             "{} need about {} of disk; `{}` has {} free",
             plural(usize::try_from(args.rows).unwrap_or(usize::MAX), "row"),
-            gigabytes(needed),
+            squiggle_train::Bytes(needed),
             dir.display(),
-            gigabytes(free as f64)
+            squiggle_train::Bytes(free as f64)
         );
     }
     let mut file = StopOnSignal(AtomicFile::create(&args.out)?);
@@ -53,16 +53,6 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
 
 /// The most bytes one generated row takes (`0.123456789,-0.12345678\n` and the like).
 const BYTES_PER_ROW: f64 = 28.0;
-
-/// `12.3 GB`, `5.2e11 GB`.
-fn gigabytes(bytes: f64) -> String {
-    let gb = bytes / 1e9;
-    if gb < 1e6 {
-        format!("{gb:.1} GB")
-    } else {
-        format!("{gb:.1e} GB")
-    }
-}
 
 /// A file being written that fails the next write once a signal arrived, so that a long
 /// `generate` stops within a row.

@@ -7,6 +7,7 @@ use crate::CheckFailed;
 use crate::args::PredictArgs;
 use crate::backend::Backend;
 use crate::files::{AtomicFile, refuse_destroying};
+use crate::interrupt::{self, Interrupted};
 use crate::output::format::plural;
 use crate::run_dir;
 
@@ -15,6 +16,7 @@ use crate::run_dir;
 /// predicted class (`predicted_<label column>`, the ArgMax) and each class's SoftMax
 /// probability (`p_<class>`).
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
+    interrupt::install()?;
     refuse_destroying(
         "--output",
         &args.output,
@@ -73,6 +75,14 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         &device,
         described.precision,
         |_, predicted| -> anyhow::Result<()> {
+            // Ctrl-C or SIGTERM: stop between chunks; the unfinished output is removed.
+            if let Some(signal) = interrupt::requested() {
+                return Err(Interrupted {
+                    signal,
+                    what: format!("interrupted; `{}` was not written", args.output.display()),
+                }
+                .into());
+            }
             for row in predicted.chunks(width) {
                 let mut record = records
                     .next()
@@ -112,8 +122,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
             Ok(())
         },
     )?;
+    // The file's own errors already name it.
     out.into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write `{}`: {}", args.output.display(), e.error()))?
+        .map_err(|e| anyhow::Error::new(e.into_error()))?
         .commit()?;
     eprintln!(
         "squiggle: wrote {} to {} (from {}, {})",

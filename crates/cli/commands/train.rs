@@ -255,9 +255,22 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             .check_resumable(&config.arch, &data.train, &config.plan)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
-    if let (Some(dir), Some((_, checkpoint))) = (&args.resume, &resumed) {
+    if let (Some(dir), Some((path, checkpoint))) = (&args.resume, &resumed) {
         run_dir::check_same_run(dir, config)?;
         run_dir::check_history(dir, checkpoint.meta.progress.epoch)?;
+        // Everything the resume will load, loaded once now: nothing of the run is written
+        // before it is known to continue.
+        checkpoint
+            .check_restore(&config.arch, &config.plan, device)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        if !checkpoint.optimizer_state_carries(&config.plan) {
+            eprintln!(
+                "squiggle: note: the run trained with {}, which keeps no optimizer state; {} starts its state afresh from epoch {}",
+                checkpoint.meta.optimizer,
+                config.plan.optimizer(),
+                checkpoint.meta.progress.epoch
+            );
+        }
     }
     let resumed_at = resumed.as_ref().map(|(_, c)| c.meta.progress.epoch);
     let planned = config.plan.epoch_plan().map_or(0, |e| e.epochs);

@@ -100,10 +100,18 @@ pub(super) fn check(
         .max_params
         .as_ref()
         .map_or(DEFAULT_MAX_PARAMS, |m| *m.get_ref());
-    arch.check_size(max_params).map_err(|e| {
-        let span = file.model.hidden.as_ref().map_or(0..0, Spanned::span);
-        src.error(span, e)
-    })?;
+    let span = file.model.hidden.as_ref().map_or(0..0, Spanned::span);
+    arch.check_size(max_params)
+        .map_err(|e| src.error(span.clone(), e))?;
+    // Every parameter is held as f64 on the host (its initial value, and read back) and on the
+    // device with its gradient and an optimizer's two moments at the run's precision.
+    let precision = settings.precision.unwrap_or_default().dtype().size() as f64;
+    let bytes = arch.num_params() as f64 * (16.0 + 4.0 * precision);
+    crate::memory::ensure_fits(
+        &format!("a network of {} parameters", arch.num_params()),
+        bytes,
+    )
+    .map_err(|e| src.error(span, e))?;
     let names = ParamNames::new(&arch);
     let seed = settings.seed.unwrap_or(0);
     // The lessons draw standard normal weights; a data set starts where Burn and PyTorch do.
@@ -167,6 +175,15 @@ pub(super) fn check(
     };
     let trainable = trainable(train_section.trainable.as_ref(), &names, src)?;
     let plan = plan(checked, &arch, trainable, &origins, src)?;
+    let rows = train.len();
+    crate::memory::ensure_fits(
+        &format!(
+            "training on {} rows at a time",
+            crate::output::format::thousands(plan.rows_at_once(rows))
+        ),
+        plan.working_bytes(&arch, rows),
+    )
+    .map_err(|e| src.error_at(&origins.of(Setting::BatchSize), e))?;
     let valid_csv = data_section
         .and_then(|d| d.valid_csv.as_ref())
         .map(|file| relative(src, file));

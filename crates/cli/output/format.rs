@@ -66,6 +66,17 @@ pub fn params_json(names: &ParamNames, params: &[f64], precision: Precision) -> 
     Value::Object(map)
 }
 
+/// A setting's value as a person writes it: `0.001`, `20000`, and in scientific notation
+/// beyond (`1e308`, not its 309 digits; `2.5e-9`).
+pub fn short_number(x: f64) -> String {
+    let magnitude = x.abs();
+    if magnitude != 0.0 && !(1e-6..1e6).contains(&magnitude) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// `1 step`, `10 steps`.
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -190,6 +201,17 @@ mod tests {
         ] {
             assert!(num(x).len() <= 11, "{x} → {}", num(x));
         }
+    }
+
+    #[test]
+    fn settings_print_as_written_or_in_scientific_notation() {
+        assert_eq!(short_number(0.001), "0.001");
+        assert_eq!(short_number(20000.0), "20000");
+        assert_eq!(short_number(0.0), "0");
+        assert_eq!(short_number(1e308), "1e308");
+        assert_eq!(short_number(-2.5e-9), "-2.5e-9");
+        assert_eq!(short_number(1e6), "1e6");
+        assert_eq!(short_number(999999.5), "999999.5");
     }
 
     #[test]

@@ -30,7 +30,9 @@ fn to_stdout(
             STDOUT_GONE.store(true, Ordering::Relaxed);
             Ok(())
         }
-        other => Ok(other?),
+        // Named, so `train > /dev/full` says where it could not write.
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
+        Ok(()) => Ok(()),
     }
 }
 

@@ -10,7 +10,9 @@ use squiggle_train::{
     StepsSummary, StopReason, Verdict,
 };
 
-use super::format::{cell, elision, exact, list, num, param_lines, params_json, plural};
+use super::format::{
+    cell, elision, exact, list, num, param_lines, params_json, plural, short_number,
+};
 use super::print_lines;
 use crate::config::Config;
 
@@ -99,10 +101,13 @@ impl StepTable {
             .expect("the step table shows training step by step");
         let mut rules = vec![format!("after {}", plural(stop.max_steps, "step"))];
         if stop.min_step_size > 0.0 {
-            rules.push(format!("when every |step size| < {}", stop.min_step_size));
+            rules.push(format!(
+                "when every |step size| < {}",
+                short_number(stop.min_step_size)
+            ));
         }
         if let Some(t) = stop.target_loss {
-            rules.push(format!("when {} ≤ {t}", self.loss_symbol));
+            rules.push(format!("when {} ≤ {}", self.loss_symbol, short_number(t)));
         }
         // The lessons' plain rule goes without saying; another optimizer is named.
         let optimizer = match config.plan.optimizer() {
@@ -335,12 +340,12 @@ fn stop_sentence(config: &Config, outcome: &Outcome) -> String {
     match outcome.stop {
         StopReason::MinStepSize => format!(
             "Stopped by min_step_size after {steps}: every |step size| < {}.",
-            stop.min_step_size
+            short_number(stop.min_step_size)
         ),
         StopReason::TargetLoss => format!(
             "Stopped by target_loss after {steps}: {} ≤ {}.",
             config.plan.loss().symbol(),
-            stop.target_loss.unwrap_or_default()
+            short_number(stop.target_loss.unwrap_or_default())
         ),
         other => format!("Stopped by {other} after {steps}."),
     }

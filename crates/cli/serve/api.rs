@@ -34,7 +34,7 @@ pub struct ApiError {
 impl ApiError {
     /// A refusal; control characters a request brought into the message are escaped, so it
     /// stays one line.
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: crate::escape_controls(&message.into()),

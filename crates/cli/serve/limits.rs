@@ -26,7 +26,18 @@ pub const SAMPLES: usize = 200;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The largest `metrics.csv` the dashboard reads.
 pub const MAX_METRICS_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest run `config.toml` the dashboard reads (a seeded 8-[64,64]-1 run's is about
+/// 130 KB).
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+/// How much of the end of each `metrics.csv` the run list reads to count its epochs.
+pub const METRICS_TAIL_BYTES: u64 = 64 * 1024;
 /// Run folders the dashboard lists.
 pub const MAX_RUNS: usize = 1_000;
 /// Requests computed at once (more wait their turn).
 pub const COMPUTE_THREADS: usize = 8;
+/// Connections open at once; one more is closed as soon as it is accepted.
+pub const MAX_CONNECTIONS: usize = 256;
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may sit without a request before it is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);

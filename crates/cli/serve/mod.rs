@@ -9,9 +9,12 @@
 //!   the API), compiled into the binary so the server needs no network and no files.
 //!
 //! axum serves HTTP/1 on tokio's runtime; the computations run on tokio's blocking pool, so
-//! a long request never holds up the others.
+//! a long request never holds up the others. `guard.rs` refuses requests for another host and
+//! changes from another site's page; connections are capped, and one that sends its headers
+//! too slowly or sits idle is closed (`limits.rs`).
 
 mod api;
+mod guard;
 mod limits;
 mod playground;
 mod presets;
@@ -34,7 +37,7 @@ use serde_json::Value;
 use crate::config::Overrides;
 use crate::interrupt::{self, Interrupted};
 use api::{ApiError, View};
-use limits::{COMPUTE_THREADS, MAX_BODY_BYTES};
+use limits::{COMPUTE_THREADS, HEADER_READ_TIMEOUT, IDLE_TIMEOUT, MAX_BODY_BYTES, MAX_CONNECTIONS};
 use playground::{Playground, Refusal};
 use registry::Registry;
 pub use runs::Runs;
@@ -148,8 +151,8 @@ const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
-/// Every route of the server.
-pub fn router(app: App) -> Router {
+/// Every route of the server, behind the guard for requests to `hosts`.
+pub fn router(app: App, hosts: guard::Hosts) -> Router {
     Router::new()
         .route("/", get(|| async { asset(HTML, INDEX_HTML) }))
         .route("/app.js", get(|| async { asset(JS, APP_JS) }))
@@ -177,7 +180,70 @@ pub fn router(app: App) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(hosts, guard::guard))
         .with_state(app)
+}
+
+/// Serves `router` on `listener` until `stop` completes: each connection on a task of its own,
+/// at most [`MAX_CONNECTIONS`] at once (one more is closed at once), its headers read within
+/// [`HEADER_READ_TIMEOUT`], closed once idle for [`IDLE_TIMEOUT`].
+async fn accept(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let started = std::time::Instant::now();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let router = router.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            // Seconds since the server started at the connection's last request.
+            let last = Arc::new(AtomicU64::new(started.elapsed().as_secs()));
+            let seen = Arc::clone(&last);
+            let service = hyper::service::service_fn(move |request| {
+                seen.store(started.elapsed().as_secs(), Ordering::Relaxed);
+                tower::ServiceExt::oneshot(router.clone(), request)
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    _ = connection.as_mut() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {
+                        let idle = started.elapsed().as_secs() - last.load(Ordering::Relaxed);
+                        if !closing && idle >= IDLE_TIMEOUT.as_secs() {
+                            // Closes the connection once no request is in flight.
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -234,6 +300,7 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
         runs: options.runs,
     };
     let expiring = app.clone();
+    let hosts = guard::Hosts::for_address(bound);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::spawn(async move {
@@ -242,14 +309,16 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
                 expiring.registry().expire(std::time::Instant::now());
             }
         });
-        axum::serve(listener, router(app))
-            .with_graceful_shutdown(async {
-                while interrupt::requested().is_none() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            })
-            .await
+        accept(listener, router(app, hosts), async {
+            while interrupt::requested().is_none() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        Ok::<(), std::io::Error>(())
     })?;
+    // Open connections and computations in progress are not waited for beyond a moment.
+    runtime.shutdown_timeout(Duration::from_secs(2));
     let signal = interrupt::requested().unwrap_or(2);
     Err(Interrupted {
         signal,
@@ -309,7 +378,8 @@ mod fuzz_tests {
             overrides: Overrides::default(),
             runs: None,
         };
-        runtime.spawn(async move { axum::serve(listener, router(app)).await });
+        let hosts = guard::Hosts::for_address(listener.local_addr().unwrap());
+        runtime.spawn(accept(listener, router(app, hosts), std::future::pending()));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()

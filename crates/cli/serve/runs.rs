@@ -4,15 +4,19 @@
 //!
 //! A client names a run only by a name this module listed itself: the name is looked up
 //! among the folder's entries, never joined onto a path, so no request reaches a file
-//! outside the served directory.
+//! outside the served directory. Run folders and their files are read only as what they are:
+//! a symbolic link is not followed (a link to `/etc/passwd` or `/dev/zero` is refused, not
+//! read), a FIFO or a device is refused without waiting on it, and every read is bounded (the
+//! run list reads only the end of each `metrics.csv`).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-use super::limits::{MAX_METRICS_BYTES, MAX_RUNS};
+use super::limits::{MAX_CONFIG_BYTES, MAX_METRICS_BYTES, MAX_RUNS, METRICS_TAIL_BYTES};
 use super::playground::Refusal;
+use crate::files::{open_regular_no_follow, read_tail};
 use crate::run_dir::{self, CONFIG, LOCK, METRICS};
 
 /// What `squiggle serve --run DIR` serves: one run folder, or a folder of them.
@@ -87,19 +91,14 @@ impl Runs {
         let Some((name, path)) = self.list().into_iter().find(|(n, _)| n == name) else {
             return Err(Refusal::NotFound(format!("no run `{name}` here")));
         };
-        let config = std::fs::read_to_string(path.join(CONFIG)).unwrap_or_default();
+        let config = read_small(&path.join(CONFIG), MAX_CONFIG_BYTES)?.unwrap_or_default();
         let metrics_path = path.join(METRICS);
-        let size = std::fs::metadata(&metrics_path).map_or(0, |m| m.len());
-        if size > MAX_METRICS_BYTES {
-            return Err(Refusal::Conflict(format!(
-                "{}: {size} bytes, more than the dashboard reads ({MAX_METRICS_BYTES})",
-                metrics_path.display()
-            )));
-        }
-        let reports = if size == 0 {
+        let text = read_small(&metrics_path, MAX_METRICS_BYTES)?.unwrap_or_default();
+        let reports = if text.is_empty() {
             Vec::new()
         } else {
-            run_dir::read_metrics(&path).map_err(|e| Refusal::Conflict(crate::message(&e)))?
+            run_dir::parse_metrics(&metrics_path, &text)
+                .map_err(|e| Refusal::Conflict(crate::message(&e)))?
         };
         let rows: Vec<Value> = reports
             .iter()
@@ -128,32 +127,124 @@ impl Runs {
     }
 }
 
-/// A folder `squiggle train --run-dir` made.
+/// The text of the run file `path`, read as a regular file (no link followed, no FIFO or
+/// device waited on) of at most `limit` bytes; `None` when it is missing.
+///
+/// # Errors
+/// [`Refusal::Conflict`] for a link, a file that is not a regular one, or one too large.
+fn read_small(path: &Path, limit: u64) -> Result<Option<String>, Refusal> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    let refused = |why: String| Refusal::Conflict(format!("{}: {why}", path.display()));
+    let file = open_regular_no_follow(path).map_err(|e| {
+        refused(format!(
+            "not read ({e}); the dashboard reads only the run's own regular files"
+        ))
+    })?;
+    let size = file.metadata().map_err(|e| refused(e.to_string()))?.len();
+    if size > limit {
+        return Err(refused(format!(
+            "{size} bytes, more than the dashboard reads ({limit})"
+        )));
+    }
+    read_tail(&file, size, limit)
+        .map(Some)
+        .map_err(|e| refused(e.to_string()))
+}
+
+/// A folder `squiggle train --run-dir` made: a real folder (not a link to one) holding the
+/// marker as a regular file.
 fn is_run(path: &Path) -> bool {
-    path.is_dir() && path.join(LOCK).is_file()
+    let real_folder = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    real_folder && open_regular_no_follow(&path.join(LOCK)).is_ok()
 }
 
 fn modified(path: &Path) -> SystemTime {
-    std::fs::metadata(path.join(METRICS))
-        .or_else(|_| std::fs::metadata(path))
+    std::fs::symlink_metadata(path.join(METRICS))
+        .or_else(|_| std::fs::symlink_metadata(path))
         .and_then(|m| m.modified())
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-/// Rows of a run's metrics file (its lines less the header), counted without parsing.
+/// The epochs a run's metrics file holds: the epoch of its last row, read from the file's
+/// last bytes only (rows are epochs 1, 2, … in order), so that listing runs costs the same
+/// whatever their length.
 fn epochs(path: &Path) -> usize {
-    std::fs::read_to_string(path.join(METRICS)).map_or(0, |t| t.lines().count().saturating_sub(1))
+    let Ok(file) = open_regular_no_follow(&path.join(METRICS)) else {
+        return 0;
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    read_tail(&file, len, METRICS_TAIL_BYTES)
+        .ok()
+        .and_then(|tail| {
+            tail.lines()
+                .rev()
+                .find_map(|l| l.split(',').next()?.parse::<usize>().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Whether the process that last wrote the run (its id is in the marker) is still running:
 /// a run in progress. Checked without taking the folder's lock, so a dashboard never keeps
 /// a run from starting; `None` where processes cannot be looked up.
 fn writer_alive(path: &Path) -> Option<bool> {
-    let pid = std::fs::read_to_string(path.join(LOCK)).ok()?;
+    let pid = read_small(&path.join(LOCK), 64).ok()??;
     let pid: u32 = pid.trim().parse().ok()?;
     if cfg!(target_os = "linux") {
         Some(Path::new("/proc").join(pid.to_string()).exists())
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tests {
+    use super::*;
+
+    /// Mutated run files (metrics, config, marker) in a run folder are listed and read, or
+    /// refused with a 4xx, never a panic or an unbounded read (a bounded pass;
+    /// `SQUIGGLE_FUZZ_SECONDS=600` for a long one).
+    #[test]
+    fn fuzzed_run_folders_give_an_answer() {
+        let metrics = "epoch,learning_rate,train_loss,valid_loss,train_mse,train_rmse,train_mae,train_r2,valid_mse,valid_rmse,valid_mae,valid_r2,seconds,rows_per_second,train_accuracy,valid_accuracy\n1,0.1,0.5,0.6,0.5,0.7,0.6,0.2,0.6,0.77,0.65,0.1,0.01,20000,,\n2,0.1,0.4,0.5,0.4,0.63,0.5,0.3,0.5,0.7,0.6,0.2,0.01,21000,,\n";
+        let seeds: Vec<Vec<u8>> = [
+            format!("{METRICS}\n{metrics}"),
+            format!("{CONFIG}\n[model]\nhidden = [2]\n[train]\nepochs = 2\n"),
+            format!("{LOCK}\n12345\n"),
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        let runs = Runs::new(dir.path()).unwrap();
+        let budget = squiggle_train::fuzz::Budget::from_env(300);
+        let ran = squiggle_train::fuzz::run(&seeds, budget, |input| {
+            // The seed's first line names the file, the rest is its text.
+            let split = input
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap_or(input.len());
+            let name = String::from_utf8_lossy(&input[..split]).into_owned();
+            let body = input.get(split + 1..).unwrap_or_default();
+            std::fs::write(run.join(LOCK), b"1\n").unwrap();
+            std::fs::write(run.join(METRICS), metrics).unwrap();
+            if [METRICS, CONFIG, LOCK].contains(&name.as_str()) {
+                std::fs::write(run.join(&name), body).unwrap();
+            }
+            let listed = runs.list_json();
+            assert!(listed["runs"].is_array());
+            match runs.run_json("run", 0) {
+                Ok(v) => assert!(v["rows"].is_array()),
+                Err(Refusal::Conflict(m) | Refusal::NotFound(m)) => {
+                    assert!(!m.contains('\n'), "one line: {m}");
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        });
+        eprintln!("run folders: {ran} fuzzed files");
+        assert!(ran >= 300);
     }
 }

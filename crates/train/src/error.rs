@@ -313,6 +313,17 @@ pub enum CsvProblem {
     /// The file cannot be opened or read.
     #[error("cannot read the file: {0}")]
     Unreadable(String),
+    /// More rows than the memory the process may take can hold.
+    #[error(
+        "its {rows} lines need about {} of memory, more than this process can allocate",
+        crate::Bytes(*bytes)
+    )]
+    OutOfMemory {
+        /// Lines of the file.
+        rows: usize,
+        /// Bytes their values take in f32.
+        bytes: f64,
+    },
     /// A device, FIFO or folder where a data file is needed (reading `/dev/zero` would never
     /// end, a FIFO can be read only once).
     #[error("not a regular file; data must come from a file")]
@@ -404,8 +415,8 @@ pub enum CsvProblem {
         /// The value.
         value: f64,
     },
-    /// A finite number beyond f32's range.
-    #[error("`{cell}` is too large for f32 (|x| < 3.4e38)")]
+    /// A number beyond f32's range (written out, however long).
+    #[error("{} is too large for f32 (|x| < 3.4e38)", Shown(cell))]
     TooLarge {
         /// The cell as written.
         cell: String,
@@ -418,10 +429,17 @@ pub enum CsvProblem {
 /// A cell as messages show it: quoted, or "an empty cell".
 struct Shown<'a>(&'a str);
 
+/// Cells longer than this are shown by their start and their length.
+const SHOWN_CHARS: usize = 24;
+
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let chars = self.0.chars().count();
         if self.0.is_empty() {
             f.write_str("an empty cell")
+        } else if chars > SHOWN_CHARS {
+            let start: String = self.0.chars().take(SHOWN_CHARS).collect();
+            write!(f, "`{}…` ({chars} characters)", Escaped(&start))
         } else {
             write!(f, "`{}`", Escaped(self.0))
         }
@@ -484,6 +502,13 @@ pub enum CheckpointError {
         /// Burn's explanation.
         reason: String,
     },
+    /// A header that contradicts the records beside it (a checkpoint squiggle never writes:
+    /// an edited or forged header).
+    #[error("the checkpoint's header does not match its records: {reason}")]
+    Mismatch {
+        /// What disagrees.
+        reason: String,
+    },
     /// Weights that are not numbers (a checkpoint squiggle never writes: it stops a run
     /// before its parameters stop being finite).
     #[error("the checkpoint's weights are not all finite (parameter {index} is {value})")]
@@ -538,6 +563,16 @@ pub enum ResumeError {
     OlderOptimizerState {
         /// The run's optimizer.
         optimizer: Optimizer,
+    },
+    /// The data file changed since the run read it.
+    #[error(
+        "the run trained on {run}; the data now holds {now} (the file changed since): resume on the data the run started with, or train a new run"
+    )]
+    Data {
+        /// The run's data, e.g. `2,000 rows (fingerprint 1a2b…)`.
+        run: String,
+        /// The data now.
+        now: String,
     },
     /// Training step by step keeps no checkpoints to resume from.
     #[error("only training by epochs keeps checkpoints; this plan trains step by step")]

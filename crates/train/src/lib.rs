@@ -25,6 +25,7 @@
 //! it. Config files, output formats and flags belong to the CLI.
 
 pub mod bench;
+mod bytes;
 mod data;
 mod engine;
 mod epochs;
@@ -36,6 +37,7 @@ mod steps;
 
 pub use steps::Stepper;
 
+pub use crate::bytes::Bytes;
 pub use crate::engine::kernels::Kernels;
 pub use crate::engine::loss::{LossKind, Reduction, argmax, log_sum_exp, softmax};
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
@@ -46,8 +48,8 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    Classes, ColumnScale, Columns, DataSource, Dataset, Labels, MAX_CLASSES, MAX_LINE_BYTES,
-    Prepared, Scaling, Split, dosage_curve, dosage_dataset, read_csv, read_inputs,
+    Classes, ColumnScale, Columns, DataIdentity, DataSource, Dataset, Labels, MAX_CLASSES,
+    MAX_LINE_BYTES, Prepared, Scaling, Split, dosage_curve, dosage_dataset, read_csv, read_inputs,
     shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{

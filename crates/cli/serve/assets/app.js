@@ -15,6 +15,8 @@ const rate = { steps: 0, since: performance.now() };
 
 async function api(method, path, body) {
   const options = { method, headers: {} };
+  // Every change is a JSON request (the server refuses any other kind of POST).
+  if (method === "POST" && body === undefined) body = {};
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);

@@ -191,8 +191,17 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
     // growing the vectors never holds two copies of a large file's values at once.
     let rows =
         count_lines(path).map_err(|e| error(None, None, CsvProblem::Unreadable(e.to_string())))?;
-    let mut x = Vec::with_capacity(rows * inputs.len());
-    let mut y = Vec::with_capacity(rows * targets.len());
+    // Reserved fallibly: a file larger than the memory the process may take is refused with
+    // its size, never an abort.
+    let reserve = |values: usize| {
+        let mut v: Vec<f32> = Vec::new();
+        v.try_reserve_exact(values).map(|()| v).map_err(|_| {
+            let bytes = (rows as f64) * ((inputs.len() + targets.len()) * 4) as f64;
+            error(None, None, CsvProblem::OutOfMemory { rows, bytes })
+        })
+    };
+    let mut x = reserve(rows.saturating_mul(inputs.len()))?;
+    let mut y = reserve(rows.saturating_mul(targets.len()))?;
     let mut record = csv::StringRecord::new();
     loop {
         let more = match reader.read_record(&mut record) {
@@ -230,7 +239,8 @@ fn read(path: &Path, columns: &Columns, inputs_only: bool) -> Result<Dataset, Cs
                         cell: cell.to_string(),
                     })
                 })?;
-                if !value.is_finite() {
+                let spelled = cell.to_ascii_lowercase();
+                if value.is_nan() || spelled.contains("inf") {
                     return Err(at(CsvProblem::NonFinite { value }));
                 }
                 let stored = value as f32;

@@ -18,6 +18,45 @@ pub struct Dataset {
     input_names: Vec<String>,
     output_names: Vec<String>,
     classes: Option<Classes>,
+    /// A hash of the values as they were read (before any scaling in place): what a resumed
+    /// run checks to know it has the data it started on.
+    fingerprint: u64,
+}
+
+/// A hash of the values `x` and `y` (their bits), one multiply per value.
+fn fingerprint_of(x: &[f32], y: &[f32]) -> u64 {
+    x.iter().chain(y).fold(0xcbf2_9ce4_8422_2325, |h: u64, v| {
+        (h ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Which data a run read: the number of rows and a hash of their values, as read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DataIdentity {
+    /// Rows.
+    pub rows: u64,
+    /// The hash of every value.
+    pub fingerprint: u64,
+}
+
+impl std::fmt::Display for DataIdentity {
+    /// `2,000 rows (fingerprint 1a2b3c4d5e6f7a8b)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows = self.rows.to_string();
+        let mut grouped = String::new();
+        for (i, c) in rows.chars().enumerate() {
+            if i > 0 && (rows.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let plural = if self.rows == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{grouped} row{plural} (fingerprint {:016x})",
+            self.fingerprint
+        )
+    }
 }
 
 /// The classes of a classification data set: the outputs are one raw score per class and the
@@ -65,15 +104,7 @@ impl Dataset {
             x.extend(values[..inputs].iter().map(|&v| v as f32));
             y.extend(values[inputs..].iter().map(|&v| v as f32));
         }
-        Ok(Self {
-            input_names: default_names("x", inputs),
-            output_names: default_names("y", outputs),
-            inputs,
-            outputs,
-            x,
-            y,
-            classes: None,
-        })
+        Ok(Self::from_columns(x, y, inputs, outputs))
     }
 
     /// Builds a classification data set from rows of `inputs` values followed by a class
@@ -124,6 +155,7 @@ impl Dataset {
             input_names,
             output_names: classes.names.clone(),
             outputs: width,
+            fingerprint: fingerprint_of(&x, &y),
             x,
             y,
             classes: Some(classes),
@@ -169,9 +201,18 @@ impl Dataset {
             output_names: default_names("y", outputs),
             inputs,
             outputs,
+            fingerprint: fingerprint_of(&x, &y),
             x,
             y,
             classes: None,
+        }
+    }
+
+    /// What the rows were when they were read: their count and a hash of their values.
+    pub fn identity(&self) -> DataIdentity {
+        DataIdentity {
+            rows: self.len() as u64,
+            fingerprint: self.fingerprint,
         }
     }
 
@@ -275,6 +316,7 @@ impl Dataset {
         Self {
             inputs: self.inputs,
             outputs: self.outputs,
+            fingerprint: fingerprint_of(&x, &y),
             x,
             y,
             input_names: self.input_names.clone(),

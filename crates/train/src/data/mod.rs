@@ -11,7 +11,7 @@ mod split;
 mod synthetic;
 
 pub use self::csv::{Columns, Labels, MAX_CLASSES, MAX_LINE_BYTES, read_csv, read_inputs};
-pub use dataset::{Classes, Dataset};
+pub use dataset::{Classes, DataIdentity, Dataset};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;

@@ -234,6 +234,9 @@ impl Updater {
             reason,
         };
         match self {
+            // A checkpoint whose optimizer kept no state (the lessons' rule): this one starts
+            // its state afresh (see `Checkpoint::optimizer_state_carries`).
+            Updater::Burn(optim) if bytes.is_empty() => Ok(Updater::Burn(optim)),
             Updater::Burn(optim) if !optimizer.is_gradient_descent() => {
                 let bytes = match params {
                     Params::Fused(_) => Bytes::from_bytes_vec(bytes),

@@ -313,11 +313,24 @@ pub(crate) fn load_network(
         Network::from_values(arch, &zeros, device, precision).try_load_record(record)
     }));
     std::panic::set_hook(previous_hook);
-    match loaded {
-        Ok(result) => result.map_err(bad),
-        Err(_) => Err(CheckpointError::Record {
-            part: "model",
-            reason: "a tensor of the record is not what the network holds".to_string(),
-        }),
+    let net = match loaded {
+        Ok(result) => result.map_err(bad)?,
+        Err(_) => {
+            return Err(CheckpointError::Record {
+                part: "model",
+                reason: "a tensor of the record is not what the network holds".to_string(),
+            });
+        }
+    };
+    // A record of another precision than the one asked for would compute in a mixture of the
+    // two (Burn refuses to multiply them): refused here.
+    for layer in net.layers() {
+        let dtypes = [layer.weight.val().dtype(), layer.bias.val().dtype()];
+        if let Some(dtype) = dtypes.into_iter().find(|&d| d != precision.dtype()) {
+            return Err(CheckpointError::Mismatch {
+                reason: format!("the header says {precision}, the weights are {dtype:?}"),
+            });
+        }
     }
+    Ok(net)
 }

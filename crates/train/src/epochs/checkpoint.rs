@@ -13,8 +13,9 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 use squiggle_model::{Activation, Architecture, Network, Precision};
 
+use crate::engine::trainer::Trainer;
 use crate::engine::trainer::load_network;
-use crate::{CheckpointError, Dataset, Optimizer, ResumeError, Scaling, TrainPlan};
+use crate::{CheckpointError, DataIdentity, Dataset, Optimizer, ResumeError, Scaling, TrainPlan};
 
 /// The first line of every checkpoint; the number changes with the layout.
 const MAGIC: &[u8] = b"SQUIGGLE-CHECKPOINT 3\n";
@@ -101,6 +102,9 @@ pub struct CheckpointMeta {
     pub optimizer: Optimizer,
     /// The standardisation the network was trained with, if any.
     pub scaling: Option<Scaling>,
+    /// The data the run read (checkpoints of earlier versions did not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataIdentity>,
 }
 
 /// A run's complete state after a whole epoch.
@@ -196,12 +200,14 @@ impl Checkpoint {
                 ),
             });
         }
+        self.check_scaling()?;
         let net = load_network(
             &arch,
             self.model.clone(),
             device,
             self.meta.network.precision,
         )?;
+
         let values = net.values().map_err(|e| CheckpointError::Record {
             part: "model",
             reason: e.to_string(),
@@ -210,6 +216,60 @@ impl Checkpoint {
             return Err(CheckpointError::NonFinite { index, value });
         }
         Ok(net)
+    }
+
+    /// Refuses a standardisation that does not fit the network's columns (one scale per input
+    /// and per target).
+    ///
+    /// # Errors
+    /// [`CheckpointError::Mismatch`] naming the counts.
+    fn check_scaling(&self) -> Result<(), CheckpointError> {
+        let Some(scaling) = &self.meta.scaling else {
+            return Ok(());
+        };
+        let network = &self.meta.network;
+        let (inputs, targets) = (network.inputs.len(), network.targets.len());
+        if scaling.inputs.len() != inputs || scaling.targets.len() != targets {
+            return Err(CheckpointError::Mismatch {
+                reason: format!(
+                    "its standardisation has {} input and {} target columns, the network {inputs} and {targets}",
+                    scaling.inputs.len(),
+                    scaling.targets.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the optimizer's state carries over to `plan`'s optimizer: false when the run's
+    /// optimizer kept none (the lessons' plain rule) while `plan`'s keeps some (momentum,
+    /// Adam), which then starts its state afresh from the checkpoint's weights.
+    pub fn optimizer_state_carries(&self, plan: &TrainPlan) -> bool {
+        !self.optimizer.is_empty() || plan.optimizer().is_gradient_descent()
+    }
+
+    /// Loads the checkpoint into the network and the optimizer `plan` trains with, on
+    /// `device`, and drops them: what a resume does first, done before anything of the run is
+    /// written, so that a checkpoint that cannot continue the run is refused with every file
+    /// left as it was.
+    ///
+    /// # Errors
+    /// A record that does not load into this network or this optimizer.
+    pub fn check_restore(
+        &self,
+        arch: &Architecture,
+        plan: &TrainPlan,
+        device: &Device,
+    ) -> Result<(), ResumeError> {
+        self.check_scaling()?;
+        Trainer::restore(
+            arch,
+            self.model.clone(),
+            self.optimizer.clone(),
+            plan,
+            device,
+        )?;
+        Ok(())
     }
 
     /// Refuses a network or columns other than the checkpoint's: `arch` reading and
@@ -243,6 +303,14 @@ impl Checkpoint {
         plan: &TrainPlan,
     ) -> Result<(), ResumeError> {
         self.check_network(arch, data)?;
+        if let Some(run) = self.meta.data
+            && run != data.identity()
+        {
+            return Err(ResumeError::Data {
+                run: run.to_string(),
+                now: data.identity().to_string(),
+            });
+        }
         let run = &self.meta.network;
         if run.precision != plan.precision() {
             return Err(ResumeError::Precision {
@@ -299,6 +367,7 @@ mod tests {
                     weight_decay: 0.0,
                 },
                 scaling: None,
+                data: None,
             },
             model: vec![1, 2, 3],
             optimizer: vec![],

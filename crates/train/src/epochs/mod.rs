@@ -54,6 +54,7 @@ impl RunState<'_> {
                 network: NetworkMeta::new(self.trainer.arch(), self.data, self.trainer.precision()),
                 optimizer: *self.trainer.optimizer(),
                 scaling: self.scaling.cloned(),
+                data: Some(self.data.identity()),
             },
             model,
             optimizer,

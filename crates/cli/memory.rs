@@ -1,0 +1,98 @@
+//! How much memory this process may still take, so that a network or data set too large for
+//! the machine is refused with one line before anything that size is allocated (Rust aborts
+//! the process when an allocation fails).
+
+use squiggle_train::Bytes;
+
+/// Bytes this process may still allocate: the least of the system's available memory
+/// (`MemAvailable`), the control group's limit less its use, and the address-space limit
+/// (`ulimit -v`) less what the process already maps; `None` where none of them can be read.
+pub fn available() -> Option<u64> {
+    let limits = [
+        system_available(),
+        cgroup_available(),
+        address_space_available(),
+    ];
+    limits.into_iter().flatten().min()
+}
+
+/// Refuses `what` needing about `bytes` of memory when that is more than [`available`].
+///
+/// # Errors
+/// One line: what, how much it needs, how much there is.
+pub fn ensure_fits(what: &str, bytes: f64) -> anyhow::Result<()> {
+    if let Some(free) = available()
+        && bytes > free as f64
+    {
+        anyhow::bail!(
+            "{what} needs about {} of memory; this process can take about {}",
+            Bytes(bytes),
+            Bytes(free as f64)
+        );
+    }
+    Ok(())
+}
+
+/// `MemAvailable` of `/proc/meminfo`.
+fn system_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb.saturating_mul(1024))
+}
+
+/// The cgroup v2 limit (`memory.max`) less its use (`memory.current`).
+fn cgroup_available() -> Option<u64> {
+    let read = |name: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{name}")).ok();
+    let max: u64 = read("memory.max")?.trim().parse().ok()?;
+    let current: u64 = read("memory.current")?.trim().parse().ok()?;
+    Some(max.saturating_sub(current))
+}
+
+/// `RLIMIT_AS` less the process's mapped size (`VmSize`).
+fn address_space_available() -> Option<u64> {
+    let limit = address_space_limit()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(limit.saturating_sub(kb.saturating_mul(1024)))
+}
+
+/// The address-space limit (`ulimit -v`) in bytes; `None` where there is none.
+pub fn address_space_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `limit` is a valid out-parameter for the call.
+        if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
+            || limit.rlim_cur == libc::RLIM_INFINITY
+        {
+            return None;
+        }
+        // `rlim_t` is not u64 on every Unix.
+        #[allow(clippy::unnecessary_cast)]
+        Some(limit.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_does_not_fit_is_refused_in_one_line() {
+        let message = ensure_fits("the network", 1e30).unwrap_err().to_string();
+        assert!(
+            message.starts_with(
+                "the network needs about 1.0e21 GB of memory; this process can take about "
+            ),
+            "{message}"
+        );
+        ensure_fits("a byte", 1.0).unwrap();
+    }
+}
