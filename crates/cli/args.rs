@@ -110,12 +110,17 @@ pub struct PredictArgs {
     /// The run folder written by `squiggle train --run-dir`.
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
-    /// Rows to predict: a CSV file with (at least) the run's input columns.
+    /// Rows to predict: a CSV file (plain, gzip or zstd) with (at least) the run's input
+    /// columns.
     #[arg(long, value_name = "X.csv")]
     pub input: PathBuf,
     /// Where to write the input columns followed by the predicted targets.
     #[arg(long, value_name = "Y.csv")]
     pub output: PathBuf,
+    /// The character between the input's fields (default `,`; `;`, `\t`, …); the output
+    /// uses it too.
+    #[arg(long, value_parser = delimiter_flag, value_name = "CHAR")]
+    pub delimiter: Option<u8>,
     /// Where the tensors live (default: flex).
     #[arg(long, value_parser = named_flag::<Backend>())]
     pub backend: Option<Backend>,
@@ -352,9 +357,17 @@ pub struct EvalArgs {
         conflicts_with_all = ["config", "dtype", "seed", "set"]
     )]
     pub data: Option<PathBuf>,
+    /// With --data: the character between the file's fields (default `,`; `;`, `\t`, …).
+    #[arg(long, requires = "data", value_parser = delimiter_flag, value_name = "CHAR")]
+    pub delimiter: Option<u8>,
     /// Print every data row (long tables show their first and last rows).
     #[arg(long)]
     pub all_rows: bool,
+}
+
+/// `--delimiter`: one character, as `[data] delimiter` takes it; `\t` spelled out is a tab.
+fn delimiter_flag(s: &str) -> Result<u8, String> {
+    crate::config::delimiter(if s == "\\t" { "\t" } else { s })
 }
 
 fn non_negative_number(s: &str) -> Result<f64, String> {

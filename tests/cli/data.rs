@@ -134,3 +134,170 @@ fn the_shipped_dosage_config_fits_down_to_the_noise() {
     let mse = number(&v, "final_loss");
     assert!((0.005..0.015).contains(&mse), "final MSE {mse}");
 }
+
+/// A data set written as plain CSV, gzip, zstd, through a FIFO, on standard input and with
+/// semicolons trains to the same parameters, and `predict` reads the compressed and the
+/// semicolon files as the plain one.
+#[test]
+fn every_format_and_pipe_trains_to_the_same_parameters() {
+    use std::io::Write;
+    let dir = scratch();
+    generate(dir.path(), 2000, "d.csv", &[]);
+    let plain = std::fs::read(dir.path().join("d.csv")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    std::fs::write(dir.path().join("d.csv.gz"), gz.finish().unwrap()).unwrap();
+    let zst =
+        ruzstd::encoding::compress_to_vec(&plain[..], ruzstd::encoding::CompressionLevel::Fastest);
+    // The name does not matter: the first bytes tell the format.
+    std::fs::write(dir.path().join("zstd-data"), zst).unwrap();
+    let semicolons = String::from_utf8(plain.clone()).unwrap().replace(',', ";");
+    std::fs::write(dir.path().join("d.ssv"), &semicolons).unwrap();
+    let config = |file: &str, extra: &str| {
+        format!(
+            "[model]\nhidden = [3]\nseed = 2\n[data]\ncsv = \"{file}\"\nvalid_fraction = 0.25\n{extra}[train]\nepochs = 3\nbatch_size = 64\nlearning_rate = 0.1\n"
+        )
+    };
+    let trained = |toml: &str, stdin: Option<&[u8]>| {
+        write(dir.path(), "c.toml", toml);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_squiggle"))
+            .args(["train", "c.toml", "--json"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(bytes) = stdin {
+            input.write_all(bytes).unwrap();
+        }
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{toml}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        (v["params"].clone(), v["valid_loss"].clone())
+    };
+    let expected = trained(&config("d.csv", ""), None);
+    assert!(expected.1.as_f64().is_some(), "{expected:?}");
+    assert_eq!(trained(&config("d.csv.gz", ""), None), expected);
+    assert_eq!(trained(&config("zstd-data", ""), None), expected);
+    assert_eq!(
+        trained(&config("d.ssv", "delimiter = \";\"\n"), None),
+        expected
+    );
+    assert_eq!(trained(&config("-", ""), Some(&plain)), expected);
+    let fifo = dir.path().join("fifo.csv");
+    crate::util::mkfifo(&fifo);
+    let feeder = {
+        let (fifo, plain) = (fifo.clone(), plain.clone());
+        std::thread::spawn(move || std::fs::write(fifo, plain).unwrap())
+    };
+    assert_eq!(trained(&config("fifo.csv", ""), None), expected);
+    feeder.join().unwrap();
+    // Predictions read the same formats; `--delimiter` reads and writes the semicolons.
+    write(dir.path(), "c.toml", &config("d.csv", ""));
+    squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]).success();
+    let predict = |input: &str, extra: &[&str]| {
+        let mut args = vec![
+            "predict", "--run", "run", "--input", input, "--output", "p.csv",
+        ];
+        args.extend_from_slice(extra);
+        squiggle_in(dir.path(), &args).success();
+        std::fs::read_to_string(dir.path().join("p.csv")).unwrap()
+    };
+    let predicted = predict("d.csv", &[]);
+    assert_eq!(predicted.lines().count(), 2001);
+    assert_eq!(predict("d.csv.gz", &[]), predicted);
+    assert_eq!(predict("zstd-data", &[]), predicted);
+    assert_eq!(
+        predict("d.ssv", &["--delimiter", ";"]),
+        predicted.replace(',', ";")
+    );
+    // The run records the delimiter, and resumes with it.
+    write(
+        dir.path(),
+        "s.toml",
+        &config("d.ssv", "delimiter = \";\"\n"),
+    );
+    squiggle_in(dir.path(), &["train", "s.toml", "--run-dir", "ssv"]).success();
+    let recorded = std::fs::read_to_string(dir.path().join("ssv/config.toml")).unwrap();
+    assert!(recorded.contains("delimiter = \";\""), "{recorded}");
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            "ssv/config.toml",
+            "--resume",
+            "ssv",
+            "--epochs",
+            "4",
+        ],
+    )
+    .success();
+}
+
+#[test]
+fn excluded_columns_are_left_out_and_a_one_column_header_names_its_delimiter() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "d.csv",
+        "id,dosage,efficacy\n100,0,0\n200,0.5,1\n300,1,0\n",
+    );
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\nexclude = [\"id\"]\n[train]\nmax_steps = 1\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    assert!(out.success().contains("1-[2]-1"), "{out}");
+    write(dir.path(), "e.csv", "dosage;efficacy\n0;0\n0.5;1\n");
+    write(dir.path(), "e.toml", "[data]\ncsv = \"e.csv\"\n");
+    squiggle_in(dir.path(), &["train", "e.toml"]).fails_with(
+        2,
+        "squiggle: e.csv:1: no input columns (the header is one column holding `;`: set [data] delimiter = \";\")",
+    );
+    write(
+        dir.path(),
+        "b.toml",
+        "[data]\ncsv = \"e.csv\"\ndelimiter = \";;\"\n",
+    );
+    squiggle_in(dir.path(), &["train", "b.toml"]).fails_with(
+        2,
+        "squiggle: b.toml:3:13: [data] delimiter: \";;\" is not one character; use `,`, `;`, `\\t` or another ASCII character",
+    );
+    write(
+        dir.path(),
+        "q.toml",
+        "[data]\npoints = [[0.0, 1.0]]\nexclude = [\"id\"]\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "q.toml"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr.contains("[data] `exclude` names CSV columns"),
+        "{out}"
+    );
+}
+
+#[test]
+fn training_by_epochs_says_how_long_reading_took() {
+    let dir = scratch();
+    generate(dir.path(), 3000, "d.csv", &[]);
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\nvalid_csv = \"d.csv\"\n[train]\nepochs = 1\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    let line = out.success().lines().nth(1).unwrap().to_string();
+    assert!(
+        line.starts_with("Read 6,000 rows in ") && line.ends_with(" rows/s)."),
+        "{out}"
+    );
+}

@@ -7,8 +7,8 @@ use std::path::Path;
 use serde_json::json;
 use squiggle_model::{Named, Network};
 use squiggle_train::{
-    Backprop, Columns, Confusion, Labels, LossKind, Measured, Metrics, Predictor, argmax,
-    confusion, measure, read_csv, softmax,
+    Backprop, Columns, Confusion, CsvOptions, Labels, LossKind, Measured, Metrics, Predictor,
+    argmax, confusion, measure, read_csv, softmax,
 };
 
 use crate::CheckFailed;
@@ -217,14 +217,18 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
                 names: classes.names.clone(),
                 from: "run's",
             }),
+            ..Columns::default()
         },
         None => Columns {
             inputs: Some(network.inputs.clone()),
             targets: Some(network.targets.clone()),
-            labels: None,
+            ..Columns::default()
         },
     };
-    let mut data = read_csv(file, &columns)?;
+    let options = CsvOptions {
+        delimiter: args.delimiter.unwrap_or(b','),
+    };
+    let mut data = read_csv(file, &columns, &options)?;
     let scaling = checkpoint.meta.scaling.as_ref();
     if let Some(s) = scaling {
         s.apply(&mut data);

@@ -1,7 +1,7 @@
 //! `squiggle predict`: a trained run's network on new rows, in original units.
 
 use anyhow::{Context, bail};
-use squiggle_train::read_inputs;
+use squiggle_train::{CsvOptions, read_inputs};
 
 use crate::CheckFailed;
 use crate::args::PredictArgs;
@@ -31,15 +31,28 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let net = checkpoint
         .network(&device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let mut data = read_inputs(&args.input, &described.inputs)?;
+    // Standard input, a pipe or a device cannot be read twice.
+    let regular = std::fs::metadata(&args.input).is_ok_and(|m| m.is_file());
+    if args.input == std::path::Path::new(squiggle_train::STDIN)
+        || (!regular && args.input.exists())
+    {
+        bail!(
+            "--input {}: predict reads its input twice (the values, then every column to copy), so it must be a regular file",
+            args.input.display()
+        );
+    }
+    let options = CsvOptions {
+        delimiter: args.delimiter.unwrap_or(b','),
+    };
+    let mut data = read_inputs(&args.input, &described.inputs, &options)?;
     let rows = data.len();
     // The input file once more, row by row, to copy every column exactly as written.
     let input = || format!("cannot read `{}`", args.input.display());
     let mut passing = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_path(&args.input)
-        .with_context(input)?;
+        .delimiter(options.delimiter)
+        .from_reader(squiggle_train::open_text(&args.input)?);
     let mut header = passing.headers().with_context(input)?.clone();
     let added: Vec<String> = match &described.classes {
         Some(classes) => std::iter::once(format!("predicted_{}", classes.column))
@@ -60,7 +73,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         }
         header.push_field(&name);
     }
-    let mut out = csv::Writer::from_writer(AtomicFile::create(&args.output)?);
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(options.delimiter)
+        .from_writer(AtomicFile::create(&args.output)?);
     out.write_record(&header)?;
     let scaling = checkpoint.meta.scaling.as_ref();
     if let Some(s) = scaling {

@@ -286,6 +286,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         (Some(dir), _) | (None, Some(dir)) => Some(RunDir::open(dir, config, resuming)?),
         (None, None) => None,
     };
+    let read = data.read;
     let (mut prepared, start) = match resumed {
         Some((_, checkpoint)) => (
             Prepared::resumed(
@@ -304,7 +305,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
     let quiet = args.run.flags.json;
     if !quiet {
         let rows = (prepared.train_rows().len(), prepared.valid_len());
-        print_lines(&epochs::intro(config, rows.0, rows.1, resumed_at))?;
+        print_lines(&epochs::intro(config, rows.0, rows.1, read, resumed_at))?;
     }
     let mut watch = Watch {
         lines: !quiet,

@@ -13,14 +13,14 @@ use squiggle_model::{
     Architecture, DEFAULT_MAX_PARAMS, Initializer, ModelError, ParamNames, Values, initial_values,
 };
 use squiggle_train::{
-    CheckedSettings, Columns, DataError, DataSource, Labels, LoadError, PlanError, Problem,
-    Setting, Settings, read_csv,
+    CheckedSettings, Columns, CsvOptions, DataError, DataSource, Labels, LoadError, PlanError,
+    Problem, Setting, Settings, read_csv,
 };
 use toml::Spanned;
 
 use super::schema::{ConfigFile, DataSection, ModelSection, TrainSection};
 use super::source::{Origin, Source};
-use super::{Config, Data, Overrides};
+use super::{Config, Data, DataRead, Overrides};
 use crate::backend::Backend;
 
 /// Where each training setting came from.
@@ -82,10 +82,15 @@ pub(super) fn check(
     let checked = settings.check().map_err(|e| origins.error(src, e))?;
     let classify = checked.loss().is_cross_entropy();
     let spec = data_spec(file.data.as_ref(), classify, src)?;
+    let reading = std::time::Instant::now();
     let csv = match &spec {
         Spec::Csv(source) => Some(source.load()?),
         _ => None,
     };
+    let mut read = csv.as_ref().map(|data| DataRead {
+        rows: data.len(),
+        seconds: reading.elapsed().as_secs_f64(),
+    });
     let widths = match (&spec, &csv) {
         (_, Some(data)) => Some((data.inputs(), data.outputs())),
         (Spec::Points(_, Some(classes)), None) => {
@@ -197,14 +202,26 @@ pub(super) fn check(
                         names: classes.names.clone(),
                         from: "training data's",
                     }),
+                    ..Columns::default()
                 },
                 None => Columns {
                     inputs: Some(train.input_names().to_vec()),
                     targets: Some(train.output_names().to_vec()),
-                    labels: None,
+                    ..Columns::default()
                 },
             };
-            Some(read_csv(path, &columns)?)
+            // Validation rows are written as the training rows are.
+            let options = match &source {
+                DataSource::Csv { options, .. } => options.clone(),
+                _ => CsvOptions::default(),
+            };
+            let reading = std::time::Instant::now();
+            let rows = read_csv(path, &columns, &options)?;
+            if let Some(read) = &mut read {
+                read.rows += rows.len();
+                read.seconds += reading.elapsed().as_secs_f64();
+            }
+            Some(rows)
         }
         None => None,
     };
@@ -230,7 +247,7 @@ pub(super) fn check(
         given: settings.given(),
         trains,
     };
-    Ok((config, Data { train, valid }))
+    Ok((config, Data { train, valid, read }))
 }
 
 /// The checked settings with the trainable mask: the plan.
@@ -395,7 +412,17 @@ fn data_spec<'a>(
         }
     }
     let Some(csv) = &d.csv else {
-        for (key, given) in [("inputs", &d.inputs), ("targets", &d.targets)] {
+        if let Some(given) = &d.delimiter {
+            return Err(src.error(
+                given.span(),
+                "[data] `delimiter` is for CSV files; it needs `csv = \"file.csv\"`",
+            ));
+        }
+        for (key, given) in [
+            ("inputs", &d.inputs),
+            ("targets", &d.targets),
+            ("exclude", &d.exclude),
+        ] {
             if let Some(given) = given {
                 return Err(src.error(
                     given.span(),
@@ -424,6 +451,13 @@ fn data_spec<'a>(
     if let Some(points) = &d.points {
         return Err(src.error(points.span(), "[data] takes `points` or `csv`, not both"));
     }
+    let options = CsvOptions {
+        delimiter: match &d.delimiter {
+            Some(given) => delimiter(given.get_ref())
+                .map_err(|e| src.error(given.span(), format!("[data] delimiter: {e}")))?,
+            None => CsvOptions::default().delimiter,
+        },
+    };
     Ok(Spec::Csv(DataSource::Csv {
         path: relative(src, csv),
         columns: Columns {
@@ -436,14 +470,35 @@ fn data_spec<'a>(
                 },
                 None => Labels::Found,
             }),
+            exclude: d
+                .exclude
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.get_ref().clone()),
         },
+        options,
     }))
 }
 
 /// `file` relative to the config's folder; a path a `--set` edit gave is taken as the shell
 /// took it, relative to the working folder.
+/// A `delimiter` setting as the byte it names: one ASCII character that cannot be part of
+/// a field's text or end a line.
+pub fn delimiter(given: &str) -> Result<u8, String> {
+    match given.as_bytes() {
+        [b'"' | b'\n' | b'\r'] => Err(format!(
+            "{given:?} cannot separate fields; use `,`, `;`, `\\t` or another character"
+        )),
+        [byte] if byte.is_ascii() => Ok(*byte),
+        _ => Err(format!(
+            "{given:?} is not one character; use `,`, `;`, `\\t` or another ASCII character"
+        )),
+    }
+}
+
+/// A data file named in a config, relative to the config's folder (`-`, standard input, as
+/// it is).
 fn relative(src: &Source, file: &Spanned<String>) -> PathBuf {
-    if src.edit_at(&file.span()).is_some() {
+    if src.edit_at(&file.span()).is_some() || file.get_ref() == squiggle_train::STDIN {
         return PathBuf::from(file.get_ref());
     }
     src.path

@@ -17,11 +17,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use serde::Deserialize;
 use squiggle_model::{Architecture, Initializer, ParamNames, Precision, TensorKind};
-use squiggle_train::{DataSource, Dataset, Mode, Optimizer, Prepared, Schedule, TrainPlan};
+use squiggle_train::{
+    CsvOptions, DataSource, Dataset, Mode, Optimizer, Prepared, Schedule, TrainPlan,
+};
 use toml::Spanned;
 use toml::de::DeTable;
 
 use crate::backend::Backend;
+pub use check::delimiter;
 use schema::{ConfigFile, DataSection, ModelSection, TrainSection, resolved};
 pub use set::Edit;
 use source::Source;
@@ -91,6 +94,17 @@ pub struct Data {
     pub train: Dataset,
     /// Rows of a validation file.
     pub valid: Option<Dataset>,
+    /// How long reading the data files took, when the rows came from files.
+    pub read: Option<DataRead>,
+}
+
+/// Rows read from data files, and the time it took.
+#[derive(Clone, Copy, Debug)]
+pub struct DataRead {
+    /// Rows read (the training file's and the validation file's).
+    pub rows: usize,
+    /// Seconds spent reading them.
+    pub seconds: f64,
 }
 
 impl Data {
@@ -219,8 +233,15 @@ impl Config {
         };
         let mut data = DataSection::default();
         match &self.source {
-            DataSource::Csv { path, .. } => {
-                data.csv = resolved(absolute(path));
+            DataSource::Csv { path, options, .. } => {
+                data.csv = match path == Path::new(squiggle_train::STDIN) {
+                    true => resolved(squiggle_train::STDIN.to_string()),
+                    false => resolved(absolute(path)),
+                };
+                // Written only when not a comma, so runs from before the key resume unchanged.
+                if options.delimiter != CsvOptions::default().delimiter {
+                    data.delimiter = resolved(char::from(options.delimiter).to_string());
+                }
                 data.inputs = resolved(self.inputs.clone());
                 match &self.classes {
                     Some(classes) => {

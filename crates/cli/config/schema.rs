@@ -64,6 +64,10 @@ pub struct DataSection {
     pub inputs: Option<Spanned<Vec<String>>>,
     /// Target columns of the CSV file.
     pub targets: Option<Spanned<Vec<String>>>,
+    /// Columns of the CSV file that are not inputs when `inputs` is not given.
+    pub exclude: Option<Spanned<Vec<String>>>,
+    /// The character between a CSV file's fields (default `,`).
+    pub delimiter: Option<Spanned<String>>,
     /// Cross entropy: the class names in output order (a CSV file's labels must be among
     /// them; each row of `points` ends with an index into them).
     pub classes: Option<Spanned<Vec<String>>>,

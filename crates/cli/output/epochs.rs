@@ -14,14 +14,15 @@ use squiggle_train::{
 use super::classes::share;
 use super::format::{num, param_lines, params_json};
 use super::print_lines;
-use crate::config::Config;
+use crate::config::{Config, DataRead};
 
-/// `Training a 10-[4]-1 softplus network on 354 rows (88 validation) by epochs, …`, and a
-/// line about the resume when there is one.
+/// `Training a 10-[4]-1 softplus network on 354 rows (88 validation) by epochs, …`, how long
+/// reading the data took, and a line about the resume when there is one.
 pub fn intro(
     config: &Config,
     train_rows: usize,
     valid_rows: usize,
+    read: Option<DataRead>,
     resumed: Option<usize>,
 ) -> Vec<String> {
     let plan = config
@@ -39,6 +40,15 @@ pub fn intro(
         config.plan.optimizer(),
         crate::session::computed_by(config),
     )];
+    if let Some(read) = read {
+        lines.push(format!(
+            "Read {} row{} in {:.2} s ({} rows/s).",
+            super::format::thousands(read.rows),
+            if read.rows == 1 { "" } else { "s" },
+            read.seconds,
+            rate(read.rows as f64 / read.seconds.max(1e-9))
+        ));
+    }
     lines.push(match plan.train_metrics {
         TrainMetrics::Running => "Training metrics are running averages over each epoch's batches (each before its update); train_metrics = \"full\" measures the parameters after the epoch.".to_string(),
         TrainMetrics::Full => "Training metrics are measured on every training row after each epoch.".to_string(),

@@ -215,6 +215,7 @@ impl Playground {
             let prepared = config::Data {
                 train: self.rows.clone(),
                 valid: None,
+                read: None,
             }
             .prepare(&self.config.plan);
             self.stepper = Some(Stepper::new(

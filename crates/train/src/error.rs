@@ -320,13 +320,24 @@ pub enum CsvProblem {
     )]
     OutOfMemory {
         /// Lines of the file.
-        rows: usize,
+        rows: u64,
         /// Bytes their values take in f32.
         bytes: f64,
     },
-    /// A device, FIFO or folder where a data file is needed (reading `/dev/zero` would never
-    /// end, a FIFO can be read only once).
-    #[error("not a regular file; data must come from a file")]
+    /// The memory the process may take filled up while rows were read (from a source whose
+    /// length is not known beforehand).
+    #[error(
+        "after {rows} rows ({} of values) this process can allocate no more memory",
+        crate::Bytes(*bytes)
+    )]
+    MemoryFull {
+        /// Rows read.
+        rows: u64,
+        /// Bytes their values take in f32.
+        bytes: f64,
+    },
+    /// A device or folder where a data file is needed (reading `/dev/zero` would never end).
+    #[error("not a regular file or a pipe; data must come from one")]
     NotAFile,
     /// Two columns of the header with the same name (which one would be read?).
     #[error("the header names this column twice")]
@@ -344,9 +355,12 @@ pub enum CsvProblem {
         crate::MAX_LINE_BYTES
     )]
     LineTooLong,
-    /// The header row cannot be parsed.
-    #[error("cannot read the header: {0}")]
-    BadHeader(String),
+    /// A class label that is not UTF-8 text.
+    #[error("a label that is not UTF-8 text")]
+    NotText,
+    /// A header that is not UTF-8 text: a binary file.
+    #[error("the header is not UTF-8 text; is this a CSV file (plain, gzip or zstd)?")]
+    BinaryHeader,
     /// No header row.
     #[error("missing header row naming the columns")]
     NoHeader,
@@ -390,11 +404,14 @@ pub enum CsvProblem {
         found: Vec<String>,
     },
     /// Nothing left to be an input.
-    #[error("no input columns (the header has one column)")]
-    NoInputs,
-    /// A row the CSV reader cannot parse.
-    #[error("cannot read the row: {0}")]
-    BadRow(String),
+    #[error("no input columns{}", no_inputs_hint(*delimiter))]
+    NoInputs {
+        /// Another delimiter the one-column header holds, when it does.
+        delimiter: Option<char>,
+    },
+    /// A column both chosen and in `exclude`.
+    #[error("is both chosen and excluded")]
+    ChosenAndExcluded,
     /// A row with another number of fields than the header.
     #[error("the row has {got} fields; the header has {header}")]
     Fields {
@@ -424,6 +441,18 @@ pub enum CsvProblem {
     /// A header and nothing else.
     #[error("no data rows after the header")]
     NoRows,
+}
+
+/// What [`CsvProblem::NoInputs`] adds: the delimiter the file seems to use.
+fn no_inputs_hint(delimiter: Option<char>) -> String {
+    match delimiter {
+        Some(d) => format!(
+            " (the header is one column holding {}: set [data] delimiter = {:?})",
+            Shown(&d.to_string()),
+            d.to_string()
+        ),
+        None => " (the header has one column)".to_string(),
+    }
 }
 
 /// A cell as messages show it: quoted, or "an empty cell".

@@ -48,9 +48,9 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    Classes, ColumnScale, Columns, DataIdentity, DataSource, Dataset, Labels, MAX_CLASSES,
-    MAX_LINE_BYTES, Prepared, Scaling, Split, dosage_curve, dosage_dataset, read_csv, read_inputs,
-    shuffle_for_epoch, write_dosage,
+    Classes, ColumnScale, Columns, CsvOptions, DataIdentity, DataSource, Dataset, Labels,
+    MAX_CLASSES, MAX_LINE_BYTES, Prepared, STDIN, Scaling, Split, dosage_curve, dosage_dataset,
+    open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,

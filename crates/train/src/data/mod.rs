@@ -10,7 +10,10 @@ mod source;
 mod split;
 mod synthetic;
 
-pub use self::csv::{Columns, Labels, MAX_CLASSES, MAX_LINE_BYTES, read_csv, read_inputs};
+pub use self::csv::{
+    Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, STDIN, open_text, read_csv,
+    read_inputs,
+};
 pub use dataset::{Classes, DataIdentity, Dataset};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use squiggle_model::lesson;
 
-use crate::{Columns, Dataset, LoadError, read_csv};
+use crate::{Columns, CsvOptions, Dataset, LoadError, read_csv};
 
 /// Where the training rows come from.
 ///
@@ -39,6 +39,8 @@ pub enum DataSource {
         path: PathBuf,
         /// Which columns are inputs and targets.
         columns: Columns,
+        /// How the file is written.
+        options: CsvOptions,
     },
 }
 
@@ -71,7 +73,11 @@ impl DataSource {
                 outputs,
                 classes: None,
             } => Ok(Dataset::from_rows(rows, *inputs, *outputs)?),
-            DataSource::Csv { path, columns } => Ok(read_csv(path, columns)?),
+            DataSource::Csv {
+                path,
+                columns,
+                options,
+            } => Ok(read_csv(path, columns, options)?),
         }
     }
 
@@ -125,6 +131,7 @@ mod tests {
         let csv = DataSource::Csv {
             path: path.clone(),
             columns: Columns::default(),
+            options: CsvOptions::default(),
         };
         assert_eq!(csv.load().unwrap().observed(), [2.0]);
         let labelled = DataSource::Points {

@@ -1,0 +1,755 @@
+//! Reading a data set from a CSV file with a header row.
+//!
+//! Every problem is reported as `file:line: column `name`: reason` (or `file:line: reason`
+//! when no single column is at fault), with 1-based line numbers as an editor shows them.
+
+mod chunks;
+mod input;
+mod labels;
+mod records;
+
+pub use self::input::STDIN;
+
+use std::io::Read;
+use std::path::Path;
+
+use self::labels::{ClassBuilder, Known};
+use crate::{CsvError, CsvProblem, Dataset};
+
+/// Which columns are inputs and which are targets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Columns {
+    /// Input columns by header name; `None`: every column but the last.
+    pub inputs: Option<Vec<String>>,
+    /// Target columns by header name; `None`: the last column.
+    pub targets: Option<Vec<String>>,
+    /// For classification: the one target column holds class labels (names or integers).
+    pub labels: Option<Labels>,
+    /// Columns that are never inputs by default (an ID, a date), by header name.
+    pub exclude: Vec<String>,
+}
+
+/// How a data file is written, beyond its columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvOptions {
+    /// The byte between fields: `,` unless the file uses another (`;`, a tab).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self { delimiter: b',' }
+    }
+}
+
+/// Which classes a classification file's labels may name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Labels {
+    /// The file's own distinct labels, sorted (numerically when every label is an integer),
+    /// so the same data gives the same output order whatever its row order.
+    Found,
+    /// These classes in this order; any other label is an error naming the line.
+    Known {
+        /// The class names.
+        names: Vec<String>,
+        /// Whose classes they are, for the message (`label … is not one of the {from} classes`):
+        /// `[data]`, `training data's`, `run's`.
+        from: &'static str,
+    },
+}
+
+/// Reads `path`: a header row naming the columns, then one row per data point.
+///
+/// Only the chosen columns are kept, as f32. The file is read in blocks parsed in parallel on
+/// the compute threads (never held whole in memory); the value vectors are sized once from a
+/// first pass counting lines.
+///
+/// # Errors
+/// A [`CsvError`] naming the line and column: a missing or unreadable file, no header, an
+/// unknown column, a cell that is not a finite number, a row with the wrong number of
+/// fields, or no data rows.
+pub fn read_csv(path: &Path, columns: &Columns, options: &CsvOptions) -> Result<Dataset, CsvError> {
+    read(path, columns, options, false)
+}
+
+/// Reads only the named input columns of `path` (for predictions: no targets needed), with
+/// the same checks and messages as [`read_csv`]. The result has no output columns.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_inputs(
+    path: &Path,
+    inputs: &[String],
+    options: &CsvOptions,
+) -> Result<Dataset, CsvError> {
+    let columns = Columns {
+        inputs: Some(inputs.to_vec()),
+        targets: Some(Vec::new()),
+        ..Columns::default()
+    };
+    read(path, &columns, options, true)
+}
+
+/// The longest line a data file may have: far beyond any row of numbers, small enough that a
+/// file that is not CSV is refused before it fills memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The text of the data file `path`, decompressed: for reading it again as it is written
+/// (predictions pass every input column through).
+///
+/// # Errors
+/// One line naming the file, as [`read_csv`]'s.
+pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>, CsvError> {
+    input::open(path)
+        .map(|input| input.reader)
+        .map_err(|problem| CsvError {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            problem,
+        })
+}
+
+/// The first column that is chosen as an input or a target and also excluded.
+fn chosen_and_excluded<'a>(
+    inputs: &'a [usize],
+    targets: &'a [usize],
+    excluded: &[usize],
+) -> Option<&'a usize> {
+    inputs.iter().chain(targets).find(|i| excluded.contains(i))
+}
+
+/// The most classes a label column may have: more than any class column of a data set
+/// squiggle trains on, and a bound on the one-hot targets (4 bytes × rows × classes) when a
+/// column of numbers is read as labels by mistake.
+pub const MAX_CLASSES: usize = 1000;
+
+/// The header's fields, and the text read past it. `buffer` holds the start of the input.
+fn header(
+    reader: &mut (dyn Read + Send),
+    delimiter: u8,
+) -> Result<(Vec<String>, Vec<u8>, u64), CsvProblem> {
+    let mut buffer = Vec::new();
+    let unreadable = |e: std::io::Error| CsvProblem::Unreadable(e.to_string());
+    let end = loop {
+        if let Some(end) = records::Ends::new(&buffer).next() {
+            break end;
+        }
+        if buffer.len() > MAX_LINE_BYTES {
+            return Err(CsvProblem::LineTooLong);
+        }
+        let before = buffer.len();
+        reader
+            .take(1 << 16)
+            .read_to_end(&mut buffer)
+            .map_err(unreadable)?;
+        if buffer.len() == before {
+            break buffer.len();
+        }
+    };
+    if end > MAX_LINE_BYTES {
+        return Err(CsvProblem::LineTooLong);
+    }
+    let text = buffer[..end]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&buffer[..end]);
+    let mut fields = Vec::new();
+    records::split(text, delimiter, &mut fields);
+    let names = fields
+        .iter()
+        .map(|f| std::str::from_utf8(f).map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| CsvProblem::BinaryHeader)?;
+    let lines = memchr::memchr_iter(b'\n', &buffer[..end]).count() as u64;
+    Ok((names, buffer[end..].to_vec(), lines))
+}
+
+fn read(
+    path: &Path,
+    columns: &Columns,
+    options: &CsvOptions,
+    inputs_only: bool,
+) -> Result<Dataset, CsvError> {
+    let error = |line: Option<u64>, column: Option<&str>, problem: CsvProblem| CsvError {
+        path: path.to_path_buf(),
+        line,
+        column: column.map(str::to_string),
+        problem,
+    };
+    let header_error = |problem| error(Some(1), None, problem);
+    let input::Input { mut reader, lines } = input::open(path).map_err(|p| error(None, None, p))?;
+    let (header, rest, header_lines) =
+        header(&mut reader, options.delimiter).map_err(|p| error(Some(1), None, p))?;
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(header_error(CsvProblem::NoHeader));
+    }
+    if header.iter().all(|h| h.parse::<f64>().is_ok()) {
+        return Err(header_error(CsvProblem::NumericHeader));
+    }
+    let find = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            let columns = header.clone();
+            error(Some(1), Some(name), CsvProblem::UnknownColumn { columns })
+        })
+    };
+    let last = header.len() - 1;
+    let targets: Vec<usize> = match &columns.targets {
+        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        None => vec![last],
+    };
+    let excluded: Vec<usize> = columns
+        .exclude
+        .iter()
+        .map(|n| find(n))
+        .collect::<Result<_, _>>()?;
+    let inputs: Vec<usize> = match &columns.inputs {
+        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        None => (0..header.len())
+            .filter(|i| !targets.contains(i) && !excluded.contains(i))
+            .collect(),
+    };
+    if let Some(&i) = chosen_and_excluded(&inputs, &targets, &excluded) {
+        return Err(error(
+            Some(1),
+            Some(&header[i]),
+            CsvProblem::ChosenAndExcluded,
+        ));
+    }
+    let column = |problem, i: usize| error(Some(1), Some(&header[i]), problem);
+    let chosen = || inputs.iter().chain(&targets).copied();
+    // A chosen column whose name is in the header twice: which one was meant?
+    if let Some(i) = chosen().find(|&i| header.iter().filter(|h| **h == header[i]).count() > 1) {
+        return Err(column(CsvProblem::DuplicateHeader, i));
+    }
+    for list in [&inputs, &targets] {
+        if let Some(k) = (1..list.len()).find(|&k| list[..k].contains(&list[k])) {
+            return Err(column(CsvProblem::ChosenTwice, list[k]));
+        }
+    }
+    if let Some(&i) = inputs.iter().find(|i| targets.contains(i)) {
+        return Err(column(CsvProblem::InputAndTarget, i));
+    }
+    if targets.is_empty() && !inputs_only {
+        return Err(header_error(CsvProblem::NoTargets));
+    }
+    if inputs.is_empty() {
+        // One column whose name holds another common delimiter: the file is not split on
+        // commas.
+        let other = [b';', b'\t', b'|'].into_iter().find(|&d| {
+            d != options.delimiter && header.len() == 1 && header[0].contains(d as char)
+        });
+        return Err(header_error(CsvProblem::NoInputs {
+            delimiter: other.map(char::from),
+        }));
+    }
+    if columns.labels.is_some() && targets.len() != 1 {
+        return Err(header_error(CsvProblem::LabelColumns {
+            got: targets.len(),
+        }));
+    }
+    let known = columns.labels.as_ref().and_then(Known::new);
+    let label = columns.labels.as_ref().map(|_| targets[0]);
+    let layout = chunks::Layout::new(
+        options.delimiter,
+        header.len(),
+        &inputs,
+        if label.is_some() { &[] } else { &targets },
+        label,
+        known.as_ref(),
+    );
+    // Reserve the exact size up front where the file can be counted first (one newline per
+    // row is an upper bound), so that growing the vectors never holds two copies of a large
+    // file's values at once; other inputs grow as they are read.
+    let rows = lines.unwrap_or(0);
+    // Reserved fallibly: a file larger than the memory the process may take is refused with
+    // its size, never an abort.
+    let reserve = |values: u64| {
+        let mut v: Vec<f32> = Vec::new();
+        let values = usize::try_from(values).unwrap_or(usize::MAX);
+        v.try_reserve_exact(values).map(|()| v).map_err(|_| {
+            let bytes = (rows as f64) * ((inputs.len() + layout.targets.len()) * 4) as f64;
+            error(None, None, CsvProblem::OutOfMemory { rows, bytes })
+        })
+    };
+    let mut sink = chunks::Sink {
+        x: reserve(rows.saturating_mul(inputs.len() as u64))?,
+        y: reserve(rows.saturating_mul(layout.targets.len() as u64))?,
+        classes: label.map(|_| ClassBuilder::new(known.as_ref())),
+        rows: 0,
+    };
+    chunks::parse_rows(&mut reader, rest, header_lines + 1, &layout, &mut sink).map_err(|f| {
+        let column = f.column.map(|i| header[i].as_str());
+        error(Some(f.line), column, f.problem)
+    })?;
+    if sink.rows == 0 {
+        return Err(error(Some(2), None, CsvProblem::NoRows));
+    }
+    let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect();
+    if let Some(builder) = sink.classes {
+        let column = header[targets[0]].clone();
+        let (names_of, labels) = builder
+            .finish()
+            .map_err(|problem| error(Some(1), Some(&column), problem))?;
+        let classes = crate::Classes {
+            column,
+            names: names_of,
+        };
+        return Ok(Dataset::from_labels(
+            sink.x,
+            &labels,
+            names(&inputs),
+            classes,
+        ));
+    }
+    Ok(
+        Dataset::from_columns(sink.x, sink.y, inputs.len(), targets.len())
+            .with_names(names(&inputs), names(&targets)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mutated CSV files get a data set or a one-line error, never a panic or a hang (a
+    /// bounded pass here; `SQUIGGLE_FUZZ_SECONDS=600` for a long one).
+    #[test]
+    fn fuzzed_csv_files_give_an_answer() {
+        let seeds: Vec<Vec<u8>> = [
+            "dosage,efficacy\n0,0\n0.5,1\n1,0\n",
+            "a,b,c,target\n1,2,3,4\n-1.5e3,2,\"3\",4\n0.1,0.2,0.3,0.4\n",
+            "\"x\",y\r\n1,2\r\n3,4\r\n",
+            "p,s,species\n0.2,3.5,setosa\n1.3,2.3,versicolor\n2.5,3.3,virginica\n",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let budget = crate::fuzz::Budget::from_env(400);
+        let ran = crate::fuzz::run(&seeds, budget, |input| {
+            std::fs::write(&path, input).unwrap();
+            if let Ok(data) = read_csv(&path, &Columns::default(), &CsvOptions::default()) {
+                assert!(data.input_values().iter().all(|v| v.is_finite()));
+            }
+            // The same file read as class labels: every row one-hot, or a one-line error.
+            let labels = Columns {
+                labels: Some(Labels::Found),
+                ..Columns::default()
+            };
+            if let Ok(data) = read_csv(&path, &labels, &CsvOptions::default()) {
+                let classes = data.classes().expect("labels give classes").names.len();
+                assert!(classes >= 2);
+                for row in data.output_values().chunks(classes) {
+                    assert_eq!(row.iter().sum::<f32>(), 1.0);
+                }
+            }
+            let _ = read_inputs(&path, &["x".to_string()], &CsvOptions::default());
+        });
+        eprintln!("csv: {ran} fuzzed files");
+        assert!(ran >= 400);
+    }
+
+    fn read(text: &str, columns: &Columns) -> Result<Dataset, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, text).unwrap();
+        read_csv(&path, columns, &CsvOptions::default()).map_err(|e| {
+            e.to_string()
+                .replace(&format!("{}", path.display()), "d.csv")
+        })
+    }
+
+    #[test]
+    fn default_columns_are_all_inputs_then_the_last_target() {
+        let data = read("a,b,y\n1,2,3\n4,5,6\n", &Columns::default()).unwrap();
+        assert_eq!((data.inputs(), data.outputs(), data.len()), (2, 1, 2));
+        assert_eq!(data.input_row(1), [4.0, 5.0]);
+        assert_eq!(data.observed(), [3.0, 6.0]);
+    }
+
+    #[test]
+    fn named_columns_pick_and_order() {
+        let columns = Columns {
+            inputs: Some(vec!["c".into(), "a".into()]),
+            targets: Some(vec!["b".into()]),
+            labels: None,
+            ..Columns::default()
+        };
+        let data = read("a,b,c\n1,2,3\n", &columns).unwrap();
+        assert_eq!(data.input_row(0), [3.0, 1.0]);
+        assert_eq!(data.observed(), [2.0]);
+        assert_eq!(data.input_names(), ["c", "a"]);
+        assert_eq!(data.output_names(), ["b"]);
+    }
+
+    #[test]
+    fn bad_files_name_the_line_and_column() {
+        let d = Columns::default();
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n0.5,x\n", &d).unwrap_err(),
+            "d.csv:3: column `efficacy`: `x` is not a number"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n,1\n", &d).unwrap_err(),
+            "d.csv:3: column `dosage`: an empty cell is not a number"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,NaN\n", &d).unwrap_err(),
+            "d.csv:2: column `efficacy`: NaN is not allowed; values must be finite"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,1e39\n", &d).unwrap_err(),
+            "d.csv:2: column `efficacy`: `1e39` is too large for f32 (|x| < 3.4e38)"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n0.5\n", &d).unwrap_err(),
+            "d.csv:3: the row has 1 fields; the header has 2"
+        );
+        assert_eq!(
+            read("dosage,efficacy\n", &d).unwrap_err(),
+            "d.csv:2: no data rows after the header"
+        );
+        assert_eq!(
+            read("", &d).unwrap_err(),
+            "d.csv:1: missing header row naming the columns"
+        );
+        assert_eq!(
+            read("0,1\n1,2\n", &d).unwrap_err(),
+            "d.csv:1: missing header row: the first row holds numbers, not column names"
+        );
+        let columns = Columns {
+            inputs: Some(vec!["dose".into()]),
+            targets: None,
+            labels: None,
+            ..Columns::default()
+        };
+        assert_eq!(
+            read("dosage,efficacy\n0,1\n", &columns).unwrap_err(),
+            "d.csv:1: column `dose`: not in the header (columns: dosage, efficacy)"
+        );
+        let none = Columns {
+            inputs: None,
+            targets: Some(vec![]),
+            labels: None,
+            ..Columns::default()
+        };
+        assert_eq!(
+            read("a,b\n1,2\n", &none).unwrap_err(),
+            "d.csv:1: no target columns chosen"
+        );
+        let missing = read_csv(Path::new("no/such.csv"), &d, &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("no/such.csv: cannot read the file: "),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn labels_become_one_hot_classes_in_sorted_order() {
+        let found = Columns {
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let data = read(
+            "p,s,species\n1,2,virginica\n3,4,setosa\n5,6,virginica\n7,8,versicolor\n",
+            &found,
+        )
+        .unwrap();
+        let classes = data.classes().unwrap();
+        assert_eq!(classes.names, ["setosa", "versicolor", "virginica"]);
+        assert_eq!(classes.column, "species");
+        assert_eq!(data.output_names(), classes.names);
+        assert_eq!(data.outputs(), 3);
+        assert_eq!(data.output_row(0), [0.0, 0.0, 1.0]);
+        assert_eq!(data.output_row(1), [1.0, 0.0, 0.0]);
+        assert_eq!(
+            (0..4).map(|i| data.label(i)).collect::<Vec<_>>(),
+            [2, 0, 2, 1]
+        );
+        // Integers sort as numbers, not as text.
+        let numbers = read("a,c\n1,10\n2,9\n3,10\n", &found).unwrap();
+        assert_eq!(numbers.classes().unwrap().names, ["9", "10"]);
+        let fixed = Columns {
+            labels: Some(Labels::Known {
+                names: vec!["b".into(), "a".into()],
+                from: "[data]",
+            }),
+            ..Columns::default()
+        };
+        let data = read("x,y\n1,a\n2,b\n", &fixed).unwrap();
+        assert_eq!(data.output_row(0), [0.0, 1.0]);
+        assert_eq!(
+            read("x,y\n1,a\n2,c\n", &fixed).unwrap_err(),
+            "d.csv:3: column `y`: label `c` is not one of the [data] classes (b, a)"
+        );
+        assert_eq!(
+            read("x,y\n1,a\n2,\n", &found).unwrap_err(),
+            "d.csv:3: column `y`: an empty cell is not a class label"
+        );
+        assert_eq!(
+            read("x,y\n1,a\n2,a\n", &found).unwrap_err(),
+            "d.csv:1: column `y`: classification needs at least two classes; the labels have only `a`"
+        );
+        let two = Columns {
+            targets: Some(vec!["y".into(), "z".into()]),
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        assert_eq!(
+            read("x,y,z\n1,a,b\n", &two).unwrap_err(),
+            "d.csv:1: classification reads its labels from one target column; 2 are chosen"
+        );
+        let many: String = (0..=MAX_CLASSES).map(|i| format!("{i},{i}.5\n")).collect();
+        assert_eq!(
+            read(&format!("x,y\n{many}"), &found).unwrap_err(),
+            format!(
+                "d.csv:{}: column `y`: more than 1000 distinct labels; a classifier takes at most 1000 classes (is this column of numbers a class column?)",
+                MAX_CLASSES + 2
+            )
+        );
+        assert_eq!(
+            read("x,y\n1,a\n2,2\n", &fixed).unwrap_err(),
+            "d.csv:3: column `y`: label `2` is not one of the [data] classes (b, a)"
+        );
+    }
+
+    /// `text` read on pools of 1, 2 and 5 threads: the same data set (or error) from each.
+    fn on_every_pool(
+        text: &[u8],
+        columns: &Columns,
+        options: &CsvOptions,
+    ) -> Result<Dataset, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, text).unwrap();
+        chunks::use_small_pieces();
+        let results: Vec<Result<Dataset, String>> = [1, 2, 5]
+            .iter()
+            .map(|&n| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .unwrap();
+                pool.install(|| read_csv(&path, columns, options))
+                    .map_err(|e| e.to_string().replace(&path.display().to_string(), "d.csv"))
+            })
+            .collect();
+        assert!(results.windows(2).all(|w| w[0] == w[1]), "{results:?}");
+        results.into_iter().next().unwrap()
+    }
+
+    /// A file of `rows` rows of two inputs and a label, some quoted, one with a newline inside
+    /// its quotes, and `\r\n` line ends on odd rows.
+    fn many_rows(rows: usize) -> String {
+        let mut text = String::from("a,b,label\n");
+        for i in 0..rows {
+            let label = match i % 7 {
+                0 => "\"two\nlines\"".to_string(),
+                1 => "\"say \"\"hi\"\"\"".to_string(),
+                k => format!("c{k}"),
+            };
+            let end = if i % 2 == 1 { "\r\n" } else { "\n" };
+            text.push_str(&format!(
+                "{}, \"{}\" ,{label}{end}",
+                i as f32 * 0.5,
+                -(i as f64) / 3.0
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn pieces_parsed_in_parallel_give_the_rows_in_file_order() {
+        let rows = 5000;
+        let text = many_rows(rows);
+        let labels = Columns {
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let data = on_every_pool(text.as_bytes(), &labels, &CsvOptions::default()).unwrap();
+        assert_eq!(data.len(), rows);
+        for i in [0, 1, 2, 777, rows - 1] {
+            let expected = [i as f32 * 0.5, (-(i as f64) / 3.0) as f32];
+            assert_eq!(data.input_row(i), expected.map(f64::from));
+        }
+        let classes = &data.classes().unwrap().names;
+        assert_eq!(classes.len(), 7);
+        assert!(classes.contains(&"two\nlines".to_string()));
+        assert!(classes.contains(&"say \"hi\"".to_string()));
+        assert_eq!(classes[data.label(0)], "two\nlines");
+        assert_eq!(classes[data.label(4997)], "c6");
+        // A bad cell far into the file is named at its line, counting the quoted newlines:
+        // row i starts on line 2 + i + (the quoted newlines before it).
+        let mut bad = text.clone();
+        let row: usize = 4321;
+        let start = (0..row).fold(bad.find('\n').unwrap() + 1, |at, i| {
+            let skip = if i % 7 == 0 {
+                bad[at..].find("lines").unwrap() + at
+            } else {
+                at
+            };
+            skip + bad[skip..].find('\n').unwrap() + 1
+        });
+        bad.replace_range(start..start + 1, "x");
+        let line = 2 + row + row.div_ceil(7);
+        assert_eq!(
+            on_every_pool(bad.as_bytes(), &labels, &CsvOptions::default()).unwrap_err(),
+            format!(
+                "d.csv:{line}: column `a`: `x{}` is not a number",
+                &text[start + 1..start + text[start..].find(',').unwrap()]
+            )
+        );
+    }
+
+    #[test]
+    fn too_many_labels_are_named_at_the_first_line_beyond_the_limit_whatever_the_pieces() {
+        let found = Columns {
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let text: String = std::iter::once("x,y\n".to_string())
+            .chain((0..3000).map(|i| format!("{i},{}\n", i / 2)))
+            .collect();
+        // Label k first appears on row 2k: the 1001st label (1000) on row 2000, line 2002.
+        assert_eq!(
+            on_every_pool(text.as_bytes(), &found, &CsvOptions::default()).unwrap_err(),
+            "d.csv:2002: column `y`: more than 1000 distinct labels; a classifier takes at most 1000 classes (is this column of numbers a class column?)"
+        );
+    }
+
+    #[test]
+    fn compressed_files_read_as_the_plain_text() {
+        use std::io::Write;
+        let text = many_rows(3000);
+        let labels = Columns {
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let plain = on_every_pool(text.as_bytes(), &labels, &CsvOptions::default()).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(
+            on_every_pool(&gz, &labels, &CsvOptions::default()).unwrap(),
+            plain
+        );
+        let zst = ruzstd::encoding::compress_to_vec(
+            text.as_bytes(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        assert_eq!(
+            on_every_pool(&zst, &labels, &CsvOptions::default()).unwrap(),
+            plain
+        );
+        // A damaged stream is one line naming the format.
+        let mut broken = gz.clone();
+        broken.truncate(gz.len() / 2);
+        let message = on_every_pool(&broken, &labels, &CsvOptions::default()).unwrap_err();
+        assert!(
+            message.starts_with("d.csv:") && message.contains("gzip"),
+            "{message}"
+        );
+        // Binary that is neither: the header is not text.
+        assert_eq!(
+            read("\u{0}\u{1},\u{2}\n", &Columns::default()).unwrap_err(),
+            "d.csv:2: no data rows after the header"
+        );
+        assert_eq!(
+            on_every_pool(
+                b"\xff\xfe,\x00\n1,2\n",
+                &Columns::default(),
+                &CsvOptions::default()
+            )
+            .unwrap_err(),
+            "d.csv:1: the header is not UTF-8 text; is this a CSV file (plain, gzip or zstd)?"
+        );
+    }
+
+    #[test]
+    fn delimiters_and_excluded_columns() {
+        let semicolons = CsvOptions { delimiter: b';' };
+        let data = on_every_pool(
+            b"id;x;y\n7;1,5;2\n8;2;3\n",
+            &Columns {
+                exclude: vec!["id".into()],
+                inputs: None,
+                ..Columns::default()
+            },
+            &CsvOptions { delimiter: b';' },
+        );
+        // `1,5` (a decimal comma) is not a number: said at its line and column.
+        assert_eq!(
+            data.unwrap_err(),
+            "d.csv:2: column `x`: `1,5` is not a number"
+        );
+        let data = on_every_pool(
+            b"id;x;y\n7;1.5;2\n8;2;3\n",
+            &Columns {
+                exclude: vec!["id".into()],
+                ..Columns::default()
+            },
+            &semicolons,
+        )
+        .unwrap();
+        assert_eq!(data.input_names(), ["x"]);
+        assert_eq!(data.input_values(), [1.5, 2.0]);
+        let tabs = on_every_pool(
+            b"x\ty\n1\t2\n",
+            &Columns::default(),
+            &CsvOptions { delimiter: b'\t' },
+        )
+        .unwrap();
+        assert_eq!(tabs.input_values(), [1.0]);
+        assert_eq!(tabs.observed(), [2.0]);
+        // Read with commas, such a file is one column; the message says what to set.
+        assert_eq!(
+            read("x;y\n1;2\n", &Columns::default()).unwrap_err(),
+            "d.csv:1: no input columns (the header is one column holding `;`: set [data] delimiter = \";\")"
+        );
+        assert_eq!(
+            read("x\ty\n1\t2\n", &Columns::default()).unwrap_err(),
+            "d.csv:1: no input columns (the header is one column holding `\\t`: set [data] delimiter = \"\\t\")"
+        );
+        assert_eq!(
+            read("x\n1\n", &Columns::default()).unwrap_err(),
+            "d.csv:1: no input columns (the header has one column)"
+        );
+        let both = Columns {
+            inputs: Some(vec!["a".into()]),
+            exclude: vec!["a".into()],
+            ..Columns::default()
+        };
+        assert_eq!(
+            read("a,b\n1,2\n", &both).unwrap_err(),
+            "d.csv:1: column `a`: is both chosen and excluded"
+        );
+        let unknown = Columns {
+            exclude: vec!["id".into()],
+            ..Columns::default()
+        };
+        assert_eq!(
+            read("a,b\n1,2\n", &unknown).unwrap_err(),
+            "d.csv:1: column `id`: not in the header (columns: a, b)"
+        );
+    }
+
+    #[test]
+    fn lines_longer_than_the_limit_are_refused_wherever_they_are() {
+        let long = "1".repeat(MAX_LINE_BYTES + 10);
+        assert_eq!(
+            read(&format!("x,y\n1,2\n{long},3\n"), &Columns::default()).unwrap_err(),
+            format!("d.csv:3: {}", CsvProblem::LineTooLong)
+        );
+        assert_eq!(
+            read(&format!("{long},y\n1,2\n"), &Columns::default()).unwrap_err(),
+            format!("d.csv:1: {}", CsvProblem::LineTooLong)
+        );
+        // Just under the limit is a line like any other.
+        let wide = "0".repeat(MAX_LINE_BYTES - 10);
+        let data = read(&format!("x,y\n{wide},3\n"), &Columns::default()).unwrap();
+        assert_eq!(data.input_values(), [0.0]);
+    }
+}
