@@ -19,6 +19,20 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Compute threads for the CPU backends and the CSV reader (default: one per core, or
+    /// RAYON_NUM_THREADS when set).
+    #[arg(long, global = true, value_name = "N", value_parser = thread_count)]
+    pub threads: Option<usize>,
+}
+
+/// `--threads`: a whole number from 1 up.
+fn thread_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) if n <= 4096 => Ok(n),
+        Ok(n) => Err(format!("{n} threads is more than 4096")),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
 }
 
 /// The subcommands.

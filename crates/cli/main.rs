@@ -64,15 +64,40 @@ fn keep_freed_memory_for_reuse() {
 /// One line when the threads cannot be started (a memory or process limit too small for
 /// them), instead of the panic of the first kernel that would look for the pool.
 fn on_the_compute_threads<T: Send>(
+    threads: Option<usize>,
     work: impl FnOnce() -> anyhow::Result<T> + Send,
 ) -> anyhow::Result<T> {
-    // The main thread's stack size, for the workers too.
+    start_compute_threads(threads)?;
+    rayon::scope(|_| work())
+}
+
+/// Starts the compute threads: `threads` of them (`--threads`), else rayon's default (one per
+/// core, or `RAYON_NUM_THREADS`).
+///
+/// # Errors
+/// As [`on_the_compute_threads`].
+fn start_compute_threads(threads: Option<usize>) -> Result<(), ThreadsUnavailable> {
     rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        // The main thread's stack size, for the workers too.
         .stack_size(8 << 20)
         .build_global()
         .map_err(|e| ThreadsUnavailable(e.to_string()))?;
-    rayon::scope(|_| work())
+    // Under an address-space limit just above what the binary and its threads map, the next
+    // small allocation (a read buffer, a config's text) would abort the process: too little
+    // is left to run any command.
+    match memory::address_space_available() {
+        Some(left) if left < HEADROOM => Err(ThreadsUnavailable(format!(
+            "only {} of address space is left after them",
+            squiggle_train::Bytes(left as f64)
+        ))),
+        _ => Ok(()),
+    }
 }
+
+/// The address space a command needs beyond the binary and its threads before anything it
+/// reads is sized (what larger needs are checked against, one by one).
+const HEADROOM: u64 = 16 << 20;
 
 /// The compute threads could not be started (the system's reason): a run that failed
 /// (exit 1), not bad input.
@@ -134,10 +159,13 @@ fn main() -> ExitCode {
         }
     };
     // The server computes on its own pool of threads; every other command on the kernels'.
+    let threads = cli.threads;
     let done = if matches!(cli.command, args::Command::Serve(_)) {
-        commands::run(cli)
+        start_compute_threads(threads)
+            .map_err(anyhow::Error::new)
+            .and_then(|()| commands::run(cli))
     } else {
-        on_the_compute_threads(|| commands::run(cli))
+        on_the_compute_threads(threads, || commands::run(cli))
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

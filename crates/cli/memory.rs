@@ -49,8 +49,8 @@ fn cgroup_available() -> Option<u64> {
     Some(max.saturating_sub(current))
 }
 
-/// `RLIMIT_AS` less the process's mapped size (`VmSize`).
-fn address_space_available() -> Option<u64> {
+/// `RLIMIT_AS` less the process's mapped size (`VmSize`); `None` where there is no limit.
+pub fn address_space_available() -> Option<u64> {
     let limit = address_space_limit()?;
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmSize:"))?;

@@ -117,3 +117,26 @@ fn bad_bench_flags_are_refused() {
         "squiggle: invalid value '1' for '--lesson-steps <LESSON_STEPS>': 1 is not in 2..=100000000",
     );
 }
+
+#[test]
+fn threads_sets_the_compute_threads_of_any_command() {
+    for threads in ["1", "3"] {
+        let mut args = vec!["--threads", threads];
+        args.extend_from_slice(&SMALL);
+        args.extend(["flex", "--json"]);
+        let v = squiggle(&args).json();
+        assert_eq!(v["threads"].to_string(), threads);
+    }
+    // Global: after the subcommand too.
+    let out = squiggle(&["train", "configs/statquest-pt2.toml", "--threads", "1"]);
+    assert!(out.success().contains("b3"), "{out}");
+    for bad in ["0", "two", "5000"] {
+        let out = squiggle(&["--threads", bad, "train", "configs/statquest-pt2.toml"]);
+        assert_eq!(out.status, 2, "{out}");
+        assert!(
+            out.stderr.starts_with("squiggle: ") && out.stderr.contains("--threads"),
+            "{out}"
+        );
+        assert_eq!(out.stderr.lines().count(), 1, "{out}");
+    }
+}

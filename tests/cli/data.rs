@@ -301,3 +301,56 @@ fn training_by_epochs_says_how_long_reading_took() {
         "{out}"
     );
 }
+
+#[test]
+fn missing_values_stop_the_run_counted_or_are_left_out_when_asked() {
+    let dir = scratch();
+    let mut text = String::from("dosage,efficacy\n");
+    for i in 0..200 {
+        let dose = if i % 50 == 3 {
+            "NA".to_string()
+        } else {
+            format!("{}", i as f64 / 200.0)
+        };
+        text.push_str(&format!("{dose},{}\n", (i % 7) as f64 / 7.0));
+    }
+    write(dir.path(), "d.csv", &text);
+    let config = |missing: &str| {
+        format!("[data]\ncsv = \"d.csv\"\n{missing}[train]\nepochs = 2\nbatch_size = 16\n")
+    };
+    write(dir.path(), "c.toml", &config(""));
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv:5: column `dosage`: `NA` is a missing value; 4 rows have one ([data] missing = \"drop\" leaves such rows out of training)",
+    );
+    write(dir.path(), "c.toml", &config("missing = \"drop\"\n"));
+    let out = squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]);
+    let text = out.success();
+    assert!(text.contains("on 196 rows"), "{out}");
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("Read 196 rows in ")
+                && l.ends_with("; left out 4 with a missing value.")),
+        "{out}"
+    );
+    let recorded = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    assert!(recorded.contains("missing = \"drop\""), "{recorded}");
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            "run/config.toml",
+            "--resume",
+            "run",
+            "--epochs",
+            "3",
+        ],
+    )
+    .success();
+    write(dir.path(), "c.toml", &config("missing = \"fill\"\n"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: c.toml:3:11: [data] missing: `fill` is not one of: error (stop at the first, counting them), drop (leave such rows out)",
+    );
+}

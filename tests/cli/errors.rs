@@ -454,7 +454,7 @@ fn messages_blame_what_is_at_fault() {
     assert_eq!(bare.status, 2, "{bare}");
     assert!(
         bare.stderr
-            .contains("\nUsage: squiggle <COMMAND>\n\nCommands:\n"),
+            .contains("\nUsage: squiggle [OPTIONS] <COMMAND>\n\nCommands:\n"),
         "{bare}"
     );
     // Parameters that overflow before any update are not the learning rate's fault.

@@ -203,6 +203,7 @@ fn print_json(
     let out = json!({
         "repeats": args.repeats,
         "cores": cores,
+        "threads": rayon::current_num_threads(),
         "dtype": "f32",
         "cases": cases,
     });

@@ -13,8 +13,8 @@ use squiggle_model::{
     Architecture, DEFAULT_MAX_PARAMS, Initializer, ModelError, ParamNames, Values, initial_values,
 };
 use squiggle_train::{
-    CheckedSettings, Columns, CsvOptions, DataError, DataSource, Labels, LoadError, PlanError,
-    Problem, Setting, Settings, read_csv,
+    CheckedSettings, Columns, CsvOptions, DataError, DataSource, Labels, LoadError, Missing,
+    PlanError, Problem, Setting, Settings, read_csv,
 };
 use toml::Spanned;
 
@@ -89,6 +89,7 @@ pub(super) fn check(
     };
     let mut read = csv.as_ref().map(|data| DataRead {
         rows: data.len(),
+        dropped: data.dropped(),
         seconds: reading.elapsed().as_secs_f64(),
     });
     let widths = match (&spec, &csv) {
@@ -219,6 +220,7 @@ pub(super) fn check(
             let rows = read_csv(path, &columns, &options)?;
             if let Some(read) = &mut read {
                 read.rows += rows.len();
+                read.dropped += rows.dropped();
                 read.seconds += reading.elapsed().as_secs_f64();
             }
             Some(rows)
@@ -412,11 +414,13 @@ fn data_spec<'a>(
         }
     }
     let Some(csv) = &d.csv else {
-        if let Some(given) = &d.delimiter {
-            return Err(src.error(
-                given.span(),
-                "[data] `delimiter` is for CSV files; it needs `csv = \"file.csv\"`",
-            ));
+        for (key, given) in [("delimiter", &d.delimiter), ("missing", &d.missing)] {
+            if let Some(given) = given {
+                return Err(src.error(
+                    given.span(),
+                    format!("[data] `{key}` is for CSV files; it needs `csv = \"file.csv\"`"),
+                ));
+            }
         }
         for (key, given) in [
             ("inputs", &d.inputs),
@@ -456,6 +460,19 @@ fn data_spec<'a>(
             Some(given) => delimiter(given.get_ref())
                 .map_err(|e| src.error(given.span(), format!("[data] delimiter: {e}")))?,
             None => CsvOptions::default().delimiter,
+        },
+        missing: match &d.missing {
+            Some(given) => match given.get_ref().as_str() {
+                "error" => Missing::Error,
+                "drop" => Missing::Drop,
+                other => {
+                    return Err(src.error(
+                        given.span(),
+                        format!("[data] missing: `{other}` is not one of: error (stop at the first, counting them), drop (leave such rows out)"),
+                    ));
+                }
+            },
+            None => Missing::default(),
         },
     };
     Ok(Spec::Csv(DataSource::Csv {

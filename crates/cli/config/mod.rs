@@ -18,7 +18,7 @@ use anyhow::{Context, anyhow};
 use serde::Deserialize;
 use squiggle_model::{Architecture, Initializer, ParamNames, Precision, TensorKind};
 use squiggle_train::{
-    CsvOptions, DataSource, Dataset, Mode, Optimizer, Prepared, Schedule, TrainPlan,
+    CsvOptions, DataSource, Dataset, Missing, Mode, Optimizer, Prepared, Schedule, TrainPlan,
 };
 use toml::Spanned;
 use toml::de::DeTable;
@@ -103,6 +103,8 @@ pub struct Data {
 pub struct DataRead {
     /// Rows read (the training file's and the validation file's).
     pub rows: usize,
+    /// Rows of those files left out for a missing value.
+    pub dropped: u64,
     /// Seconds spent reading them.
     pub seconds: f64,
 }
@@ -241,6 +243,9 @@ impl Config {
                 // Written only when not a comma, so runs from before the key resume unchanged.
                 if options.delimiter != CsvOptions::default().delimiter {
                     data.delimiter = resolved(char::from(options.delimiter).to_string());
+                }
+                if options.missing != Missing::default() {
+                    data.missing = resolved(options.missing.name().to_string());
                 }
                 data.inputs = resolved(self.inputs.clone());
                 match &self.classes {

@@ -68,6 +68,8 @@ pub struct DataSection {
     pub exclude: Option<Spanned<Vec<String>>>,
     /// The character between a CSV file's fields (default `,`).
     pub delimiter: Option<Spanned<String>>,
+    /// Rows with a missing value: `error` (default) or `drop`.
+    pub missing: Option<Spanned<String>>,
     /// Cross entropy: the class names in output order (a CSV file's labels must be among
     /// them; each row of `points` ends with an index into them).
     pub classes: Option<Spanned<Vec<String>>>,

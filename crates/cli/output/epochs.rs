@@ -41,8 +41,15 @@ pub fn intro(
         crate::session::computed_by(config),
     )];
     if let Some(read) = read {
+        let dropped = match read.dropped {
+            0 => String::new(),
+            n => format!(
+                "; left out {} with a missing value",
+                super::format::thousands(n as usize)
+            ),
+        };
         lines.push(format!(
-            "Read {} row{} in {:.2} s ({} rows/s).",
+            "Read {} row{} in {:.2} s ({} rows/s){dropped}.",
             super::format::thousands(read.rows),
             if read.rows == 1 { "" } else { "s" },
             read.seconds,

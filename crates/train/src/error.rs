@@ -394,9 +394,6 @@ pub enum CsvProblem {
         /// The limit.
         max: usize,
     },
-    /// An empty cell where a class label belongs.
-    #[error("an empty cell is not a class label")]
-    EmptyLabel,
     /// Fewer than two classes in the labels.
     #[error("classification needs at least two classes; the labels have {}", match found.as_slice() { [] => "none".to_string(), [one] => format!("only {}", Shown(one)), _ => unreachable!() })]
     OneClass {
@@ -438,9 +435,47 @@ pub enum CsvProblem {
         /// The cell as written.
         cell: String,
     },
+    /// More rows than training can index.
+    #[error("more than {max} rows; squiggle trains on at most that many")]
+    TooManyRows {
+        /// The limit.
+        max: u64,
+    },
+    /// A missing value (with `missing = "error"`).
+    #[error(
+        "{} is a missing value; {} {} one ([data] missing = \"drop\" leaves such rows out of training)",
+        Shown(cell),
+        rows_of(*rows),
+        if *rows == 1 { "has" } else { "have" }
+    )]
+    Missing {
+        /// The first one as written.
+        cell: String,
+        /// Rows that have one.
+        rows: u64,
+    },
+    /// Every row has a missing value (with `missing = "drop"`).
+    #[error("every row has a missing value ({} left out), the first here", rows_of(*rows))]
+    AllMissing {
+        /// Rows left out.
+        rows: u64,
+    },
     /// A header and nothing else.
     #[error("no data rows after the header")]
     NoRows,
+}
+
+/// `1 row`, `1,234 rows`.
+fn rows_of(rows: u64) -> String {
+    let digits = rows.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} row{}", if rows == 1 { "" } else { "s" })
 }
 
 /// What [`CsvProblem::NoInputs`] adds: the delimiter the file seems to use.

@@ -49,8 +49,8 @@ pub use crate::engine::{
 };
 pub use data::{
     Classes, ColumnScale, Columns, CsvOptions, DataIdentity, DataSource, Dataset, Labels,
-    MAX_CLASSES, MAX_LINE_BYTES, Prepared, STDIN, Scaling, Split, dosage_curve, dosage_dataset,
-    open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
+    MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling, Split, dosage_curve,
+    dosage_dataset, open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,

@@ -21,6 +21,8 @@ pub struct Dataset {
     /// A hash of the values as they were read (before any scaling in place): what a resumed
     /// run checks to know it has the data it started on.
     fingerprint: u64,
+    /// Rows of the file left out for a missing value (`[data] missing = "drop"`).
+    dropped: u64,
 }
 
 /// A hash of the values `x` and `y` (their bits), one multiply per value.
@@ -156,6 +158,7 @@ impl Dataset {
             output_names: classes.names.clone(),
             outputs: width,
             fingerprint: fingerprint_of(&x, &y),
+            dropped: 0,
             x,
             y,
             classes: Some(classes),
@@ -182,6 +185,17 @@ impl Dataset {
         self
     }
 
+    /// The same rows, noting that `rows` more of the file were left out for missing values.
+    pub(crate) fn with_dropped(mut self, rows: u64) -> Self {
+        self.dropped = rows;
+        self
+    }
+
+    /// Rows of the file left out for a missing value.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     /// Names of the input columns.
     pub fn input_names(&self) -> &[String] {
         &self.input_names
@@ -202,6 +216,7 @@ impl Dataset {
             inputs,
             outputs,
             fingerprint: fingerprint_of(&x, &y),
+            dropped: 0,
             x,
             y,
             classes: None,
@@ -317,6 +332,7 @@ impl Dataset {
             inputs: self.inputs,
             outputs: self.outputs,
             fingerprint: fingerprint_of(&x, &y),
+            dropped: 0,
             x,
             y,
             input_names: self.input_names.clone(),

@@ -11,7 +11,7 @@ mod split;
 mod synthetic;
 
 pub use self::csv::{
-    Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, STDIN, open_text, read_csv,
+    Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, open_text, read_csv,
     read_inputs,
 };
 pub use dataset::{Classes, DataIdentity, Dataset};

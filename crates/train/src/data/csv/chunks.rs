@@ -9,13 +9,17 @@ use std::io::Read;
 use rayon::prelude::*;
 
 use super::labels::{ClassBuilder, Known, PieceLabels};
-use super::records::{BadCell, Ends, Role, number, plain_values, split, split_plain};
+use super::records::{BadCell, Ends, Role, is_missing, number, plain_values, split, split_plain};
 use super::{CsvProblem, MAX_LINE_BYTES};
 
 /// Text per piece: large enough that starting a piece costs nothing against parsing it,
 /// small enough that the blocks in flight (and the memory they leave to the allocator) stay
 /// about a megabyte per thread.
 static PIECE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(256 << 10);
+
+/// The most rows a data set may have: training names its rows by `u32` index (4 bytes a row
+/// for a split or a shuffle), so more would wrap.
+pub(super) const MAX_ROWS: u64 = u32::MAX as u64;
 
 /// Pieces per compute thread in a block: a thread that finishes early takes another piece.
 const PIECES_PER_THREAD: usize = 4;
@@ -80,11 +84,16 @@ pub(super) struct Fault {
 }
 
 /// Where the parsed rows go.
+#[derive(Default)]
 pub(super) struct Sink {
     pub(super) x: Vec<f32>,
     pub(super) y: Vec<f32>,
     pub(super) classes: Option<ClassBuilder>,
     pub(super) rows: u64,
+    /// Rows left out for a missing value.
+    pub(super) missing_rows: u64,
+    /// The first missing value: its line, field and text.
+    pub(super) first_missing: Option<(u64, usize, String)>,
 }
 
 impl Sink {
@@ -103,6 +112,12 @@ impl Sink {
                     problem,
                 })?;
         }
+        self.missing_rows += piece.missing_rows;
+        if self.first_missing.is_none()
+            && let Some((at, column, cell)) = piece.first_missing.take()
+        {
+            self.first_missing = Some((line + at, column, cell));
+        }
         if let Some((at, column, problem)) = piece.fault.take() {
             return Err(Fault {
                 line: line + at,
@@ -113,6 +128,13 @@ impl Sink {
         if self.x.try_reserve(piece.x.len()).is_err() || self.y.try_reserve(piece.y.len()).is_err()
         {
             return Err(self.out_of_memory(line));
+        }
+        if self.rows + piece.rows > MAX_ROWS {
+            return Err(Fault {
+                line,
+                column: None,
+                problem: CsvProblem::TooManyRows { max: MAX_ROWS },
+            });
         }
         self.x.extend_from_slice(&piece.x);
         self.y.extend_from_slice(&piece.y);
@@ -159,6 +181,10 @@ struct Piece {
     lines: u64,
     /// The first problem, with its line counted from the piece's start (0: its first line).
     fault: Option<(u64, Option<usize>, CsvProblem)>,
+    /// Rows left out for a missing value.
+    missing_rows: u64,
+    /// The first missing value: its line (from the piece's start), field and text.
+    first_missing: Option<(u64, usize, String)>,
 }
 
 /// Parses the records of `text` (which starts at a record's start) into `piece`.
@@ -169,6 +195,8 @@ fn parse_piece(text: &[u8], layout: &Layout, piece: &mut Piece) {
     piece.rows = 0;
     piece.lines = 0;
     piece.fault = None;
+    piece.missing_rows = 0;
+    piece.first_missing = None;
     let mut ends = Ends::new(text);
     let quoted = memchr::memchr(b'"', text).is_some();
     let mut fields = Vec::with_capacity(layout.fields);
@@ -239,6 +267,10 @@ fn take_values(
     piece: &mut Piece,
 ) -> Result<(), (Option<usize>, CsvProblem)> {
     if let Some(i) = layout.label {
+        if label.is_empty() {
+            piece.missing(line, i, label);
+            return Ok(());
+        }
         piece
             .labels
             .add(label, line, layout.known)
@@ -249,6 +281,17 @@ fn take_values(
     piece.y.extend_from_slice(y);
     piece.rows += 1;
     Ok(())
+}
+
+impl Piece {
+    /// Counts a row left out for the missing value in field `column` on `line`.
+    fn missing(&mut self, line: u64, column: usize, cell: &[u8]) {
+        self.missing_rows += 1;
+        if self.first_missing.is_none() {
+            let cell = String::from_utf8_lossy(cell).into_owned();
+            self.first_missing = Some((line, column, cell));
+        }
+    }
 }
 
 /// Takes one record's values, split into `fields`.
@@ -266,28 +309,45 @@ fn parse_record(
         let (got, header) = (fields.len(), layout.fields);
         return Err((None, CsvProblem::Fields { got, header }));
     }
-    if let Some(i) = layout.label {
-        piece
-            .labels
-            .add(fields[i], line, layout.known)
-            .map_err(|problem| (Some(i), problem))?;
-    }
-    for (columns, out) in [
-        (layout.inputs, &mut piece.x),
-        (layout.targets, &mut piece.y),
-    ] {
+    // A missing value leaves the row out (counted, and an error unless missing = "drop"):
+    // what was taken of it is taken back.
+    let (x, y) = (piece.x.len(), piece.y.len());
+    for (columns, numbers) in [(layout.inputs, true), (layout.targets, false)] {
         for &i in columns {
             let cell = fields[i];
-            let value = number(cell).map_err(|bad| {
-                let shown = String::from_utf8_lossy(cell).into_owned();
-                let problem = match bad {
-                    BadCell::NotANumber => CsvProblem::NotANumber { cell: shown },
-                    BadCell::NonFinite(value) => CsvProblem::NonFinite { value },
-                    BadCell::TooLarge => CsvProblem::TooLarge { cell: shown },
-                };
-                (Some(i), problem)
-            })?;
-            out.push(value);
+            let value = match number(cell) {
+                Ok(value) => value,
+                Err(_) if is_missing(cell) => {
+                    piece.x.truncate(x);
+                    piece.y.truncate(y);
+                    piece.missing(line, i, cell);
+                    return Ok(());
+                }
+                Err(bad) => {
+                    let shown = String::from_utf8_lossy(cell).into_owned();
+                    let problem = match bad {
+                        BadCell::NotANumber => CsvProblem::NotANumber { cell: shown },
+                        BadCell::NonFinite(value) => CsvProblem::NonFinite { value },
+                        BadCell::TooLarge => CsvProblem::TooLarge { cell: shown },
+                    };
+                    return Err((Some(i), problem));
+                }
+            };
+            match numbers {
+                true => piece.x.push(value),
+                false => piece.y.push(value),
+            }
+        }
+    }
+    if let Some(i) = layout.label {
+        if fields[i].is_empty() {
+            piece.x.truncate(x);
+            piece.missing(line, i, fields[i]);
+            return Ok(());
+        }
+        if let Err(problem) = piece.labels.add(fields[i], line, layout.known) {
+            piece.x.truncate(x);
+            return Err((Some(i), problem));
         }
     }
     piece.rows += 1;
@@ -419,4 +479,30 @@ pub(super) fn parse_rows(
     }
     sink.absorb_all(&mut parsed[..parsed_pieces], line, layout)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_beyond_what_training_can_index_are_refused_not_wrapped() {
+        let (inputs, targets) = ([0], [1]);
+        let layout = Layout::new(b',', 2, &inputs, &targets, None, None);
+        let mut sink = Sink {
+            rows: MAX_ROWS - 1,
+            ..Sink::default()
+        };
+        let mut piece = Piece::default();
+        parse_piece(b"1,2\n3,4\n", &layout, &mut piece);
+        let fault = sink.absorb(&mut piece, 7, &layout).unwrap_err();
+        assert_eq!((fault.line, fault.column), (7, None));
+        assert_eq!(
+            fault.problem.to_string(),
+            "more than 4294967295 rows; squiggle trains on at most that many"
+        );
+        parse_piece(b"1,2\n", &layout, &mut piece);
+        sink.absorb(&mut piece, 7, &layout).unwrap();
+        assert_eq!((sink.rows, sink.x.as_slice()), (MAX_ROWS, &[1.0][..]));
+    }
 }

@@ -42,7 +42,7 @@ pub(super) struct PieceLabels {
 }
 
 impl PieceLabels {
-    /// Adds the label in `cell`, met on `line`.
+    /// Adds the label in `cell` (not empty: an empty label is a missing value), met on `line`.
     pub(super) fn add(
         &mut self,
         cell: &[u8],
@@ -64,9 +64,6 @@ impl PieceLabels {
         if let Some(&id) = self.index.get(text) {
             self.ids.push(id);
             return Ok(());
-        }
-        if text.is_empty() {
-            return Err(CsvProblem::EmptyLabel);
         }
         if self.found.len() >= MAX_CLASSES {
             return Err(CsvProblem::TooManyClasses { max: MAX_CLASSES });

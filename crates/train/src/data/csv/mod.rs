@@ -29,16 +29,43 @@ pub struct Columns {
     pub exclude: Vec<String>,
 }
 
-/// How a data file is written, beyond its columns.
+/// How a data file is written, beyond its columns, and what to do with its gaps.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CsvOptions {
     /// The byte between fields: `,` unless the file uses another (`;`, a tab).
     pub delimiter: u8,
+    /// Rows with a missing value in a chosen column.
+    pub missing: Missing,
 }
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        Self { delimiter: b',' }
+        Self {
+            delimiter: b',',
+            missing: Missing::Error,
+        }
+    }
+}
+
+/// What a row with a missing value (an empty cell, `NA`, `NaN`, `null`, …) in a chosen
+/// column does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Missing {
+    /// Stops the read at the first one, counting every row that has one (the default: a gap
+    /// in the data is a question for the user, not for squiggle).
+    #[default]
+    Error,
+    /// Leaves such rows out (counted in [`Dataset::dropped`]).
+    Drop,
+}
+
+impl Missing {
+    /// The config's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Missing::Error => "error",
+            Missing::Drop => "drop",
+        }
     }
 }
 
@@ -275,12 +302,22 @@ fn read(
         x: reserve(rows.saturating_mul(inputs.len() as u64))?,
         y: reserve(rows.saturating_mul(layout.targets.len() as u64))?,
         classes: label.map(|_| ClassBuilder::new(known.as_ref())),
-        rows: 0,
+        ..chunks::Sink::default()
     };
     chunks::parse_rows(&mut reader, rest, header_lines + 1, &layout, &mut sink).map_err(|f| {
         let column = f.column.map(|i| header[i].as_str());
         error(Some(f.line), column, f.problem)
     })?;
+    if let Some((line, i, cell)) = sink.first_missing.take() {
+        let rows = sink.missing_rows;
+        if options.missing == Missing::Error || sink.rows == 0 {
+            let problem = match options.missing {
+                Missing::Error => CsvProblem::Missing { cell, rows },
+                Missing::Drop => CsvProblem::AllMissing { rows },
+            };
+            return Err(error(Some(line), Some(&header[i]), problem));
+        }
+    }
     if sink.rows == 0 {
         return Err(error(Some(2), None, CsvProblem::NoRows));
     }
@@ -294,16 +331,15 @@ fn read(
             column,
             names: names_of,
         };
-        return Ok(Dataset::from_labels(
-            sink.x,
-            &labels,
-            names(&inputs),
-            classes,
-        ));
+        return Ok(
+            Dataset::from_labels(sink.x, &labels, names(&inputs), classes)
+                .with_dropped(sink.missing_rows),
+        );
     }
     Ok(
         Dataset::from_columns(sink.x, sink.y, inputs.len(), targets.len())
-            .with_names(names(&inputs), names(&targets)),
+            .with_names(names(&inputs), names(&targets))
+            .with_dropped(sink.missing_rows),
     )
 }
 
@@ -392,11 +428,11 @@ mod tests {
         );
         assert_eq!(
             read("dosage,efficacy\n0,1\n,1\n", &d).unwrap_err(),
-            "d.csv:3: column `dosage`: an empty cell is not a number"
+            "d.csv:3: column `dosage`: an empty cell is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training)"
         );
         assert_eq!(
             read("dosage,efficacy\n0,NaN\n", &d).unwrap_err(),
-            "d.csv:2: column `efficacy`: NaN is not allowed; values must be finite"
+            "d.csv:2: column `efficacy`: `NaN` is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training)"
         );
         assert_eq!(
             read("dosage,efficacy\n0,1e39\n", &d).unwrap_err(),
@@ -487,7 +523,7 @@ mod tests {
         );
         assert_eq!(
             read("x,y\n1,a\n2,\n", &found).unwrap_err(),
-            "d.csv:3: column `y`: an empty cell is not a class label"
+            "d.csv:3: column `y`: an empty cell is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training)"
         );
         assert_eq!(
             read("x,y\n1,a\n2,a\n", &found).unwrap_err(),
@@ -670,7 +706,10 @@ mod tests {
 
     #[test]
     fn delimiters_and_excluded_columns() {
-        let semicolons = CsvOptions { delimiter: b';' };
+        let semicolons = CsvOptions {
+            delimiter: b';',
+            ..CsvOptions::default()
+        };
         let data = on_every_pool(
             b"id;x;y\n7;1,5;2\n8;2;3\n",
             &Columns {
@@ -678,7 +717,10 @@ mod tests {
                 inputs: None,
                 ..Columns::default()
             },
-            &CsvOptions { delimiter: b';' },
+            &CsvOptions {
+                delimiter: b';',
+                ..CsvOptions::default()
+            },
         );
         // `1,5` (a decimal comma) is not a number: said at its line and column.
         assert_eq!(
@@ -699,7 +741,10 @@ mod tests {
         let tabs = on_every_pool(
             b"x\ty\n1\t2\n",
             &Columns::default(),
-            &CsvOptions { delimiter: b'\t' },
+            &CsvOptions {
+                delimiter: b'\t',
+                ..CsvOptions::default()
+            },
         )
         .unwrap();
         assert_eq!(tabs.input_values(), [1.0]);
@@ -751,5 +796,55 @@ mod tests {
         let wide = "0".repeat(MAX_LINE_BYTES - 10);
         let data = read(&format!("x,y\n{wide},3\n"), &Columns::default()).unwrap();
         assert_eq!(data.input_values(), [0.0]);
+    }
+
+    #[test]
+    fn missing_values_are_counted_then_refused_or_left_out() {
+        let mut text = String::from("x,y,label\n");
+        for i in 0..3000 {
+            let (x, label) = match i % 100 {
+                7 => ("NA".to_string(), "a"),
+                13 => (format!("{i}"), ""),
+                42 => ("nan".to_string(), "b"),
+                _ => (format!("{i}"), if i % 2 == 0 { "a" } else { "b" }),
+            };
+            text.push_str(&format!("{x},{},{label}\n", i * 2));
+        }
+        let numbers = Columns {
+            inputs: Some(vec!["x".into()]),
+            targets: Some(vec!["y".into()]),
+            ..Columns::default()
+        };
+        // Row 7 (line 9) is the first; rows 7 and 42 of each hundred have one.
+        assert_eq!(
+            on_every_pool(text.as_bytes(), &numbers, &CsvOptions::default()).unwrap_err(),
+            "d.csv:9: column `x`: `NA` is a missing value; 60 rows have one ([data] missing = \"drop\" leaves such rows out of training)"
+        );
+        let drop = CsvOptions {
+            missing: Missing::Drop,
+            ..CsvOptions::default()
+        };
+        let data = on_every_pool(text.as_bytes(), &numbers, &drop).unwrap();
+        assert_eq!((data.len(), data.dropped()), (2940, 60));
+        assert_eq!(data.input_row(7), [8.0]);
+        assert_eq!(data.observed()[7], 16.0);
+        // For a classifier an empty label is missing too.
+        let labels = Columns {
+            inputs: Some(vec!["x".into()]),
+            targets: Some(vec!["label".into()]),
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let data = on_every_pool(text.as_bytes(), &labels, &drop).unwrap();
+        assert_eq!((data.len(), data.dropped()), (2910, 90));
+        assert_eq!(data.classes().unwrap().names, ["a", "b"]);
+        assert_eq!(
+            on_every_pool(text.as_bytes(), &labels, &CsvOptions::default()).unwrap_err(),
+            "d.csv:9: column `x`: `NA` is a missing value; 90 rows have one ([data] missing = \"drop\" leaves such rows out of training)"
+        );
+        assert_eq!(
+            on_every_pool(b"x,y\n,1\nNULL,2\n", &Columns::default(), &drop).unwrap_err(),
+            "d.csv:2: column `x`: every row has a missing value (2 rows left out), the first here"
+        );
     }
 }

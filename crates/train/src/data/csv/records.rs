@@ -180,6 +180,15 @@ pub(super) fn split_plain<'a>(record: &'a [u8], delimiter: u8, fields: &mut Vec<
     fields.push(trim(&record[start..], delimiter));
 }
 
+/// How a missing value is written: an empty cell, `NA`, `N/A`, `#N/A`, `<NA>`, `NaN`, `null`,
+/// `None` or `?`, in any case (pandas' defaults, less its exotic ones).
+pub(super) fn is_missing(cell: &[u8]) -> bool {
+    const SPELLINGS: [&[u8]; 11] = [
+        b"", b"na", b"n/a", b"#n/a", b"<na>", b"nan", b"-nan", b"+nan", b"null", b"none", b"?",
+    ];
+    cell.len() <= 5 && SPELLINGS.iter().any(|s| cell.eq_ignore_ascii_case(s))
+}
+
 /// Why a cell is not a value.
 #[derive(Debug, PartialEq)]
 pub(super) enum BadCell {
