@@ -88,15 +88,7 @@ pub fn plural(n: usize, noun: &str) -> String {
 
 /// `100,000`: digits in groups of three.
 pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
+    squiggle_train::Thousands(n as u64).to_string()
 }
 
 /// `b3`, `w3 and b3`, `w1, w2 and b3`; long lists are counted instead.

@@ -436,7 +436,7 @@ pub enum CsvProblem {
         cell: String,
     },
     /// More rows than training can index.
-    #[error("more than {max} rows; squiggle trains on at most that many")]
+    #[error("more than {} rows; squiggle trains on at most that many", crate::Thousands(*max))]
     TooManyRows {
         /// The limit.
         max: u64,
@@ -467,15 +467,11 @@ pub enum CsvProblem {
 
 /// `1 row`, `1,234 rows`.
 fn rows_of(rows: u64) -> String {
-    let digits = rows.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{grouped} row{}", if rows == 1 { "" } else { "s" })
+    format!(
+        "{} row{}",
+        crate::Thousands(rows),
+        if rows == 1 { "" } else { "s" }
+    )
 }
 
 /// What [`CsvProblem::NoInputs`] adds: the delimiter the file seems to use.

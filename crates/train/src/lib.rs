@@ -37,7 +37,7 @@ mod steps;
 
 pub use steps::Stepper;
 
-pub use crate::bytes::Bytes;
+pub use crate::bytes::{Bytes, Thousands};
 pub use crate::engine::kernels::Kernels;
 pub use crate::engine::loss::{LossKind, Reduction, argmax, log_sum_exp, softmax};
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};

@@ -44,18 +44,11 @@ pub struct DataIdentity {
 impl std::fmt::Display for DataIdentity {
     /// `2,000 rows (fingerprint 1a2b3c4d5e6f7a8b)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rows = self.rows.to_string();
-        let mut grouped = String::new();
-        for (i, c) in rows.chars().enumerate() {
-            if i > 0 && (rows.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
         let plural = if self.rows == 1 { "" } else { "s" };
         write!(
             f,
-            "{grouped} row{plural} (fingerprint {:016x})",
+            "{} row{plural} (fingerprint {:016x})",
+            crate::Thousands(self.rows),
             self.fingerprint
         )
     }

@@ -499,7 +499,7 @@ mod tests {
         assert_eq!((fault.line, fault.column), (7, None));
         assert_eq!(
             fault.problem.to_string(),
-            "more than 4294967295 rows; squiggle trains on at most that many"
+            "more than 4,294,967,295 rows; squiggle trains on at most that many"
         );
         parse_piece(b"1,2\n", &layout, &mut piece);
         sink.absorb(&mut piece, 7, &layout).unwrap();
