@@ -250,7 +250,8 @@ pub fn run_core(
 /// and the parameters it ends with.
 pub fn run_baseline(work: Work, data: &Dataset) -> (Timing, Vec<f64>) {
     let mut net = Baseline::new(&work.start());
-    let (x, y) = (data.input_values(), data.output_values());
+    let outputs = data.output_values();
+    let (x, y) = (data.input_values(), &outputs[..]);
     let mut first = None;
     match work {
         Work::Lesson { .. } => {

@@ -8,13 +8,18 @@ use squiggle_model::Precision;
 ///
 /// Kept on the host so the same data can be uploaded to any device at any precision, and kept
 /// in f32 (the default precision of every run) so that ten million rows cost only their f32
-/// size: f64 runs widen the values when they upload them.
+/// size: f64 runs widen the values when they upload them. A classifier's targets are kept as
+/// class indices (4 bytes a row, whatever the number of classes) and become one-hot rows only
+/// as a batch is uploaded or a row is asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     inputs: usize,
     outputs: usize,
     x: Vec<f32>,
+    /// Regression targets (empty for a classifier).
     y: Vec<f32>,
+    /// A classifier's class per row (empty otherwise).
+    labels: Vec<u32>,
     input_names: Vec<String>,
     output_names: Vec<String>,
     classes: Option<Classes>,
@@ -26,10 +31,20 @@ pub struct Dataset {
 }
 
 /// A hash of the values `x` and `y` (their bits), one multiply per value.
-fn fingerprint_of(x: &[f32], y: &[f32]) -> u64 {
-    x.iter().chain(y).fold(0xcbf2_9ce4_8422_2325, |h: u64, v| {
-        (h ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3)
-    })
+fn fingerprint_of(x: &[f32], y: impl Iterator<Item = f32>) -> u64 {
+    x.iter()
+        .copied()
+        .chain(y)
+        .fold(0xcbf2_9ce4_8422_2325, |h: u64, v| {
+            (h ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// The one-hot rows of `labels` over `width` classes, value by value (never held whole).
+fn one_hot(labels: &[u32], width: usize) -> impl Iterator<Item = f32> + '_ {
+    labels
+        .iter()
+        .flat_map(move |&l| (0..width).map(move |c| f32::from(u8::from(c == l as usize))))
 }
 
 /// Which data a run read: the number of rows and a hash of their values, as read.
@@ -141,19 +156,17 @@ impl Dataset {
         classes: Classes,
     ) -> Self {
         let width = classes.names.len();
-        let mut y = vec![0.0f32; labels.len() * width];
-        for (row, &label) in labels.iter().enumerate() {
-            y[row * width + label as usize] = 1.0;
-        }
         Self {
             inputs: input_names.len(),
             input_names,
             output_names: classes.names.clone(),
             outputs: width,
-            fingerprint: fingerprint_of(&x, &y),
+            // The hash of the one-hot rows, as when they were stored.
+            fingerprint: fingerprint_of(&x, one_hot(labels, width)),
             dropped: 0,
             x,
-            y,
+            y: Vec::new(),
+            labels: labels.to_vec(),
             classes: Some(classes),
         }
     }
@@ -165,8 +178,21 @@ impl Dataset {
 
     /// The class of row `i` (the one-hot target's 1), for a classification data set.
     pub fn label(&self, i: usize) -> usize {
-        let row = &self.y[i * self.outputs..(i + 1) * self.outputs];
-        row.iter().position(|&v| v == 1.0).unwrap_or(0)
+        self.labels[i] as usize
+    }
+
+    /// Appends the observed outputs of row `r` to `out` (a classifier's as its one-hot row).
+    fn push_targets<T: From<f32>>(&self, r: usize, out: &mut Vec<T>) {
+        match self.classes {
+            Some(_) => out.extend(
+                (0..self.outputs).map(|c| T::from(f32::from(c == self.labels[r] as usize))),
+            ),
+            None => out.extend(
+                self.y[r * self.outputs..(r + 1) * self.outputs]
+                    .iter()
+                    .map(|&v| T::from(v)),
+            ),
+        }
     }
 
     /// Names the columns (a CSV file's header); the defaults are `x`/`y`, or `x1`, `x2`, …
@@ -208,10 +234,11 @@ impl Dataset {
             output_names: default_names("y", outputs),
             inputs,
             outputs,
-            fingerprint: fingerprint_of(&x, &y),
+            fingerprint: fingerprint_of(&x, y.iter().copied()),
             dropped: 0,
             x,
             y,
+            labels: Vec::new(),
             classes: None,
         }
     }
@@ -251,25 +278,25 @@ impl Dataset {
 
     /// Observed outputs of row `i`, widened to f64.
     pub fn output_row(&self, i: usize) -> Vec<f64> {
-        widen(&self.y[i * self.outputs..(i + 1) * self.outputs])
+        let mut out = Vec::with_capacity(self.outputs);
+        self.push_targets(i, &mut out);
+        out
     }
 
     /// Every observed output, row-major, widened to f64.
     pub fn observed(&self) -> Vec<f64> {
-        widen(&self.y)
+        let mut out = Vec::with_capacity(self.len() * self.outputs);
+        for r in 0..self.len() {
+            self.push_targets(r, &mut out);
+        }
+        out
     }
 
     /// Observed outputs of the rows `rows`, in that order, row-major, widened to f64.
     pub fn outputs_of(&self, rows: &[u32]) -> Vec<f64> {
-        let width = self.outputs;
-        let mut out = Vec::with_capacity(rows.len() * width);
+        let mut out = Vec::with_capacity(rows.len() * self.outputs);
         for &r in rows {
-            let r = r as usize;
-            out.extend(
-                self.y[r * width..(r + 1) * width]
-                    .iter()
-                    .map(|&v| f64::from(v)),
-            );
+            self.push_targets(r as usize, &mut out);
         }
         out
     }
@@ -288,8 +315,10 @@ impl Dataset {
         (0..width)
             .map(|c| {
                 let column = || {
-                    rows.clone()
-                        .map(|r| f64::from(self.y[r as usize * width + c]))
+                    rows.clone().map(|r| match self.classes {
+                        Some(_) => f64::from(u8::from(self.labels[r as usize] as usize == c)),
+                        None => f64::from(self.y[r as usize * width + c]),
+                    })
                 };
                 let mean = column().sum::<f64>() / n;
                 column().map(|v| (v - mean) * (v - mean)).sum::<f64>()
@@ -302,12 +331,16 @@ impl Dataset {
         &self.x
     }
 
-    /// Observed outputs, row-major, as stored.
-    pub fn output_values(&self) -> &[f32] {
-        &self.y
+    /// Observed outputs, row-major: as stored, or a classifier's one-hot rows built.
+    pub fn output_values(&self) -> std::borrow::Cow<'_, [f32]> {
+        match self.classes {
+            Some(_) => one_hot(&self.labels, self.outputs).collect(),
+            None => std::borrow::Cow::Borrowed(&self.y),
+        }
     }
 
-    /// Mutable access to both, for scaling in place (no second copy of the data).
+    /// Mutable access to the inputs and the regression targets (none for a classifier, whose
+    /// one-hot targets are never scaled), for scaling in place (no second copy of the data).
     pub(crate) fn values_mut(&mut self) -> (&mut [f32], &mut [f32]) {
         (&mut self.x, &mut self.y)
     }
@@ -315,19 +348,30 @@ impl Dataset {
     /// The rows `rows` (in that order) as a data set of their own, with the same names.
     pub fn subset(&self, rows: &[u32]) -> Dataset {
         let mut x = Vec::with_capacity(rows.len() * self.inputs);
-        let mut y = Vec::with_capacity(rows.len() * self.outputs);
+        let mut y = Vec::new();
         for &r in rows {
             let r = r as usize;
             x.extend_from_slice(&self.x[r * self.inputs..(r + 1) * self.inputs]);
-            y.extend_from_slice(&self.y[r * self.outputs..(r + 1) * self.outputs]);
+            if self.classes.is_none() {
+                y.extend_from_slice(&self.y[r * self.outputs..(r + 1) * self.outputs]);
+            }
         }
+        let labels: Vec<u32> = match self.classes {
+            Some(_) => rows.iter().map(|&r| self.labels[r as usize]).collect(),
+            None => Vec::new(),
+        };
+        let fingerprint = match self.classes {
+            Some(_) => fingerprint_of(&x, one_hot(&labels, self.outputs)),
+            None => fingerprint_of(&x, y.iter().copied()),
+        };
         Self {
             inputs: self.inputs,
             outputs: self.outputs,
-            fingerprint: fingerprint_of(&x, &y),
+            fingerprint,
             dropped: 0,
             x,
             y,
+            labels,
             input_names: self.input_names.clone(),
             output_names: self.output_names.clone(),
             classes: self.classes.clone(),
@@ -342,10 +386,20 @@ impl Dataset {
         device: &Device,
         precision: Precision,
     ) -> (Tensor<2>, Tensor<2>) {
-        (
-            self.gather_inputs(rows, device, precision),
-            pick(&self.y, self.outputs, rows, device, precision),
-        )
+        let targets = match self.classes {
+            Some(_) => {
+                let mut out: Vec<f32> = Vec::with_capacity(rows.len() * self.outputs);
+                for &r in rows {
+                    self.push_targets(r as usize, &mut out);
+                }
+                Tensor::from_data(
+                    TensorData::new(out, [rows.len(), self.outputs]),
+                    (device, precision.dtype()),
+                )
+            }
+            None => pick(&self.y, self.outputs, rows, device, precision),
+        };
+        (self.gather_inputs(rows, device, precision), targets)
     }
 
     /// Uploads the inputs of the rows listed in `rows` as an `[n, inputs]` tensor.
@@ -436,5 +490,51 @@ mod tests {
         let (x, y) = data.gather(&[2, 0], &Device::flex(), Precision::F32);
         assert_eq!(x.into_data().try_to_vec::<f32>().unwrap(), [2.0, 0.0]);
         assert_eq!(y.into_data().try_to_vec::<f32>().unwrap(), [12.0, 10.0]);
+    }
+
+    #[test]
+    fn class_targets_are_stored_as_indices_and_read_as_one_hot_rows() {
+        let classes = Classes {
+            column: "digit".into(),
+            names: (0..10).map(|d| d.to_string()).collect(),
+        };
+        let labels: Vec<u32> = (0..1000).map(|r| (r * 7 % 10) as u32).collect();
+        let x: Vec<f32> = (0..1000).map(|r| r as f32).collect();
+        let data = Dataset::from_labels(x.clone(), &labels, vec!["x".into()], classes.clone());
+        // 4 bytes a row for the targets, not 4 × classes.
+        assert!(data.y.is_empty());
+        assert_eq!(data.labels.len(), 1000);
+        let one_hot: Vec<f32> = labels
+            .iter()
+            .flat_map(|&l| (0..10).map(move |c| if c == l as usize { 1.0 } else { 0.0 }))
+            .collect();
+        assert_eq!(&data.output_values()[..], &one_hot[..]);
+        assert_eq!(
+            data.output_row(3),
+            one_hot[30..40]
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            data.outputs_of(&[3, 1]),
+            [&data.output_row(3)[..], &data.output_row(1)[..]].concat()
+        );
+        // The identity a run records is the one the one-hot rows had.
+        let stored = Dataset::from_columns(x, one_hot.clone(), 1, 10);
+        assert_eq!(data.identity(), stored.identity());
+        assert_eq!(
+            data.column_total_squares(0..1000u32),
+            stored.column_total_squares(0..1000u32)
+        );
+        let (_, y) = data.gather(&[5, 2], &Default::default(), Precision::F32);
+        let y: Vec<f32> = y.into_data().to_vec().unwrap();
+        assert_eq!(y, [&one_hot[50..60], &one_hot[20..30]].concat());
+        let part = data.subset(&[9, 4]);
+        assert_eq!(
+            (part.label(0), part.label(1)),
+            (labels[9] as usize, labels[4] as usize)
+        );
+        assert_eq!(part.identity(), stored.subset(&[9, 4]).identity());
     }
 }

@@ -46,7 +46,7 @@ impl Scaling {
         // One-hot class targets stay 0 and 1: cross entropy compares them with probabilities.
         let targets = match data.classes() {
             Some(_) => unscaled(data.outputs()),
-            None => column_stats(data.output_values(), data.outputs(), rows),
+            None => column_stats(&data.output_values(), data.outputs(), rows),
         };
         Self {
             inputs: column_stats(data.input_values(), data.inputs(), rows),
@@ -182,7 +182,7 @@ mod tests {
         );
         scaling.apply(&mut data);
         assert_eq!(data.input_values(), [-1.0, 1.0, 98.0]);
-        assert_eq!(data.output_values(), [0.0, 0.0, 40.0]);
+        assert_eq!(&data.output_values()[..], [0.0, 0.0, 40.0]);
     }
 
     #[test]
