@@ -431,10 +431,6 @@ fn labels_outside_the_classes_are_one_line_errors_with_the_line() {
             "squiggle: bad.toml:9:13: `reduction` applies to `loss = \"cross_entropy\"`",
         ),
         (
-            config("csv = \"train.csv\"\n", "epochs = 2\ntrain_metrics = \"running\"\n"),
-            "squiggle: bad.toml:10:17: `train_metrics = \"running\"` adds up squared residuals; cross entropy is measured with \"full\" (the default for it)",
-        ),
-        (
             config("csv = \"train.csv\"\nstandardize = true\nrescale = true\n", "epochs = 2\n"),
             "squiggle: bad.toml:7:11: [data] takes `standardize` or `rescale`, not both",
         ),

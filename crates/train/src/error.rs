@@ -154,9 +154,6 @@ impl PlanError {
             Problem::ReductionNeedsCrossEntropy => {
                 format!("`{key}` applies to `loss = \"cross_entropy\"`")
             }
-            Problem::RunningNeedsSquaredError => format!(
-                "`{key} = \"running\"` adds up squared residuals; cross entropy is measured with \"full\" (the default for it)"
-            ),
             Problem::MaskLength { got, want } => {
                 format!("`{key}` has {got} entries; the network has {want} parameters")
             }
@@ -191,8 +188,6 @@ pub enum Problem {
     TwoScalings,
     /// `reduction` with a loss other than `cross_entropy`.
     ReductionNeedsCrossEntropy,
-    /// `train_metrics = "running"` with cross entropy.
-    RunningNeedsSquaredError,
     /// Burn's learning-rate scheduler refused the settings.
     Schedule(String),
     /// Both `valid_fraction` and `valid_csv`.

@@ -52,6 +52,31 @@ impl Pass {
         self.kernels
             .residual_sums(self.prediction.clone(), self.target.clone())
     }
+
+    /// For a classifier, per true class: the rows predicted as each class (by ArgMax, the
+    /// lowest class on a tie, as [`argmax`](crate::argmax)) and their summed cross entropy,
+    /// `[classes, classes + 1]` on the device: what running training metrics of a
+    /// classifier are made of (a confusion matrix and a loss, with nothing read per batch).
+    pub(crate) fn class_sums(&self) -> Tensor<2> {
+        let raw = self.prediction.clone().detach();
+        let truth = self.target.clone().detach();
+        let [rows, classes] = raw.dims();
+        let predicted = raw
+            .clone()
+            .argmax(1)
+            .reshape([rows])
+            .one_hot::<2>(classes)
+            .float()
+            .cast(truth.dtype());
+        let entropy = (burn::tensor::activation::log_softmax(raw, 1) * truth.clone())
+            .sum_dim(1)
+            .neg();
+        let by_class = truth.transpose();
+        Tensor::cat(
+            vec![by_class.clone().matmul(predicted), by_class.matmul(entropy)],
+            1,
+        )
+    }
 }
 
 /// The loss of the network `params` (of shape `arch`) on `x` and `y`, and its gradients,

@@ -93,6 +93,54 @@ impl MetricSums {
 /// predictions, each made before its batch's update): no pass over the data of its own.
 ///
 /// [`Pass`]: crate::engine::trainer::Pass
+/// A classifier's running training metrics: each batch's [`class_sums`] kept on the device
+/// and read once, when the epoch ends.
+///
+/// [`class_sums`]: crate::engine::trainer::Pass::class_sums
+pub(crate) struct RunningConfusion {
+    batches: Vec<Tensor<2>>,
+}
+
+impl RunningConfusion {
+    pub(crate) fn new() -> Self {
+        Self {
+            batches: Vec::new(),
+        }
+    }
+
+    /// Keeps a batch's `[classes, classes + 1]` sums (on the device: nothing is read yet).
+    pub(crate) fn push(&mut self, sums: Tensor<2>) {
+        self.batches.push(sums);
+    }
+
+    /// The epoch's confusion matrix and summed cross entropy over its batches, each taken
+    /// before its update; one read from the device, sums in f64 in batch order.
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand the sums back.
+    pub(crate) fn finish(self, classes: Vec<String>) -> Result<crate::Confusion, ReadBack> {
+        let width = classes.len();
+        let mut counts = vec![vec![0u64; width]; width];
+        let mut cross_entropy = 0.0;
+        if !self.batches.is_empty() {
+            let all = read(Tensor::cat(self.batches, 0), "the training class sums")?;
+            for block in all.chunks_exact(width * (width + 1)) {
+                for (truth, row) in block.chunks_exact(width + 1).enumerate() {
+                    for (predicted, &n) in row[..width].iter().enumerate() {
+                        counts[truth][predicted] += n.round() as u64;
+                    }
+                    cross_entropy += row[width];
+                }
+            }
+        }
+        Ok(crate::Confusion {
+            classes,
+            counts,
+            cross_entropy,
+        })
+    }
+}
+
 pub(crate) struct RunningResiduals {
     batches: Vec<Tensor<2>>,
 }

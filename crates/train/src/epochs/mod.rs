@@ -12,8 +12,8 @@ mod metrics;
 mod report;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress};
-use metrics::RunningResiduals;
 pub use metrics::{MetricSums, Metrics};
+use metrics::{RunningConfusion, RunningResiduals};
 pub use report::EpochReport;
 
 use std::time::Instant;
@@ -117,10 +117,11 @@ pub(crate) fn run<O: Observer>(
     let mut last_finite = trainer.inference();
     let mut divergence = None;
     let running = epochs.train_metrics == TrainMetrics::Running;
+    let classifier = plan.loss().is_cross_entropy();
     // The denominators of the running R², over the training rows in index order (so that a
     // resumed run computes the same numbers), found through a bitset of them rather than a
     // sorted copy of the row list (which would add 4 bytes a row to the peak memory).
-    let column_totals = running.then(|| {
+    let column_totals = (running && !classifier).then(|| {
         let mut training = vec![0u64; data.data().len().div_ceil(64)];
         for &r in &order {
             training[r as usize / 64] |= 1 << (r % 64);
@@ -138,11 +139,14 @@ pub(crate) fn run<O: Observer>(
             }
             let started = Instant::now();
             let mut residuals = RunningResiduals::new();
+            let mut confusion = RunningConfusion::new();
             for (index, chunk) in order.chunks(batch).enumerate() {
                 let (x, y) = data.data().gather(chunk, trainer.autodiff(), precision);
                 let pass = trainer.pass(x, y);
-                if running {
-                    residuals.push(pass.residual_sums());
+                match (running, classifier) {
+                    (true, false) => residuals.push(pass.residual_sums()),
+                    (true, true) => confusion.push(pass.class_sums()),
+                    (false, _) => {}
                 }
                 let batch_loss = if observer.wants_batch_loss() {
                     Some(trainer.loss_of(&pass)?)
@@ -195,7 +199,7 @@ pub(crate) fn run<O: Observer>(
                 kernels: trainer.kernels(),
             };
             // A classifier is measured through its confusion matrix, which the report keeps
-            // (running metrics, which add up squared residuals, are never a classifier's).
+            // (running: summed over the epoch's batches, each before its update).
             let on = |rows: (&crate::Dataset, &[u32])| {
                 if !plan.loss().is_cross_entropy() {
                     let measured = measure(
@@ -213,6 +217,14 @@ pub(crate) fn run<O: Observer>(
                 Ok((c.measured(plan.loss()), Some(c)))
             };
             let (train, train_confusion) = match &column_totals {
+                None if running && classifier => {
+                    let classes = data
+                        .data()
+                        .classes()
+                        .map_or_else(|| data.data().output_names().to_vec(), |c| c.names.clone());
+                    let c = confusion.finish(classes).map_err(TrainError::from)?;
+                    (c.measured(plan.loss()), Some(c))
+                }
                 None => on((data.data(), &order))?,
                 Some(totals) => {
                     let (loss, metrics) = residuals
@@ -818,6 +830,68 @@ mod tests {
         // Validation is measured in full either way.
         for (r, f) in running.iter().zip(&full) {
             assert_eq!((r.valid_loss, r.valid), (f.valid_loss, f.valid));
+        }
+    }
+
+    #[test]
+    fn a_classifiers_running_metrics_add_up_its_batches_before_their_updates() {
+        // Full batches, as above: epoch k + 1's running confusion matrix and cross entropy are
+        // those of the parameters after epoch k, which the full pass measures.
+        let arch = Architecture::new(2, vec![4], 3, Activation::Softplus).unwrap();
+        let mut rng = StdRng::seed_from_u64(9);
+        let plain = random_data(&mut rng, 60, 2, 1);
+        let labels: Vec<u32> = (0..60)
+            .map(|r| {
+                let row = plain.input_row(r);
+                u32::from(row[0] > 0.0) + u32::from(row[1] > 0.5)
+            })
+            .collect();
+        let classes = crate::Classes {
+            column: "class".into(),
+            names: vec!["a".into(), "b".into(), "c".into()],
+        };
+        let data = Dataset::from_labels(
+            plain.input_values().to_vec(),
+            &labels,
+            vec!["x1".into(), "x2".into()],
+            classes,
+        );
+        let initial = squiggle_model::standard_normal_values(&arch, 4);
+        let reports = |metrics: TrainMetrics| {
+            let plan = TrainPlan::new(
+                &Settings {
+                    epochs: Some(5),
+                    shuffle: Some(false),
+                    learning_rate: Some(0.5),
+                    loss: Some(LossKind::CrossEntropy),
+                    valid_fraction: Some(0.2),
+                    train_metrics: Some(metrics),
+                    precision: Some(Precision::F32),
+                    ..Settings::default()
+                },
+                &arch,
+                vec![true; arch.num_params()],
+            )
+            .unwrap();
+            run(&arch, Start::Fresh(initial.clone()), &data, None, &plan)
+                .unwrap()
+                .1
+                .reports
+        };
+        let (running, full) = (reports(TrainMetrics::Running), reports(TrainMetrics::Full));
+        assert_eq!(running.len(), 5);
+        for (r, f) in running[1..].iter().zip(&full) {
+            let close = (r.train_loss - f.train_loss).abs() <= 1e-5 * f.train_loss.max(1.0);
+            assert!(close, "{r:?} vs {f:?}");
+            let (rc, fc) = (r.train_confusion.as_ref(), f.train_confusion.as_ref());
+            assert_eq!(rc.map(|c| &c.counts), fc.map(|c| &c.counts));
+            assert_eq!(r.train.accuracy, f.train.accuracy);
+        }
+        for (r, f) in running.iter().zip(&full) {
+            assert_eq!(
+                (r.valid_loss, &r.valid_confusion),
+                (f.valid_loss, &f.valid_confusion)
+            );
         }
     }
 

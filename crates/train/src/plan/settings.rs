@@ -366,9 +366,6 @@ impl Settings {
             (_, Some(_)) => return fail(Setting::Reduction, Problem::ReductionNeedsCrossEntropy),
             (_, None) => loss,
         };
-        if loss.is_cross_entropy() && self.train_metrics == Some(TrainMetrics::Running) {
-            return fail(Setting::TrainMetrics, Problem::RunningNeedsSquaredError);
-        }
         let learning_rate = number(
             self.learning_rate,
             Setting::LearningRate,
@@ -544,11 +541,7 @@ fn epoch_plan(settings: &Settings, epochs: usize) -> Result<EpochPlan, PlanError
         epochs,
         batch_size,
         shuffle: settings.shuffle.unwrap_or(true),
-        // Running metrics add up squared residuals; a classifier is measured after the epoch.
-        train_metrics: match settings.loss {
-            Some(loss) if loss.is_cross_entropy() => TrainMetrics::Full,
-            _ => settings.train_metrics.unwrap_or_default(),
-        },
+        train_metrics: settings.train_metrics.unwrap_or_default(),
         patience,
         // 0 holds nothing out: no validation, as when the key is absent.
         valid_fraction: number(
@@ -641,8 +634,8 @@ mod tests {
         let metrics = ce(Some(2), None).epoch_plan().unwrap().train_metrics;
         assert_eq!(
             metrics,
-            TrainMetrics::Full,
-            "a classifier is measured after each epoch"
+            TrainMetrics::Running,
+            "a classifier adds up its batches, as a regression does"
         );
     }
 
