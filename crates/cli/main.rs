@@ -77,10 +77,28 @@ fn on_the_compute_threads<T: Send>(
 /// # Errors
 /// As [`on_the_compute_threads`].
 fn start_compute_threads(threads: Option<usize>) -> Result<(), ThreadsUnavailable> {
+    // A thread that cannot allocate as it starts aborts the whole process, so the threads'
+    // stacks and the headroom are checked before any is started.
+    let count = threads.unwrap_or_else(|| {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    });
+    let needed = (count as u64).saturating_mul(STACK + (64 << 10)) + HEADROOM;
+    if let Some(left) = memory::address_space_available()
+        && left < needed
+    {
+        return Err(ThreadsUnavailable(format!(
+            "{count} threads need about {} of address space; {} is left",
+            squiggle_train::Bytes(needed as f64),
+            squiggle_train::Bytes(left as f64)
+        )));
+    }
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        // The main thread's stack size, for the workers too.
-        .stack_size(8 << 20)
+        .num_threads(count)
+        .stack_size(STACK as usize)
         .build_global()
         .map_err(|e| ThreadsUnavailable(e.to_string()))?;
     // Under an address-space limit just above what the binary and its threads map, the next
@@ -94,6 +112,9 @@ fn start_compute_threads(threads: Option<usize>) -> Result<(), ThreadsUnavailabl
         _ => Ok(()),
     }
 }
+
+/// Each compute thread's stack: the main thread's size.
+const STACK: u64 = 8 << 20;
 
 /// The address space a command needs beyond the binary and its threads before anything it
 /// reads is sized (what larger needs are checked against, one by one).
@@ -130,6 +151,13 @@ fn report_file_size_limits() {
 }
 
 fn main() -> ExitCode {
+    if !memory::address_space_left_at_least(HEADROOM) {
+        // Nothing that allocates: the first allocation could be the one that fails.
+        let _ = std::io::stderr().write_all(
+            b"squiggle: cannot start the compute threads (too little address space is left after loading the program); is a memory or process limit (ulimit -v, ulimit -u) too small?\n",
+        );
+        return ExitCode::from(1);
+    }
     report_file_size_limits();
     keep_freed_memory_for_reuse();
     keep_default_device_on_the_cpu();

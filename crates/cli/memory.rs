@@ -58,6 +58,46 @@ pub fn address_space_available() -> Option<u64> {
     Some(limit.saturating_sub(kb.saturating_mul(1024)))
 }
 
+/// Whether at least `bytes` of address space is left under the limit (`ulimit -v`), found
+/// without allocating: at start-up, under a limit just above what the program maps, the
+/// first allocation would abort the process.
+pub fn address_space_left_at_least(bytes: u64) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Some(limit) = address_space_limit() else {
+            return true;
+        };
+        let mut text = [0u8; 128];
+        // SAFETY: the path is a NUL-terminated literal; `text` is a valid buffer of the length
+        // passed; the descriptor is closed once read.
+        let read = unsafe {
+            let fd = libc::open(c"/proc/self/statm".as_ptr(), libc::O_RDONLY);
+            if fd < 0 {
+                return true;
+            }
+            let n = libc::read(fd, text.as_mut_ptr().cast(), text.len());
+            libc::close(fd);
+            n
+        };
+        let Ok(read) = usize::try_from(read) else {
+            return true;
+        };
+        // The first field: the mapped size in pages.
+        let pages = text[..read]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        // SAFETY: sysconf only reads a configuration value.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+        limit.saturating_sub(pages.saturating_mul(page)) >= bytes
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = bytes;
+        true
+    }
+}
+
 /// The address-space limit (`ulimit -v`) in bytes; `None` where there is none.
 pub fn address_space_limit() -> Option<u64> {
     #[cfg(unix)]

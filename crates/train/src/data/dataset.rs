@@ -528,7 +528,7 @@ mod tests {
             stored.column_total_squares(0..1000u32)
         );
         let (_, y) = data.gather(&[5, 2], &Default::default(), Precision::F32);
-        let y: Vec<f32> = y.into_data().to_vec().unwrap();
+        let y: Vec<f32> = y.into_data().try_to_vec().unwrap();
         assert_eq!(y, [&one_hot[50..60], &one_hot[20..30]].concat());
         let part = data.subset(&[9, 4]);
         assert_eq!(

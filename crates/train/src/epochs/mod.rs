@@ -779,6 +779,34 @@ mod tests {
         assert!((p.value - p.step - p.new_value).abs() < 1e-12);
     }
 
+    /// The epoch reports of full-batch, unshuffled f32 runs with `settings`, with running and
+    /// with full training metrics.
+    fn running_and_full(
+        arch: &Architecture,
+        initial: &[f64],
+        data: &Dataset,
+        settings: Settings,
+    ) -> (Vec<EpochReport>, Vec<EpochReport>) {
+        let reports = |metrics: TrainMetrics| {
+            let plan = TrainPlan::new(
+                &Settings {
+                    shuffle: Some(false),
+                    train_metrics: Some(metrics),
+                    precision: Some(Precision::F32),
+                    ..settings.clone()
+                },
+                arch,
+                vec![true; arch.num_params()],
+            )
+            .unwrap();
+            run(arch, Start::Fresh(initial.to_vec()), data, None, &plan)
+                .unwrap()
+                .1
+                .reports
+        };
+        (reports(TrainMetrics::Running), reports(TrainMetrics::Full))
+    }
+
     #[test]
     fn running_metrics_describe_each_batch_before_its_update() {
         // Full batches: one update per epoch, so epoch k + 1's running metrics are those of the
@@ -792,28 +820,14 @@ mod tests {
             *v = *v * 30.0 + 100.0;
         }
         let initial = squiggle_model::standard_normal_values(&arch, 3);
-        let reports = |metrics: TrainMetrics| {
-            let plan = TrainPlan::new(
-                &Settings {
-                    epochs: Some(4),
-                    shuffle: Some(false),
-                    learning_rate: Some(0.05),
-                    standardize: Some(true),
-                    valid_fraction: Some(0.25),
-                    train_metrics: Some(metrics),
-                    precision: Some(Precision::F32),
-                    ..Settings::default()
-                },
-                &arch,
-                vec![true; arch.num_params()],
-            )
-            .unwrap();
-            run(&arch, Start::Fresh(initial.clone()), &data, None, &plan)
-                .unwrap()
-                .1
-                .reports
+        let settings = Settings {
+            epochs: Some(4),
+            learning_rate: Some(0.05),
+            standardize: Some(true),
+            valid_fraction: Some(0.25),
+            ..Settings::default()
         };
-        let (running, full) = (reports(TrainMetrics::Running), reports(TrainMetrics::Full));
+        let (running, full) = running_and_full(&arch, &initial, &data, settings);
         for (r, f) in running[1..].iter().zip(&full) {
             let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
             assert!(close(r.train_loss, f.train_loss), "{r:?} vs {f:?}");
@@ -857,28 +871,14 @@ mod tests {
             classes,
         );
         let initial = squiggle_model::standard_normal_values(&arch, 4);
-        let reports = |metrics: TrainMetrics| {
-            let plan = TrainPlan::new(
-                &Settings {
-                    epochs: Some(5),
-                    shuffle: Some(false),
-                    learning_rate: Some(0.5),
-                    loss: Some(LossKind::CrossEntropy),
-                    valid_fraction: Some(0.2),
-                    train_metrics: Some(metrics),
-                    precision: Some(Precision::F32),
-                    ..Settings::default()
-                },
-                &arch,
-                vec![true; arch.num_params()],
-            )
-            .unwrap();
-            run(&arch, Start::Fresh(initial.clone()), &data, None, &plan)
-                .unwrap()
-                .1
-                .reports
+        let settings = Settings {
+            epochs: Some(5),
+            learning_rate: Some(0.5),
+            loss: Some(LossKind::CrossEntropy),
+            valid_fraction: Some(0.2),
+            ..Settings::default()
         };
-        let (running, full) = (reports(TrainMetrics::Running), reports(TrainMetrics::Full));
+        let (running, full) = running_and_full(&arch, &initial, &data, settings);
         assert_eq!(running.len(), 5);
         for (r, f) in running[1..].iter().zip(&full) {
             let close = (r.train_loss - f.train_loss).abs() <= 1e-5 * f.train_loss.max(1.0);
