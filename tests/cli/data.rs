@@ -321,7 +321,7 @@ fn missing_values_stop_the_run_counted_or_are_left_out_when_asked() {
     write(dir.path(), "c.toml", &config(""));
     squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
         2,
-        "squiggle: d.csv:5: column `dosage`: `NA` is a missing value; 4 rows have one ([data] missing = \"drop\" leaves such rows out of training)",
+        "squiggle: d.csv:5: column `dosage`: `NA` is a missing value; 4 rows have one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)",
     );
     write(dir.path(), "c.toml", &config("missing = \"drop\"\n"));
     let out = squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]);
@@ -351,6 +351,90 @@ fn missing_values_stop_the_run_counted_or_are_left_out_when_asked() {
     write(dir.path(), "c.toml", &config("missing = \"fill\"\n"));
     squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
         2,
-        "squiggle: c.toml:3:11: [data] missing: `fill` is not one of: error (stop at the first, counting them), drop (leave such rows out)",
+        "squiggle: c.toml:3:11: [data] missing: `fill` is not one of: error (stop at the first, counting them), drop (leave such rows out), mean (fill inputs with their column's mean)",
     );
+}
+
+#[test]
+fn missing_inputs_are_filled_with_the_training_means_in_training_and_in_predictions() {
+    let dir = scratch();
+    let mut text = String::from("dosage,weight,efficacy\n");
+    let mut kept = Vec::new();
+    for i in 0..200 {
+        let dose = i as f64 / 200.0;
+        let shown = match i % 50 {
+            3 => "NA".to_string(),
+            _ => {
+                kept.push(dose);
+                format!("{dose}")
+            }
+        };
+        // One missing target: its row is left out.
+        let efficacy = if i == 10 {
+            String::new()
+        } else {
+            format!("{}", (i % 7) as f64 / 7.0)
+        };
+        text.push_str(&format!("{shown},{},{efficacy}\n", 60 + i % 5));
+    }
+    kept.retain(|&d| d != 10.0 / 200.0);
+    let mean = kept.iter().sum::<f64>() / kept.len() as f64;
+    write(dir.path(), "d.csv", &text);
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\nmissing = \"mean\"\nstandardize = true\n[train]\nepochs = 2\nbatch_size = 16\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]);
+    let text = out.success();
+    assert!(text.contains("on 199 rows"), "{out}");
+    assert!(
+        text.lines().nth(1).is_some_and(|l| l.ends_with(
+            "; left out 1 with a missing value; filled 4 missing inputs with their column's mean."
+        )),
+        "{out}"
+    );
+    let recorded = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    assert!(recorded.contains("missing = \"mean\""), "{recorded}");
+    // A gap in new rows takes the training file's mean (not the new file's): its prediction
+    // is the one for that mean written out.
+    write(
+        dir.path(),
+        "new.csv",
+        &format!("dosage,weight\n,62\n{mean},62\n0.9,\n"),
+    );
+    squiggle_in(
+        dir.path(),
+        &[
+            "predict", "--run", "run", "--input", "new.csv", "--output", "p.csv",
+        ],
+    )
+    .success();
+    let predicted = std::fs::read_to_string(dir.path().join("p.csv")).unwrap();
+    let column: Vec<&str> = predicted
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(column[0], column[1], "{predicted}");
+    // Labelled new rows with gaps are scored the same way.
+    write(
+        dir.path(),
+        "more.csv",
+        "dosage,weight,efficacy\n,62,0.5\n0.2,61,0.1\n",
+    );
+    squiggle_in(dir.path(), &["eval", "--run", "run", "--data", "more.csv"]).success();
+    // Resuming reads and fills the same rows: the same data.
+    squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            "run/config.toml",
+            "--resume",
+            "run",
+            "--epochs",
+            "3",
+        ],
+    )
+    .success();
 }

@@ -227,7 +227,7 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     };
     let options = CsvOptions {
         delimiter: args.delimiter.unwrap_or(b','),
-        ..CsvOptions::default()
+        ..CsvOptions::filled_as(network.fill.as_ref())
     };
     let mut data = read_csv(file, &columns, &options)?;
     let scaling = checkpoint.meta.scaling.as_ref();

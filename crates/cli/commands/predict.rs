@@ -43,7 +43,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let options = CsvOptions {
         delimiter: args.delimiter.unwrap_or(b','),
-        ..CsvOptions::default()
+        ..CsvOptions::filled_as(described.fill.as_ref())
     };
     let mut data = read_inputs(&args.input, &described.inputs, &options)?;
     let rows = data.len();

@@ -90,6 +90,7 @@ pub(super) fn check(
     let mut read = csv.as_ref().map(|data| DataRead {
         rows: data.len(),
         dropped: data.dropped(),
+        filled: data.gaps().filled,
         seconds: reading.elapsed().as_secs_f64(),
     });
     let widths = match (&spec, &csv) {
@@ -211,9 +212,13 @@ pub(super) fn check(
                     ..Columns::default()
                 },
             };
-            // Validation rows are written as the training rows are.
+            // Validation rows are written as the training rows are, and their gaps filled
+            // with the training file's means.
             let options = match &source {
-                DataSource::Csv { options, .. } => options.clone(),
+                DataSource::Csv { options, .. } => CsvOptions {
+                    fill: train.gaps().fill.clone(),
+                    ..options.clone()
+                },
                 _ => CsvOptions::default(),
             };
             let reading = std::time::Instant::now();
@@ -221,6 +226,7 @@ pub(super) fn check(
             if let Some(read) = &mut read {
                 read.rows += rows.len();
                 read.dropped += rows.dropped();
+                read.filled += rows.gaps().filled;
                 read.seconds += reading.elapsed().as_secs_f64();
             }
             Some(rows)
@@ -465,15 +471,17 @@ fn data_spec<'a>(
             Some(given) => match given.get_ref().as_str() {
                 "error" => Missing::Error,
                 "drop" => Missing::Drop,
+                "mean" => Missing::Mean,
                 other => {
                     return Err(src.error(
                         given.span(),
-                        format!("[data] missing: `{other}` is not one of: error (stop at the first, counting them), drop (leave such rows out)"),
+                        format!("[data] missing: `{other}` is not one of: error (stop at the first, counting them), drop (leave such rows out), mean (fill inputs with their column's mean)"),
                     ));
                 }
             },
             None => Missing::default(),
         },
+        fill: None,
     };
     Ok(Spec::Csv(DataSource::Csv {
         path: relative(src, csv),

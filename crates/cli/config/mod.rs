@@ -105,6 +105,8 @@ pub struct DataRead {
     pub rows: usize,
     /// Rows of those files left out for a missing value.
     pub dropped: u64,
+    /// Missing inputs of those files filled with their column's mean.
+    pub filled: u64,
     /// Seconds spent reading them.
     pub seconds: f64,
 }

@@ -41,13 +41,21 @@ pub fn intro(
         crate::session::computed_by(config),
     )];
     if let Some(read) = read {
-        let dropped = match read.dropped {
+        let mut dropped = match read.dropped {
             0 => String::new(),
             n => format!(
                 "; left out {} with a missing value",
                 super::format::thousands(n as usize)
             ),
         };
+        if read.filled > 0 {
+            dropped += &format!(
+                "; filled {} missing input{} with {} column's mean",
+                super::format::thousands(read.filled as usize),
+                if read.filled == 1 { "" } else { "s" },
+                if read.filled == 1 { "its" } else { "their" },
+            );
+        }
         lines.push(format!(
             "Read {} row{} in {:.2} s ({} rows/s){dropped}.",
             super::format::thousands(read.rows),

@@ -438,7 +438,7 @@ pub enum CsvProblem {
     },
     /// A missing value (with `missing = "error"`).
     #[error(
-        "{} is a missing value; {} {} one ([data] missing = \"drop\" leaves such rows out of training)",
+        "{} is a missing value; {} {} one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)",
         Shown(cell),
         rows_of(*rows),
         if *rows == 1 { "has" } else { "have" }
@@ -458,6 +458,12 @@ pub enum CsvProblem {
     /// A header and nothing else.
     #[error("no data rows after the header")]
     NoRows,
+    /// An input column with no value at all, whose gaps `missing = "mean"` cannot fill.
+    #[error("no value in any of the {} rows: there is no mean to fill its gaps with", crate::Thousands(*rows))]
+    NoMean {
+        /// Rows read.
+        rows: u64,
+    },
 }
 
 /// `1 row`, `1,234 rows`.

@@ -26,8 +26,21 @@ pub struct Dataset {
     /// A hash of the values as they were read (before any scaling in place): what a resumed
     /// run checks to know it has the data it started on.
     fingerprint: u64,
-    /// Rows of the file left out for a missing value (`[data] missing = "drop"`).
-    dropped: u64,
+    /// What was done about missing values as the rows were read.
+    gaps: Gaps,
+}
+
+/// What reading did about missing values (`[data] missing`): rows left out, and input cells
+/// filled with their column's mean.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gaps {
+    /// Rows of the file left out for a missing value (`drop`, or a missing target).
+    pub dropped: u64,
+    /// Input cells filled (`mean`).
+    pub filled: u64,
+    /// The value each input column's gaps were filled with (`mean`: the means of the training
+    /// file's values), kept with the run so its predictions fill their gaps the same way.
+    pub fill: Option<Vec<f32>>,
 }
 
 /// A hash of the values `x` and `y` (their bits), one multiply per value.
@@ -163,7 +176,7 @@ impl Dataset {
             outputs: width,
             // The hash of the one-hot rows, as when they were stored.
             fingerprint: fingerprint_of(&x, one_hot(labels, width)),
-            dropped: 0,
+            gaps: Gaps::default(),
             x,
             y: Vec::new(),
             labels: labels.to_vec(),
@@ -204,15 +217,20 @@ impl Dataset {
         self
     }
 
-    /// The same rows, noting that `rows` more of the file were left out for missing values.
-    pub(crate) fn with_dropped(mut self, rows: u64) -> Self {
-        self.dropped = rows;
+    /// The same rows, noting what reading did about missing values.
+    pub(crate) fn with_gaps(mut self, gaps: Gaps) -> Self {
+        self.gaps = gaps;
         self
     }
 
     /// Rows of the file left out for a missing value.
     pub fn dropped(&self) -> u64 {
-        self.dropped
+        self.gaps.dropped
+    }
+
+    /// What reading did about missing values.
+    pub fn gaps(&self) -> &Gaps {
+        &self.gaps
     }
 
     /// Names of the input columns.
@@ -235,7 +253,7 @@ impl Dataset {
             inputs,
             outputs,
             fingerprint: fingerprint_of(&x, y.iter().copied()),
-            dropped: 0,
+            gaps: Gaps::default(),
             x,
             y,
             labels: Vec::new(),
@@ -368,7 +386,11 @@ impl Dataset {
             inputs: self.inputs,
             outputs: self.outputs,
             fingerprint,
-            dropped: 0,
+            // The fill travels with the rows (a validation subset predicts as its run does).
+            gaps: Gaps {
+                fill: self.gaps.fill.clone(),
+                ..Gaps::default()
+            },
             x,
             y,
             labels,

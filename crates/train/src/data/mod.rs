@@ -14,7 +14,7 @@ pub use self::csv::{
     Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, open_text, read_csv,
     read_inputs,
 };
-pub use dataset::{Classes, DataIdentity, Dataset};
+pub use dataset::{Classes, DataIdentity, Dataset, Gaps};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;

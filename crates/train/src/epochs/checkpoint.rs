@@ -54,6 +54,10 @@ pub struct NetworkMeta {
     /// targets are then the class names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<crate::Classes>,
+    /// The value each input's gaps were filled with (`[data] missing = "mean"`: the training
+    /// file's means), so that predictions fill theirs the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<Vec<f32>>,
 }
 
 impl NetworkMeta {
@@ -66,6 +70,7 @@ impl NetworkMeta {
             activation: arch.activation,
             precision,
             classes: data.classes().cloned(),
+            fill: data.gaps().fill.clone(),
         }
     }
 
@@ -361,6 +366,7 @@ mod tests {
                     activation: Activation::Softplus,
                     precision: Precision::F32,
                     classes: None,
+                    fill: Some(vec![0.5]),
                 },
                 optimizer: Optimizer::Sgd {
                     momentum: 0.9,

@@ -44,6 +44,9 @@ pub(super) struct Layout<'a> {
     pub(super) known: Option<&'a Known<'a>>,
     /// Each field's role, for reading plain records in one pass.
     pub(super) roles: Vec<Role>,
+    /// A missing input is kept as NaN, to be filled once the file is read (`missing =
+    /// "mean"`), rather than leaving its row out.
+    pub(super) fill_inputs: bool,
 }
 
 impl<'a> Layout<'a> {
@@ -71,6 +74,7 @@ impl<'a> Layout<'a> {
             label,
             known,
             roles,
+            fill_inputs: false,
         }
     }
 }
@@ -94,6 +98,8 @@ pub(super) struct Sink {
     pub(super) missing_rows: u64,
     /// The first missing value: its line, field and text.
     pub(super) first_missing: Option<(u64, usize, String)>,
+    /// Missing inputs kept as NaN, to be filled.
+    pub(super) filled: u64,
 }
 
 impl Sink {
@@ -113,6 +119,7 @@ impl Sink {
                 })?;
         }
         self.missing_rows += piece.missing_rows;
+        self.filled += piece.filled;
         if self.first_missing.is_none()
             && let Some((at, column, cell)) = piece.first_missing.take()
         {
@@ -185,6 +192,8 @@ struct Piece {
     missing_rows: u64,
     /// The first missing value: its line (from the piece's start), field and text.
     first_missing: Option<(u64, usize, String)>,
+    /// Missing inputs kept as NaN, to be filled.
+    filled: u64,
 }
 
 /// Parses the records of `text` (which starts at a record's start) into `piece`.
@@ -197,6 +206,7 @@ fn parse_piece(text: &[u8], layout: &Layout, piece: &mut Piece) {
     piece.fault = None;
     piece.missing_rows = 0;
     piece.first_missing = None;
+    piece.filled = 0;
     let mut ends = Ends::new(text);
     let quoted = memchr::memchr(b'"', text).is_some();
     let mut fields = Vec::with_capacity(layout.fields);
@@ -317,6 +327,10 @@ fn parse_record(
             let cell = fields[i];
             let value = match number(cell) {
                 Ok(value) => value,
+                Err(_) if numbers && layout.fill_inputs && is_missing(cell) => {
+                    piece.filled += 1;
+                    f32::NAN
+                }
                 Err(_) if is_missing(cell) => {
                     piece.x.truncate(x);
                     piece.y.truncate(y);

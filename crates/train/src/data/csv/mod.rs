@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::Path;
 
 use self::labels::{ClassBuilder, Known};
-use crate::{CsvError, CsvProblem, Dataset};
+use crate::{CsvError, CsvProblem, Dataset, Gaps};
 
 /// Which columns are inputs and which are targets.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,6 +36,25 @@ pub struct CsvOptions {
     pub delimiter: u8,
     /// Rows with a missing value in a chosen column.
     pub missing: Missing,
+    /// With [`Missing::Mean`]: the values to fill each input column's gaps with (a trained
+    /// run's, for its predictions and its validation file); `None`: the means of this file.
+    pub fill: Option<Vec<f32>>,
+}
+
+impl CsvOptions {
+    /// The options that read new rows for a run whose training file's gaps were filled with
+    /// `fill` (its [`Gaps::fill`]): theirs are filled with the same values; without a fill, a
+    /// missing value is an error.
+    pub fn filled_as(fill: Option<&Vec<f32>>) -> Self {
+        Self {
+            missing: match fill {
+                Some(_) => Missing::Mean,
+                None => Missing::Error,
+            },
+            fill: fill.cloned(),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for CsvOptions {
@@ -43,6 +62,7 @@ impl Default for CsvOptions {
         Self {
             delimiter: b',',
             missing: Missing::Error,
+            fill: None,
         }
     }
 }
@@ -57,6 +77,9 @@ pub enum Missing {
     Error,
     /// Leaves such rows out (counted in [`Dataset::dropped`]).
     Drop,
+    /// Fills a missing input with its column's mean over the training file (counted in
+    /// [`Gaps::filled`](crate::Gaps)); a row whose target is missing is left out.
+    Mean,
 }
 
 impl Missing {
@@ -65,6 +88,7 @@ impl Missing {
         match self {
             Missing::Error => "error",
             Missing::Drop => "drop",
+            Missing::Mean => "mean",
         }
     }
 }
@@ -276,7 +300,7 @@ fn read(
     }
     let known = columns.labels.as_ref().and_then(Known::new);
     let label = columns.labels.as_ref().map(|_| targets[0]);
-    let layout = chunks::Layout::new(
+    let mut layout = chunks::Layout::new(
         options.delimiter,
         header.len(),
         &inputs,
@@ -284,6 +308,7 @@ fn read(
         label,
         known.as_ref(),
     );
+    layout.fill_inputs = options.missing == Missing::Mean;
     // Reserve the exact size up front where the file can be counted first (one newline per
     // row is an upper bound), so that growing the vectors never holds two copies of a large
     // file's values at once; other inputs grow as they are read.
@@ -313,7 +338,7 @@ fn read(
         if options.missing == Missing::Error || sink.rows == 0 {
             let problem = match options.missing {
                 Missing::Error => CsvProblem::Missing { cell, rows },
-                Missing::Drop => CsvProblem::AllMissing { rows },
+                Missing::Drop | Missing::Mean => CsvProblem::AllMissing { rows },
             };
             return Err(error(Some(line), Some(&header[i]), problem));
         }
@@ -321,6 +346,19 @@ fn read(
     if sink.rows == 0 {
         return Err(error(Some(2), None, CsvProblem::NoRows));
     }
+    let gaps = Gaps {
+        dropped: sink.missing_rows,
+        filled: sink.filled,
+        fill: match options.missing {
+            Missing::Mean => Some(
+                fill_gaps(&mut sink.x, inputs.len(), options.fill.as_deref()).map_err(|k| {
+                    let rows = sink.rows;
+                    error(None, Some(&header[inputs[k]]), CsvProblem::NoMean { rows })
+                })?,
+            ),
+            Missing::Error | Missing::Drop => None,
+        },
+    };
     let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect();
     if let Some(builder) = sink.classes {
         let column = header[targets[0]].clone();
@@ -331,16 +369,47 @@ fn read(
             column,
             names: names_of,
         };
-        return Ok(
-            Dataset::from_labels(sink.x, &labels, names(&inputs), classes)
-                .with_dropped(sink.missing_rows),
-        );
+        return Ok(Dataset::from_labels(sink.x, &labels, names(&inputs), classes).with_gaps(gaps));
     }
     Ok(
         Dataset::from_columns(sink.x, sink.y, inputs.len(), targets.len())
             .with_names(names(&inputs), names(&targets))
-            .with_dropped(sink.missing_rows),
+            .with_gaps(gaps),
     )
+}
+
+/// Fills the gaps (NaN) of `x`'s `width` columns with `given`, or with each column's mean of
+/// its values (summed in f64): the fill of every column. A column with no value to take a mean
+/// of is the error, by index.
+fn fill_gaps(x: &mut [f32], width: usize, given: Option<&[f32]>) -> Result<Vec<f32>, usize> {
+    let fill = match given {
+        Some(fill) => fill.to_vec(),
+        None => {
+            let mut sums = vec![(0.0f64, 0u64); width];
+            for row in x.chunks_exact(width) {
+                for (sum, &v) in sums.iter_mut().zip(row) {
+                    if !v.is_nan() {
+                        *sum = (sum.0 + f64::from(v), sum.1 + 1);
+                    }
+                }
+            }
+            sums.iter()
+                .enumerate()
+                .map(|(k, &(sum, n))| match n {
+                    0 => Err(k),
+                    n => Ok((sum / n as f64) as f32),
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
+    for row in x.chunks_exact_mut(width) {
+        for (v, &f) in row.iter_mut().zip(&fill) {
+            if v.is_nan() {
+                *v = f;
+            }
+        }
+    }
+    Ok(fill)
 }
 
 #[cfg(test)]
@@ -428,11 +497,11 @@ mod tests {
         );
         assert_eq!(
             read("dosage,efficacy\n0,1\n,1\n", &d).unwrap_err(),
-            "d.csv:3: column `dosage`: an empty cell is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training)"
+            "d.csv:3: column `dosage`: an empty cell is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)"
         );
         assert_eq!(
             read("dosage,efficacy\n0,NaN\n", &d).unwrap_err(),
-            "d.csv:2: column `efficacy`: `NaN` is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training)"
+            "d.csv:2: column `efficacy`: `NaN` is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)"
         );
         assert_eq!(
             read("dosage,efficacy\n0,1e39\n", &d).unwrap_err(),
@@ -523,7 +592,7 @@ mod tests {
         );
         assert_eq!(
             read("x,y\n1,a\n2,\n", &found).unwrap_err(),
-            "d.csv:3: column `y`: an empty cell is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training)"
+            "d.csv:3: column `y`: an empty cell is a missing value; 1 row has one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)"
         );
         assert_eq!(
             read("x,y\n1,a\n2,a\n", &found).unwrap_err(),
@@ -818,7 +887,7 @@ mod tests {
         // Row 7 (line 9) is the first; rows 7 and 42 of each hundred have one.
         assert_eq!(
             on_every_pool(text.as_bytes(), &numbers, &CsvOptions::default()).unwrap_err(),
-            "d.csv:9: column `x`: `NA` is a missing value; 60 rows have one ([data] missing = \"drop\" leaves such rows out of training)"
+            "d.csv:9: column `x`: `NA` is a missing value; 60 rows have one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)"
         );
         let drop = CsvOptions {
             missing: Missing::Drop,
@@ -840,11 +909,72 @@ mod tests {
         assert_eq!(data.classes().unwrap().names, ["a", "b"]);
         assert_eq!(
             on_every_pool(text.as_bytes(), &labels, &CsvOptions::default()).unwrap_err(),
-            "d.csv:9: column `x`: `NA` is a missing value; 90 rows have one ([data] missing = \"drop\" leaves such rows out of training)"
+            "d.csv:9: column `x`: `NA` is a missing value; 90 rows have one ([data] missing = \"drop\" leaves such rows out of training, \"mean\" fills inputs with their column's mean)"
         );
         assert_eq!(
             on_every_pool(b"x,y\n,1\nNULL,2\n", &Columns::default(), &drop).unwrap_err(),
             "d.csv:2: column `x`: every row has a missing value (2 rows left out), the first here"
+        );
+    }
+
+    #[test]
+    fn missing_inputs_are_filled_with_their_columns_mean() {
+        let mut text = String::from("x,z,y,label\n");
+        for i in 0..3000 {
+            let (x, y, label) = match i % 100 {
+                7 => ("NA".to_string(), format!("{i}"), "a"),
+                13 => (format!("{i}"), String::new(), ""),
+                42 => (String::new(), format!("{i}"), "b"),
+                _ => (
+                    format!("{i}"),
+                    format!("{i}"),
+                    if i % 2 == 0 { "a" } else { "b" },
+                ),
+            };
+            text.push_str(&format!("{x},1.5,{y},{label}\n"));
+        }
+        let numbers = Columns {
+            inputs: Some(vec!["x".into(), "z".into()]),
+            targets: Some(vec!["y".into()]),
+            ..Columns::default()
+        };
+        let mean = CsvOptions {
+            missing: Missing::Mean,
+            ..CsvOptions::default()
+        };
+        // Missing targets (row 13 of each hundred) leave their rows out; the mean is over the
+        // rows kept, of the values present.
+        let data = on_every_pool(text.as_bytes(), &numbers, &mean).unwrap();
+        let present: Vec<f64> = (0..3000)
+            .filter(|i| ![7, 13, 42].contains(&(i % 100)))
+            .map(f64::from)
+            .collect();
+        let expected = (present.iter().sum::<f64>() / present.len() as f64) as f32;
+        let gaps = data.gaps();
+        assert_eq!((data.len(), gaps.dropped, gaps.filled), (2970, 30, 60));
+        assert_eq!(gaps.fill.as_deref(), Some(&[expected, 1.5][..]));
+        assert_eq!(data.input_row(7), [f64::from(expected), 1.5]);
+        assert_eq!(data.input_row(8), [8.0, 1.5]);
+        // A run's own fill values, for its predictions.
+        let given = CsvOptions {
+            fill: Some(vec![-1.0, 0.0]),
+            ..mean.clone()
+        };
+        let data = on_every_pool(text.as_bytes(), &numbers, &given).unwrap();
+        assert_eq!(data.input_row(7), [-1.0, 1.5]);
+        assert_eq!(data.gaps().fill.as_deref(), Some(&[-1.0, 0.0][..]));
+        // The same for a classifier, whose empty labels leave their rows out.
+        let labels = Columns {
+            inputs: Some(vec!["x".into()]),
+            targets: Some(vec!["label".into()]),
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let data = on_every_pool(text.as_bytes(), &labels, &mean).unwrap();
+        assert_eq!((data.len(), data.gaps().filled), (2970, 60));
+        assert_eq!(
+            on_every_pool(b"x,y\n,1\nNULL,2\n", &Columns::default(), &mean).unwrap_err(),
+            "d.csv: column `x`: no value in any of the 2 rows: there is no mean to fill its gaps with"
         );
     }
 }
