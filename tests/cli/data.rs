@@ -336,18 +336,7 @@ fn missing_values_stop_the_run_counted_or_are_left_out_when_asked() {
     );
     let recorded = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
     assert!(recorded.contains("missing = \"drop\""), "{recorded}");
-    squiggle_in(
-        dir.path(),
-        &[
-            "train",
-            "run/config.toml",
-            "--resume",
-            "run",
-            "--epochs",
-            "3",
-        ],
-    )
-    .success();
+    resume_run(dir.path(), "3");
     write(dir.path(), "c.toml", &config("missing = \"fill\"\n"));
     squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
         2,
@@ -403,19 +392,8 @@ fn missing_inputs_are_filled_with_the_training_means_in_training_and_in_predicti
         "new.csv",
         &format!("dosage,weight\n,62\n{mean},62\n0.9,\n"),
     );
-    squiggle_in(
-        dir.path(),
-        &[
-            "predict", "--run", "run", "--input", "new.csv", "--output", "p.csv",
-        ],
-    )
-    .success();
-    let predicted = std::fs::read_to_string(dir.path().join("p.csv")).unwrap();
-    let column: Vec<&str> = predicted
-        .lines()
-        .skip(1)
-        .map(|l| l.rsplit(',').next().unwrap())
-        .collect();
+    let column = last_column_predicted(dir.path(), "new.csv");
+    let predicted = column.join(", ");
     assert_eq!(column[0], column[1], "{predicted}");
     // Labelled new rows with gaps are scored the same way.
     write(
@@ -425,15 +403,117 @@ fn missing_inputs_are_filled_with_the_training_means_in_training_and_in_predicti
     );
     squiggle_in(dir.path(), &["eval", "--run", "run", "--data", "more.csv"]).success();
     // Resuming reads and fills the same rows: the same data.
+    resume_run(dir.path(), "3");
+}
+
+#[test]
+fn categorical_columns_train_as_one_input_per_category_and_new_rows_are_encoded_alike() {
+    let dir = scratch();
+    let colours = ["red", "green", "blue"];
+    let mut text = String::from("id,dose,colour,effect\n");
+    for i in 0..300 {
+        let colour = colours[i % 3];
+        let dose = (i % 10) as f64 / 10.0;
+        let effect = dose + [0.0, 0.5, 1.0][i % 3];
+        text.push_str(&format!("{i},{dose},{colour},{effect}\n"));
+    }
+    write(dir.path(), "d.csv", &text);
+    write(
+        dir.path(),
+        "v.csv",
+        "dose,colour,effect\n0.5,red,0.5\n0.5,pink,1\n",
+    );
+    let config = "[data]\ncsv = \"d.csv\"\nexclude = [\"id\"]\ncategorical = [\"colour\"]\n[model]\nhidden = [4]\n[train]\nepochs = 3\nbatch_size = 32\n";
+    write(dir.path(), "c.toml", config);
+    let out = squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]);
+    assert!(
+        out.success().contains("a 4-[4]-1 softplus network"),
+        "{out}"
+    );
+    let recorded = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    assert!(
+        recorded.contains("inputs = [\"dose\", \"colour\"]")
+            && recorded.contains("categorical = [\"colour\"]"),
+        "{recorded}"
+    );
+    // New rows with the run's categories, in any column order; the prediction for a colour
+    // is that of its one-hot inputs.
+    write(
+        dir.path(),
+        "new.csv",
+        "colour,dose\nblue,0.5\ngreen,0.5\nblue,0.5\n",
+    );
+    let column = last_column_predicted(dir.path(), "new.csv");
+    let predicted = column.join(", ");
+    assert_eq!(column.len(), 3, "{predicted}");
+    assert!(
+        column[0] == column[2] && column[0] != column[1],
+        "{predicted}"
+    );
+    write(dir.path(), "odd.csv", "colour,dose\nblue,0.5\npurple,0.1\n");
     squiggle_in(
         dir.path(),
+        &["predict", "--run", "run", "--input", "odd.csv", "--output", "q.csv"],
+    )
+    .fails_with(
+        2,
+        "squiggle: odd.csv:3: column `colour`: category `purple` is not one of the run's categories (blue, green, red)",
+    );
+    assert!(!dir.path().join("q.csv").exists());
+    // The resolved config resumes on the same encoding.
+    resume_run(dir.path(), "4");
+    // A validation file is encoded with the training file's categories.
+    write(
+        dir.path(),
+        "c.toml",
+        &config.replace("[model]", "valid_csv = \"v.csv\"\n[model]"),
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: v.csv:3: column `colour`: category `pink` is not one of the training data's categories (blue, green, red)",
+    );
+    write(
+        dir.path(),
+        "c.toml",
+        &config.replace(
+            "categorical = [\"colour\"]",
+            "categorical = [\"colour\"]\ninputs = [\"dose\"]",
+        ),
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv:1: column `colour`: is categorical but not one of the inputs",
+    );
+}
+
+/// `squiggle predict` with the run in `dir`/run on `input`: its last column's values.
+fn last_column_predicted(dir: &std::path::Path, input: &str) -> Vec<String> {
+    squiggle_in(
+        dir,
+        &[
+            "predict", "--run", "run", "--input", input, "--output", "p.csv",
+        ],
+    )
+    .success();
+    let predicted = std::fs::read_to_string(dir.join("p.csv")).unwrap();
+    predicted
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect()
+}
+
+/// Resumes the run in `dir`/run from its resolved config, to `epochs` epochs.
+fn resume_run(dir: &std::path::Path, epochs: &str) {
+    squiggle_in(
+        dir,
         &[
             "train",
             "run/config.toml",
             "--resume",
             "run",
             "--epochs",
-            "3",
+            epochs,
         ],
     )
     .success();

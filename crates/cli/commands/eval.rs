@@ -209,9 +209,11 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     let net = checkpoint
         .network(&device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (inputs, categorical) = network.input_columns();
     let columns = match &network.classes {
         Some(classes) => Columns {
-            inputs: Some(network.inputs.clone()),
+            inputs: Some(inputs),
+            categorical,
             targets: Some(vec![classes.column.clone()]),
             labels: Some(Labels::Known {
                 names: classes.names.clone(),
@@ -220,7 +222,8 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
             ..Columns::default()
         },
         None => Columns {
-            inputs: Some(network.inputs.clone()),
+            inputs: Some(inputs),
+            categorical,
             targets: Some(network.targets.clone()),
             ..Columns::default()
         },

@@ -45,7 +45,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         delimiter: args.delimiter.unwrap_or(b','),
         ..CsvOptions::filled_as(described.fill.as_ref())
     };
-    let mut data = read_inputs(&args.input, &described.inputs, &options)?;
+    let (inputs, categorical) = described.input_columns();
+    let mut data = read_inputs(&args.input, &inputs, &categorical, &options)?;
     let rows = data.len();
     // The input file once more, row by row, to copy every column exactly as written.
     let input = || format!("cannot read `{}`", args.input.display());

@@ -13,8 +13,8 @@ use squiggle_model::{
     Architecture, DEFAULT_MAX_PARAMS, Initializer, ModelError, ParamNames, Values, initial_values,
 };
 use squiggle_train::{
-    CheckedSettings, Columns, CsvOptions, DataError, DataSource, Labels, LoadError, Missing,
-    PlanError, Problem, Setting, Settings, read_csv,
+    Categorical, CheckedSettings, Columns, CsvOptions, DataError, DataSource, Labels, LoadError,
+    Missing, PlanError, Problem, Setting, Settings, read_csv,
 };
 use toml::Spanned;
 
@@ -196,19 +196,23 @@ pub(super) fn check(
         .map(|file| relative(src, file));
     let valid = match &valid_csv {
         Some(path) => {
+            // The training file's columns, categories and classes.
+            let (inputs, categorical) = train.input_columns("training data's");
             let columns = match train.classes() {
                 Some(classes) => Columns {
-                    inputs: Some(train.input_names().to_vec()),
+                    inputs: Some(inputs),
                     targets: Some(vec![classes.column.clone()]),
                     labels: Some(Labels::Known {
                         names: classes.names.clone(),
                         from: "training data's",
                     }),
+                    categorical,
                     ..Columns::default()
                 },
                 None => Columns {
-                    inputs: Some(train.input_names().to_vec()),
+                    inputs: Some(inputs),
                     targets: Some(train.output_names().to_vec()),
+                    categorical,
                     ..Columns::default()
                 },
             };
@@ -246,6 +250,7 @@ pub(super) fn check(
         max_params,
         initial,
         inputs: train.input_names().to_vec(),
+        input_columns: train.input_columns("training data's").0,
         targets: train.output_names().to_vec(),
         classes: train.classes().cloned(),
         source,
@@ -432,6 +437,7 @@ fn data_spec<'a>(
             ("inputs", &d.inputs),
             ("targets", &d.targets),
             ("exclude", &d.exclude),
+            ("categorical", &d.categorical),
         ] {
             if let Some(given) = given {
                 return Err(src.error(
@@ -499,6 +505,15 @@ fn data_spec<'a>(
                 .exclude
                 .as_ref()
                 .map_or_else(Vec::new, |s| s.get_ref().clone()),
+            categorical: d.categorical.as_ref().map_or_else(Vec::new, |s| {
+                s.get_ref()
+                    .iter()
+                    .map(|column| Categorical {
+                        column: column.clone(),
+                        categories: Labels::Found,
+                    })
+                    .collect()
+            }),
         },
         options,
     }))

@@ -67,6 +67,9 @@ pub struct Config {
     pub initial: Vec<f64>,
     /// Input column names.
     pub inputs: Vec<String>,
+    /// The file columns the inputs come from (`inputs` unless some are categorical, each of
+    /// which is one input per category).
+    pub input_columns: Vec<String>,
     /// Target column names (a classifier's: its class names).
     pub targets: Vec<String>,
     /// A classifier's label column and classes.
@@ -249,7 +252,18 @@ impl Config {
                 if options.missing != Missing::default() {
                     data.missing = resolved(options.missing.name().to_string());
                 }
-                data.inputs = resolved(self.inputs.clone());
+                data.inputs = resolved(self.input_columns.clone());
+                if let DataSource::Csv { columns, .. } = &self.source
+                    && !columns.categorical.is_empty()
+                {
+                    data.categorical = resolved(
+                        columns
+                            .categorical
+                            .iter()
+                            .map(|c| c.column.clone())
+                            .collect(),
+                    );
+                }
                 match &self.classes {
                     Some(classes) => {
                         data.targets = resolved(vec![classes.column.clone()]);

@@ -66,9 +66,11 @@ pub struct DataSection {
     pub targets: Option<Spanned<Vec<String>>>,
     /// Columns of the CSV file that are not inputs when `inputs` is not given.
     pub exclude: Option<Spanned<Vec<String>>>,
+    /// Input columns of names, one-hot encoded (one input per category).
+    pub categorical: Option<Spanned<Vec<String>>>,
     /// The character between a CSV file's fields (default `,`).
     pub delimiter: Option<Spanned<String>>,
-    /// Rows with a missing value: `error` (default) or `drop`.
+    /// A missing value: `error` (default), `drop` or `mean`.
     pub missing: Option<Spanned<String>>,
     /// Cross entropy: the class names in output order (a CSV file's labels must be among
     /// them; each row of `points` ends with an index into them).

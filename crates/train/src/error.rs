@@ -286,14 +286,20 @@ pub struct UnknownLabel {
     pub which: &'static str,
     /// The known classes.
     pub known: Vec<String>,
+    /// A categorical input's category rather than a class label.
+    pub category: bool,
 }
 
 impl std::fmt::Display for UnknownLabel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let known: Vec<String> = self.known.iter().map(|c| Escaped(c).to_string()).collect();
+        let (what, whole) = match self.category {
+            true => ("category", "categories"),
+            false => ("label", "classes"),
+        };
         write!(
             f,
-            "label {} is not one of the {} classes ({})",
+            "{what} {} is not one of the {} {whole} ({})",
             Shown(&self.label),
             self.which,
             known.join(", ")
@@ -389,6 +395,17 @@ pub enum CsvProblem {
         /// The limit.
         max: usize,
     },
+    /// More distinct values than [`MAX_CLASSES`](crate::MAX_CLASSES) in a categorical input.
+    #[error(
+        "more than {max} distinct categories; a categorical input takes at most {max} (is this column of numbers categorical?)"
+    )]
+    TooManyCategories {
+        /// The limit.
+        max: usize,
+    },
+    /// A categorical input that is not an input (`inputs = […]` leaves it out).
+    #[error("is categorical but not one of the inputs")]
+    CategoricalNotInput,
     /// Fewer than two classes in the labels.
     #[error("classification needs at least two classes; the labels have {}", match found.as_slice() { [] => "none".to_string(), [one] => format!("only {}", Shown(one)), _ => unreachable!() })]
     OneClass {

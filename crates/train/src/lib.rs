@@ -48,9 +48,10 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    Classes, ColumnScale, Columns, CsvOptions, DataIdentity, DataSource, Dataset, Gaps, Labels,
-    MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling, Split, dosage_curve,
-    dosage_dataset, open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
+    Categorical, Classes, ColumnScale, Columns, CsvOptions, DataIdentity, DataSource, Dataset,
+    Encoding, Gaps, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling, Split,
+    dosage_curve, dosage_dataset, open_text, read_csv, read_inputs, shuffle_for_epoch,
+    write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,

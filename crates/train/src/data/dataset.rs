@@ -28,6 +28,36 @@ pub struct Dataset {
     fingerprint: u64,
     /// What was done about missing values as the rows were read.
     gaps: Gaps,
+    /// How the file's input columns became these inputs, when some are categorical.
+    encoding: Option<Box<Encoding>>,
+}
+
+/// How a file's input columns became a network's inputs when some of them are categorical:
+/// what a run keeps so that new rows are encoded as its training rows were.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Encoding {
+    /// The file's input columns, in order (each categorical one becomes one input per
+    /// category, named `column=category`).
+    pub columns: Vec<String>,
+    /// The categorical columns and their categories, in order.
+    pub categorical: Vec<Classes>,
+}
+
+impl Encoding {
+    /// The categorical columns, each restricted to its categories (`from`: whose they are,
+    /// for the message about any other).
+    pub fn known(&self, from: &'static str) -> Vec<crate::Categorical> {
+        self.categorical
+            .iter()
+            .map(|c| crate::Categorical {
+                column: c.column.clone(),
+                categories: crate::Labels::Known {
+                    names: c.names.clone(),
+                    from,
+                },
+            })
+            .collect()
+    }
 }
 
 /// What reading did about missing values (`[data] missing`): rows left out, and input cells
@@ -177,6 +207,7 @@ impl Dataset {
             // The hash of the one-hot rows, as when they were stored.
             fingerprint: fingerprint_of(&x, one_hot(labels, width)),
             gaps: Gaps::default(),
+            encoding: None,
             x,
             y: Vec::new(),
             labels: labels.to_vec(),
@@ -233,6 +264,27 @@ impl Dataset {
         &self.gaps
     }
 
+    /// The same rows, noting how categorical columns became inputs.
+    pub(crate) fn with_encoding(mut self, encoding: Option<Encoding>) -> Self {
+        self.encoding = encoding.map(Box::new);
+        self
+    }
+
+    /// How the file's columns became the inputs, when some are categorical.
+    pub fn encoding(&self) -> Option<&Encoding> {
+        self.encoding.as_deref()
+    }
+
+    /// The file columns the inputs were read from, and the categorical ones restricted to
+    /// their categories (`from`: whose they are): how more rows are read to be encoded as
+    /// these were.
+    pub fn input_columns(&self, from: &'static str) -> (Vec<String>, Vec<crate::Categorical>) {
+        match self.encoding() {
+            None => (self.input_names.clone(), Vec::new()),
+            Some(e) => (e.columns.clone(), e.known(from)),
+        }
+    }
+
     /// Names of the input columns.
     pub fn input_names(&self) -> &[String] {
         &self.input_names
@@ -254,6 +306,7 @@ impl Dataset {
             outputs,
             fingerprint: fingerprint_of(&x, y.iter().copied()),
             gaps: Gaps::default(),
+            encoding: None,
             x,
             y,
             labels: Vec::new(),
@@ -391,6 +444,7 @@ impl Dataset {
                 fill: self.gaps.fill.clone(),
                 ..Gaps::default()
             },
+            encoding: self.encoding.clone(),
             x,
             y,
             labels,

@@ -11,10 +11,10 @@ mod split;
 mod synthetic;
 
 pub use self::csv::{
-    Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, open_text, read_csv,
-    read_inputs,
+    Categorical, Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN,
+    open_text, read_csv, read_inputs,
 };
-pub use dataset::{Classes, DataIdentity, Dataset, Gaps};
+pub use dataset::{Classes, DataIdentity, Dataset, Encoding, Gaps};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;

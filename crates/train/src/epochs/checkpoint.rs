@@ -58,9 +58,21 @@ pub struct NetworkMeta {
     /// file's means), so that predictions fill theirs the same way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill: Option<Vec<f32>>,
+    /// How the file's input columns became `inputs`, when some are categorical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<crate::Encoding>,
 }
 
 impl NetworkMeta {
+    /// The file columns new rows must have, and which of them are categorical (with the
+    /// run's categories): what `predict` and `eval --data` read.
+    pub fn input_columns(&self) -> (Vec<String>, Vec<crate::Categorical>) {
+        match &self.encoding {
+            None => (self.inputs.clone(), Vec::new()),
+            Some(e) => (e.columns.clone(), e.known("run's")),
+        }
+    }
+
     /// The description of `arch` trained on `data`'s columns at `precision`.
     pub fn new(arch: &Architecture, data: &Dataset, precision: Precision) -> Self {
         Self {
@@ -71,6 +83,7 @@ impl NetworkMeta {
             precision,
             classes: data.classes().cloned(),
             fill: data.gaps().fill.clone(),
+            encoding: data.encoding().cloned(),
         }
     }
 
@@ -367,6 +380,7 @@ mod tests {
                     precision: Precision::F32,
                     classes: None,
                     fill: Some(vec![0.5]),
+                    encoding: None,
                 },
                 optimizer: Optimizer::Sgd {
                     momentum: 0.9,

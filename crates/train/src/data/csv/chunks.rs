@@ -8,7 +8,7 @@ use std::io::Read;
 
 use rayon::prelude::*;
 
-use super::labels::{ClassBuilder, Known, PieceLabels};
+use super::labels::{ClassBuilder, Kind, Known, PieceLabels};
 use super::records::{BadCell, Ends, Role, is_missing, number, plain_values, split, split_plain};
 use super::{CsvProblem, MAX_LINE_BYTES};
 
@@ -47,6 +47,9 @@ pub(super) struct Layout<'a> {
     /// A missing input is kept as NaN, to be filled once the file is read (`missing =
     /// "mean"`), rather than leaving its row out.
     pub(super) fill_inputs: bool,
+    /// The categorical inputs: each one's field and, when a run fixed them, its categories.
+    /// Their values in `x` are placeholders until the categories are known.
+    pub(super) categories: Vec<(usize, Option<&'a Known<'a>>)>,
 }
 
 impl<'a> Layout<'a> {
@@ -75,6 +78,7 @@ impl<'a> Layout<'a> {
             known,
             roles,
             fill_inputs: false,
+            categories: Vec::new(),
         }
     }
 }
@@ -93,6 +97,8 @@ pub(super) struct Sink {
     pub(super) x: Vec<f32>,
     pub(super) y: Vec<f32>,
     pub(super) classes: Option<ClassBuilder>,
+    /// Each categorical input's categories and rows' category.
+    pub(super) categories: Vec<ClassBuilder>,
     pub(super) rows: u64,
     /// Rows left out for a missing value.
     pub(super) missing_rows: u64,
@@ -115,6 +121,23 @@ impl Sink {
                 .map_err(|(at, problem)| Fault {
                     line: line + at,
                     column: layout.label,
+                    problem,
+                })?;
+        }
+        for ((builder, ids), &(field, _)) in self
+            .categories
+            .iter_mut()
+            .zip(&mut piece.categories)
+            .zip(&layout.categories)
+        {
+            if builder.try_reserve(ids.ids.len()).is_err() {
+                return Err(self.out_of_memory(line));
+            }
+            builder
+                .merge(std::mem::take(ids))
+                .map_err(|(at, problem)| Fault {
+                    line: line + at,
+                    column: Some(field),
                     problem,
                 })?;
         }
@@ -183,6 +206,8 @@ struct Piece {
     x: Vec<f32>,
     y: Vec<f32>,
     labels: PieceLabels,
+    /// Each categorical input's rows.
+    categories: Vec<PieceLabels>,
     rows: u64,
     /// Newlines in the piece's text.
     lines: u64,
@@ -201,6 +226,11 @@ fn parse_piece(text: &[u8], layout: &Layout, piece: &mut Piece) {
     piece.x.clear();
     piece.y.clear();
     piece.labels = PieceLabels::default();
+    piece.categories = layout
+        .categories
+        .iter()
+        .map(|_| PieceLabels::default())
+        .collect();
     piece.rows = 0;
     piece.lines = 0;
     piece.fault = None;
@@ -220,6 +250,7 @@ fn parse_piece(text: &[u8], layout: &Layout, piece: &mut Piece) {
         // Text without quotes (almost every file of numbers): each record read in one pass,
         // its end found on the way.
         if !quoted
+            && layout.categories.is_empty()
             && let Some((used, newline)) = plain_values(
                 &text[start..],
                 layout.delimiter,
@@ -283,7 +314,7 @@ fn take_values(
         }
         piece
             .labels
-            .add(label, line, layout.known)
+            .add(label, line, layout.known, Kind::Class)
             .map_err(|problem| (Some(i), problem))?;
     }
     let (x, y) = values.split_at(layout.inputs.len());
@@ -325,7 +356,15 @@ fn parse_record(
     for (columns, numbers) in [(layout.inputs, true), (layout.targets, false)] {
         for &i in columns {
             let cell = fields[i];
+            let categorical = numbers && layout.categories.iter().any(|&(f, _)| f == i);
             let value = match number(cell) {
+                // A categorical input: a placeholder, its category taken below.
+                _ if categorical && !is_missing(cell) => 0.0,
+                _ if categorical => {
+                    piece.x.truncate(x);
+                    piece.missing(line, i, cell);
+                    return Ok(());
+                }
                 Ok(value) => value,
                 Err(_) if numbers && layout.fill_inputs && is_missing(cell) => {
                     piece.filled += 1;
@@ -353,16 +392,22 @@ fn parse_record(
             }
         }
     }
+    if let Some(i) = layout.label
+        && fields[i].is_empty()
+    {
+        piece.x.truncate(x);
+        piece.missing(line, i, fields[i]);
+        return Ok(());
+    }
+    for (ids, &(i, known)) in piece.categories.iter_mut().zip(&layout.categories) {
+        ids.add(fields[i], line, known, Kind::Category)
+            .map_err(|problem| (Some(i), problem))?;
+    }
     if let Some(i) = layout.label {
-        if fields[i].is_empty() {
-            piece.x.truncate(x);
-            piece.missing(line, i, fields[i]);
-            return Ok(());
-        }
-        if let Err(problem) = piece.labels.add(fields[i], line, layout.known) {
-            piece.x.truncate(x);
-            return Err((Some(i), problem));
-        }
+        piece
+            .labels
+            .add(fields[i], line, layout.known, Kind::Class)
+            .map_err(|problem| (Some(i), problem))?;
     }
     piece.rows += 1;
     Ok(())

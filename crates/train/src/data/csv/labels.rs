@@ -1,5 +1,6 @@
-//! Class labels as they are read: each piece of the file numbers the labels it meets, and the
-//! pieces are merged in file order into the data set's classes.
+//! Class labels and categories as they are read: each piece of the file numbers the labels it
+//! meets, and the pieces are merged in file order into the data set's classes (or a
+//! categorical input's categories).
 
 use std::collections::HashMap;
 
@@ -7,21 +8,30 @@ use crate::CsvProblem;
 
 use super::{Labels, MAX_CLASSES};
 
+/// What a column of labels holds: a classifier's classes, or a categorical input's categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Class,
+    Category,
+}
+
 /// The classes every label must name, when the config or the run fixed them.
 pub(super) struct Known<'a> {
     names: &'a [String],
     from: &'static str,
+    kind: Kind,
     index: HashMap<&'a str, u32>,
 }
 
 impl<'a> Known<'a> {
     /// `None` when the file's own labels decide the classes.
-    pub(super) fn new(labels: &'a Labels) -> Option<Self> {
+    pub(super) fn new(labels: &'a Labels, kind: Kind) -> Option<Self> {
         match labels {
             Labels::Found => None,
             Labels::Known { names, from } => Some(Self {
                 names,
                 from,
+                kind,
                 index: names
                     .iter()
                     .enumerate()
@@ -48,6 +58,7 @@ impl PieceLabels {
         cell: &[u8],
         line: u64,
         known: Option<&Known>,
+        kind: Kind,
     ) -> Result<(), CsvProblem> {
         let text = std::str::from_utf8(cell).map_err(|_| CsvProblem::NotText)?;
         if let Some(known) = known {
@@ -56,6 +67,7 @@ impl PieceLabels {
                     label: text.to_string(),
                     which: known.from,
                     known: known.names.to_vec(),
+                    category: known.kind == Kind::Category,
                 }))
             })?;
             self.ids.push(id);
@@ -66,7 +78,7 @@ impl PieceLabels {
             return Ok(());
         }
         if self.found.len() >= MAX_CLASSES {
-            return Err(CsvProblem::TooManyClasses { max: MAX_CLASSES });
+            return Err(too_many(kind));
         }
         let id = self.found.len() as u32;
         self.found.push((text.to_string(), line));
@@ -76,9 +88,18 @@ impl PieceLabels {
     }
 }
 
+/// More distinct labels than [`MAX_CLASSES`].
+fn too_many(kind: Kind) -> CsvProblem {
+    match kind {
+        Kind::Class => CsvProblem::TooManyClasses { max: MAX_CLASSES },
+        Kind::Category => CsvProblem::TooManyCategories { max: MAX_CLASSES },
+    }
+}
+
 /// The labels of the whole file, merged piece by piece.
 pub(super) struct ClassBuilder {
     known: bool,
+    kind: Kind,
     /// The classes in the order they were first met (all of them when known).
     names: Vec<String>,
     index: HashMap<String, u32>,
@@ -86,9 +107,10 @@ pub(super) struct ClassBuilder {
 }
 
 impl ClassBuilder {
-    pub(super) fn new(known: Option<&Known>) -> Self {
+    pub(super) fn new(known: Option<&Known>, kind: Kind) -> Self {
         Self {
             known: known.is_some(),
+            kind,
             names: known.map_or_else(Vec::new, |k| k.names.to_vec()),
             index: HashMap::new(),
             labels: Vec::new(),
@@ -114,9 +136,7 @@ impl ClassBuilder {
         for (name, line) in piece.found {
             let id = match self.index.get(&name) {
                 Some(&id) => id,
-                None if self.names.len() >= MAX_CLASSES => {
-                    return Err((line, CsvProblem::TooManyClasses { max: MAX_CLASSES }));
-                }
+                None if self.names.len() >= MAX_CLASSES => return Err((line, too_many(self.kind))),
                 None => {
                     let id = self.names.len() as u32;
                     self.index.insert(name.clone(), id);
@@ -133,12 +153,13 @@ impl ClassBuilder {
 
     /// The class names in output order and each row's class: known classes as given; found
     /// ones sorted (numerically when every label is an integer), so that the same data gives
-    /// the same output order whatever its row order.
+    /// the same output order whatever its row order. A classifier needs two classes; a
+    /// categorical input may have one category.
     pub(super) fn finish(self) -> Result<(Vec<String>, Vec<u32>), CsvProblem> {
         if self.known {
             return Ok((self.names, self.labels));
         }
-        if self.names.len() < 2 {
+        if self.names.len() < 2 && self.kind == Kind::Class {
             return Err(CsvProblem::OneClass { found: self.names });
         }
         let mut order: Vec<usize> = (0..self.names.len()).collect();

@@ -13,8 +13,8 @@ pub use self::input::STDIN;
 use std::io::Read;
 use std::path::Path;
 
-use self::labels::{ClassBuilder, Known};
-use crate::{CsvError, CsvProblem, Dataset, Gaps};
+use self::labels::{ClassBuilder, Kind, Known};
+use crate::{Classes, CsvError, CsvProblem, Dataset, Encoding, Gaps};
 
 /// Which columns are inputs and which are targets.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,6 +27,19 @@ pub struct Columns {
     pub labels: Option<Labels>,
     /// Columns that are never inputs by default (an ID, a date), by header name.
     pub exclude: Vec<String>,
+    /// Inputs whose cells are names, one-hot encoded: one input per category.
+    pub categorical: Vec<Categorical>,
+}
+
+/// A categorical input: a column of names (a colour, a town) that becomes one input per
+/// category, 1 for the row's category and 0 for the others.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Categorical {
+    /// The column, by header name.
+    pub column: String,
+    /// Its categories: the training file's own, sorted (numerically when all are integers);
+    /// a run's for new rows, where any other name is an error naming its line.
+    pub categories: Labels,
 }
 
 /// How a data file is written, beyond its columns, and what to do with its gaps.
@@ -124,18 +137,21 @@ pub fn read_csv(path: &Path, columns: &Columns, options: &CsvOptions) -> Result<
 }
 
 /// Reads only the named input columns of `path` (for predictions: no targets needed), with
-/// the same checks and messages as [`read_csv`]. The result has no output columns.
+/// the same checks and messages as [`read_csv`]; `categorical` names those of them that are
+/// categorical. The result has no output columns.
 ///
 /// # Errors
 /// As [`read_csv`].
 pub fn read_inputs(
     path: &Path,
     inputs: &[String],
+    categorical: &[Categorical],
     options: &CsvOptions,
 ) -> Result<Dataset, CsvError> {
     let columns = Columns {
         inputs: Some(inputs.to_vec()),
         targets: Some(Vec::new()),
+        categorical: categorical.to_vec(),
         ..Columns::default()
     };
     read(path, &columns, options, true)
@@ -298,7 +314,23 @@ fn read(
             got: targets.len(),
         }));
     }
-    let known = columns.labels.as_ref().and_then(Known::new);
+    let known = columns
+        .labels
+        .as_ref()
+        .and_then(|l| Known::new(l, Kind::Class));
+    let categorical: Vec<usize> = columns
+        .categorical
+        .iter()
+        .map(|c| find(&c.column))
+        .collect::<Result<_, _>>()?;
+    if let Some(&i) = categorical.iter().find(|i| !inputs.contains(i)) {
+        return Err(column(CsvProblem::CategoricalNotInput, i));
+    }
+    let known_categories: Vec<Option<Known>> = columns
+        .categorical
+        .iter()
+        .map(|c| Known::new(&c.categories, Kind::Category))
+        .collect();
     let label = columns.labels.as_ref().map(|_| targets[0]);
     let mut layout = chunks::Layout::new(
         options.delimiter,
@@ -309,6 +341,11 @@ fn read(
         known.as_ref(),
     );
     layout.fill_inputs = options.missing == Missing::Mean;
+    layout.categories = categorical
+        .iter()
+        .zip(&known_categories)
+        .map(|(&i, known)| (i, known.as_ref()))
+        .collect();
     // Reserve the exact size up front where the file can be counted first (one newline per
     // row is an upper bound), so that growing the vectors never holds two copies of a large
     // file's values at once; other inputs grow as they are read.
@@ -326,7 +363,11 @@ fn read(
     let mut sink = chunks::Sink {
         x: reserve(rows.saturating_mul(inputs.len() as u64))?,
         y: reserve(rows.saturating_mul(layout.targets.len() as u64))?,
-        classes: label.map(|_| ClassBuilder::new(known.as_ref())),
+        classes: label.map(|_| ClassBuilder::new(known.as_ref(), Kind::Class)),
+        categories: known_categories
+            .iter()
+            .map(|known| ClassBuilder::new(known.as_ref(), Kind::Category))
+            .collect(),
         ..chunks::Sink::default()
     };
     chunks::parse_rows(&mut reader, rest, header_lines + 1, &layout, &mut sink).map_err(|f| {
@@ -359,7 +400,56 @@ fn read(
             Missing::Error | Missing::Drop => None,
         },
     };
-    let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect();
+    let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect::<Vec<_>>();
+    let mut input_names = names(&inputs);
+    let mut encoding = None;
+    if !categorical.is_empty() {
+        let mut found = Vec::with_capacity(categorical.len());
+        for (builder, &i) in std::mem::take(&mut sink.categories)
+            .into_iter()
+            .zip(&categorical)
+        {
+            let (names, ids) = builder.finish().map_err(|p| column(p, i))?;
+            found.push((
+                Classes {
+                    column: header[i].clone(),
+                    names,
+                },
+                ids,
+            ));
+        }
+        let slots: Vec<Option<usize>> = inputs
+            .iter()
+            .map(|i| categorical.iter().position(|c| c == i))
+            .collect();
+        sink.x = one_hot_inputs(&sink.x, &slots, &found).map_err(|bytes| {
+            error(
+                None,
+                None,
+                CsvProblem::OutOfMemory {
+                    rows: sink.rows,
+                    bytes,
+                },
+            )
+        })?;
+        input_names = inputs
+            .iter()
+            .zip(&slots)
+            .flat_map(|(&i, slot)| match slot {
+                None => vec![header[i].clone()],
+                Some(c) => found[*c]
+                    .0
+                    .names
+                    .iter()
+                    .map(|n| format!("{}={n}", header[i]))
+                    .collect(),
+            })
+            .collect();
+        encoding = Some(Encoding {
+            columns: names(&inputs),
+            categorical: found.into_iter().map(|(classes, _)| classes).collect(),
+        });
+    }
     if let Some(builder) = sink.classes {
         let column = header[targets[0]].clone();
         let (names_of, labels) = builder
@@ -369,13 +459,46 @@ fn read(
             column,
             names: names_of,
         };
-        return Ok(Dataset::from_labels(sink.x, &labels, names(&inputs), classes).with_gaps(gaps));
+        return Ok(Dataset::from_labels(sink.x, &labels, input_names, classes)
+            .with_gaps(gaps)
+            .with_encoding(encoding));
     }
-    Ok(
-        Dataset::from_columns(sink.x, sink.y, inputs.len(), targets.len())
-            .with_names(names(&inputs), names(&targets))
-            .with_gaps(gaps),
-    )
+    let width = input_names.len();
+    Ok(Dataset::from_columns(sink.x, sink.y, width, targets.len())
+        .with_names(input_names, names(&targets))
+        .with_gaps(gaps)
+        .with_encoding(encoding))
+}
+
+/// The rows of `x` (one value per input column) with each categorical input (`slots`: its
+/// index into `found`) replaced by one value per category, 1 for the row's. The error is the
+/// size that could not be allocated.
+fn one_hot_inputs(
+    x: &[f32],
+    slots: &[Option<usize>],
+    found: &[(Classes, Vec<u32>)],
+) -> Result<Vec<f32>, f64> {
+    let width: usize = slots
+        .iter()
+        .map(|s| s.map_or(1, |c| found[c].0.names.len()))
+        .sum();
+    let rows = x.len() / slots.len().max(1);
+    let mut out = Vec::new();
+    out.try_reserve_exact(rows * width)
+        .map_err(|_| (rows * width * 4) as f64)?;
+    for (r, row) in x.chunks_exact(slots.len()).enumerate() {
+        for (&value, slot) in row.iter().zip(slots) {
+            match slot {
+                None => out.push(value),
+                Some(c) => {
+                    let (classes, ids) = &found[*c];
+                    let id = ids[r] as usize;
+                    out.extend((0..classes.names.len()).map(|k| f32::from(u8::from(k == id))));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Fills the gaps (NaN) of `x`'s `width` columns with `given`, or with each column's mean of
@@ -449,7 +572,7 @@ mod tests {
                     assert_eq!(row.iter().sum::<f32>(), 1.0);
                 }
             }
-            let _ = read_inputs(&path, &["x".to_string()], &CsvOptions::default());
+            let _ = read_inputs(&path, &["x".to_string()], &[], &CsvOptions::default());
         });
         eprintln!("csv: {ran} fuzzed files");
         assert!(ran >= 400);
@@ -915,6 +1038,132 @@ mod tests {
             on_every_pool(b"x,y\n,1\nNULL,2\n", &Columns::default(), &drop).unwrap_err(),
             "d.csv:2: column `x`: every row has a missing value (2 rows left out), the first here"
         );
+    }
+
+    #[test]
+    fn categorical_inputs_become_one_input_per_category() {
+        // Categories met in a different order in different pieces; two categorical columns.
+        let colours = ["red", "green", "blue"];
+        let mut text = String::from("id,colour,size,town,y\n");
+        for i in 0..2000 {
+            let colour = colours[(i * 7 / 3) % 3];
+            let town = if i % 4 == 0 { "10" } else { "9" };
+            let size = if i % 500 == 3 {
+                "\"2.5\"".to_string()
+            } else {
+                format!("{i}")
+            };
+            text.push_str(&format!("{i},{colour},{size},{town},{}\n", i % 3));
+        }
+        let columns = Columns {
+            targets: Some(vec!["y".into()]),
+            exclude: vec!["id".into()],
+            categorical: ["colour", "town"]
+                .iter()
+                .map(|c| Categorical {
+                    column: c.to_string(),
+                    categories: Labels::Found,
+                })
+                .collect(),
+            ..Columns::default()
+        };
+        let data = on_every_pool(text.as_bytes(), &columns, &CsvOptions::default()).unwrap();
+        // Sorted by name, or by value when every category is an integer (9 before 10).
+        assert_eq!(
+            data.input_names(),
+            [
+                "colour=blue",
+                "colour=green",
+                "colour=red",
+                "size",
+                "town=9",
+                "town=10"
+            ]
+        );
+        for i in [0usize, 1, 2, 3, 1999] {
+            let mut row = vec![0.0; 6];
+            row[match colours[(i * 7 / 3) % 3] {
+                "blue" => 0,
+                "green" => 1,
+                _ => 2,
+            }] = 1.0;
+            row[3] = if i % 500 == 3 { 2.5 } else { i as f64 };
+            row[if i % 4 == 0 { 5 } else { 4 }] = 1.0;
+            assert_eq!(data.input_row(i), row, "row {i}");
+        }
+        let encoding = data.encoding().unwrap();
+        assert_eq!(encoding.columns, ["colour", "size", "town"]);
+        assert_eq!(encoding.categorical[0].names, ["blue", "green", "red"]);
+        // New rows are encoded with the run's categories: an unseen one names its line.
+        let (inputs, categorical) = data.input_columns("run's");
+        let new = |text: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("n.csv");
+            std::fs::write(&path, text).unwrap();
+            read_inputs(&path, &inputs, &categorical, &CsvOptions::default())
+                .map_err(|e| e.to_string().replace(&path.display().to_string(), "n.csv"))
+        };
+        let one = new("town,colour,size\n9,green,1\n").unwrap();
+        assert_eq!(one.input_row(0), [0.0, 1.0, 0.0, 1.0, 1.0, 0.0]);
+        assert_eq!(
+            new("town,colour,size\n9,green,1\n10,purple,2\n").unwrap_err(),
+            "n.csv:3: column `colour`: category `purple` is not one of the run's categories (blue, green, red)"
+        );
+        // A missing category is a missing value like any other.
+        let gap = "colour,y\nred,1\n,2\nblue,3\n";
+        let only = Columns {
+            categorical: vec![Categorical {
+                column: "colour".into(),
+                categories: Labels::Found,
+            }],
+            ..Columns::default()
+        };
+        assert!(
+            on_every_pool(gap.as_bytes(), &only, &CsvOptions::default())
+                .unwrap_err()
+                .starts_with(
+                    "d.csv:3: column `colour`: an empty cell is a missing value; 1 row has one"
+                ),
+        );
+        for missing in [Missing::Drop, Missing::Mean] {
+            let options = CsvOptions {
+                missing,
+                ..CsvOptions::default()
+            };
+            let data = on_every_pool(gap.as_bytes(), &only, &options).unwrap();
+            assert_eq!((data.len(), data.dropped()), (2, 1));
+            assert_eq!(data.input_names(), ["colour=blue", "colour=red"]);
+        }
+        // A categorical column must be an input.
+        let target = Columns {
+            targets: Some(vec!["colour".into()]),
+            ..only.clone()
+        };
+        assert_eq!(
+            on_every_pool(gap.as_bytes(), &target, &CsvOptions::default()).unwrap_err(),
+            "d.csv:1: column `colour`: is categorical but not one of the inputs"
+        );
+        let mut many = String::from("c,y\n");
+        for i in 0..=MAX_CLASSES {
+            many.push_str(&format!("k{i},1\n"));
+        }
+        assert_eq!(
+            on_every_pool(many.as_bytes(), &only_c(), &CsvOptions::default()).unwrap_err(),
+            format!(
+                "d.csv:{}: column `c`: more than 1000 distinct categories; a categorical input takes at most 1000 (is this column of numbers categorical?)",
+                MAX_CLASSES + 2
+            )
+        );
+    }
+
+    fn only_c() -> Columns {
+        Columns {
+            categorical: vec![Categorical {
+                column: "c".into(),
+                categories: Labels::Found,
+            }],
+            ..Columns::default()
+        }
     }
 
     #[test]
