@@ -2,31 +2,36 @@
 //! pass where Burn's operations take several, softplus vectorised. Other element types (f64 for
 //! gradient checks) take the composed path: exact, and not where time goes.
 //!
-//! Rows are processed in fixed blocks of [`BLOCK_ROWS`]; large batches spread the blocks over
-//! the CPU's cores. Sums over rows are taken per block in f64 and the blocks' sums added in
-//! block order, so the numbers do not depend on how many cores there are or which finished
-//! first: the same run gives the same bits on any machine.
+//! Rows are processed in fixed blocks of [`BLOCK_ROWS`] (fewer rows would make gemm pack a
+//! wide layer's weights once per handful of rows: measured slower on every wide case); a
+//! batch with enough work spreads the blocks over the cores (the [`Team`]'s threads, which
+//! wait for the next kernel spinning).
+//! Sums over rows are taken per block in f64 and the blocks' sums added in block order, so the
+//! numbers do not depend on how many cores there are or which finished first: the same run
+//! gives the same bits on any machine.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use squiggle_model::Activation;
 
 use crate::network::LayerState;
 use crate::ops::FusedKernels;
+use crate::team::Team;
 use crate::{compose, math};
 
 /// Rows per block: the unit of work a core takes, and of the partial sums.
 const BLOCK_ROWS: usize = 128;
-/// Below this many elements a batch stays on one core (handing blocks out costs more).
-const PARALLEL_ELEMENTS: usize = 1 << 15;
+/// Below this much work (values computed, times the inputs each one takes) a batch stays on one
+/// core. Handing blocks to the team's spinning threads costs about a microsecond, so a batch
+/// of two blocks of a 64-unit layer already pays: work, not the batch's size, decides.
+const PARALLEL_WORK: usize = 1 << 13;
 
 /// Compiles `body` twice, for the x86-64 baseline (`portable`) and for AVX2 (`avx2`), in a
 /// module of the kernel's name whose `call` runs the version the CPU has. Only IEEE additions,
@@ -75,36 +80,191 @@ fn is_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
-fn parallel(elements: usize) -> bool {
-    elements >= PARALLEL_ELEMENTS
+/// How a batch is cut into blocks. The block size never depends on the number of cores, so
+/// the partial sums, and the bits, are the same on any machine.
+#[derive(Clone, Copy)]
+struct Plan {
+    /// Rows per block.
+    block: usize,
+    /// Whether the blocks are spread over the team's threads.
+    spread: bool,
 }
 
-/// `f` on every block of rows, in parallel for large batches; results in block order.
-fn per_block<T: Send>(rows: usize, width: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
-    let blocks: Vec<Range<usize>> = (0..rows)
-        .step_by(BLOCK_ROWS)
-        .map(|start| start..(start + BLOCK_ROWS).min(rows))
-        .collect();
-    if parallel(rows * width) {
-        blocks.into_par_iter().map(&f).collect()
-    } else {
-        blocks.into_iter().map(f).collect()
+impl Plan {
+    /// The plan for `rows` rows of `work` multiply-adds each.
+    fn new(rows: usize, work: usize) -> Self {
+        let block = BLOCK_ROWS;
+        let spread =
+            rows > block && rows.saturating_mul(work) >= PARALLEL_WORK && Team::get().threads() > 1;
+        Self { block, spread }
+    }
+
+    /// Blocks in `rows` rows.
+    fn count(&self, rows: usize) -> usize {
+        rows.div_ceil(self.block)
     }
 }
 
-/// `f(first row, rows)` on every block of `out` (`width` values a row), in parallel for large
-/// batches.
-fn for_blocks(out: &mut [f32], width: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
-    let chunk = BLOCK_ROWS * width.max(1);
-    if parallel(out.len()) {
-        out.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(k, block)| f(k * BLOCK_ROWS, block));
-    } else {
-        out.chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(k, block)| f(k * BLOCK_ROWS, block));
+/// `f(block)` for each of `count` blocks, on the team's threads when `spread`.
+fn each_block(count: usize, spread: bool, f: &(dyn Fn(usize) + Sync)) {
+    match spread {
+        true => Team::get().run(count, f),
+        false => (0..count).for_each(f),
     }
+}
+
+/// `f` on every block of rows (`work` per row), in parallel when it pays; results in block
+/// order.
+fn per_block<T: Send>(rows: usize, work: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    let plan = Plan::new(rows, work);
+    let count = plan.count(rows);
+    let results: Vec<Mutex<Option<T>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    each_block(count, plan.spread, &|k| {
+        let rows = k * plan.block..((k + 1) * plan.block).min(rows);
+        *lock(&results[k]) = Some(f(rows));
+    });
+    results
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect()
+}
+
+/// `f(first row, rows)` on every block of `out` (`width` values a row, `work` per row), in
+/// parallel when it pays.
+fn for_blocks(out: &mut [f32], width: usize, work: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let plan = Plan::new(out.len() / width.max(1), work);
+    let chunk = plan.block * width.max(1);
+    let blocks: Vec<Mutex<&mut [f32]>> = out.chunks_mut(chunk).map(Mutex::new).collect();
+    each_block(blocks.len(), plan.spread, &|k| {
+        f(k * plan.block, &mut lock(&blocks[k]));
+    });
+}
+
+/// A matrix over a slice: element (i, j) at `i · row_stride + j · col_stride`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    /// `data` as a row-major `rows × cols` matrix.
+    fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose of `data` read as a row-major `rows × cols` matrix: `cols × rows`.
+    fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows: cols,
+            cols: rows,
+            row_stride: 1,
+            col_stride: cols,
+        }
+    }
+
+    /// Whether every element lies inside `data`.
+    fn fits(&self) -> bool {
+        self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
+                < self.data.len()
+    }
+}
+
+/// `out = a · b` (`out` row-major, `a.rows × b.cols`), by gemm on the calling thread alone:
+/// the team spreads the blocks, so a product of one block never wakes another pool's threads.
+fn matmul_into(out: &mut [f32], a: View, b: View) {
+    assert!(
+        a.cols == b.rows && out.len() == a.rows * b.cols && a.fits() && b.fits(),
+        "matmul_into: shapes {}×{} · {}×{} into {}",
+        a.rows,
+        a.cols,
+        b.rows,
+        b.cols,
+        out.len()
+    );
+    if out.is_empty() {
+        return;
+    }
+    if a.cols == 0 {
+        out.fill(0.0);
+        return;
+    }
+    // SAFETY: the assertion above keeps every element gemm reads (i·row_stride + j·col_stride
+    // for i < rows, j < cols) inside `a.data` and `b.data`, and every element it writes (row
+    // i, column j at i·b.cols + j) inside `out`, which is borrowed mutably and so aliases
+    // neither. With `read_dst` false, `out`'s old values are not read.
+    unsafe {
+        gemm::gemm(
+            a.rows,
+            b.cols,
+            a.cols,
+            out.as_mut_ptr(),
+            1,
+            b.cols as isize,
+            false,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// The sum of per-block partial results in f32, added in block order in f64 and rounded once.
+fn add_partials(partials: &[Vec<f32>], len: usize) -> Vec<f32> {
+    let mut total = vec![0.0f64; len];
+    for part in partials {
+        for (t, &v) in total.iter_mut().zip(part) {
+            *t += f64::from(v);
+        }
+    }
+    total.into_iter().map(|v| v as f32).collect()
+}
+
+/// `len` zeros, written block by block on the team's threads when `spread` (a serial zeroing of
+/// a whole batch's output cost a tenth of a step on two cores).
+fn zeros(len: usize, spread: bool) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    {
+        let spare = &mut v.spare_capacity_mut()[..len];
+        let blocks: Vec<Mutex<&mut [std::mem::MaybeUninit<f32>]>> =
+            spare.chunks_mut(BLOCK_ROWS * 64).map(Mutex::new).collect();
+        each_block(blocks.len(), spread, &|k| {
+            for value in lock(&blocks[k]).iter_mut() {
+                value.write(0.0);
+            }
+        });
+    }
+    // SAFETY: each of the first `len` values was written just above (every block ran before
+    // `each_block` returned), and `len` is within the capacity reserved.
+    unsafe { v.set_len(len) };
+    v
+}
+
+/// A block's lock: each is taken by one thread, once, so it is never contended or poisoned
+/// by another block.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The sum of per-block sums, in block order.
@@ -125,6 +285,34 @@ with_avx2! {
             for ((zj, &wj), &bj) in row.iter_mut().zip(w).zip(b) {
                 *zj = xi * wj + bj;
             }
+        }
+    }
+}
+
+with_avx2! {
+    fn one_output_affine(x: &[f32], w: &[f32], b: f32, z: &mut [f32]) {
+        // x·w + b for one output column: each row's dot product in 8 interleaved partial sums
+        // (lane j takes the products k ≡ j mod 8) added in a fixed order, so that it
+        // vectorises across the lanes and gives the same bits on every path.
+        let n = w.len();
+        let whole = n - n % 8;
+        let (w_head, w_tail) = w.split_at(whole);
+        for (zr, row) in z.iter_mut().zip(x.chunks_exact(n)) {
+            let (head, tail) = row.split_at(whole);
+            let mut acc = [0.0f32; 8];
+            for (xc, wc) in head.as_chunks::<8>().0.iter().zip(w_head.as_chunks::<8>().0) {
+                for j in 0..8 {
+                    acc[j] += xc[j] * wc[j];
+                }
+            }
+            // Halves added lane by lane (one vector addition each), then the last four.
+            let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+            let (b0, b1, b2, b3) = (a0 + a4, a1 + a5, a2 + a6, a3 + a7);
+            let mut sum = (b0 + b2) + (b1 + b3);
+            for (&xv, &wv) in tail.iter().zip(w_tail) {
+                sum += xv * wv;
+            }
+            *zr = sum + b;
         }
     }
 }
@@ -295,7 +483,7 @@ fn one_hidden_layer_backward(
         values(grad),
     );
     let rows = g.len();
-    let blocks = per_block(rows, width, |r| {
+    let blocks = per_block(rows, 4 * width, |r| {
         let mut sums = vec![0.0f64; 1 + 3 * width];
         let range = r.start * width..r.end * width;
         one_hidden_layer_sums::call(
@@ -345,39 +533,46 @@ impl FusedKernels for Flex {
             return compose::dense_forward::<Self>(x, w, b, activation, slope);
         }
         let (rows, fan_in, fan_out) = (x.shape()[0], x.shape()[1], w.shape()[1]);
+        // Per row: the products computed here (a matmul's are Burn's) and the activation's
+        // cost per value, in multiply-adds (softplus: two polynomials and two divisions).
+        let work = fan_out * (fan_in + 16);
+        let plan = Plan::new(rows, work);
+        let spread = plan.spread;
         let bias = values(&b);
-        let mut z = if fan_in == 1 {
-            vec![0.0f32; rows * fan_out]
-        } else {
-            values(&Flex::float_matmul(x.clone(), w.clone())).into_owned()
-        };
+        let shape = vec![rows, fan_out];
+        let mut z = zeros(rows * fan_out, spread);
         let mut slopes =
-            (slope && activation != Activation::Identity).then(|| vec![0.0f32; rows * fan_out]);
+            (slope && activation != Activation::Identity).then(|| zeros(rows * fan_out, spread));
         let (xs, ws) = (values(&x), values(&w));
         let block = |first: usize, z: &mut [f32], s: Option<&mut [f32]>| {
+            let n = z.len() / fan_out;
             if fan_in == 1 {
-                let n = z.len() / fan_out;
                 outer_affine::call(&xs[first..first + n], &ws, &bias, z);
+            } else if fan_out == 1 {
+                let x = &xs[first * fan_in..(first + n) * fan_in];
+                one_output_affine::call(x, &ws, bias[0], z);
             } else {
+                let x = View::rows(&xs[first * fan_in..(first + n) * fan_in], n, fan_in);
+                matmul_into(z, x, View::rows(&ws, fan_in, fan_out));
                 add_bias::call(z, &bias);
             }
             activate(z, activation, s);
         };
-        let chunk = BLOCK_ROWS * fan_out;
+        let chunk = plan.block * fan_out;
         match slopes.as_deref_mut() {
-            Some(s) if parallel(z.len()) => z
-                .par_chunks_mut(chunk)
-                .zip(s.par_chunks_mut(chunk))
-                .enumerate()
-                .for_each(|(k, (z, s))| block(k * BLOCK_ROWS, z, Some(s))),
-            Some(s) => z
-                .chunks_mut(chunk)
-                .zip(s.chunks_mut(chunk))
-                .enumerate()
-                .for_each(|(k, (z, s))| block(k * BLOCK_ROWS, z, Some(s))),
-            None => for_blocks(&mut z, fan_out, |first, z| block(first, z, None)),
+            Some(s) => {
+                let blocks: Vec<Mutex<(&mut [f32], &mut [f32])>> = z
+                    .chunks_mut(chunk)
+                    .zip(s.chunks_mut(chunk))
+                    .map(Mutex::new)
+                    .collect();
+                each_block(blocks.len(), spread, &|k| {
+                    let (z, s) = &mut *lock(&blocks[k]);
+                    block(k * plan.block, z, Some(s));
+                });
+            }
+            None => for_blocks(&mut z, fan_out, work, |first, z| block(first, z, None)),
         }
-        let shape = vec![rows, fan_out];
         (tensor(z, shape.clone()), slopes.map(|s| tensor(s, shape)))
     }
 
@@ -433,33 +628,54 @@ impl FusedKernels for Flex {
                 sums[..1].to_vec(),
             )
         } else {
-            let blocks = per_block(rows, fan_out, |r| {
-                let dz = dz_f64(&g, s, r, fan_out);
-                let mut db = vec![0.0f64; fan_out];
-                for row in dz.chunks_exact(fan_out) {
-                    for (d, &v) in db.iter_mut().zip(row) {
-                        *d += v;
-                    }
-                }
-                db
+            let (dz, db) = dz_and_sums(&g, s, rows, fan_out);
+            let work = fan_in * fan_out;
+            // dW = xᵀ·dz, block by block (each block's product on one thread), the blocks'
+            // products added in block order in f64.
+            let partials = per_block(rows, work, |r| {
+                let mut part = vec![0.0f32; fan_in * fan_out];
+                let x_t = View::transposed(&xs[r.start * fan_in..r.end * fan_in], r.len(), fan_in);
+                let dz = View::rows(&dz[r.start * fan_out..r.end * fan_out], r.len(), fan_out);
+                matmul_into(&mut part, x_t, dz);
+                part
             });
-            let db = add_blocks(blocks, fan_out);
-            let dz = tensor(dz32(&g, s, rows, fan_out), vec![rows, fan_out]);
-            (Flex::float_matmul(Flex::float_transpose(x.clone()), dz), db)
+            let dw = add_partials(&partials, fan_in * fan_out);
+            // dx = dz·Wᵀ, block by block.
+            let dx = input.then(|| {
+                let mut dx = zeros(rows * fan_in, Plan::new(rows, work).spread);
+                for_blocks(&mut dx, fan_in, work, |first, block| {
+                    let n = block.len() / fan_in;
+                    let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
+                    matmul_into(block, dz, View::transposed(&ws, fan_in, fan_out));
+                });
+                tensor(dx, vec![rows, fan_in])
+            });
+            return (
+                dx,
+                tensor(dw, vec![fan_in, fan_out]),
+                tensor(db, vec![fan_out]),
+            );
         };
         let dx = input.then(|| {
             if fan_out == 1 {
                 // dz·wᵀ is an outer product.
                 let mut dx = vec![0.0f32; rows * fan_in];
-                for_blocks(&mut dx, fan_in, |first, block| {
+                for_blocks(&mut dx, fan_in, fan_in, |first, block| {
                     let n = block.len() / fan_in;
                     let dz = dz_f64(&g, s, first..first + n, 1);
                     outer_product::call(&dz, &ws, block);
                 });
                 tensor(dx, vec![rows, fan_in])
             } else {
-                let dz = tensor(dz32(&g, s, rows, fan_out), vec![rows, fan_out]);
-                Flex::float_matmul(dz, Flex::float_transpose(w.clone()))
+                // One input (the network's): dz·Wᵀ has one column.
+                let (dz, _) = dz_and_sums(&g, s, rows, fan_out);
+                let mut dx = vec![0.0f32; rows];
+                for_blocks(&mut dx, 1, fan_out, |first, block| {
+                    let n = block.len();
+                    let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
+                    matmul_into(block, dz, View::transposed(&ws, 1, fan_out));
+                });
+                tensor(dx, vec![rows, fan_in])
             }
         });
         (dx, dw, tensor(db, vec![fan_out]))
@@ -523,12 +739,39 @@ impl FusedKernels for Flex {
     }
 }
 
-/// `grad ⊙ slope` for every row, rounded to f32, for the matmuls.
-fn dz32(g: &[f32], s: Option<&[f32]>, rows: usize, width: usize) -> Vec<f32> {
-    dz_f64(g, s, 0..rows, width)
+/// `grad ⊙ slope` for every row rounded to f32, for the matmuls (the f32 product is the exact
+/// f64 product rounded), and its column sums in f64 of the exact products, `db`: one pass,
+/// block by block on the team's threads.
+fn dz_and_sums(g: &[f32], s: Option<&[f32]>, rows: usize, width: usize) -> (Vec<f32>, Vec<f32>) {
+    let plan = Plan::new(rows, width);
+    let spread = plan.spread;
+    let mut dz = zeros(rows * width, spread);
+    let chunk = plan.block * width;
+    let blocks: Vec<Mutex<&mut [f32]>> = dz.chunks_mut(chunk).map(Mutex::new).collect();
+    let sums: Vec<Mutex<Vec<f64>>> = blocks.iter().map(|_| Mutex::new(Vec::new())).collect();
+    each_block(blocks.len(), spread, &|k| {
+        let out = &mut *lock(&blocks[k]);
+        let first = k * chunk;
+        let exact = dz_f64(
+            g,
+            s,
+            first / width..first / width + out.len() / width,
+            width,
+        );
+        let mut db = vec![0.0f64; width];
+        for (out_row, row) in out.chunks_exact_mut(width).zip(exact.chunks_exact(width)) {
+            for ((o, d), &v) in out_row.iter_mut().zip(db.iter_mut()).zip(row) {
+                *o = v as f32;
+                *d += v;
+            }
+        }
+        *lock(&sums[k]) = db;
+    });
+    let sums = sums
         .into_iter()
-        .map(|v| v as f32)
-        .collect()
+        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect();
+    (dz, add_blocks(sums, width))
 }
 
 #[cfg(test)]
@@ -544,6 +787,46 @@ mod tests {
 
     fn bits<T: Copy + Into<f64>>(v: &[T]) -> Vec<u64> {
         v.iter().map(|&x| x.into().to_bits()).collect()
+    }
+
+    /// gemm on views: a product, a transposed left and a transposed right, against the sums
+    /// written out (in f64, within f32's rounding).
+    #[test]
+    fn views_multiply_as_their_matrices() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for (m, k, n) in [(1, 1, 1), (3, 5, 2), (17, 9, 33), (128, 20, 64)] {
+            let a = random(&mut rng, m * k);
+            let b = random(&mut rng, k * n);
+            let exact = |i: usize, j: usize| -> f64 {
+                (0..k)
+                    .map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j]))
+                    .sum()
+            };
+            let close = |out: &[f32], at: &dyn Fn(usize, usize) -> f64, rows, cols| {
+                for i in 0..rows {
+                    for j in 0..cols {
+                        let (got, want) = (f64::from(out[i * cols + j]), at(i, j));
+                        assert!(
+                            (got - want).abs() <= 1e-5 * (k as f64) * 9.0,
+                            "{m}×{k}×{n} ({i}, {j}): {got} vs {want}"
+                        );
+                    }
+                }
+            };
+            let mut out = vec![f32::NAN; m * n];
+            matmul_into(&mut out, View::rows(&a, m, k), View::rows(&b, k, n));
+            close(&out, &exact, m, n);
+            // (Aᵀ)ᵀ·B with A stored transposed, and Bᵀ's transpose.
+            let a_t: Vec<f32> = (0..k * m).map(|q| a[(q % m) * k + q / m]).collect();
+            let b_t: Vec<f32> = (0..n * k).map(|q| b[(q % k) * n + q / k]).collect();
+            let mut out = vec![f32::NAN; m * n];
+            matmul_into(
+                &mut out,
+                View::transposed(&a_t, k, m),
+                View::transposed(&b_t, n, k),
+            );
+            close(&out, &exact, m, n);
+        }
     }
 
     /// Every AVX2 kernel gives the bits of its portable twin, on lengths that leave every
@@ -567,6 +850,12 @@ mod tests {
                 // SAFETY: the CPU has AVX2, checked above.
                 unsafe { outer_affine::avx2(&x, &w, &b, &mut b2) };
                 assert_eq!(bits(&a), bits(&b2), "outer_affine {rows}×{width}");
+
+                let (mut a, mut b2) = (vec![0.0f32; rows], vec![0.0f32; rows]);
+                one_output_affine::portable(&h, &w, b[0], &mut a);
+                // SAFETY: as above.
+                unsafe { one_output_affine::avx2(&h, &w, b[0], &mut b2) };
+                assert_eq!(bits(&a), bits(&b2), "one_output_affine {rows}×{width}");
 
                 let (mut a, mut b2) = (g.clone(), g.clone());
                 add_bias::portable(&mut a, &b);

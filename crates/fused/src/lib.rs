@@ -40,6 +40,8 @@ mod compose;
 mod flex;
 mod math;
 mod network;
+#[cfg(feature = "flex")]
+mod team;
 // ndarray is deprecated upstream but still offered: its kernels are named there. Built with
 // no backend (a library check), the extension has nothing to run on.
 #[allow(deprecated)]

@@ -52,7 +52,7 @@ const SHAPES: [(usize, &[usize], usize); 6] = [
 ];
 
 /// Row counts: one, either side of the fused kernels' 128-row blocks, and enough to spread
-/// over the cores (the fused kernels go parallel from 32,768 values).
+/// over the cores (the fused kernels go parallel from two blocks with work enough).
 const ROWS: [usize; 5] = [1, 127, 128, 129, 40_000];
 
 /// f32's unit roundoff.
