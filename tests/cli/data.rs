@@ -518,3 +518,29 @@ fn resume_run(dir: &std::path::Path, epochs: &str) {
     )
     .success();
 }
+
+#[test]
+fn a_memory_limit_refuses_rows_that_would_not_fit_before_reading_them() {
+    let dir = scratch();
+    generate(dir.path(), 3000, "d.csv", &[]);
+    let config = |limit: &str| {
+        format!("[data]\ncsv = \"d.csv\"\nmemory_limit = \"{limit}\"\n[train]\nepochs = 1\n")
+    };
+    write(dir.path(), "c.toml", &config("1 KiB"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv: its 3,000 rows need about 48.0 kB of memory, more than the 1.0 kB it may take ([data] memory_limit)",
+    );
+    write(dir.path(), "c.toml", &config("1 GB"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).success();
+    write(dir.path(), "c.toml", &config("lots"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: c.toml:3:16: [data] memory_limit: \"lots\" needs a unit: B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (\"8 GB\", \"512 MiB\")",
+    );
+    write(dir.path(), "c.toml", &config("-3 GB"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: c.toml:3:16: [data] memory_limit: \"-3 GB\" is not a positive amount of memory (\"8 GB\", \"512 MiB\")",
+    );
+}

@@ -230,7 +230,7 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     };
     let options = CsvOptions {
         delimiter: args.delimiter.unwrap_or(b','),
-        ..CsvOptions::filled_as(network.fill.as_ref())
+        ..CsvOptions::filled_as(network.fill.as_ref(), crate::memory::available())
     };
     let mut data = read_csv(file, &columns, &options)?;
     let scaling = checkpoint.meta.scaling.as_ref();

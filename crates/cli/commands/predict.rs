@@ -43,7 +43,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let options = CsvOptions {
         delimiter: args.delimiter.unwrap_or(b','),
-        ..CsvOptions::filled_as(described.fill.as_ref())
+        ..CsvOptions::filled_as(described.fill.as_ref(), crate::memory::available())
     };
     let (inputs, categorical) = described.input_columns();
     let mut data = read_inputs(&args.input, &inputs, &categorical, &options)?;

@@ -425,7 +425,11 @@ fn data_spec<'a>(
         }
     }
     let Some(csv) = &d.csv else {
-        for (key, given) in [("delimiter", &d.delimiter), ("missing", &d.missing)] {
+        for (key, given) in [
+            ("delimiter", &d.delimiter),
+            ("missing", &d.missing),
+            ("memory_limit", &d.memory_limit),
+        ] {
             if let Some(given) = given {
                 return Err(src.error(
                     given.span(),
@@ -488,6 +492,13 @@ fn data_spec<'a>(
             None => Missing::default(),
         },
         fill: None,
+        memory_limit: match &d.memory_limit {
+            Some(given) => Some(
+                memory_limit(given.get_ref())
+                    .map_err(|e| src.error(given.span(), format!("[data] memory_limit: {e}")))?,
+            ),
+            None => crate::memory::available(),
+        },
     };
     Ok(Spec::Csv(DataSource::Csv {
         path: relative(src, csv),
@@ -519,8 +530,38 @@ fn data_spec<'a>(
     }))
 }
 
-/// `file` relative to the config's folder; a path a `--set` edit gave is taken as the shell
-/// took it, relative to the working folder.
+/// A `memory_limit` setting in bytes: a number with a unit, `B`, `KB`, `MB`, `GB`, `TB`
+/// (powers of 1000) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024).
+pub fn memory_limit(given: &str) -> Result<u64, String> {
+    let text = given.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e')))
+        .unwrap_or(text.len());
+    let (number, unit) = (text[..split].trim(), text[split..].trim());
+    let scale: f64 = match unit {
+        "B" => 1.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "{given:?} needs a unit: B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (\"8 GB\", \"512 MiB\")"
+            ));
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * scale).is_finite() && n * scale < 1.8e19 => Ok((n * scale) as u64),
+        _ => Err(format!(
+            "{given:?} is not a positive amount of memory (\"8 GB\", \"512 MiB\")"
+        )),
+    }
+}
+
 /// A `delimiter` setting as the byte it names: one ASCII character that cannot be part of
 /// a field's text or end a line.
 pub fn delimiter(given: &str) -> Result<u8, String> {
@@ -536,7 +577,8 @@ pub fn delimiter(given: &str) -> Result<u8, String> {
 }
 
 /// A data file named in a config, relative to the config's folder (`-`, standard input, as
-/// it is).
+/// it is); a path a `--set` edit gave is taken as the shell took it, relative to the working
+/// folder.
 fn relative(src: &Source, file: &Spanned<String>) -> PathBuf {
     if src.edit_at(&file.span()).is_some() || file.get_ref() == squiggle_train::STDIN {
         return PathBuf::from(file.get_ref());

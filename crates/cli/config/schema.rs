@@ -72,6 +72,9 @@ pub struct DataSection {
     pub delimiter: Option<Spanned<String>>,
     /// A missing value: `error` (default), `drop` or `mean`.
     pub missing: Option<Spanned<String>>,
+    /// The memory the rows may take (`"8 GB"`, `"512 MiB"`); default: what the process may
+    /// still allocate.
+    pub memory_limit: Option<Spanned<String>>,
     /// Cross entropy: the class names in output order (a CSV file's labels must be among
     /// them; each row of `points` ends with an index into them).
     pub classes: Option<Spanned<Vec<String>>>,

@@ -337,6 +337,26 @@ pub enum CsvProblem {
         /// Bytes their values take in f32.
         bytes: f64,
     },
+    /// More rows than the memory limit holds (`[data] memory_limit`, or what the process may
+    /// take).
+    #[error(
+        "{} {} rows need about {} of memory, more than the {} it may take ([data] memory_limit)",
+        if *counted { "its" } else { "the first" },
+        crate::Thousands(*rows),
+        crate::Bytes(*bytes),
+        crate::Bytes(*limit as f64)
+    )]
+    OverLimit {
+        /// Whether the file's rows were counted (its data lines, an upper bound), rather than
+        /// read up to the limit from a stream.
+        counted: bool,
+        /// Rows counted, or read so far.
+        rows: u64,
+        /// What they would take.
+        bytes: f64,
+        /// The limit.
+        limit: u64,
+    },
     /// A device or folder where a data file is needed (reading `/dev/zero` would never end).
     #[error("not a regular file or a pipe; data must come from one")]
     NotAFile,

@@ -83,7 +83,8 @@ impl<'a> Layout<'a> {
     }
 }
 
-/// A problem at a line (1-based, as an editor shows it) and maybe a column (its field).
+/// A problem at a line (1-based, as an editor shows it; 0 for none) and maybe a column (its
+/// field).
 #[derive(Debug)]
 pub(super) struct Fault {
     pub(super) line: u64,
@@ -106,6 +107,8 @@ pub(super) struct Sink {
     pub(super) first_missing: Option<(u64, usize, String)>,
     /// Missing inputs kept as NaN, to be filled.
     pub(super) filled: u64,
+    /// The memory the rows may take, and what one row takes.
+    pub(super) limit: Option<(u64, u64)>,
 }
 
 impl Sink {
@@ -158,6 +161,22 @@ impl Sink {
         if self.x.try_reserve(piece.x.len()).is_err() || self.y.try_reserve(piece.y.len()).is_err()
         {
             return Err(self.out_of_memory(line));
+        }
+        if let Some((limit, per_row)) = self.limit
+            && (self.rows + piece.rows).saturating_mul(per_row) > limit
+        {
+            // Named by the first row that does not fit (whatever the pieces), at no line.
+            let rows = limit / per_row.max(1) + 1;
+            return Err(Fault {
+                line: 0,
+                column: None,
+                problem: CsvProblem::OverLimit {
+                    counted: false,
+                    rows,
+                    bytes: rows as f64 * per_row as f64,
+                    limit,
+                },
+            });
         }
         if self.rows + piece.rows > MAX_ROWS {
             return Err(Fault {

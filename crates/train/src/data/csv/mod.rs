@@ -52,14 +52,24 @@ pub struct CsvOptions {
     /// With [`Missing::Mean`]: the values to fill each input column's gaps with (a trained
     /// run's, for its predictions and its validation file); `None`: the means of this file.
     pub fill: Option<Vec<f32>>,
+    /// The memory the rows may take (`[data] memory_limit`, or what the process may still
+    /// allocate): a file whose rows would need more is refused with the estimate before they
+    /// are read (counted first) or as soon as they pass it (a stream). `None`: no limit
+    /// beyond the allocator's.
+    pub memory_limit: Option<u64>,
 }
+
+/// Bytes a data set takes per row beyond its values: the row's index in a split or a shuffle
+/// (4 bytes) and a classifier's class index (4 bytes).
+const ROW_OVERHEAD_BYTES: u64 = 8;
 
 impl CsvOptions {
     /// The options that read new rows for a run whose training file's gaps were filled with
     /// `fill` (its [`Gaps::fill`]): theirs are filled with the same values; without a fill, a
-    /// missing value is an error.
-    pub fn filled_as(fill: Option<&Vec<f32>>) -> Self {
+    /// missing value is an error. The rows may take `memory_limit`.
+    pub fn filled_as(fill: Option<&Vec<f32>>, memory_limit: Option<u64>) -> Self {
         Self {
+            memory_limit,
             missing: match fill {
                 Some(_) => Missing::Mean,
                 None => Missing::Error,
@@ -76,6 +86,7 @@ impl Default for CsvOptions {
             delimiter: b',',
             missing: Missing::Error,
             fill: None,
+            memory_limit: None,
         }
     }
 }
@@ -350,6 +361,19 @@ fn read(
     // row is an upper bound), so that growing the vectors never holds two copies of a large
     // file's values at once; other inputs grow as they are read.
     let rows = lines.unwrap_or(0);
+    let per_row = ((inputs.len() + layout.targets.len()) * 4) as u64 + ROW_OVERHEAD_BYTES;
+    let data_lines = rows.saturating_sub(header_lines.max(1));
+    if let Some(limit) = options.memory_limit
+        && data_lines.saturating_mul(per_row) > limit
+    {
+        let problem = CsvProblem::OverLimit {
+            counted: true,
+            rows: data_lines,
+            bytes: data_lines as f64 * per_row as f64,
+            limit,
+        };
+        return Err(error(None, None, problem));
+    }
     // Reserved fallibly: a file larger than the memory the process may take is refused with
     // its size, never an abort.
     let reserve = |values: u64| {
@@ -364,6 +388,7 @@ fn read(
         x: reserve(rows.saturating_mul(inputs.len() as u64))?,
         y: reserve(rows.saturating_mul(layout.targets.len() as u64))?,
         classes: label.map(|_| ClassBuilder::new(known.as_ref(), Kind::Class)),
+        limit: options.memory_limit.map(|limit| (limit, per_row)),
         categories: known_categories
             .iter()
             .map(|known| ClassBuilder::new(known.as_ref(), Kind::Category))
@@ -372,7 +397,7 @@ fn read(
     };
     chunks::parse_rows(&mut reader, rest, header_lines + 1, &layout, &mut sink).map_err(|f| {
         let column = f.column.map(|i| header[i].as_str());
-        error(Some(f.line), column, f.problem)
+        error((f.line > 0).then_some(f.line), column, f.problem)
     })?;
     if let Some((line, i, cell)) = sink.first_missing.take() {
         let rows = sink.missing_rows;
@@ -845,6 +870,41 @@ mod tests {
         assert_eq!(
             on_every_pool(text.as_bytes(), &found, &CsvOptions::default()).unwrap_err(),
             "d.csv:2002: column `y`: more than 1000 distinct labels; a classifier takes at most 1000 classes (is this column of numbers a class column?)"
+        );
+    }
+
+    #[test]
+    fn rows_beyond_the_memory_limit_are_refused_counted_or_as_they_pass_it() {
+        use std::io::Write;
+        let text = many_rows(3000);
+        // Two inputs, no numeric target (labels): 2 × 4 + 8 bytes a row.
+        let labels = Columns {
+            labels: Some(Labels::Found),
+            ..Columns::default()
+        };
+        let limit = |bytes| CsvOptions {
+            memory_limit: Some(bytes),
+            ..CsvOptions::default()
+        };
+        // A regular file is counted first (its lines: some rows here take two) and refused
+        // before any row is read.
+        let plain = on_every_pool(text.as_bytes(), &labels, &limit(3429 * 16)).unwrap();
+        assert_eq!(plain.len(), 3000);
+        assert_eq!(
+            on_every_pool(text.as_bytes(), &labels, &limit(3429 * 16 - 1)).unwrap_err(),
+            "d.csv: its 3,429 rows need about 54.9 kB of memory, more than the 54.9 kB it may take ([data] memory_limit)"
+        );
+        // A compressed file cannot be counted: refused as its rows pass the limit.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(
+            on_every_pool(&gz, &labels, &limit(1000)).unwrap_err(),
+            "d.csv: the first 63 rows need about 1.0 kB of memory, more than the 1.0 kB it may take ([data] memory_limit)"
+        );
+        assert_eq!(
+            on_every_pool(&gz, &labels, &limit(3000 * 16)).unwrap(),
+            plain
         );
     }
 
