@@ -544,3 +544,21 @@ fn a_memory_limit_refuses_rows_that_would_not_fit_before_reading_them() {
         "squiggle: c.toml:3:16: [data] memory_limit: \"-3 GB\" is not a positive amount of memory (\"8 GB\", \"512 MiB\")",
     );
 }
+
+#[test]
+fn training_step_by_step_on_a_file_says_how_long_reading_took_and_what_it_left_out() {
+    let dir = scratch();
+    write(dir.path(), "d.csv", "x,y\n0,0\n0.5,1\nNA,2\n1,0\n");
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\nmissing = \"drop\"\n[train]\nmax_steps = 2\n",
+    );
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    let line = out.success().lines().nth(2).unwrap().to_string();
+    assert!(
+        line.starts_with("Read 3 rows in ")
+            && line.ends_with(" rows/s); left out 1 with a missing value."),
+        "{out}"
+    );
+}

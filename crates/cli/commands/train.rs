@@ -189,6 +189,7 @@ fn step_by_step(
         steps: landscape_param.as_ref().map(|_| Vec::new()),
         ..Watch::default()
     };
+    let read = data.read;
     let mut prepared = data.prepare(&config.plan);
     // On a data set, R² beside the loss says how much of the data the fit explains.
     let r2 = matches!(config.source, DataSource::Csv { .. }).then(|| RSquared {
@@ -198,7 +199,8 @@ fn step_by_step(
     });
     watch.table = (!args.run.flags.json).then(|| StepTable::new(config, args.all_steps, r2));
     if let Some(table) = &watch.table {
-        table.print_intro(config, &session::describe(config, prepared.data().len()))?;
+        let run = session::describe(config, prepared.data().len());
+        table.print_intro(config, &run, read.as_ref())?;
     }
     let start = Start::Fresh(config.initial.clone());
     let outcome = train(

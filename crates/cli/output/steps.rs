@@ -94,7 +94,12 @@ impl StepTable {
     ///
     /// # Errors
     /// Stdout cannot be written.
-    pub fn print_intro(&self, config: &Config, run: &str) -> anyhow::Result<()> {
+    pub fn print_intro(
+        &self,
+        config: &Config,
+        run: &str,
+        read: Option<&crate::config::DataRead>,
+    ) -> anyhow::Result<()> {
         let stop = config
             .plan
             .stop_rules()
@@ -124,7 +129,7 @@ impl StepTable {
                 plural(stop.max_steps, "step")
             ),
         };
-        print_lines(&[
+        let mut lines = vec![
             format!("Training {} of {run}.", list(&self.names)),
             format!(
                 "Loss {}, learning rate {}{schedule}{optimizer}; stop {}.",
@@ -132,9 +137,11 @@ impl StepTable {
                 config.plan.learning_rate(),
                 rules.join(" or ")
             ),
-            String::new(),
-            self.header(),
-        ])
+        ];
+        // A file's rows: how long reading took, and any left out or filled.
+        lines.extend(read.map(super::epochs::read_line));
+        lines.extend([String::new(), self.header()]);
+        print_lines(&lines)
     }
 
     fn header(&self) -> String {
