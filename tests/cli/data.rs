@@ -484,6 +484,16 @@ fn categorical_columns_train_as_one_input_per_category_and_new_rows_are_encoded_
         2,
         "squiggle: d.csv:1: column `colour`: is categorical but not one of the inputs",
     );
+    // Without `categorical`, the first name says how such a column is read.
+    write(
+        dir.path(),
+        "c.toml",
+        &config.replace("categorical = [\"colour\"]\n", ""),
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv:2: column `colour`: `red` is not a number (a column of names can be inputs, one per category: [data] categorical = [\"colour\"])",
+    );
 }
 
 /// `squiggle predict` with the run in `dir`/run on `input`: its last column's values.

@@ -455,6 +455,18 @@ pub enum CsvProblem {
         /// The cell as written (empty for an empty cell).
         cell: String,
     },
+    /// A word in an input column of the training file: perhaps a column of names, which
+    /// `categorical` makes into inputs.
+    #[error(
+        "{} is not a number (a column of names can be inputs, one per category: [data] categorical = [{column:?}])",
+        Shown(cell)
+    )]
+    WordInInput {
+        /// The cell as written.
+        cell: String,
+        /// The column's name.
+        column: String,
+    },
     /// NaN or an infinity.
     #[error("{value} is not allowed; values must be finite")]
     NonFinite {

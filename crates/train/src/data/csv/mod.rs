@@ -396,8 +396,20 @@ fn read(
         ..chunks::Sink::default()
     };
     chunks::parse_rows(&mut reader, rest, header_lines + 1, &layout, &mut sink).map_err(|f| {
+        let problem = match (f.problem, f.column) {
+            // A word among a training file's inputs: say how a column of names is read.
+            (CsvProblem::NotANumber { cell }, Some(i))
+                if !inputs_only && inputs.contains(&i) && cell.chars().any(char::is_alphabetic) =>
+            {
+                CsvProblem::WordInInput {
+                    cell,
+                    column: header[i].clone(),
+                }
+            }
+            (problem, _) => problem,
+        };
         let column = f.column.map(|i| header[i].as_str());
-        error((f.line > 0).then_some(f.line), column, f.problem)
+        error((f.line > 0).then_some(f.line), column, problem)
     })?;
     if let Some((line, i, cell)) = sink.first_missing.take() {
         let rows = sink.missing_rows;
@@ -851,7 +863,7 @@ mod tests {
         assert_eq!(
             on_every_pool(bad.as_bytes(), &labels, &CsvOptions::default()).unwrap_err(),
             format!(
-                "d.csv:{line}: column `a`: `x{}` is not a number",
+                "d.csv:{line}: column `a`: `x{}` is not a number (a column of names can be inputs, one per category: [data] categorical = [\"a\"])",
                 &text[start + 1..start + text[start..].find(',').unwrap()]
             )
         );
