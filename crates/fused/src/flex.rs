@@ -80,29 +80,11 @@ fn is_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
-/// How a batch is cut into blocks. The block size never depends on the number of cores, so
-/// the partial sums, and the bits, are the same on any machine.
-#[derive(Clone, Copy)]
-struct Plan {
-    /// Rows per block.
-    block: usize,
-    /// Whether the blocks are spread over the team's threads.
-    spread: bool,
-}
-
-impl Plan {
-    /// The plan for `rows` rows of `work` multiply-adds each.
-    fn new(rows: usize, work: usize) -> Self {
-        let block = BLOCK_ROWS;
-        let spread =
-            rows > block && rows.saturating_mul(work) >= PARALLEL_WORK && Team::get().threads() > 1;
-        Self { block, spread }
-    }
-
-    /// Blocks in `rows` rows.
-    fn count(&self, rows: usize) -> usize {
-        rows.div_ceil(self.block)
-    }
+/// Whether `rows` rows of `work` multiply-adds each are worth spreading over the team's
+/// threads. (Only where blocks run depends on it, never their size, so the partial sums, and
+/// the bits, are the same on any machine.)
+fn spread(rows: usize, work: usize) -> bool {
+    rows > BLOCK_ROWS && rows.saturating_mul(work) >= PARALLEL_WORK && Team::get().threads() > 1
 }
 
 /// `f(block)` for each of `count` blocks, on the team's threads when `spread`.
@@ -116,11 +98,10 @@ fn each_block(count: usize, spread: bool, f: &(dyn Fn(usize) + Sync)) {
 /// `f` on every block of rows (`work` per row), in parallel when it pays; results in block
 /// order.
 fn per_block<T: Send>(rows: usize, work: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
-    let plan = Plan::new(rows, work);
-    let count = plan.count(rows);
+    let count = rows.div_ceil(BLOCK_ROWS);
     let results: Vec<Mutex<Option<T>>> = (0..count).map(|_| Mutex::new(None)).collect();
-    each_block(count, plan.spread, &|k| {
-        let rows = k * plan.block..((k + 1) * plan.block).min(rows);
+    each_block(count, spread(rows, work), &|k| {
+        let rows = k * BLOCK_ROWS..((k + 1) * BLOCK_ROWS).min(rows);
         *lock(&results[k]) = Some(f(rows));
     });
     results
@@ -132,11 +113,11 @@ fn per_block<T: Send>(rows: usize, work: usize, f: impl Fn(Range<usize>) -> T + 
 /// `f(first row, rows)` on every block of `out` (`width` values a row, `work` per row), in
 /// parallel when it pays.
 fn for_blocks(out: &mut [f32], width: usize, work: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
-    let plan = Plan::new(out.len() / width.max(1), work);
-    let chunk = plan.block * width.max(1);
+    let spread = spread(out.len() / width.max(1), work);
+    let chunk = BLOCK_ROWS * width.max(1);
     let blocks: Vec<Mutex<&mut [f32]>> = out.chunks_mut(chunk).map(Mutex::new).collect();
-    each_block(blocks.len(), plan.spread, &|k| {
-        f(k * plan.block, &mut lock(&blocks[k]));
+    each_block(blocks.len(), spread, &|k| {
+        f(k * BLOCK_ROWS, &mut lock(&blocks[k]));
     });
 }
 
@@ -536,8 +517,7 @@ impl FusedKernels for Flex {
         // Per row: the products computed here (a matmul's are Burn's) and the activation's
         // cost per value, in multiply-adds (softplus: two polynomials and two divisions).
         let work = fan_out * (fan_in + 16);
-        let plan = Plan::new(rows, work);
-        let spread = plan.spread;
+        let spread = spread(rows, work);
         let bias = values(&b);
         let shape = vec![rows, fan_out];
         let mut z = zeros(rows * fan_out, spread);
@@ -558,7 +538,7 @@ impl FusedKernels for Flex {
             }
             activate(z, activation, s);
         };
-        let chunk = plan.block * fan_out;
+        let chunk = BLOCK_ROWS * fan_out;
         match slopes.as_deref_mut() {
             Some(s) => {
                 let blocks: Vec<Mutex<(&mut [f32], &mut [f32])>> = z
@@ -568,7 +548,7 @@ impl FusedKernels for Flex {
                     .collect();
                 each_block(blocks.len(), spread, &|k| {
                     let (z, s) = &mut *lock(&blocks[k]);
-                    block(k * plan.block, z, Some(s));
+                    block(k * BLOCK_ROWS, z, Some(s));
                 });
             }
             None => for_blocks(&mut z, fan_out, work, |first, z| block(first, z, None)),
@@ -642,7 +622,7 @@ impl FusedKernels for Flex {
             let dw = add_partials(&partials, fan_in * fan_out);
             // dx = dz·Wᵀ, block by block.
             let dx = input.then(|| {
-                let mut dx = zeros(rows * fan_in, Plan::new(rows, work).spread);
+                let mut dx = zeros(rows * fan_in, spread(rows, work));
                 for_blocks(&mut dx, fan_in, work, |first, block| {
                     let n = block.len() / fan_in;
                     let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
@@ -743,10 +723,9 @@ impl FusedKernels for Flex {
 /// f64 product rounded), and its column sums in f64 of the exact products, `db`: one pass,
 /// block by block on the team's threads.
 fn dz_and_sums(g: &[f32], s: Option<&[f32]>, rows: usize, width: usize) -> (Vec<f32>, Vec<f32>) {
-    let plan = Plan::new(rows, width);
-    let spread = plan.spread;
+    let spread = spread(rows, width);
     let mut dz = zeros(rows * width, spread);
-    let chunk = plan.block * width;
+    let chunk = BLOCK_ROWS * width;
     let blocks: Vec<Mutex<&mut [f32]>> = dz.chunks_mut(chunk).map(Mutex::new).collect();
     let sums: Vec<Mutex<Vec<f64>>> = blocks.iter().map(|_| Mutex::new(Vec::new())).collect();
     each_block(blocks.len(), spread, &|k| {

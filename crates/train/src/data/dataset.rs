@@ -44,6 +44,19 @@ pub struct Encoding {
 }
 
 impl Encoding {
+    /// The file columns of inputs named `inputs` and encoded by `encoding` (none: every input
+    /// is a column of numbers), and the categorical ones restricted to their categories.
+    pub fn input_columns(
+        encoding: Option<&Encoding>,
+        inputs: &[String],
+        from: &'static str,
+    ) -> (Vec<String>, Vec<crate::Categorical>) {
+        match encoding {
+            None => (inputs.to_vec(), Vec::new()),
+            Some(e) => (e.columns.clone(), e.known(from)),
+        }
+    }
+
     /// The categorical columns, each restricted to its categories (`from`: whose they are,
     /// for the message about any other).
     pub fn known(&self, from: &'static str) -> Vec<crate::Categorical> {
@@ -279,10 +292,7 @@ impl Dataset {
     /// their categories (`from`: whose they are): how more rows are read to be encoded as
     /// these were.
     pub fn input_columns(&self, from: &'static str) -> (Vec<String>, Vec<crate::Categorical>) {
-        match self.encoding() {
-            None => (self.input_names.clone(), Vec::new()),
-            Some(e) => (e.columns.clone(), e.known(from)),
-        }
+        Encoding::input_columns(self.encoding(), &self.input_names, from)
     }
 
     /// Names of the input columns.

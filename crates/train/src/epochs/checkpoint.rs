@@ -67,10 +67,7 @@ impl NetworkMeta {
     /// The file columns new rows must have, and which of them are categorical (with the
     /// run's categories): what `predict` and `eval --data` read.
     pub fn input_columns(&self) -> (Vec<String>, Vec<crate::Categorical>) {
-        match &self.encoding {
-            None => (self.inputs.clone(), Vec::new()),
-            Some(e) => (e.columns.clone(), e.known("run's")),
-        }
+        crate::Encoding::input_columns(self.encoding.as_ref(), &self.inputs, "run's")
     }
 
     /// The description of `arch` trained on `data`'s columns at `precision`.
