@@ -362,18 +362,21 @@ fn read(
     // file's values at once; other inputs grow as they are read.
     let rows = lines.unwrap_or(0);
     let per_row = ((inputs.len() + layout.targets.len()) * 4) as u64 + ROW_OVERHEAD_BYTES;
-    let data_lines = rows.saturating_sub(header_lines.max(1));
-    if let Some(limit) = options.memory_limit
-        && data_lines.saturating_mul(per_row) > limit
-    {
-        let problem = CsvProblem::OverLimit {
-            counted: true,
-            rows: data_lines,
-            bytes: data_lines as f64 * per_row as f64,
-            limit,
-        };
-        return Err(error(None, None, problem));
-    }
+    // `rows` rows of `per_row` bytes, refused over the memory limit.
+    let within_limit = |rows: u64, per_row: u64| match options.memory_limit {
+        Some(limit) if rows.saturating_mul(per_row) > limit => {
+            let bytes = rows as f64 * per_row as f64;
+            let problem = CsvProblem::OverLimit {
+                counted: true,
+                rows,
+                bytes,
+                limit,
+            };
+            Err(error(None, None, problem))
+        }
+        _ => Ok(()),
+    };
+    within_limit(rows.saturating_sub(header_lines.max(1)), per_row)?;
     // Reserved fallibly: a file larger than the memory the process may take is refused with
     // its size, never an abort.
     let reserve = |values: u64| {
@@ -459,7 +462,14 @@ fn read(
             .iter()
             .map(|i| categorical.iter().position(|c| c == i))
             .collect();
-        sink.x = one_hot_inputs(&sink.x, &slots, &found).map_err(|bytes| {
+        // Each category is an input: the limit applies to the rows as they will be held.
+        let width: usize = slots
+            .iter()
+            .map(|s| s.map_or(1, |c| found[c].0.names.len()))
+            .sum();
+        let per_row = ((width + layout.targets.len()) * 4) as u64 + ROW_OVERHEAD_BYTES;
+        within_limit(sink.rows, per_row)?;
+        sink.x = one_hot_inputs(&sink.x, &slots, width, &found).map_err(|bytes| {
             error(
                 None,
                 None,
@@ -508,17 +518,14 @@ fn read(
 }
 
 /// The rows of `x` (one value per input column) with each categorical input (`slots`: its
-/// index into `found`) replaced by one value per category, 1 for the row's. The error is the
-/// size that could not be allocated.
+/// index into `found`) replaced by one value per category, 1 for the row's: `width` values a
+/// row. The error is the size that could not be allocated.
 fn one_hot_inputs(
     x: &[f32],
     slots: &[Option<usize>],
+    width: usize,
     found: &[(Classes, Vec<u32>)],
 ) -> Result<Vec<f32>, f64> {
-    let width: usize = slots
-        .iter()
-        .map(|s| s.map_or(1, |c| found[c].0.names.len()))
-        .sum();
     let rows = x.len() / slots.len().max(1);
     let mut out = Vec::new();
     out.try_reserve_exact(rows * width)
@@ -1162,6 +1169,22 @@ mod tests {
             row[3] = if i % 500 == 3 { 2.5 } else { i as f64 };
             row[if i % 4 == 0 { 5 } else { 4 }] = 1.0;
             assert_eq!(data.input_row(i), row, "row {i}");
+        }
+        // The limit counts every category's input: 6 inputs, 1 target, 8 bytes a row more.
+        let held = 2000 * (7 * 4 + 8);
+        for (limit, fits) in [(held, true), (held - 1, false)] {
+            let options = CsvOptions {
+                memory_limit: Some(limit),
+                ..CsvOptions::default()
+            };
+            let got = on_every_pool(text.as_bytes(), &columns, &options).map(|d| d.len());
+            match fits {
+                true => assert_eq!(got, Ok(2000)),
+                false => assert_eq!(
+                    got.unwrap_err(),
+                    "d.csv: its 2,000 rows need about 72.0 kB of memory, more than the 72.0 kB it may take ([data] memory_limit)"
+                ),
+            }
         }
         let encoding = data.encoding().unwrap();
         assert_eq!(encoding.columns, ["colour", "size", "town"]);
