@@ -539,7 +539,7 @@ fn a_memory_limit_refuses_rows_that_would_not_fit_before_reading_them() {
     write(dir.path(), "c.toml", &config("1 KiB"));
     squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
         2,
-        "squiggle: d.csv: its 3,000 rows need about 48.0 kB of memory, more than the 1.0 kB it may take ([data] memory_limit)",
+        "squiggle: d.csv: its 3,000 rows need about 48.0 kB of memory, more than the 1.0 kB it may take ([data] memory_limit); [data] `stream = true` with [train] `batch_size` trains on it by epochs without holding it",
     );
     write(dir.path(), "c.toml", &config("1 GB"));
     squiggle_in(dir.path(), &["train", "c.toml"]).success();
@@ -570,5 +570,89 @@ fn training_step_by_step_on_a_file_says_how_long_reading_took_and_what_it_left_o
         line.starts_with("Read 3 rows in ")
             && line.ends_with(" rows/s); left out 1 with a missing value."),
         "{out}"
+    );
+}
+
+/// The training losses of a run's epoch lines.
+fn train_losses(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("epoch "))
+        .map(|l| {
+            l.split("train loss ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_beyond_the_memory_limit_is_streamed_by_epochs_or_refused_with_the_way_to_stream_it() {
+    let dir = scratch();
+    generate(dir.path(), 3000, "d.csv", &[]);
+    let config = |data: &str| {
+        format!(
+            "[model]\nhidden = [4]\n[data]\ncsv = \"d.csv\"\n{data}[train]\nepochs = 3\nbatch_size = 64\nlearning_rate = 0.05\n"
+        )
+    };
+    // Over the limit and not told: streamed, said in one line.
+    write(dir.path(), "c.toml", &config("memory_limit = \"1 KiB\"\n"));
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    out.success();
+    assert!(
+        out.stderr.contains("squiggle: note: d.csv: its 3,000 rows need about 48.0 kB of memory, more than the 1.0 kB it may take ([data] memory_limit): it is streamed by epochs instead ([data] stream)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("Streaming d.csv by epochs (read once per epoch, not held): a shuffle buffer of 100,000 rows."), "{}", out.stdout);
+    let streamed = train_losses(&out.stdout);
+    assert_eq!(streamed.len(), 3);
+    // Held in memory (the buffer holds every row, so the batches are the same): the same
+    // losses.
+    write(dir.path(), "c.toml", &config(""));
+    let held = squiggle_in(dir.path(), &["train", "c.toml"]);
+    assert!(!held.success().contains("Streaming"));
+    assert_eq!(train_losses(&held.stdout), streamed);
+    // Told not to stream: refused with the way to stream it.
+    write(
+        dir.path(),
+        "c.toml",
+        &config("memory_limit = \"1 KiB\"\nstream = false\n"),
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv: its 3,000 rows need about 48.0 kB of memory, more than the 1.0 kB it may take ([data] memory_limit); `stream = true` trains on it by epochs without holding it",
+    );
+    // A small shuffle buffer still trains on every row, resumably.
+    write(
+        dir.path(),
+        "c.toml",
+        &config("stream = true\nshuffle_buffer = 100\nvalid_fraction = 0.2\nstandardize = true\n"),
+    );
+    let out = squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]);
+    assert!(
+        out.success()
+            .contains("a shuffle buffer of 100 rows, validation rows held out row by row"),
+        "{}",
+        out.stdout
+    );
+    let resolved = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    assert!(
+        resolved.contains("stream = true") && resolved.contains("shuffle_buffer = 100"),
+        "{resolved}"
+    );
+    // Streaming needs mini-batches and epochs.
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.csv\"\nstream = true\n[train]\nepochs = 2\n",
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: c.toml:3:10: [data] stream: a streamed file trains in mini-batches: add [train] `batch_size = N`",
     );
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail};
 use burn::prelude::Device;
 use squiggle_train::{
-    DataSource, EpochReport, Flow, ModeKind, Observer, Prepared, RunState, Start, StepRecord, train,
+    DataSource, EpochReport, Flow, ModeKind, Observer, Prepared, RunState, Start, StepRecord,
+    train, train_stream,
 };
 
 use crate::args::TrainArgs;
@@ -26,7 +27,11 @@ use crate::session;
 /// goes.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     interrupt::install()?;
-    let (config, data) = session::load(&args.run, args.training.overrides())?;
+    let overrides = crate::config::Overrides {
+        streams: true,
+        ..args.training.overrides()
+    };
+    let (config, data) = session::load(&args.run, overrides)?;
     check_flags(args, &config)?;
     if !config.trains {
         let path = args.run.config.display();
@@ -289,40 +294,69 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         (None, None) => None,
     };
     let read = data.read;
-    let (mut prepared, start) = match resumed {
-        Some((_, checkpoint)) => (
-            Prepared::resumed(
-                data.train,
-                data.valid,
-                &config.plan,
-                checkpoint.meta.scaling.clone(),
-            ),
-            Start::Resume(Box::new(checkpoint)),
-        ),
-        None => (
-            data.prepare(&config.plan),
-            Start::Fresh(config.initial.clone()),
-        ),
+    let scaling = resumed.as_ref().map(|(_, c)| c.meta.scaling.clone());
+    let start = match resumed {
+        Some((_, checkpoint)) => Start::Resume(Box::new(checkpoint)),
+        None => Start::Fresh(config.initial.clone()),
     };
     let quiet = args.run.flags.json;
-    if !quiet {
-        let rows = (prepared.train_rows().len(), prepared.valid_len());
-        print_lines(&epochs::intro(config, rows.0, rows.1, read, resumed_at))?;
-    }
     let mut watch = Watch {
         lines: !quiet,
         dir,
         bar: (!quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(Bar::default),
         ..Watch::default()
     };
-    let outcome = train(
-        &config.arch,
-        start,
-        &mut prepared,
-        &config.plan,
-        device,
-        &mut watch,
-    )?;
+    let (outcome, prepared) = match data.stream {
+        Some(stream) => {
+            // A resumed run keeps training in the units it started in.
+            let stream = match scaling {
+                Some(scaling) => stream.rescaled(scaling),
+                None => stream,
+            };
+            let mut valid = data.valid;
+            if let (Some(rows), Some(s)) = (&mut valid, stream.scaling()) {
+                s.apply(rows);
+            }
+            if !quiet {
+                let held = valid
+                    .as_ref()
+                    .map_or(stream.valid_len(), |v| v.len() as u64);
+                let rows = (stream.train_len() as usize, held as usize);
+                let mut lines = epochs::intro(config, rows.0, rows.1, read, resumed_at);
+                lines.push(epochs::streaming(&stream));
+                print_lines(&lines)?;
+            }
+            let outcome = train_stream(
+                &config.arch,
+                start,
+                &stream,
+                valid.as_ref(),
+                &config.plan,
+                device,
+                &mut watch,
+            )?;
+            (outcome, None)
+        }
+        None => {
+            let mut prepared = match scaling {
+                Some(scaling) => Prepared::resumed(data.train, data.valid, &config.plan, scaling),
+                None => data.prepare(&config.plan),
+            };
+            if !quiet {
+                let rows = (prepared.train_rows().len(), prepared.valid_len());
+                print_lines(&epochs::intro(config, rows.0, rows.1, read, resumed_at))?;
+            }
+            let outcome = train(
+                &config.arch,
+                start,
+                &mut prepared,
+                &config.plan,
+                device,
+                &mut watch,
+            )?;
+            (outcome, Some(prepared))
+        }
+    };
     if let Some((signal, at)) = watch.stopped.take() {
         drop(watch.bar.take());
         let kept = match (&watch.dir, resumed_at.unwrap_or(0) + watch.epochs.len()) {
@@ -346,11 +380,11 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         let kept = watch.dir.as_ref().map(|d| kept_in(d.path()));
         epochs::print_summary(config, &outcome, kept)?;
     }
-    if let Some(dir) = &args.plot {
+    if let (Some(dir), Some(prepared)) = (&args.plot, &prepared) {
         let label = epochs::fit_label(&outcome);
         let written = plot::epochs::write_run(
             config,
-            &prepared,
+            prepared,
             &watch.epochs,
             &outcome.params,
             device,

@@ -83,14 +83,23 @@ pub(super) fn check(
     let classify = checked.loss().is_cross_entropy();
     let spec = data_spec(file.data.as_ref(), classify, src)?;
     let reading = std::time::Instant::now();
-    let csv = match &spec {
-        Spec::Csv(source) => Some(source.load()?),
-        _ => None,
+    let (csv, stream) = match &spec {
+        Spec::Csv(source) => {
+            let (rows, stream) = super::stream::training_rows(
+                source,
+                data_section,
+                &settings,
+                overrides.streams,
+                src,
+            )?;
+            (Some(rows), stream)
+        }
+        _ => (None, None),
     };
     let mut read = csv.as_ref().map(|data| DataRead {
-        rows: data.len(),
-        dropped: data.dropped(),
-        filled: data.gaps().filled,
+        rows: data.identity().rows as usize,
+        dropped: stream.as_ref().map_or(data.dropped(), |s| s.gaps().0),
+        filled: stream.as_ref().map_or(data.gaps().filled, |s| s.gaps().1),
         seconds: reading.elapsed().as_secs_f64(),
     });
     let widths = match (&spec, &csv) {
@@ -182,7 +191,9 @@ pub(super) fn check(
     };
     let trainable = trainable(train_section.trainable.as_ref(), &names, src)?;
     let plan = plan(checked, &arch, trainable, &origins, src)?;
-    let rows = train.len();
+    let rows = stream
+        .as_ref()
+        .map_or(train.len(), |s| s.train_len() as usize);
     crate::memory::ensure_fits(
         &format!(
             "training on {} rows at a time",
@@ -255,12 +266,21 @@ pub(super) fn check(
         classes: train.classes().cloned(),
         source,
         valid_csv,
+        shuffle_buffer: stream.as_ref().map(|s| s.shuffle_buffer()),
         plan,
         backend,
         given: settings.given(),
         trains,
     };
-    Ok((config, Data { train, valid, read }))
+    Ok((
+        config,
+        Data {
+            train,
+            valid,
+            read,
+            stream,
+        },
+    ))
 }
 
 /// The checked settings with the trainable mask: the plan.
@@ -436,6 +456,19 @@ fn data_spec<'a>(
                     format!("[data] `{key}` is for CSV files; it needs `csv = \"file.csv\"`"),
                 ));
             }
+        }
+        let streaming = [
+            ("stream", d.stream.as_ref().map(Spanned::span)),
+            (
+                "shuffle_buffer",
+                d.shuffle_buffer.as_ref().map(Spanned::span),
+            ),
+        ];
+        if let Some((key, Some(span))) = streaming.into_iter().find(|(_, s)| s.is_some()) {
+            return Err(src.error(
+                span,
+                format!("[data] `{key}` streams a CSV file; it needs `csv = \"file.csv\"`"),
+            ));
         }
         for (key, given) in [
             ("inputs", &d.inputs),

@@ -11,6 +11,7 @@ mod check;
 mod schema;
 mod set;
 mod source;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,9 @@ pub struct Overrides {
     pub backend: Option<Backend>,
     /// `--set KEY=VALUE`, in order: edits of the file, checked as if written there.
     pub set: Vec<String>,
+    /// The command can train on a streamed file (`train`): a file beyond the memory limit
+    /// (or `[data] stream = true`) is then streamed; other commands hold their rows.
+    pub streams: bool,
 }
 
 /// A checked config: everything a command needs, with defaults filled in.
@@ -78,6 +82,8 @@ pub struct Config {
     pub source: DataSource,
     /// The validation file, when there is one.
     pub valid_csv: Option<PathBuf>,
+    /// For a training file streamed by epochs: its shuffle buffer's rows.
+    pub shuffle_buffer: Option<usize>,
     /// How to train.
     pub plan: TrainPlan,
     /// Where the tensors live (`--backend`, else `[train] backend`, else flex).
@@ -99,6 +105,8 @@ pub struct Data {
     pub valid: Option<Dataset>,
     /// How long reading the data files took, when the rows came from files.
     pub read: Option<DataRead>,
+    /// A training file read by epochs instead of held (`train` then holds one of its rows).
+    pub stream: Option<squiggle_train::Stream>,
 }
 
 /// Rows read from data files, and the time it took.
@@ -251,6 +259,10 @@ impl Config {
                 }
                 if options.missing != Missing::default() {
                     data.missing = resolved(options.missing.name().to_string());
+                }
+                if let Some(rows) = self.shuffle_buffer {
+                    data.stream = resolved(true);
+                    data.shuffle_buffer = resolved(rows as u64);
                 }
                 data.inputs = resolved(self.input_columns.clone());
                 if let DataSource::Csv { columns, .. } = &self.source

@@ -75,6 +75,11 @@ pub struct DataSection {
     /// The memory the rows may take (`"8 GB"`, `"512 MiB"`); default: what the process may
     /// still allocate.
     pub memory_limit: Option<Spanned<String>>,
+    /// Train by reading the file once per epoch instead of holding it (`true`), or never
+    /// (`false`); not given: when its rows would pass `memory_limit`.
+    pub stream: Option<Spanned<bool>>,
+    /// Rows of a streamed file's shuffle buffer.
+    pub shuffle_buffer: Option<Spanned<u64>>,
     /// Cross entropy: the class names in output order (a CSV file's labels must be among
     /// them; each row of `points` ends with an index into them).
     pub classes: Option<Spanned<Vec<String>>>,

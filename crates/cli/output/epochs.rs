@@ -16,6 +16,21 @@ use super::format::{num, param_lines, params_json};
 use super::print_lines;
 use crate::config::{Config, DataRead};
 
+/// `Streaming d.csv by epochs (read once per epoch, not held): a shuffle buffer of 100,000
+/// rows, validation rows held out row by row.`
+pub fn streaming(stream: &squiggle_train::Stream) -> String {
+    let valid = if stream.valid_len() > 0 {
+        ", validation rows held out row by row (a hash of the row's number and the seed)"
+    } else {
+        ""
+    };
+    format!(
+        "Streaming {} by epochs (read once per epoch, not held): a shuffle buffer of {} rows{valid}.",
+        stream.path().display(),
+        super::format::thousands(stream.shuffle_buffer()),
+    )
+}
+
 /// `Training a 10-[4]-1 softplus network on 354 rows (88 validation) by epochs, …`, how long
 /// reading the data took, and a line about the resume when there is one.
 pub fn intro(

@@ -216,6 +216,7 @@ impl Playground {
                 train: self.rows.clone(),
                 valid: None,
                 read: None,
+                stream: None,
             }
             .prepare(&self.config.plan);
             self.stepper = Some(Stepper::new(

@@ -59,6 +59,13 @@ pub enum TrainError {
     /// A checkpoint could not be continued from.
     #[error("cannot resume: {0}")]
     Resume(#[from] ResumeError),
+    /// A streamed file could not be read through in an epoch (it changed since training
+    /// began, or a disk failed).
+    #[error(transparent)]
+    Stream(CsvError),
+    /// A streamed run was asked of a plan that trains step by step.
+    #[error("a streamed file trains by epochs; this plan trains step by step")]
+    StreamByEpochs,
     /// The device could not hand a value back.
     #[error(transparent)]
     ReadBack(#[from] ReadBack),
@@ -507,6 +514,9 @@ pub enum CsvProblem {
     /// A header and nothing else.
     #[error("no data rows after the header")]
     NoRows,
+    /// Standard input for a streamed run, which reads its file once per epoch.
+    #[error("a streamed run reads its data once per epoch: give a file, not standard input")]
+    StreamNeedsAFile,
     /// An input column with no value at all, whose gaps `missing = "mean"` cannot fill.
     #[error("no value in any of the {} rows: there is no mean to fill its gaps with", crate::Thousands(*rows))]
     NoMean {

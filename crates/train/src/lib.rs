@@ -48,13 +48,14 @@ pub use crate::engine::{
     StepsSummary, StopReason, Summary, Verdict, train,
 };
 pub use data::{
-    Categorical, Classes, ColumnScale, Columns, CsvOptions, DataIdentity, DataSource, Dataset,
-    Encoding, Gaps, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling, Split,
-    dosage_curve, dosage_dataset, open_text, read_csv, read_inputs, shuffle_for_epoch,
-    write_dosage,
+    Categorical, Classes, ColumnScale, Columns, CsvOptions, CsvWindows, DataIdentity, DataSource,
+    Dataset, Discovered, Encoding, Gaps, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared,
+    STDIN, Scaling, Split, Stream, StreamScaling, dosage_curve, dosage_dataset, open_text,
+    read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,
+    train_stream,
 };
 pub use error::{
     BenchError, CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem,
@@ -62,8 +63,8 @@ pub use error::{
 };
 pub use inspect::{
     Backprop, ChainRule, Confusion, Evaluation, Explained, Factor, GradCheck, Measured,
-    PREDICT_CHUNK, Predictor, central_difference, chain_rules, check_gradients, confusion, explain,
-    kinks, measure, observed_and_predicted, predict, relative_error, tolerance,
+    PREDICT_CHUNK, Predictor, Residuals, central_difference, chain_rules, check_gradients,
+    confusion, explain, kinks, measure, observed_and_predicted, predict, relative_error, tolerance,
 };
 pub use plan::{
     CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,

@@ -30,6 +30,9 @@ pub struct Dataset {
     gaps: Gaps,
     /// How the file's input columns became these inputs, when some are categorical.
     encoding: Option<Box<Encoding>>,
+    /// The identity of the file a streamed run reads by epochs, for the rows of it held here
+    /// (a mini-batch, the shuffle buffer): the run is checked against the whole file.
+    streamed: Option<DataIdentity>,
 }
 
 /// How a file's input columns became a network's inputs when some of them are categorical:
@@ -221,6 +224,7 @@ impl Dataset {
             fingerprint: fingerprint_of(&x, one_hot(labels, width)),
             gaps: Gaps::default(),
             encoding: None,
+            streamed: None,
             x,
             y: Vec::new(),
             labels: labels.to_vec(),
@@ -317,6 +321,7 @@ impl Dataset {
             fingerprint: fingerprint_of(&x, y.iter().copied()),
             gaps: Gaps::default(),
             encoding: None,
+            streamed: None,
             x,
             y,
             labels: Vec::new(),
@@ -324,8 +329,12 @@ impl Dataset {
         }
     }
 
-    /// What the rows were when they were read: their count and a hash of their values.
+    /// What the rows were when they were read: their count and a hash of their values (a
+    /// streamed file's, for rows of one).
     pub fn identity(&self) -> DataIdentity {
+        if let Some(identity) = self.streamed {
+            return identity;
+        }
         DataIdentity {
             rows: self.len() as u64,
             fingerprint: self.fingerprint,
@@ -455,6 +464,7 @@ impl Dataset {
                 ..Gaps::default()
             },
             encoding: self.encoding.clone(),
+            streamed: self.streamed,
             x,
             y,
             labels,
@@ -462,6 +472,76 @@ impl Dataset {
             output_names: self.output_names.clone(),
             classes: self.classes.clone(),
         }
+    }
+
+    /// No rows, with room for `capacity`, and everything else of this data set (names,
+    /// classes, encoding, fill): a shuffle buffer or a mini-batch of a streamed file.
+    pub(crate) fn empty_like(&self, capacity: usize) -> Dataset {
+        let labelled = self.classes.is_some();
+        Self {
+            x: Vec::with_capacity(capacity * self.inputs),
+            y: Vec::with_capacity(if labelled { 0 } else { capacity * self.outputs }),
+            labels: Vec::with_capacity(if labelled { capacity } else { 0 }),
+            fingerprint: 0,
+            gaps: Gaps {
+                fill: self.gaps.fill.clone(),
+                ..Gaps::default()
+            },
+            ..self.clone_header()
+        }
+    }
+
+    /// The names, classes, encoding and identity, without rows.
+    fn clone_header(&self) -> Dataset {
+        Self {
+            inputs: self.inputs,
+            outputs: self.outputs,
+            x: Vec::new(),
+            y: Vec::new(),
+            labels: Vec::new(),
+            input_names: self.input_names.clone(),
+            output_names: self.output_names.clone(),
+            classes: self.classes.clone(),
+            fingerprint: self.fingerprint,
+            gaps: self.gaps.clone(),
+            encoding: self.encoding.clone(),
+            streamed: self.streamed,
+        }
+    }
+
+    /// Marks these rows as read from a streamed file of identity `identity`.
+    pub(crate) fn with_identity(mut self, identity: DataIdentity) -> Self {
+        self.streamed = Some(identity);
+        self
+    }
+
+    /// Appends row `r` of `from` (a data set of the same columns).
+    pub(crate) fn push_row(&mut self, from: &Dataset, r: usize) {
+        self.x
+            .extend_from_slice(&from.x[r * self.inputs..(r + 1) * self.inputs]);
+        match self.classes {
+            Some(_) => self.labels.push(from.labels[r]),
+            None => self
+                .y
+                .extend_from_slice(&from.y[r * self.outputs..(r + 1) * self.outputs]),
+        }
+    }
+
+    /// Overwrites row `i` with row `r` of `from` (a data set of the same columns).
+    pub(crate) fn set_row(&mut self, i: usize, from: &Dataset, r: usize) {
+        let (w, o) = (self.inputs, self.outputs);
+        self.x[i * w..(i + 1) * w].copy_from_slice(&from.x[r * w..(r + 1) * w]);
+        match self.classes {
+            Some(_) => self.labels[i] = from.labels[r],
+            None => self.y[i * o..(i + 1) * o].copy_from_slice(&from.y[r * o..(r + 1) * o]),
+        }
+    }
+
+    /// Drops every row, keeping the room they took.
+    pub(crate) fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+        self.labels.clear();
     }
 
     /// Uploads the rows listed in `rows` (in that order) as a mini-batch: `[n, inputs]` and
@@ -486,6 +566,29 @@ impl Dataset {
             None => pick(&self.y, self.outputs, rows, device, precision),
         };
         (self.gather_inputs(rows, device, precision), targets)
+    }
+
+    /// Uploads every row, in order, as a mini-batch (a streamed file's, gathered already).
+    pub(crate) fn gather_all(
+        &self,
+        device: &Device,
+        precision: Precision,
+    ) -> (Tensor<2>, Tensor<2>) {
+        let n = self.len();
+        let targets = match self.classes {
+            Some(_) => one_hot(&self.labels, self.outputs).collect(),
+            None => self.y.clone(),
+        };
+        let upload = |values: Vec<f32>, width: usize| {
+            Tensor::from_data(
+                TensorData::new(values, [n, width]),
+                (device, precision.dtype()),
+            )
+        };
+        (
+            upload(self.x.clone(), self.inputs),
+            upload(targets, self.outputs),
+        )
     }
 
     /// Uploads the inputs of the rows listed in `rows` as an `[n, inputs]` tensor.

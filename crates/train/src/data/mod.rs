@@ -8,15 +8,17 @@ mod prepare;
 mod scaling;
 mod source;
 mod split;
+mod stream;
 mod synthetic;
 
 pub use self::csv::{
-    Categorical, Columns, CsvOptions, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN,
-    open_text, read_csv, read_inputs,
+    Categorical, Columns, CsvOptions, CsvWindows, Discovered, Labels, MAX_CLASSES, MAX_LINE_BYTES,
+    Missing, STDIN, open_text, read_csv, read_inputs,
 };
 pub use dataset::{Classes, DataIdentity, Dataset, Encoding, Gaps};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;
 pub use split::{Split, shuffle_for_epoch};
+pub use stream::{Stream, StreamScaling};
 pub use synthetic::{dosage_curve, dosage_dataset, write_dosage};

@@ -99,88 +99,145 @@ impl MetricSums {
 /// [`class_sums`]: crate::engine::trainer::Pass::class_sums
 pub(crate) struct RunningConfusion {
     batches: Vec<Tensor<2>>,
+    /// The batches read so far: `counts[true][predicted]` and the summed cross entropy.
+    counts: Vec<Vec<u64>>,
+    cross_entropy: f64,
 }
+
+/// Batches whose sums wait on the device before they are read and added up: few enough that
+/// a long epoch (a streamed file's) keeps its memory flat, many enough that reading costs
+/// nothing beside the batches.
+const READ_EVERY: usize = 1024;
 
 impl RunningConfusion {
     pub(crate) fn new() -> Self {
         Self {
             batches: Vec::new(),
+            counts: Vec::new(),
+            cross_entropy: 0.0,
         }
     }
 
-    /// Keeps a batch's `[classes, classes + 1]` sums (on the device: nothing is read yet).
-    pub(crate) fn push(&mut self, sums: Tensor<2>) {
+    /// Keeps a batch's `[classes, classes + 1]` sums (on the device: read every
+    /// [`READ_EVERY`] batches).
+    pub(crate) fn push(&mut self, sums: Tensor<2>) -> Result<(), ReadBack> {
         self.batches.push(sums);
+        if self.batches.len() >= READ_EVERY {
+            self.read()?;
+        }
+        Ok(())
+    }
+
+    /// Adds up the batches waiting, in batch order, in f64.
+    fn read(&mut self) -> Result<(), ReadBack> {
+        let Some(first) = self.batches.first() else {
+            return Ok(());
+        };
+        let width = first.dims()[0];
+        if self.counts.is_empty() {
+            self.counts = vec![vec![0u64; width]; width];
+        }
+        let all = read(
+            Tensor::cat(std::mem::take(&mut self.batches), 0),
+            "the training class sums",
+        )?;
+        for block in all.chunks_exact(width * (width + 1)) {
+            for (truth, row) in block.chunks_exact(width + 1).enumerate() {
+                for (predicted, &n) in row[..width].iter().enumerate() {
+                    self.counts[truth][predicted] += n.round() as u64;
+                }
+                self.cross_entropy += row[width];
+            }
+        }
+        Ok(())
     }
 
     /// The epoch's confusion matrix and summed cross entropy over its batches, each taken
-    /// before its update; one read from the device, sums in f64 in batch order.
+    /// before its update; sums in f64 in batch order.
     ///
     /// # Errors
     /// [`ReadBack`] when the device cannot hand the sums back.
-    pub(crate) fn finish(self, classes: Vec<String>) -> Result<crate::Confusion, ReadBack> {
+    pub(crate) fn finish(mut self, classes: Vec<String>) -> Result<crate::Confusion, ReadBack> {
+        self.read()?;
         let width = classes.len();
-        let mut counts = vec![vec![0u64; width]; width];
-        let mut cross_entropy = 0.0;
-        if !self.batches.is_empty() {
-            let all = read(Tensor::cat(self.batches, 0), "the training class sums")?;
-            for block in all.chunks_exact(width * (width + 1)) {
-                for (truth, row) in block.chunks_exact(width + 1).enumerate() {
-                    for (predicted, &n) in row[..width].iter().enumerate() {
-                        counts[truth][predicted] += n.round() as u64;
-                    }
-                    cross_entropy += row[width];
-                }
-            }
+        if self.counts.is_empty() {
+            self.counts = vec![vec![0u64; width]; width];
         }
         Ok(crate::Confusion {
             classes,
-            counts,
-            cross_entropy,
+            counts: self.counts,
+            cross_entropy: self.cross_entropy,
         })
     }
 }
 
 pub(crate) struct RunningResiduals {
     batches: Vec<Tensor<2>>,
+    /// The batches read so far: squared and absolute residuals per column.
+    squared: Vec<f64>,
+    absolute: Vec<f64>,
 }
 
 impl RunningResiduals {
     pub(crate) fn new() -> Self {
         Self {
             batches: Vec::new(),
+            squared: Vec::new(),
+            absolute: Vec::new(),
         }
     }
 
-    /// Keeps a batch's `[2, outputs]` residual sums (on the device: nothing is read yet).
-    pub(crate) fn push(&mut self, sums: Tensor<2>) {
+    /// Keeps a batch's `[2, outputs]` residual sums (on the device: read every
+    /// [`READ_EVERY`] batches).
+    pub(crate) fn push(&mut self, sums: Tensor<2>) -> Result<(), ReadBack> {
         self.batches.push(sums);
+        if self.batches.len() >= READ_EVERY {
+            self.read()?;
+        }
+        Ok(())
+    }
+
+    /// Adds up the batches waiting, in batch order, in f64.
+    fn read(&mut self) -> Result<(), ReadBack> {
+        let Some(first) = self.batches.first() else {
+            return Ok(());
+        };
+        let width = first.dims()[1];
+        if self.squared.is_empty() {
+            (self.squared, self.absolute) = (vec![0.0; width], vec![0.0; width]);
+        }
+        let all = read(
+            Tensor::cat(std::mem::take(&mut self.batches), 0),
+            "the training residuals",
+        )?;
+        for batch in all.chunks_exact(2 * width) {
+            for c in 0..width {
+                self.squared[c] += batch[c];
+                self.absolute[c] += batch[width + c];
+            }
+        }
+        Ok(())
     }
 
     /// The epoch's loss (training units) and metrics (original units) over its `rows`
     /// training rows, whose total squares about their column means are `column_totals`
-    /// (training units); one read from the device, sums in f64 in batch order.
+    /// (training units); sums in f64 in batch order.
     ///
     /// # Errors
     /// [`ReadBack`] when the device cannot hand the sums back.
     pub(crate) fn finish(
-        self,
+        mut self,
         rows: usize,
         column_totals: &[f64],
         loss: LossKind,
         scaling: Option<&Scaling>,
     ) -> Result<(f64, Metrics), ReadBack> {
+        self.read()?;
         let width = column_totals.len();
-        let (mut squared, mut absolute) = (vec![0.0f64; width], vec![0.0f64; width]);
-        if !self.batches.is_empty() {
-            let all = read(Tensor::cat(self.batches, 0), "the training residuals")?;
-            for batch in all.chunks_exact(2 * width) {
-                for c in 0..width {
-                    squared[c] += batch[c];
-                    absolute[c] += batch[width + c];
-                }
-            }
+        if self.squared.is_empty() {
+            (self.squared, self.absolute) = (vec![0.0; width], vec![0.0; width]);
         }
+        let (squared, absolute) = (&self.squared, &self.absolute);
         // Standardised residuals are the original ones divided by the column's deviation.
         let std = |c: usize| scaling.map_or(1.0, |s| s.targets[c].std);
         let values = (rows * width) as f64;

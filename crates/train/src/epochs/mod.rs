@@ -10,6 +10,8 @@
 mod checkpoint;
 mod metrics;
 mod report;
+#[cfg(test)]
+mod stream_tests;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress};
 pub use metrics::{MetricSums, Metrics};
@@ -21,7 +23,7 @@ use std::time::Instant;
 use burn::prelude::*;
 use squiggle_model::Architecture;
 
-use crate::data::Prepared;
+use crate::data::{Prepared, Stream};
 use crate::engine::observer::{BatchProgress, Flow};
 use crate::engine::record::{Batch, StepRecord};
 use crate::engine::trainer::Trainer;
@@ -63,6 +65,326 @@ impl RunState<'_> {
     }
 }
 
+/// The state of a run by epochs between batches and epochs, whatever holds its rows (a
+/// [`Prepared`] data set in memory, or a [`Stream`] read by epochs): the trainer, the
+/// progress, the schedule and what the run has seen so far.
+struct Runner<'a, O: Observer> {
+    trainer: Trainer,
+    progress: Progress,
+    plan: &'a TrainPlan,
+    epochs: &'a EpochPlan,
+    observer: &'a mut O,
+    rates: Box<dyn Iterator<Item = f64> + 'a>,
+    last: Option<EpochReport>,
+    best_report: Option<EpochReport>,
+    stop: StopReason,
+    steps: usize,
+    /// The network after the last epoch whose loss was finite (its start before any), for a
+    /// run that diverges: a handle on the device, not a copy.
+    last_finite: squiggle_model::Network,
+    divergence: Option<EpochDivergence>,
+    running: bool,
+    classifier: bool,
+}
+
+/// One epoch's running sums of the training batches, each before its update.
+struct Running {
+    residuals: RunningResiduals,
+    confusion: RunningConfusion,
+}
+
+/// A mini-batch as the runner steps it.
+struct Step {
+    epoch: usize,
+    index: usize,
+    batches: usize,
+    /// Training rows done in the epoch after this batch, of `total`.
+    done: usize,
+    total: usize,
+}
+
+impl<'a, O: Observer> Runner<'a, O> {
+    /// A fresh or resumed run, its data described by `data` (checked against a checkpoint).
+    fn new(
+        arch: &Architecture,
+        start: Start,
+        data: &crate::Dataset,
+        plan: &'a TrainPlan,
+        epochs: &'a EpochPlan,
+        device: &Device,
+        observer: &'a mut O,
+    ) -> Result<Self, O::Error> {
+        let (trainer, progress) = match start {
+            Start::Fresh(values) => (
+                Trainer::new(arch, &values, plan, device),
+                Progress::default(),
+            ),
+            Start::Resume(checkpoint) => {
+                checkpoint
+                    .check_resumable(arch, data, plan)
+                    .map_err(TrainError::from)?;
+                let (meta, model, optimizer) = checkpoint.into_parts();
+                let trainer = Trainer::restore(arch, model, optimizer, plan, device)
+                    .map_err(|e| TrainError::Resume(e.into()))?;
+                (trainer, meta.progress)
+            }
+        };
+        let last_finite = trainer.inference();
+        Ok(Self {
+            rates: Box::new(plan.rates().skip(progress.epoch)),
+            trainer,
+            progress,
+            plan,
+            epochs,
+            observer,
+            last: None,
+            best_report: None,
+            stop: StopReason::Epochs,
+            steps: 0,
+            last_finite,
+            divergence: None,
+            running: epochs.train_metrics == TrainMetrics::Running,
+            classifier: plan.loss().is_cross_entropy(),
+        })
+    }
+
+    /// True while epochs are left to train.
+    fn epochs_left(&self) -> bool {
+        self.progress.epoch < self.epochs.epochs
+    }
+
+    /// The next epoch's learning rate.
+    fn next_rate(&mut self) -> f64 {
+        self.rates
+            .next()
+            .expect("a schedule has a rate for every epoch")
+    }
+
+    /// One step on the batch `x`, `y`; false when the observer stops the run.
+    fn step(
+        &mut self,
+        (x, y): (Tensor<2>, Tensor<2>),
+        lr: f64,
+        at: Step,
+        rows: impl FnOnce() -> Vec<u32>,
+        running: &mut Running,
+    ) -> Result<bool, O::Error> {
+        let trainer = &mut self.trainer;
+        let pass = trainer.pass(x, y);
+        match (self.running, self.classifier) {
+            (true, false) => running
+                .residuals
+                .push(pass.residual_sums())
+                .map_err(TrainError::from)?,
+            (true, true) => running
+                .confusion
+                .push(pass.class_sums())
+                .map_err(TrainError::from)?,
+            (false, _) => {}
+        }
+        let batch_loss = if self.observer.wants_batch_loss() {
+            Some(trainer.loss_of(&pass)?)
+        } else {
+            None
+        };
+        let mut flow = Flow::Continue;
+        if self.observer.wants_steps() {
+            let loss = match batch_loss {
+                Some(loss) => loss,
+                None => trainer.loss_of(&pass)?,
+            };
+            let before = trainer.values()?;
+            let derivatives = trainer.derivatives(&pass)?;
+            let (params, _) = trainer.apply_recorded(pass, lr, &before, &derivatives)?;
+            let record = StepRecord {
+                step: self.steps,
+                loss,
+                learning_rate: lr,
+                params,
+                batch: Some(Batch {
+                    epoch: at.epoch,
+                    index: at.index,
+                    count: at.batches,
+                    rows: rows(),
+                }),
+            };
+            flow = self.observer.step(&record)?;
+        } else {
+            trainer.apply(pass, lr);
+        }
+        self.steps += 1;
+        let progress = BatchProgress {
+            epoch: at.epoch,
+            epochs: self.epochs.epochs,
+            done: at.done,
+            total: at.total,
+            loss: batch_loss,
+        };
+        if flow == Flow::Stop || self.observer.batch(&progress)? == Flow::Stop {
+            self.stop = StopReason::Stopped;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// The running training loss and metrics of an epoch's `rows` rows, whose targets'
+    /// total squares are `totals` (a regression's).
+    fn running_train(
+        &self,
+        running: Running,
+        rows: usize,
+        totals: &[f64],
+        data: &crate::Dataset,
+        scaling: Option<&Scaling>,
+    ) -> Result<(Measured, Option<crate::Confusion>), TrainError> {
+        if self.classifier {
+            let classes = data
+                .classes()
+                .map_or_else(|| data.output_names().to_vec(), |c| c.names.clone());
+            let c = running.confusion.finish(classes)?;
+            return Ok((c.measured(self.plan.loss()), Some(c)));
+        }
+        let (loss, metrics) = running
+            .residuals
+            .finish(rows, totals, self.plan.loss(), scaling)?;
+        Ok((Measured { loss, metrics }, None))
+    }
+
+    /// Ends an epoch measured as `train` and `valid` after `seconds` over `rows` training
+    /// rows: the report, early stopping, divergence, the observer; false when the run ends.
+    #[allow(clippy::too_many_arguments)]
+    fn end_epoch(
+        &mut self,
+        lr: f64,
+        (train, train_confusion): (Measured, Option<crate::Confusion>),
+        valid: Option<(Measured, Option<crate::Confusion>)>,
+        seconds: f64,
+        rows: usize,
+        data: &crate::Dataset,
+        scaling: Option<&Scaling>,
+    ) -> Result<bool, O::Error> {
+        let epoch = self.progress.epoch;
+        let eval = self.trainer.inference();
+        let (valid, valid_confusion) = match valid {
+            Some((measured, c)) => (Some(measured), c),
+            None => (None, None),
+        };
+        // Running metrics describe the parameters before each update: the last update
+        // may still have produced non-finite parameters.
+        let parameters = if self.running {
+            self.trainer.values()?.into_iter().find(|v| !v.is_finite())
+        } else {
+            None
+        };
+        let losses = [Some(train.loss), valid.as_ref().map(|m| m.loss), parameters];
+        if let Some(value) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
+            self.divergence = Some(EpochDivergence {
+                epoch: epoch + 1,
+                value,
+            });
+            self.stop = StopReason::Diverged;
+            return Ok(false);
+        }
+        self.last_finite = eval;
+        let progress = &mut self.progress;
+        progress.epoch += 1;
+        let watched = valid.as_ref().map_or(train.loss, |m| m.loss);
+        let best = progress.best.is_none_or(|(b, _)| watched < b);
+        if best {
+            progress.best = Some((watched, progress.epoch));
+            progress.since_best = 0;
+        } else {
+            progress.since_best += 1;
+        }
+        let finished = if self
+            .epochs
+            .patience
+            .is_some_and(|p| progress.since_best >= p)
+        {
+            let best_epoch = progress.best.map_or(progress.epoch, |(_, e)| e);
+            Some(StopReason::EarlyStopping { best_epoch })
+        } else if progress.epoch >= self.epochs.epochs {
+            Some(StopReason::Epochs)
+        } else {
+            None
+        };
+        let report = EpochReport {
+            epoch: progress.epoch,
+            epochs: self.epochs.epochs,
+            learning_rate: lr,
+            train_loss: train.loss,
+            valid_loss: valid.map(|m| m.loss),
+            train: train.metrics,
+            valid: valid.map(|m| m.metrics),
+            train_confusion,
+            valid_confusion,
+            seconds,
+            rows_per_second: rows as f64 / seconds.max(1e-9),
+            best,
+            stop: finished,
+        };
+        let state = RunState {
+            trainer: &self.trainer,
+            progress: progress.clone(),
+            data,
+            scaling,
+        };
+        let flow = self.observer.epoch(&report, &state)?;
+        if best {
+            self.best_report = Some(report.clone());
+        }
+        self.last = Some(report);
+        if let Some(s) = finished {
+            self.stop = s;
+            return Ok(false);
+        }
+        if flow == Flow::Stop {
+            self.stop = StopReason::Stopped;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// How the run ended.
+    fn outcome(self) -> Result<Outcome, O::Error> {
+        // How much better than the mean the fit is: R², or a classifier's gain over always
+        // predicting its most common class.
+        let watched_r2 = self.last.as_ref().and_then(|r: &EpochReport| {
+            match r.valid_confusion.as_ref().or(r.train_confusion.as_ref()) {
+                Some(c) => Some(c.gain()),
+                None => Some(r.valid.unwrap_or(r.train).r2).filter(|r2| r2.is_finite()),
+            }
+        });
+        let params = if self.divergence.is_some() {
+            self.last_finite.values().map_err(TrainError::from)?
+        } else {
+            self.trainer.values()?
+        };
+        Ok(Outcome {
+            stop: self.stop,
+            verdict: Verdict::of(self.stop, watched_r2),
+            steps: self.steps,
+            params,
+            summary: Summary::Epochs(Box::new(EpochsSummary {
+                epochs: self.progress.epoch,
+                last: self.last,
+                best: self.progress.best,
+                best_report: self.best_report,
+                divergence: self.divergence,
+            })),
+        })
+    }
+}
+
+impl Running {
+    fn new() -> Self {
+        Self {
+            residuals: RunningResiduals::new(),
+            confusion: RunningConfusion::new(),
+        }
+    }
+}
+
 /// Trains by epochs of mini-batches until `epochs.epochs` or early stopping.
 ///
 /// Resuming hands the optimizer state to Burn, which materialises it on `Device::default()`
@@ -78,27 +400,13 @@ pub(crate) fn run<O: Observer>(
     device: &Device,
     observer: &mut O,
 ) -> Result<Outcome, O::Error> {
-    let (mut trainer, mut progress) = match start {
-        Start::Fresh(values) => (
-            Trainer::new(arch, &values, plan, device),
-            Progress::default(),
-        ),
-        Start::Resume(checkpoint) => {
-            checkpoint
-                .check_resumable(arch, data.data(), plan)
-                .map_err(TrainError::from)?;
-            let (meta, model, optimizer) = checkpoint.into_parts();
-            let trainer = Trainer::restore(arch, model, optimizer, plan, device)
-                .map_err(|e| TrainError::Resume(e.into()))?;
-            (trainer, meta.progress)
-        }
-    };
+    let mut runner = Runner::new(arch, start, data.data(), plan, epochs, device, observer)?;
     let precision = plan.precision();
     let mut order = data.take_train_rows();
     // Replay the shuffles of the epochs done, only when there are epochs left to train (a
     // finished run has nothing to shuffle for, whatever its checkpoint claims).
-    if epochs.shuffle && progress.epoch < epochs.epochs {
-        for epoch in 0..progress.epoch {
+    if epochs.shuffle && runner.epochs_left() {
+        for epoch in 0..runner.progress.epoch {
             shuffle_for_epoch(&mut order, plan.seed(), epoch);
         }
     }
@@ -107,21 +415,10 @@ pub(crate) fn run<O: Observer>(
         .unwrap_or(order.len())
         .clamp(1, order.len().max(1));
     let batches = order.len().div_ceil(batch);
-    let mut rates = plan.rates().skip(progress.epoch);
-    let mut last = None;
-    let mut best_report = None;
-    let mut stop = StopReason::Epochs;
-    let mut steps = 0;
-    // The network after the last epoch whose loss was finite (its start before any), for a
-    // run that diverges: a handle on the device, not a copy.
-    let mut last_finite = trainer.inference();
-    let mut divergence = None;
-    let running = epochs.train_metrics == TrainMetrics::Running;
-    let classifier = plan.loss().is_cross_entropy();
     // The denominators of the running R², over the training rows in index order (so that a
     // resumed run computes the same numbers), found through a bitset of them rather than a
     // sorted copy of the row list (which would add 4 bytes a row to the peak memory).
-    let column_totals = (running && !classifier).then(|| {
+    let column_totals = (runner.running && !runner.classifier).then(|| {
         let mut training = vec![0u64; data.data().len().div_ceil(64)];
         for &r in &order {
             training[r as usize / 64] |= 1 << (r % 64);
@@ -131,76 +428,39 @@ pub(crate) fn run<O: Observer>(
         data.data().column_total_squares(rows)
     });
     let result = (|| -> Result<(), O::Error> {
-        while progress.epoch < epochs.epochs {
-            let epoch = progress.epoch;
-            let lr = rates.next().expect("a schedule has a rate for every epoch");
+        while runner.epochs_left() {
+            let epoch = runner.progress.epoch;
+            let lr = runner.next_rate();
             if epochs.shuffle {
                 shuffle_for_epoch(&mut order, plan.seed(), epoch);
             }
             let started = Instant::now();
-            let mut residuals = RunningResiduals::new();
-            let mut confusion = RunningConfusion::new();
+            let mut running = Running::new();
             for (index, chunk) in order.chunks(batch).enumerate() {
-                let (x, y) = data.data().gather(chunk, trainer.autodiff(), precision);
-                let pass = trainer.pass(x, y);
-                match (running, classifier) {
-                    (true, false) => residuals.push(pass.residual_sums()),
-                    (true, true) => confusion.push(pass.class_sums()),
-                    (false, _) => {}
-                }
-                let batch_loss = if observer.wants_batch_loss() {
-                    Some(trainer.loss_of(&pass)?)
-                } else {
-                    None
-                };
-                let mut flow = Flow::Continue;
-                if observer.wants_steps() {
-                    let loss = match batch_loss {
-                        Some(loss) => loss,
-                        None => trainer.loss_of(&pass)?,
-                    };
-                    let before = trainer.values()?;
-                    let derivatives = trainer.derivatives(&pass)?;
-                    let (params, _) = trainer.apply_recorded(pass, lr, &before, &derivatives)?;
-                    let record = StepRecord {
-                        step: steps,
-                        loss,
-                        learning_rate: lr,
-                        params,
-                        batch: Some(Batch {
-                            epoch,
-                            index,
-                            count: batches,
-                            rows: chunk.to_vec(),
-                        }),
-                    };
-                    flow = observer.step(&record)?;
-                } else {
-                    trainer.apply(pass, lr);
-                }
-                steps += 1;
-                let done = (index * batch + chunk.len()).min(order.len());
-                let progress = BatchProgress {
+                let tensors = data
+                    .data()
+                    .gather(chunk, runner.trainer.autodiff(), precision);
+                let at = Step {
                     epoch,
-                    epochs: epochs.epochs,
-                    done,
+                    index,
+                    batches,
+                    done: (index * batch + chunk.len()).min(order.len()),
                     total: order.len(),
-                    loss: batch_loss,
                 };
-                if flow == Flow::Stop || observer.batch(&progress)? == Flow::Stop {
-                    stop = StopReason::Stopped;
+                if !runner.step(tensors, lr, at, || chunk.to_vec(), &mut running)? {
                     return Ok(());
                 }
             }
             let seconds = started.elapsed().as_secs_f64();
-            let eval = trainer.inference();
+            let eval = runner.trainer.inference();
             let predictor = crate::Predictor {
                 net: &eval,
-                kernels: trainer.kernels(),
+                kernels: runner.trainer.kernels(),
             };
             // A classifier is measured through its confusion matrix, which the report keeps
             // (running: summed over the epoch's batches, each before its update).
             let on = |rows: (&crate::Dataset, &[u32])| {
+                let device = runner.trainer.device();
                 if !plan.loss().is_cross_entropy() {
                     let measured = measure(
                         predictor,
@@ -209,100 +469,36 @@ pub(crate) fn run<O: Observer>(
                         data.scaling(),
                         plan.loss(),
                         precision,
-                        trainer.device(),
+                        device,
                     )?;
                     return Ok::<_, TrainError>((measured, None));
                 }
-                let c = crate::confusion(predictor, rows.0, rows.1, precision, trainer.device())?;
+                let c = crate::confusion(predictor, rows.0, rows.1, precision, device)?;
                 Ok((c.measured(plan.loss()), Some(c)))
             };
-            let (train, train_confusion) = match &column_totals {
-                None if running && classifier => {
-                    let classes = data
-                        .data()
-                        .classes()
-                        .map_or_else(|| data.data().output_names().to_vec(), |c| c.names.clone());
-                    let c = confusion.finish(classes).map_err(TrainError::from)?;
-                    (c.measured(plan.loss()), Some(c))
+            let train = match &column_totals {
+                None if runner.running && runner.classifier => {
+                    runner.running_train(running, order.len(), &[], data.data(), None)?
                 }
                 None => on((data.data(), &order))?,
-                Some(totals) => {
-                    let (loss, metrics) = residuals
-                        .finish(order.len(), totals, plan.loss(), data.scaling())
-                        .map_err(TrainError::from)?;
-                    (Measured { loss, metrics }, None)
-                }
+                Some(totals) => runner.running_train(
+                    running,
+                    order.len(),
+                    totals,
+                    data.data(),
+                    data.scaling(),
+                )?,
             };
-            let (valid, valid_confusion) = match data.valid().map(on).transpose()? {
-                Some((measured, c)) => (Some(measured), c),
-                None => (None, None),
-            };
-            // Running metrics describe the parameters before each update: the last update
-            // may still have produced non-finite parameters.
-            let parameters = if running {
-                trainer.values()?.into_iter().find(|v| !v.is_finite())
-            } else {
-                None
-            };
-            let losses = [Some(train.loss), valid.as_ref().map(|m| m.loss), parameters];
-            if let Some(value) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
-                divergence = Some(EpochDivergence {
-                    epoch: epoch + 1,
-                    value,
-                });
-                stop = StopReason::Diverged;
-                return Ok(());
-            }
-            last_finite = eval;
-            progress.epoch += 1;
-            let watched = valid.as_ref().map_or(train.loss, |m| m.loss);
-            let best = progress.best.is_none_or(|(b, _)| watched < b);
-            if best {
-                progress.best = Some((watched, progress.epoch));
-                progress.since_best = 0;
-            } else {
-                progress.since_best += 1;
-            }
-            let finished = if epochs.patience.is_some_and(|p| progress.since_best >= p) {
-                let best_epoch = progress.best.map_or(progress.epoch, |(_, e)| e);
-                Some(StopReason::EarlyStopping { best_epoch })
-            } else if progress.epoch >= epochs.epochs {
-                Some(StopReason::Epochs)
-            } else {
-                None
-            };
-            let report = EpochReport {
-                epoch: progress.epoch,
-                epochs: epochs.epochs,
-                learning_rate: lr,
-                train_loss: train.loss,
-                valid_loss: valid.map(|m| m.loss),
-                train: train.metrics,
-                valid: valid.map(|m| m.metrics),
-                train_confusion,
-                valid_confusion,
+            let valid = data.valid().map(on).transpose()?;
+            if !runner.end_epoch(
+                lr,
+                train,
+                valid,
                 seconds,
-                rows_per_second: order.len() as f64 / seconds.max(1e-9),
-                best,
-                stop: finished,
-            };
-            let state = RunState {
-                trainer: &trainer,
-                progress: progress.clone(),
-                data: data.data(),
-                scaling: data.scaling(),
-            };
-            let flow = observer.epoch(&report, &state)?;
-            if best {
-                best_report = Some(report.clone());
-            }
-            last = Some(report);
-            if let Some(s) = finished {
-                stop = s;
-                return Ok(());
-            }
-            if flow == Flow::Stop {
-                stop = StopReason::Stopped;
+                order.len(),
+                data.data(),
+                data.scaling(),
+            )? {
                 return Ok(());
             }
         }
@@ -310,32 +506,192 @@ pub(crate) fn run<O: Observer>(
     })();
     data.put_train_rows(order);
     result?;
-    // How much better than the mean the fit is: R², or a classifier's gain over always
-    // predicting its most common class.
-    let watched_r2 = last.as_ref().and_then(|r: &EpochReport| {
-        match r.valid_confusion.as_ref().or(r.train_confusion.as_ref()) {
-            Some(c) => Some(c.gain()),
-            None => Some(r.valid.unwrap_or(r.train).r2).filter(|r2| r2.is_finite()),
-        }
-    });
-    let params = if divergence.is_some() {
-        last_finite.values().map_err(TrainError::from)?
-    } else {
-        trainer.values()?
+    runner.outcome()
+}
+
+/// Trains by epochs on a [`Stream`]: each epoch reads the file through, training on its
+/// training rows as the shuffle buffer hands them out, then reads it again to measure the
+/// validation rows (and, with `train_metrics = "full"`, the training rows); `valid`: rows of
+/// a validation file of their own, scaled as the stream is. A streamed run keeps its
+/// checkpoints at the ends of epochs, as an in-memory one does.
+///
+/// # Errors
+/// As [`train`](crate::train), and the file's first problem (it may have changed since the
+/// passes before training).
+pub fn train_stream<O: Observer>(
+    arch: &Architecture,
+    start: Start,
+    stream: &Stream,
+    valid: Option<&crate::Dataset>,
+    plan: &TrainPlan,
+    device: &Device,
+    observer: &mut O,
+) -> Result<Outcome, O::Error> {
+    let Some(epochs) = plan.epoch_plan() else {
+        return Err(TrainError::StreamByEpochs.into());
     };
-    Ok(Outcome {
-        stop,
-        verdict: Verdict::of(stop, watched_r2),
-        steps,
-        params,
-        summary: Summary::Epochs(Box::new(EpochsSummary {
-            epochs: progress.epoch,
-            last,
-            best: progress.best,
-            best_report,
-            divergence,
-        })),
-    })
+    let data = stream.template();
+    let mut runner = Runner::new(arch, start, data, plan, epochs, device, observer)?;
+    let precision = plan.precision();
+    let total = usize::try_from(stream.train_len()).unwrap_or(usize::MAX);
+    let batch = epochs.batch_size.unwrap_or(total).clamp(1, total.max(1));
+    let batches = total.div_ceil(batch);
+    let mut carried = stream.carried_order(epochs.shuffle, runner.progress.epoch);
+    let csv = |e: crate::CsvError| O::Error::from(TrainError::Stream(e));
+    while runner.epochs_left() {
+        let epoch = runner.progress.epoch;
+        let lr = runner.next_rate();
+        let started = Instant::now();
+        let mut running = Running::new();
+        let (mut index, mut done) = (0, 0);
+        let going = stream.epoch(
+            epoch,
+            epochs.shuffle,
+            batch,
+            carried.as_mut(),
+            |rows: &crate::Dataset| -> Result<bool, StreamStop<O::Error>> {
+                let tensors = rows.gather_all(runner.trainer.autodiff(), precision);
+                done += rows.len();
+                let at = Step {
+                    epoch,
+                    index,
+                    batches,
+                    done,
+                    total,
+                };
+                index += 1;
+                runner
+                    .step(tensors, lr, at, Vec::new, &mut running)
+                    .map_err(StreamStop::Observer)
+            },
+        );
+        match going {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(StreamStop::Csv(e)) => return Err(csv(e)),
+            Err(StreamStop::Observer(e)) => return Err(e),
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let eval = runner.trainer.inference();
+        let predictor = crate::Predictor {
+            net: &eval,
+            kernels: runner.trainer.kernels(),
+        };
+        let full = !runner.running;
+        let want_valid = stream.valid_len() > 0 || valid.is_some();
+        let (mut train_tally, mut valid_tally) =
+            (Tally::new(data, plan.loss()), Tally::new(data, plan.loss()));
+        if let Some(file) = valid {
+            let rows: Vec<u32> = (0..file.len() as u32).collect();
+            let (scaling, device) = (stream.scaling(), runner.trainer.device());
+            valid_tally
+                .add(predictor, file, &rows, scaling, precision, device)
+                .map_err(TrainError::from)?;
+        }
+        if full || stream.valid_len() > 0 {
+            // Rows are measured in whole chunks gathered across windows, as an in-memory run
+            // measures them (the same chunks, and a handful of tensor shapes).
+            let chunk = crate::PREDICT_CHUNK;
+            let (scaling, device) = (stream.scaling(), runner.trainer.device());
+            let mut pending = [data.empty_like(chunk), data.empty_like(chunk)];
+            let mut tallies = [&mut train_tally, &mut valid_tally];
+            let mut flush = |k: usize, pending: &mut crate::Dataset| {
+                let rows: Vec<u32> = (0..pending.len() as u32).collect();
+                let tally = &mut tallies[k];
+                let added = tally.add(predictor, pending, &rows, scaling, precision, device);
+                pending.clear();
+                added.map_err(TrainError::from)
+            };
+            let mut windows = stream.windows().map_err(csv)?;
+            while let Some((window, first)) = windows.next().map_err(csv)? {
+                for r in 0..window.len() {
+                    let k = usize::from(stream.is_valid(first + r as u64));
+                    if k == 0 && !full {
+                        continue;
+                    }
+                    pending[k].push_row(&window, r);
+                    if pending[k].len() == chunk {
+                        flush(k, &mut pending[k])?;
+                    }
+                }
+            }
+            for (k, rest) in pending.iter_mut().enumerate() {
+                if !rest.is_empty() {
+                    flush(k, rest)?;
+                }
+            }
+        }
+        let train = match full {
+            true => train_tally.measured(plan.loss()),
+            false => {
+                runner.running_train(running, total, stream.totals(), data, stream.scaling())?
+            }
+        };
+        let valid = want_valid.then(|| valid_tally.measured(plan.loss()));
+        if !runner.end_epoch(lr, train, valid, seconds, total, data, stream.scaling())? {
+            break;
+        }
+    }
+    runner.outcome()
+}
+
+/// Why a streamed epoch stopped early: the file, or the observer.
+enum StreamStop<E> {
+    Csv(crate::CsvError),
+    Observer(E),
+}
+
+impl<E> From<crate::CsvError> for StreamStop<E> {
+    fn from(e: crate::CsvError) -> Self {
+        StreamStop::Csv(e)
+    }
+}
+
+/// A network's loss and metrics on rows added a window at a time.
+enum Tally {
+    Residuals(crate::Residuals),
+    Classes(Option<crate::Confusion>),
+}
+
+impl Tally {
+    fn new(data: &crate::Dataset, loss: crate::LossKind) -> Self {
+        match loss.is_cross_entropy() {
+            true => Tally::Classes(None),
+            false => Tally::Residuals(crate::Residuals::new(data.outputs())),
+        }
+    }
+
+    fn add(
+        &mut self,
+        predictor: crate::Predictor<'_>,
+        data: &crate::Dataset,
+        rows: &[u32],
+        scaling: Option<&Scaling>,
+        precision: squiggle_model::Precision,
+        device: &Device,
+    ) -> Result<(), squiggle_model::ReadBack> {
+        match self {
+            Tally::Residuals(r) => r.add(predictor, data, rows, scaling, precision, device),
+            Tally::Classes(c) => {
+                let more = crate::confusion(predictor, data, rows, precision, device)?;
+                match c {
+                    Some(c) => c.merge(&more),
+                    None => *c = Some(more),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn measured(self, loss: crate::LossKind) -> (Measured, Option<crate::Confusion>) {
+        match self {
+            Tally::Residuals(r) => (r.measured(loss), None),
+            Tally::Classes(c) => {
+                let c = c.expect("a streamed file has rows");
+                (c.measured(loss), Some(c))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub use chain::{ChainRule, Factor, chain_rules};
 pub use explain::{Explained, explain, tolerance};
 pub use gradcheck::{GradCheck, central_difference, check_gradients, kinks, relative_error};
 pub use predict::{
-    Confusion, Measured, PREDICT_CHUNK, Predictor, confusion, measure, observed_and_predicted,
-    predict,
+    Confusion, Measured, PREDICT_CHUNK, Predictor, Residuals, confusion, measure,
+    observed_and_predicted, predict,
 };
 pub use probe::{Backprop, Evaluation};

@@ -125,26 +125,70 @@ pub fn measure(
     if loss.is_cross_entropy() {
         return Ok(confusion(predictor, data, rows, precision, device)?.measured(loss));
     }
-    let mut sums = MetricSums::new(data.outputs());
-    let mut squared = 0.0;
-    for chunk in rows.chunks(PREDICT_CHUNK) {
-        let mut predicted = forward_rows(predictor, data, chunk, device, precision)?;
-        let mut observed = data.outputs_of(chunk);
-        squared += predicted
-            .iter()
-            .zip(&observed)
-            .map(|(p, o)| (o - p) * (o - p))
-            .sum::<f64>();
-        if let Some(s) = scaling {
-            s.unscale_targets(&mut predicted);
-            s.unscale_targets(&mut observed);
+    let mut tally = Residuals::new(data.outputs());
+    tally.add(predictor, data, rows, scaling, precision, device)?;
+    Ok(tally.measured(loss))
+}
+
+/// A regression network's residuals summed over rows added a set at a time (one data set, or
+/// the windows of a streamed file in order): the squared residuals in training units and the
+/// metrics' sums in original units.
+#[derive(Clone, Debug)]
+pub struct Residuals {
+    sums: MetricSums,
+    squared: f64,
+    values: usize,
+}
+
+impl Residuals {
+    /// No rows yet, of `outputs` targets.
+    pub fn new(outputs: usize) -> Self {
+        Self {
+            sums: MetricSums::new(outputs),
+            squared: 0.0,
+            values: 0,
         }
-        sums.add(&predicted, &observed);
     }
-    Ok(Measured {
-        loss: loss.of_squared_residuals(squared, rows.len() * data.outputs()),
-        metrics: sums.finish(),
-    })
+
+    /// Adds the rows `rows` of `data`, predicted a chunk at a time (the targets are taken from
+    /// the host table, never uploaded).
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand the predictions back.
+    pub fn add(
+        &mut self,
+        predictor: Predictor<'_>,
+        data: &Dataset,
+        rows: &[u32],
+        scaling: Option<&Scaling>,
+        precision: Precision,
+        device: &Device,
+    ) -> Result<(), ReadBack> {
+        for chunk in rows.chunks(PREDICT_CHUNK) {
+            let mut predicted = forward_rows(predictor, data, chunk, device, precision)?;
+            let mut observed = data.outputs_of(chunk);
+            self.squared += predicted
+                .iter()
+                .zip(&observed)
+                .map(|(p, o)| (o - p) * (o - p))
+                .sum::<f64>();
+            if let Some(s) = scaling {
+                s.unscale_targets(&mut predicted);
+                s.unscale_targets(&mut observed);
+            }
+            self.sums.add(&predicted, &observed);
+        }
+        self.values += rows.len() * data.outputs();
+        Ok(())
+    }
+
+    /// The loss and metrics of the rows added.
+    pub fn measured(&self, loss: LossKind) -> Measured {
+        Measured {
+            loss: loss.of_squared_residuals(self.squared, self.values),
+            metrics: self.sums.finish(),
+        }
+    }
 }
 
 /// How a classifier's predictions (ArgMax of its outputs) fall against the true classes.
@@ -159,6 +203,16 @@ pub struct Confusion {
 }
 
 impl Confusion {
+    /// Adds the rows counted in `other` (of the same classes) to these.
+    pub fn merge(&mut self, other: &Confusion) {
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+        self.cross_entropy += other.cross_entropy;
+    }
+
     /// Rows counted.
     pub fn rows(&self) -> u64 {
         self.counts.iter().flatten().sum()

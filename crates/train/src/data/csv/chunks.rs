@@ -433,7 +433,7 @@ fn parse_record(
 }
 
 /// The index just past the last complete record of `text`, if it has one.
-fn last_end(text: &[u8]) -> Option<usize> {
+pub(super) fn last_end(text: &[u8]) -> Option<usize> {
     if memchr::memchr(b'"', text).is_none() {
         return memchr::memrchr(b'\n', text).map(|k| k + 1);
     }
@@ -464,7 +464,7 @@ fn pieces(text: &[u8], n: usize) -> Vec<&[u8]> {
 
 /// Reads from `reader` until `buffer` holds at least `want` bytes or the input ends; true
 /// at the end of the input.
-fn fill(
+pub(super) fn fill(
     reader: &mut (dyn Read + Send),
     buffer: &mut Vec<u8>,
     want: usize,
@@ -481,14 +481,14 @@ fn fill(
 }
 
 /// Parses the rows that follow the header: `buffer` holds the text read so far past the
-/// header, which ended on line `line - 1`.
+/// header, which ended on line `line - 1`. Returns the line after the last one read.
 pub(super) fn parse_rows(
     reader: &mut (dyn Read + Send),
     mut buffer: Vec<u8>,
     mut line: u64,
     layout: &Layout,
     sink: &mut Sink,
-) -> Result<(), Fault> {
+) -> Result<u64, Fault> {
     let threads = rayon::current_num_threads().max(1);
     let block =
         PIECES_PER_THREAD * threads * PIECE_BYTES.load(std::sync::atomic::Ordering::Relaxed);
@@ -555,8 +555,7 @@ pub(super) fn parse_rows(
         parsed_pieces = parts.len();
         std::mem::swap(&mut buffer, &mut spare);
     }
-    sink.absorb_all(&mut parsed[..parsed_pieces], line, layout)?;
-    Ok(())
+    sink.absorb_all(&mut parsed[..parsed_pieces], line, layout)
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ mod chunks;
 mod input;
 mod labels;
 mod records;
+mod windows;
 
 pub use self::input::STDIN;
+pub use self::windows::{CsvWindows, Discovered};
 
 use std::io::Read;
 use std::path::Path;
@@ -242,155 +244,384 @@ fn header(
     Ok((names, buffer[end..].to_vec(), lines))
 }
 
+/// A data file with its header read and its chosen columns found: what reading it whole and
+/// reading it window by window ([`CsvWindows`]) share.
+struct Opened {
+    path: std::path::PathBuf,
+    header: Vec<String>,
+    inputs: Vec<usize>,
+    /// The chosen target columns (a classifier's label column among them).
+    targets: Vec<usize>,
+    label: Option<usize>,
+    categorical: Vec<usize>,
+    reader: Box<dyn Read + Send>,
+    /// Text read past the header.
+    rest: Vec<u8>,
+    /// Lines the header took.
+    header_lines: u64,
+    /// The file's newline count, where it could be counted first.
+    lines: Option<u64>,
+    inputs_only: bool,
+}
+
+impl Opened {
+    /// Opens `path`, reads its header and finds the chosen columns, refusing any choice the
+    /// header cannot satisfy.
+    fn new(
+        path: &Path,
+        columns: &Columns,
+        options: &CsvOptions,
+        inputs_only: bool,
+    ) -> Result<Self, CsvError> {
+        let error = |line: Option<u64>, column: Option<&str>, problem: CsvProblem| CsvError {
+            path: path.to_path_buf(),
+            line,
+            column: column.map(str::to_string),
+            problem,
+        };
+        let header_error = |problem| error(Some(1), None, problem);
+        let input::Input { mut reader, lines } =
+            input::open(path).map_err(|p| error(None, None, p))?;
+        let (header, rest, header_lines) =
+            header(&mut reader, options.delimiter).map_err(|p| error(Some(1), None, p))?;
+        if header.is_empty() || header.iter().all(String::is_empty) {
+            return Err(header_error(CsvProblem::NoHeader));
+        }
+        if header.iter().all(|h| h.parse::<f64>().is_ok()) {
+            return Err(header_error(CsvProblem::NumericHeader));
+        }
+        let find = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| {
+                let columns = header.clone();
+                error(Some(1), Some(name), CsvProblem::UnknownColumn { columns })
+            })
+        };
+        let last = header.len() - 1;
+        let targets: Vec<usize> = match &columns.targets {
+            Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+            None => vec![last],
+        };
+        let excluded: Vec<usize> = columns
+            .exclude
+            .iter()
+            .map(|n| find(n))
+            .collect::<Result<_, _>>()?;
+        let inputs: Vec<usize> = match &columns.inputs {
+            Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+            None => (0..header.len())
+                .filter(|i| !targets.contains(i) && !excluded.contains(i))
+                .collect(),
+        };
+        if let Some(&i) = chosen_and_excluded(&inputs, &targets, &excluded) {
+            return Err(error(
+                Some(1),
+                Some(&header[i]),
+                CsvProblem::ChosenAndExcluded,
+            ));
+        }
+        let column = |problem, i: usize| error(Some(1), Some(&header[i]), problem);
+        let chosen = || inputs.iter().chain(&targets).copied();
+        // A chosen column whose name is in the header twice: which one was meant?
+        if let Some(i) = chosen().find(|&i| header.iter().filter(|h| **h == header[i]).count() > 1)
+        {
+            return Err(column(CsvProblem::DuplicateHeader, i));
+        }
+        for list in [&inputs, &targets] {
+            if let Some(k) = (1..list.len()).find(|&k| list[..k].contains(&list[k])) {
+                return Err(column(CsvProblem::ChosenTwice, list[k]));
+            }
+        }
+        if let Some(&i) = inputs.iter().find(|i| targets.contains(i)) {
+            return Err(column(CsvProblem::InputAndTarget, i));
+        }
+        if targets.is_empty() && !inputs_only {
+            return Err(header_error(CsvProblem::NoTargets));
+        }
+        if inputs.is_empty() {
+            // One column whose name holds another common delimiter: the file is not split on
+            // commas.
+            let other = [b';', b'\t', b'|'].into_iter().find(|&d| {
+                d != options.delimiter && header.len() == 1 && header[0].contains(d as char)
+            });
+            return Err(header_error(CsvProblem::NoInputs {
+                delimiter: other.map(char::from),
+            }));
+        }
+        if columns.labels.is_some() && targets.len() != 1 {
+            return Err(header_error(CsvProblem::LabelColumns {
+                got: targets.len(),
+            }));
+        }
+        let categorical: Vec<usize> = columns
+            .categorical
+            .iter()
+            .map(|c| find(&c.column))
+            .collect::<Result<_, _>>()?;
+        if let Some(&i) = categorical.iter().find(|i| !inputs.contains(i)) {
+            return Err(column(CsvProblem::CategoricalNotInput, i));
+        }
+        let label = columns.labels.as_ref().map(|_| targets[0]);
+        Ok(Self {
+            path: path.to_path_buf(),
+            header,
+            inputs,
+            targets,
+            label,
+            categorical,
+            reader,
+            rest,
+            header_lines,
+            lines,
+            inputs_only,
+        })
+    }
+
+    fn error(&self, line: Option<u64>, column: Option<usize>, problem: CsvProblem) -> CsvError {
+        CsvError {
+            path: self.path.clone(),
+            line,
+            column: column.map(|i| self.header[i].clone()),
+            problem,
+        }
+    }
+
+    /// The value targets: none for a classifier, whose label column is read as labels.
+    fn value_targets(&self) -> &[usize] {
+        if self.label.is_some() {
+            &[]
+        } else {
+            &self.targets
+        }
+    }
+
+    /// How records are parsed, with `known` classes and `known_categories`.
+    fn layout<'a>(
+        &'a self,
+        options: &CsvOptions,
+        known: Option<&'a Known<'a>>,
+        known_categories: &'a [Option<Known<'a>>],
+    ) -> chunks::Layout<'a> {
+        let mut layout = chunks::Layout::new(
+            options.delimiter,
+            self.header.len(),
+            &self.inputs,
+            self.value_targets(),
+            self.label,
+            known,
+        );
+        layout.fill_inputs = options.missing == Missing::Mean;
+        layout.categories = self
+            .categorical
+            .iter()
+            .zip(known_categories)
+            .map(|(&i, known)| (i, known.as_ref()))
+            .collect();
+        layout
+    }
+
+    /// Bytes one row takes held with `width` inputs.
+    fn per_row(&self, width: usize) -> u64 {
+        ((width + self.value_targets().len()) * 4) as u64 + ROW_OVERHEAD_BYTES
+    }
+
+    /// Refuses `rows` rows of `per_row` bytes over the memory limit.
+    fn within_limit(&self, options: &CsvOptions, rows: u64, per_row: u64) -> Result<(), CsvError> {
+        match options.memory_limit {
+            Some(limit) if rows.saturating_mul(per_row) > limit => {
+                let bytes = rows as f64 * per_row as f64;
+                let problem = CsvProblem::OverLimit {
+                    counted: true,
+                    rows,
+                    bytes,
+                    limit,
+                };
+                Err(self.error(None, None, problem))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A parse fault as the error a user reads.
+    fn fault(&self, f: chunks::Fault) -> CsvError {
+        let problem = match (f.problem, f.column) {
+            // A word among a training file's inputs: say how a column of names is read.
+            (CsvProblem::NotANumber { cell }, Some(i))
+                if !self.inputs_only
+                    && self.inputs.contains(&i)
+                    && cell.chars().any(char::is_alphabetic) =>
+            {
+                CsvProblem::WordInInput {
+                    cell,
+                    column: self.header[i].clone(),
+                }
+            }
+            (problem, _) => problem,
+        };
+        self.error((f.line > 0).then_some(f.line), f.column, problem)
+    }
+
+    /// The first missing value of `sink` as the error `options` make of it, if any.
+    fn missing(&self, sink: &mut chunks::Sink, options: &CsvOptions) -> Result<(), CsvError> {
+        if let Some((line, i, cell)) = sink.first_missing.take() {
+            let rows = sink.missing_rows;
+            if options.missing == Missing::Error || sink.rows == 0 {
+                let problem = match options.missing {
+                    Missing::Error => CsvProblem::Missing { cell, rows },
+                    Missing::Drop | Missing::Mean => CsvProblem::AllMissing { rows },
+                };
+                return Err(self.error(Some(line), Some(i), problem));
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of `sink` (at least one) as a data set: gaps filled, categorical inputs one
+    /// per category, labels as classes.
+    fn finish(&self, mut sink: chunks::Sink, options: &CsvOptions) -> Result<Dataset, CsvError> {
+        let width = self.inputs.len();
+        let gaps = Gaps {
+            dropped: sink.missing_rows,
+            filled: sink.filled,
+            fill: match options.missing {
+                Missing::Mean => Some(
+                    fill_gaps(&mut sink.x, width, options.fill.as_deref()).map_err(|k| {
+                        let rows = sink.rows;
+                        self.error(None, Some(self.inputs[k]), CsvProblem::NoMean { rows })
+                    })?,
+                ),
+                Missing::Error | Missing::Drop => None,
+            },
+        };
+        let names = |cols: &[usize]| {
+            cols.iter()
+                .map(|&i| self.header[i].clone())
+                .collect::<Vec<_>>()
+        };
+        let mut input_names = names(&self.inputs);
+        let mut encoding = None;
+        if !self.categorical.is_empty() {
+            let mut found = Vec::with_capacity(self.categorical.len());
+            for (builder, &i) in std::mem::take(&mut sink.categories)
+                .into_iter()
+                .zip(&self.categorical)
+            {
+                let (names, ids) = builder
+                    .finish()
+                    .map_err(|p| self.error(Some(1), Some(i), p))?;
+                found.push((
+                    Classes {
+                        column: self.header[i].clone(),
+                        names,
+                    },
+                    ids,
+                ));
+            }
+            let slots: Vec<Option<usize>> = self
+                .inputs
+                .iter()
+                .map(|i| self.categorical.iter().position(|c| c == i))
+                .collect();
+            // Each category is an input: the limit applies to the rows as they will be held.
+            let width: usize = slots
+                .iter()
+                .map(|s| s.map_or(1, |c| found[c].0.names.len()))
+                .sum();
+            self.within_limit(options, sink.rows, self.per_row(width))?;
+            sink.x = one_hot_inputs(&sink.x, &slots, width, &found).map_err(|bytes| {
+                let rows = sink.rows;
+                self.error(None, None, CsvProblem::OutOfMemory { rows, bytes })
+            })?;
+            input_names = self
+                .inputs
+                .iter()
+                .zip(&slots)
+                .flat_map(|(&i, slot)| match slot {
+                    None => vec![self.header[i].clone()],
+                    Some(c) => found[*c]
+                        .0
+                        .names
+                        .iter()
+                        .map(|n| format!("{}={n}", self.header[i]))
+                        .collect(),
+                })
+                .collect();
+            encoding = Some(Encoding {
+                columns: names(&self.inputs),
+                categorical: found.into_iter().map(|(classes, _)| classes).collect(),
+            });
+        }
+        if let Some(builder) = sink.classes {
+            let column = self.targets[0];
+            let (names_of, labels) = builder
+                .finish()
+                .map_err(|problem| self.error(Some(1), Some(column), problem))?;
+            let classes = crate::Classes {
+                column: self.header[column].clone(),
+                names: names_of,
+            };
+            return Ok(Dataset::from_labels(sink.x, &labels, input_names, classes)
+                .with_gaps(gaps)
+                .with_encoding(encoding));
+        }
+        let width = input_names.len();
+        Ok(
+            Dataset::from_columns(sink.x, sink.y, width, self.targets.len())
+                .with_names(input_names, names(&self.targets))
+                .with_gaps(gaps)
+                .with_encoding(encoding),
+        )
+    }
+}
+
+/// The class and category builders of `columns`, for one read.
+fn builders<'a>(columns: &'a Columns) -> (Option<Known<'a>>, Vec<Option<Known<'a>>>) {
+    let known = columns
+        .labels
+        .as_ref()
+        .and_then(|l| Known::new(l, Kind::Class));
+    let categories = columns
+        .categorical
+        .iter()
+        .map(|c| Known::new(&c.categories, Kind::Category))
+        .collect();
+    (known, categories)
+}
+
 fn read(
     path: &Path,
     columns: &Columns,
     options: &CsvOptions,
     inputs_only: bool,
 ) -> Result<Dataset, CsvError> {
-    let error = |line: Option<u64>, column: Option<&str>, problem: CsvProblem| CsvError {
-        path: path.to_path_buf(),
-        line,
-        column: column.map(str::to_string),
-        problem,
-    };
-    let header_error = |problem| error(Some(1), None, problem);
-    let input::Input { mut reader, lines } = input::open(path).map_err(|p| error(None, None, p))?;
-    let (header, rest, header_lines) =
-        header(&mut reader, options.delimiter).map_err(|p| error(Some(1), None, p))?;
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(header_error(CsvProblem::NoHeader));
-    }
-    if header.iter().all(|h| h.parse::<f64>().is_ok()) {
-        return Err(header_error(CsvProblem::NumericHeader));
-    }
-    let find = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            let columns = header.clone();
-            error(Some(1), Some(name), CsvProblem::UnknownColumn { columns })
-        })
-    };
-    let last = header.len() - 1;
-    let targets: Vec<usize> = match &columns.targets {
-        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
-        None => vec![last],
-    };
-    let excluded: Vec<usize> = columns
-        .exclude
-        .iter()
-        .map(|n| find(n))
-        .collect::<Result<_, _>>()?;
-    let inputs: Vec<usize> = match &columns.inputs {
-        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
-        None => (0..header.len())
-            .filter(|i| !targets.contains(i) && !excluded.contains(i))
-            .collect(),
-    };
-    if let Some(&i) = chosen_and_excluded(&inputs, &targets, &excluded) {
-        return Err(error(
-            Some(1),
-            Some(&header[i]),
-            CsvProblem::ChosenAndExcluded,
-        ));
-    }
-    let column = |problem, i: usize| error(Some(1), Some(&header[i]), problem);
-    let chosen = || inputs.iter().chain(&targets).copied();
-    // A chosen column whose name is in the header twice: which one was meant?
-    if let Some(i) = chosen().find(|&i| header.iter().filter(|h| **h == header[i]).count() > 1) {
-        return Err(column(CsvProblem::DuplicateHeader, i));
-    }
-    for list in [&inputs, &targets] {
-        if let Some(k) = (1..list.len()).find(|&k| list[..k].contains(&list[k])) {
-            return Err(column(CsvProblem::ChosenTwice, list[k]));
-        }
-    }
-    if let Some(&i) = inputs.iter().find(|i| targets.contains(i)) {
-        return Err(column(CsvProblem::InputAndTarget, i));
-    }
-    if targets.is_empty() && !inputs_only {
-        return Err(header_error(CsvProblem::NoTargets));
-    }
-    if inputs.is_empty() {
-        // One column whose name holds another common delimiter: the file is not split on
-        // commas.
-        let other = [b';', b'\t', b'|'].into_iter().find(|&d| {
-            d != options.delimiter && header.len() == 1 && header[0].contains(d as char)
-        });
-        return Err(header_error(CsvProblem::NoInputs {
-            delimiter: other.map(char::from),
-        }));
-    }
-    if columns.labels.is_some() && targets.len() != 1 {
-        return Err(header_error(CsvProblem::LabelColumns {
-            got: targets.len(),
-        }));
-    }
-    let known = columns
-        .labels
-        .as_ref()
-        .and_then(|l| Known::new(l, Kind::Class));
-    let categorical: Vec<usize> = columns
-        .categorical
-        .iter()
-        .map(|c| find(&c.column))
-        .collect::<Result<_, _>>()?;
-    if let Some(&i) = categorical.iter().find(|i| !inputs.contains(i)) {
-        return Err(column(CsvProblem::CategoricalNotInput, i));
-    }
-    let known_categories: Vec<Option<Known>> = columns
-        .categorical
-        .iter()
-        .map(|c| Known::new(&c.categories, Kind::Category))
-        .collect();
-    let label = columns.labels.as_ref().map(|_| targets[0]);
-    let mut layout = chunks::Layout::new(
-        options.delimiter,
-        header.len(),
-        &inputs,
-        if label.is_some() { &[] } else { &targets },
-        label,
-        known.as_ref(),
-    );
-    layout.fill_inputs = options.missing == Missing::Mean;
-    layout.categories = categorical
-        .iter()
-        .zip(&known_categories)
-        .map(|(&i, known)| (i, known.as_ref()))
-        .collect();
+    let mut opened = Opened::new(path, columns, options, inputs_only)?;
+    let (known, known_categories) = builders(columns);
     // Reserve the exact size up front where the file can be counted first (one newline per
     // row is an upper bound), so that growing the vectors never holds two copies of a large
     // file's values at once; other inputs grow as they are read.
-    let rows = lines.unwrap_or(0);
-    let per_row = ((inputs.len() + layout.targets.len()) * 4) as u64 + ROW_OVERHEAD_BYTES;
-    // `rows` rows of `per_row` bytes, refused over the memory limit.
-    let within_limit = |rows: u64, per_row: u64| match options.memory_limit {
-        Some(limit) if rows.saturating_mul(per_row) > limit => {
-            let bytes = rows as f64 * per_row as f64;
-            let problem = CsvProblem::OverLimit {
-                counted: true,
-                rows,
-                bytes,
-                limit,
-            };
-            Err(error(None, None, problem))
-        }
-        _ => Ok(()),
-    };
-    within_limit(rows.saturating_sub(header_lines.max(1)), per_row)?;
+    let rows = opened.lines.unwrap_or(0);
+    let per_row = opened.per_row(opened.inputs.len());
+    opened.within_limit(
+        options,
+        rows.saturating_sub(opened.header_lines.max(1)),
+        per_row,
+    )?;
+    let values = (opened.inputs.len() + opened.value_targets().len()) as f64;
     // Reserved fallibly: a file larger than the memory the process may take is refused with
     // its size, never an abort.
-    let reserve = |values: u64| {
+    let reserve = |width: usize| {
         let mut v: Vec<f32> = Vec::new();
-        let values = usize::try_from(values).unwrap_or(usize::MAX);
-        v.try_reserve_exact(values).map(|()| v).map_err(|_| {
-            let bytes = (rows as f64) * ((inputs.len() + layout.targets.len()) * 4) as f64;
-            error(None, None, CsvProblem::OutOfMemory { rows, bytes })
+        let count = usize::try_from(rows.saturating_mul(width as u64)).unwrap_or(usize::MAX);
+        v.try_reserve_exact(count).map(|()| v).map_err(|_| {
+            let bytes = rows as f64 * values * 4.0;
+            opened.error(None, None, CsvProblem::OutOfMemory { rows, bytes })
         })
     };
     let mut sink = chunks::Sink {
-        x: reserve(rows.saturating_mul(inputs.len() as u64))?,
-        y: reserve(rows.saturating_mul(layout.targets.len() as u64))?,
-        classes: label.map(|_| ClassBuilder::new(known.as_ref(), Kind::Class)),
+        x: reserve(opened.inputs.len())?,
+        y: reserve(opened.value_targets().len())?,
+        classes: opened
+            .label
+            .map(|_| ClassBuilder::new(known.as_ref(), Kind::Class)),
         limit: options.memory_limit.map(|limit| (limit, per_row)),
         categories: known_categories
             .iter()
@@ -398,123 +629,22 @@ fn read(
             .collect(),
         ..chunks::Sink::default()
     };
-    chunks::parse_rows(&mut reader, rest, header_lines + 1, &layout, &mut sink).map_err(|f| {
-        let problem = match (f.problem, f.column) {
-            // A word among a training file's inputs: say how a column of names is read.
-            (CsvProblem::NotANumber { cell }, Some(i))
-                if !inputs_only && inputs.contains(&i) && cell.chars().any(char::is_alphabetic) =>
-            {
-                CsvProblem::WordInInput {
-                    cell,
-                    column: header[i].clone(),
-                }
-            }
-            (problem, _) => problem,
-        };
-        let column = f.column.map(|i| header[i].as_str());
-        error((f.line > 0).then_some(f.line), column, problem)
-    })?;
-    if let Some((line, i, cell)) = sink.first_missing.take() {
-        let rows = sink.missing_rows;
-        if options.missing == Missing::Error || sink.rows == 0 {
-            let problem = match options.missing {
-                Missing::Error => CsvProblem::Missing { cell, rows },
-                Missing::Drop | Missing::Mean => CsvProblem::AllMissing { rows },
-            };
-            return Err(error(Some(line), Some(&header[i]), problem));
-        }
-    }
+    let mut reader = std::mem::replace(&mut opened.reader, Box::new(std::io::empty()));
+    let rest = std::mem::take(&mut opened.rest);
+    let layout = opened.layout(options, known.as_ref(), &known_categories);
+    chunks::parse_rows(
+        &mut reader,
+        rest,
+        opened.header_lines + 1,
+        &layout,
+        &mut sink,
+    )
+    .map_err(|f| opened.fault(f))?;
+    opened.missing(&mut sink, options)?;
     if sink.rows == 0 {
-        return Err(error(Some(2), None, CsvProblem::NoRows));
+        return Err(opened.error(Some(2), None, CsvProblem::NoRows));
     }
-    let gaps = Gaps {
-        dropped: sink.missing_rows,
-        filled: sink.filled,
-        fill: match options.missing {
-            Missing::Mean => Some(
-                fill_gaps(&mut sink.x, inputs.len(), options.fill.as_deref()).map_err(|k| {
-                    let rows = sink.rows;
-                    error(None, Some(&header[inputs[k]]), CsvProblem::NoMean { rows })
-                })?,
-            ),
-            Missing::Error | Missing::Drop => None,
-        },
-    };
-    let names = |cols: &[usize]| cols.iter().map(|&i| header[i].clone()).collect::<Vec<_>>();
-    let mut input_names = names(&inputs);
-    let mut encoding = None;
-    if !categorical.is_empty() {
-        let mut found = Vec::with_capacity(categorical.len());
-        for (builder, &i) in std::mem::take(&mut sink.categories)
-            .into_iter()
-            .zip(&categorical)
-        {
-            let (names, ids) = builder.finish().map_err(|p| column(p, i))?;
-            found.push((
-                Classes {
-                    column: header[i].clone(),
-                    names,
-                },
-                ids,
-            ));
-        }
-        let slots: Vec<Option<usize>> = inputs
-            .iter()
-            .map(|i| categorical.iter().position(|c| c == i))
-            .collect();
-        // Each category is an input: the limit applies to the rows as they will be held.
-        let width: usize = slots
-            .iter()
-            .map(|s| s.map_or(1, |c| found[c].0.names.len()))
-            .sum();
-        let per_row = ((width + layout.targets.len()) * 4) as u64 + ROW_OVERHEAD_BYTES;
-        within_limit(sink.rows, per_row)?;
-        sink.x = one_hot_inputs(&sink.x, &slots, width, &found).map_err(|bytes| {
-            error(
-                None,
-                None,
-                CsvProblem::OutOfMemory {
-                    rows: sink.rows,
-                    bytes,
-                },
-            )
-        })?;
-        input_names = inputs
-            .iter()
-            .zip(&slots)
-            .flat_map(|(&i, slot)| match slot {
-                None => vec![header[i].clone()],
-                Some(c) => found[*c]
-                    .0
-                    .names
-                    .iter()
-                    .map(|n| format!("{}={n}", header[i]))
-                    .collect(),
-            })
-            .collect();
-        encoding = Some(Encoding {
-            columns: names(&inputs),
-            categorical: found.into_iter().map(|(classes, _)| classes).collect(),
-        });
-    }
-    if let Some(builder) = sink.classes {
-        let column = header[targets[0]].clone();
-        let (names_of, labels) = builder
-            .finish()
-            .map_err(|problem| error(Some(1), Some(&column), problem))?;
-        let classes = crate::Classes {
-            column,
-            names: names_of,
-        };
-        return Ok(Dataset::from_labels(sink.x, &labels, input_names, classes)
-            .with_gaps(gaps)
-            .with_encoding(encoding));
-    }
-    let width = input_names.len();
-    Ok(Dataset::from_columns(sink.x, sink.y, width, targets.len())
-        .with_names(input_names, names(&targets))
-        .with_gaps(gaps)
-        .with_encoding(encoding))
+    opened.finish(sink, options)
 }
 
 /// The rows of `x` (one value per input column) with each categorical input (`slots`: its
