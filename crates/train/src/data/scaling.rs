@@ -20,6 +20,33 @@ pub struct ColumnScale {
 }
 
 impl ColumnScale {
+    /// Shift by `mean`, scale by `std` (a population standard deviation); a constant column
+    /// (or one whose deviation is not finite) is only shifted, so nothing divides by 0.
+    pub fn standard(mean: f64, std: f64) -> Self {
+        Self {
+            mean,
+            std: if std > 0.0 && std.is_finite() {
+                std
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// Shift by the minimum, scale by the range `max − min` (a constant column only shifted;
+    /// a column with no finite minimum left at 0).
+    pub fn range(min: f64, max: f64) -> Self {
+        let range = max - min;
+        Self {
+            mean: if min.is_finite() { min } else { 0.0 },
+            std: if range > 0.0 && range.is_finite() {
+                range
+            } else {
+                1.0
+            },
+        }
+    }
+
     /// `(value − mean) / std`.
     pub fn scale(&self, value: f64) -> f64 {
         (value - self.mean) / self.std
@@ -65,15 +92,7 @@ impl Scaling {
                 let column = || rows.iter().map(|&r| f64::from(x[r as usize * width + c]));
                 let min = column().fold(f64::INFINITY, f64::min);
                 let max = column().fold(f64::NEG_INFINITY, f64::max);
-                let range = max - min;
-                ColumnScale {
-                    mean: if min.is_finite() { min } else { 0.0 },
-                    std: if range > 0.0 && range.is_finite() {
-                        range
-                    } else {
-                        1.0
-                    },
-                }
+                ColumnScale::range(min, max)
             })
             .collect();
         Self {
@@ -127,15 +146,7 @@ fn column_stats(values: &[f32], width: usize, rows: &[u32]) -> Vec<ColumnScale> 
             let n = rows.len().max(1) as f64;
             let mean = column().sum::<f64>() / n;
             let var = column().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            let std = var.sqrt();
-            ColumnScale {
-                mean,
-                std: if std > 0.0 && std.is_finite() {
-                    std
-                } else {
-                    1.0
-                },
-            }
+            ColumnScale::standard(mean, var.sqrt())
         })
         .collect()
 }

@@ -59,17 +59,7 @@ impl Moments {
         self.mean
             .iter()
             .zip(&self.m2)
-            .map(|(&mean, &m2)| {
-                let std = (m2 / n).sqrt();
-                crate::ColumnScale {
-                    mean,
-                    std: if std > 0.0 && std.is_finite() {
-                        std
-                    } else {
-                        1.0
-                    },
-                }
-            })
+            .map(|(&mean, &m2)| crate::ColumnScale::standard(mean, (m2 / n).sqrt()))
             .collect()
     }
 
@@ -79,17 +69,7 @@ impl Moments {
         self.min
             .iter()
             .zip(&self.max)
-            .map(|(&min, &max)| {
-                let range = max - min;
-                crate::ColumnScale {
-                    mean: if min.is_finite() { min } else { 0.0 },
-                    std: if range > 0.0 && range.is_finite() {
-                        range
-                    } else {
-                        1.0
-                    },
-                }
-            })
+            .map(|(&min, &max)| crate::ColumnScale::range(min, max))
             .collect()
     }
 }
