@@ -121,9 +121,7 @@ impl Params {
     /// The per-layer module on the device without autodiff, for evaluation.
     pub(crate) fn inference(&self, arch: &Architecture) -> Network {
         match self {
-            Params::Fused(flat) => {
-                Network::from_flat(arch, Tensor::from_inner(flat.theta.val().inner()))
-            }
+            Params::Fused(flat) => Network::from_flat(arch, flat.theta.val().inner()),
             Params::Burn(net) => net.valid(),
         }
     }
@@ -314,6 +312,29 @@ impl ModuleMapper for Untrack<'_> {
             param.map(|value| value.set_require_grad(false))
         } else {
             param
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{PT2, device};
+
+    /// Evaluation must not run through autodiff: an untracked forward pass on an autodiff
+    /// device still keeps what its backward pass would need until the next backward pass,
+    /// so measuring rows after an epoch would hold every chunk's activations at once.
+    #[test]
+    fn the_inference_network_is_off_the_autodiff_device_for_both_kernels() {
+        let arch = Architecture::statquest();
+        let autodiff = device().autodiff();
+        for kernels in [Kernels::Fused, Kernels::Burn] {
+            let params = Params::from_values(kernels, &arch, &PT2, &autodiff, Precision::F32);
+            let net = params.inference(&arch);
+            let weight = net.output.weight.val();
+            assert!(!weight.is_autodiff(), "{kernels:?}: the output weights");
+            let flat = read(net.flat(), "parameters").unwrap();
+            assert_eq!(flat.len(), PT2.len(), "{kernels:?}");
         }
     }
 }
