@@ -159,8 +159,21 @@ impl RunDir {
             }
             file.commit()?;
         }
-        let bytes = checkpoint.to_bytes();
         let names: &[&str] = if report.best { &[BEST, LAST] } else { &[LAST] };
+        self.write_checkpoint(checkpoint, names)
+    }
+
+    /// Keeps the state of a run stopped inside an epoch as its last checkpoint (no metrics
+    /// row: the epoch has not ended), so that `--resume` finishes that epoch.
+    ///
+    /// # Errors
+    /// A file that cannot be written.
+    pub fn pause(&mut self, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+        self.write_checkpoint(checkpoint, &[LAST])
+    }
+
+    fn write_checkpoint(&self, checkpoint: &Checkpoint, names: &[&str]) -> anyhow::Result<()> {
+        let bytes = checkpoint.to_bytes();
         for name in names {
             let mut file = AtomicFile::create(&self.path.join(name))?;
             file.write_all(&bytes)?;

@@ -413,8 +413,24 @@ fn send(child: &std::process::Child, signal: &str) {
 
 #[test]
 fn a_signal_stops_training_at_a_safe_point_and_the_run_resumes_exactly() {
+    interrupt_and_resume("");
+}
+
+#[test]
+fn a_streamed_run_stopped_inside_an_epoch_resumes_at_its_next_batch_exactly() {
+    // The buffer holds fewer rows than the file, so the rows come in the stream's own order,
+    // replayed up to the stop on resume.
+    interrupt_and_resume("stream = true\nshuffle_buffer = 500\nvalid_fraction = 0.1\n");
+}
+
+/// Interrupts a long run (its `[data]` given `data`) inside an epoch, resumes it, and
+/// compares it with the run never interrupted.
+fn interrupt_and_resume(data: &str) {
     let dir = scratch();
     let config = long_run(dir.path(), 20_000, 1000);
+    let text = std::fs::read_to_string(dir.path().join(&config)).unwrap();
+    let text = text.replace("[train]", &format!("{data}[train]"));
+    std::fs::write(dir.path().join(&config), text).unwrap();
     let child = start(
         dir.path(),
         &["train", &config, "--run-dir", "run"],
@@ -430,42 +446,65 @@ fn a_signal_stops_training_at_a_safe_point_and_the_run_resumes_exactly() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
+    // `interrupted in epoch 4 after 1,616 of 20,000 rows; `run` keeps epoch 3 and 1,616 rows
+    // of epoch 4: resume with --resume run`
+    let words: Vec<&str> = stderr.split_whitespace().collect();
     assert!(
-        stderr.starts_with("squiggle: interrupted in epoch ") && stderr.contains(" keeps epoch "),
+        stderr.starts_with("squiggle: interrupted in epoch ")
+            && stderr.trim_end().ends_with("resume with --resume run"),
         "{stderr}"
     );
-    assert!(
-        stderr.trim_end().ends_with("resume with --resume run"),
-        "{stderr}"
-    );
-    let kept: usize = stderr
-        .split(" keeps epoch ")
-        .nth(1)
-        .and_then(|r| r.split(':').next())
-        .unwrap()
+    let after = |word: &str, n: usize| words[words.iter().position(|w| *w == word).unwrap() + n];
+    let rows = after("after", 1);
+    assert_eq!(after("keeps", 4), rows, "{stderr}");
+    let kept: usize = after("keeps", 2)
         .parse()
-        .unwrap();
+        .unwrap_or_else(|_| panic!("{stderr}"));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("run"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    // Resumed, it is the run that was never interrupted.
-    let epochs = (kept + 1).to_string();
-    let resumed = squiggle_in(
-        dir.path(),
-        &[
-            "train", &config, "--resume", "run", "--epochs", &epochs, "--json",
-        ],
-    )
-    .json();
+    // Resumed, it finishes the epoch it stopped in and is the run that was never
+    // interrupted: the same parameters and the same last epoch's figures.
+    let epochs = (kept + 2).to_string();
+    let resume = ["train", &config, "--resume", "run", "--epochs", &epochs];
+    let shown = squiggle_in(dir.path(), &resume);
+    assert!(
+        shown.success().contains(&format!(
+            "Resuming inside epoch {} of {epochs}, after {rows} of its rows.",
+            kept + 1
+        )),
+        "{}",
+        shown.stdout
+    );
+    let resumed_rows = std::fs::read_to_string(&metrics).unwrap();
     let whole = squiggle_in(
         dir.path(),
-        &["train", &config, "--epochs", &epochs, "--json"],
-    )
-    .json();
-    assert_eq!(resumed["params"], whole["params"]);
+        &["train", &config, "--epochs", &epochs, "--run-dir", "whole"],
+    );
+    whole.success();
+    let whole_rows = std::fs::read_to_string(dir.path().join("whole/metrics.csv")).unwrap();
+    // Every column but the seconds and rows per second.
+    let figures = |csv: &str| -> Vec<Vec<String>> {
+        csv.lines()
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                [&cells[..12], &cells[14..]]
+                    .concat()
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(figures(&resumed_rows), figures(&whole_rows));
+    // The last parameters, through every row's prediction to f64's last digit.
+    let scored = |run: &str| {
+        squiggle_in(dir.path(), &["eval", "--run", run, "--last", "--json"]).json()["train"].clone()
+    };
+    assert_eq!(scored("run"), scored("whole"));
 }
 
 #[test]

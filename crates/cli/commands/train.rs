@@ -105,6 +105,9 @@ struct Watch {
     bar: Option<Bar>,
     /// The signal that stopped the run, and where it stopped.
     stopped: Option<(i32, String)>,
+    /// The rows of its epoch a run stopped inside one had trained on, once its checkpoint is
+    /// written.
+    paused: Option<u64>,
 }
 
 impl Watch {
@@ -166,6 +169,15 @@ impl Observer for Watch {
         }
         self.epochs.push(report.clone());
         Ok(Flow::Continue)
+    }
+
+    fn paused(&mut self, state: &RunState<'_>) -> anyhow::Result<()> {
+        let checkpoint = state.checkpoint()?;
+        if let (Some(dir), Some(within)) = (&mut self.dir, &checkpoint.meta.progress.within) {
+            dir.pause(&checkpoint)?;
+            self.paused = Some(within.rows);
+        }
+        Ok(())
     }
 }
 
@@ -258,8 +270,12 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         .map(|dir| run_dir::load_checkpoint(dir, false))
         .transpose()?;
     if let Some((path, checkpoint)) = &resumed {
+        let buffer = data
+            .stream
+            .as_ref()
+            .and_then(squiggle_train::Stream::buffered);
         checkpoint
-            .check_resumable(&config.arch, &data.train, &config.plan)
+            .check_resumable(&config.arch, &data.train, &config.plan, buffer)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
     if let (Some(dir), Some((path, checkpoint))) = (&args.resume, &resumed) {
@@ -279,7 +295,8 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             );
         }
     }
-    let resumed_at = resumed.as_ref().map(|(_, c)| c.meta.progress.epoch);
+    let progress = resumed.as_ref().map(|(_, c)| c.meta.progress.clone());
+    let resumed_at = progress.as_ref().map(|p| p.epoch);
     let planned = config.plan.epoch_plan().map_or(0, |e| e.epochs);
     // A resume with nothing left to do writes nothing (the run's config keeps its epochs).
     let nothing_to_do = resumed_at.is_some_and(|done| done >= planned);
@@ -322,7 +339,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
                     .as_ref()
                     .map_or(stream.valid_len(), |v| v.len() as u64);
                 let rows = (stream.train_len() as usize, held as usize);
-                let mut lines = epochs::intro(config, rows.0, rows.1, read, resumed_at);
+                let mut lines = epochs::intro(config, rows.0, rows.1, read, progress.as_ref());
                 lines.push(epochs::streaming(&stream));
                 print_lines(&lines)?;
             }
@@ -344,7 +361,8 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             };
             if !quiet {
                 let rows = (prepared.train_rows().len(), prepared.valid_len());
-                print_lines(&epochs::intro(config, rows.0, rows.1, read, resumed_at))?;
+                let resumed = progress.as_ref();
+                print_lines(&epochs::intro(config, rows.0, rows.1, read, resumed))?;
             }
             let outcome = train(
                 &config.arch,
@@ -359,9 +377,19 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
     };
     if let Some((signal, at)) = watch.stopped.take() {
         drop(watch.bar.take());
-        let kept = match (&watch.dir, resumed_at.unwrap_or(0) + watch.epochs.len()) {
-            (Some(dir), 0) => format!("`{}` holds no finished epoch yet", dir.path().display()),
-            (Some(dir), done) => format!(
+        let done = resumed_at.unwrap_or(0) + watch.epochs.len();
+        let kept = match (&watch.dir, watch.paused) {
+            (Some(dir), Some(rows)) => format!(
+                "`{}` keeps epoch {done} and {} rows of epoch {}: resume with --resume {}",
+                dir.path().display(),
+                thousands(rows as usize),
+                done + 1,
+                dir.path().display()
+            ),
+            (Some(dir), None) if done == 0 => {
+                format!("`{}` holds no finished epoch yet", dir.path().display())
+            }
+            (Some(dir), None) => format!(
                 "`{}` keeps epoch {done}: resume with --resume {}",
                 dir.path().display(),
                 dir.path().display()

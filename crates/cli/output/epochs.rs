@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use squiggle_model::Named;
 use squiggle_train::{
-    BatchProgress, EpochReport, Metrics, Outcome, STALLED_R2, StopReason, TrainMetrics, Verdict,
+    BatchProgress, EpochReport, Metrics, Outcome, Progress, STALLED_R2, StopReason, TrainMetrics,
+    Verdict,
 };
 
 use super::classes::share;
@@ -38,7 +39,7 @@ pub fn intro(
     train_rows: usize,
     valid_rows: usize,
     read: Option<DataRead>,
-    resumed: Option<usize>,
+    resumed: Option<&Progress>,
 ) -> Vec<String> {
     let plan = config
         .plan
@@ -48,9 +49,13 @@ pub fn intro(
         .batch_size
         .map_or_else(|| "full batch".to_string(), |b| format!("batches of {b}"));
     let mut lines = vec![format!(
-        "Training a {} network on {} ({valid_rows} validation) by epochs, {batch}, {} loss, {} {}.",
+        "Training a {} network on {} ({} validation) by epochs, {batch}, {} loss, {} {}.",
         config.arch.describe(),
-        super::format::plural(train_rows, "row"),
+        match train_rows {
+            1 => "1 row".to_string(),
+            n => format!("{} rows", super::format::thousands(n)),
+        },
+        super::format::thousands(valid_rows),
         config.plan.loss().symbol(),
         config.plan.optimizer(),
         crate::session::computed_by(config),
@@ -60,8 +65,22 @@ pub fn intro(
         TrainMetrics::Running => "Training metrics are running averages over each epoch's batches (each before its update); train_metrics = \"full\" measures the parameters after the epoch.".to_string(),
         TrainMetrics::Full => "Training metrics are measured on every training row after each epoch.".to_string(),
     });
-    if let Some(epoch) = resumed {
-        lines.push(format!("Resuming after epoch {epoch} of {}.", plan.epochs));
+    match resumed {
+        Some(Progress {
+            epoch,
+            within: Some(within),
+            ..
+        }) => lines.push(format!(
+            "Resuming inside epoch {} of {}, after {} of its rows.",
+            epoch + 1,
+            plan.epochs,
+            super::format::thousands(within.rows as usize)
+        )),
+        Some(p) => lines.push(format!(
+            "Resuming after epoch {} of {}.",
+            p.epoch, plan.epochs
+        )),
+        None => {}
     }
     lines
 }

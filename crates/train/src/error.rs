@@ -694,6 +694,18 @@ pub enum ResumeError {
         /// The data now.
         now: String,
     },
+    /// A run stopped inside an epoch, resumed with settings that make other batches.
+    #[error(
+        "the run stopped inside epoch {epoch}, whose batches were made with {run}; finishing it needs the same settings (the config has {now})"
+    )]
+    StoppedWithin {
+        /// The epoch (1-based).
+        epoch: usize,
+        /// The run's settings, e.g. `batch_size = 16, shuffle = true, …`.
+        run: String,
+        /// The config's.
+        now: String,
+    },
     /// Training step by step keeps no checkpoints to resume from.
     #[error("only training by epochs keeps checkpoints; this plan trains step by step")]
     StepByStep,

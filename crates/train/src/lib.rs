@@ -55,7 +55,7 @@ pub use data::{
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,
-    train_stream,
+    RunningSums, Within, batch_order, train_stream,
 };
 pub use error::{
     BenchError, CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem,

@@ -260,6 +260,13 @@ impl Stream {
         self.shuffle_buffer
     }
 
+    /// The shuffle buffer when it holds fewer than all the training rows: the rows then come
+    /// in an order of their own; a buffer that holds them all gives the in-memory order.
+    pub fn buffered(&self) -> Option<u64> {
+        let rows = self.shuffle_buffer as u64;
+        (rows < self.train_rows).then_some(rows)
+    }
+
     /// The training targets' `Σ (observed − mean)²` per column, in training units.
     pub(crate) fn totals(&self) -> &[f64] {
         &self.totals
@@ -290,7 +297,7 @@ impl Stream {
     }
 
     /// Epoch `epoch`'s training rows in mini-batches of `batch` rows, each handed to `each`
-    /// (which may stop the epoch by returning false), after skipping the first `skip` rows.
+    /// (which may stop the epoch by returning false).
     /// Rows go through the shuffle buffer: once it is full, each row read takes the place of
     /// one drawn at random, which is emitted; at the end of the file the rest are emitted in
     /// a random order. `carried`: the order of [`Stream::carried_order`], shuffled here.

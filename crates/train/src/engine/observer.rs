@@ -73,6 +73,16 @@ pub trait Observer {
     fn epoch(&mut self, _report: &EpochReport, _state: &RunState<'_>) -> Result<Flow, Self::Error> {
         Ok(Flow::Continue)
     }
+
+    /// When the observer stopped a run by epochs inside an epoch (after a mini-batch), with
+    /// the state a checkpoint can be taken from: resuming from it continues the epoch with its
+    /// next batch, and the run ends as though it had never stopped.
+    ///
+    /// # Errors
+    /// Whatever the observer could not do.
+    fn paused(&mut self, _state: &RunState<'_>) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// Keeps every step record and epoch report, and never stops a run.

@@ -35,6 +35,29 @@ pub struct Progress {
     pub best: Option<(f64, usize)>,
     /// Epochs since the best one.
     pub since_best: usize,
+    /// How far the run got into the next epoch when it was stopped inside it (a checkpoint
+    /// of an interrupted run); `None` at the end of an epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Within>,
+}
+
+/// How far a run got into an epoch it did not finish. Resuming replays the epoch's batches
+/// without stepping until it has passed `batches` of them (the order depends only on the
+/// seed, the epoch and the rows, in memory and streamed alike), then carries on with the
+/// next one and the epoch's running sums: the run ends exactly as an uninterrupted one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Within {
+    /// The settings that made the epoch's batches ([`batch_order`](crate::batch_order)):
+    /// the rest of the epoch needs the same.
+    pub order: String,
+    /// Mini-batches stepped.
+    pub batches: usize,
+    /// Training rows they held.
+    pub rows: u64,
+    /// Seconds spent stepping them (so the epoch's rows per second count them).
+    pub seconds: f64,
+    /// The running training sums of those batches.
+    pub sums: crate::epochs::metrics::RunningSums,
 }
 
 /// The network a checkpoint holds, and the columns it reads and predicts.
@@ -316,8 +339,19 @@ impl Checkpoint {
         arch: &Architecture,
         data: &Dataset,
         plan: &TrainPlan,
+        buffer: Option<u64>,
     ) -> Result<(), ResumeError> {
         self.check_network(arch, data)?;
+        if let Some(within) = &self.meta.progress.within {
+            let now = crate::batch_order(plan, buffer);
+            if within.order != now {
+                return Err(ResumeError::StoppedWithin {
+                    epoch: self.meta.progress.epoch + 1,
+                    run: within.order.clone(),
+                    now,
+                });
+            }
+        }
         if let Some(run) = self.meta.data
             && run != data.identity()
         {
@@ -368,6 +402,7 @@ mod tests {
                     epoch: 3,
                     best: Some((0.25, 2)),
                     since_best: 1,
+                    within: None,
                 },
                 network: NetworkMeta {
                     inputs: vec!["dosage".into()],

@@ -89,10 +89,33 @@ impl MetricSums {
     }
 }
 
-/// The training metrics of an epoch from the residual sums of its batches ([`Pass`]'s
-/// predictions, each made before its batch's update): no pass over the data of its own.
-///
-/// [`Pass`]: crate::engine::trainer::Pass
+/// The running training sums of the batches read back so far, as a checkpoint keeps them
+/// when a run stops inside an epoch: f64 bit patterns, so that the resumed epoch adds its
+/// next batches to exactly the values the stopped one had (NaN included).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningSums {
+    /// A regression's squared residuals per target column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    squared: Vec<u64>,
+    /// A regression's absolute residuals per target column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    absolute: Vec<u64>,
+    /// A classifier's `counts[true][predicted]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    counts: Vec<Vec<u64>>,
+    /// A classifier's summed cross entropy.
+    #[serde(default)]
+    cross_entropy: u64,
+}
+
+fn bits(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+fn floats(bits: &[u64]) -> Vec<f64> {
+    bits.iter().map(|&b| f64::from_bits(b)).collect()
+}
+
 /// A classifier's running training metrics: each batch's [`class_sums`] kept on the device
 /// and read once, when the epoch ends.
 ///
@@ -116,6 +139,20 @@ impl RunningConfusion {
             counts: Vec::new(),
             cross_entropy: 0.0,
         }
+    }
+
+    /// The sums of every batch pushed, read back, into `sums`.
+    pub(crate) fn save(&mut self, sums: &mut RunningSums) -> Result<(), ReadBack> {
+        self.read()?;
+        sums.counts.clone_from(&self.counts);
+        sums.cross_entropy = self.cross_entropy.to_bits();
+        Ok(())
+    }
+
+    /// Carries on from the sums a stopped epoch saved.
+    pub(crate) fn resume(&mut self, sums: &RunningSums) {
+        self.counts.clone_from(&sums.counts);
+        self.cross_entropy = f64::from_bits(sums.cross_entropy);
     }
 
     /// Keeps a batch's `[classes, classes + 1]` sums (on the device: read every
@@ -171,6 +208,10 @@ impl RunningConfusion {
     }
 }
 
+/// The training metrics of an epoch from the residual sums of its batches ([`Pass`]'s
+/// predictions, each made before its batch's update): no pass over the data of its own.
+///
+/// [`Pass`]: crate::engine::trainer::Pass
 pub(crate) struct RunningResiduals {
     batches: Vec<Tensor<2>>,
     /// The batches read so far: squared and absolute residuals per column.
@@ -185,6 +226,18 @@ impl RunningResiduals {
             squared: Vec::new(),
             absolute: Vec::new(),
         }
+    }
+
+    /// The sums of every batch pushed, read back, into `sums`.
+    pub(crate) fn save(&mut self, sums: &mut RunningSums) -> Result<(), ReadBack> {
+        self.read()?;
+        (sums.squared, sums.absolute) = (bits(&self.squared), bits(&self.absolute));
+        Ok(())
+    }
+
+    /// Carries on from the sums a stopped epoch saved.
+    pub(crate) fn resume(&mut self, sums: &RunningSums) {
+        (self.squared, self.absolute) = (floats(&sums.squared), floats(&sums.absolute));
     }
 
     /// Keeps a batch's `[2, outputs]` residual sums (on the device: read every

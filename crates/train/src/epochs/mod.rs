@@ -13,15 +13,15 @@ mod report;
 #[cfg(test)]
 mod stream_tests;
 
-pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress};
-pub use metrics::{MetricSums, Metrics};
+pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress, Within};
+pub use metrics::{MetricSums, Metrics, RunningSums};
 use metrics::{RunningConfusion, RunningResiduals};
 pub use report::EpochReport;
 
 use std::time::Instant;
 
 use burn::prelude::*;
-use squiggle_model::Architecture;
+use squiggle_model::{Architecture, Named};
 
 use crate::data::{Prepared, Stream};
 use crate::engine::observer::{BatchProgress, Flow};
@@ -85,6 +85,10 @@ struct Runner<'a, O: Observer> {
     divergence: Option<EpochDivergence>,
     running: bool,
     classifier: bool,
+    /// Where a resumed run stopped inside its next epoch.
+    within: Option<Within>,
+    /// What makes the epochs' batches ([`batch_order`]).
+    order: String,
 }
 
 /// One epoch's running sums of the training batches, each before its update.
@@ -105,23 +109,26 @@ struct Step {
 
 impl<'a, O: Observer> Runner<'a, O> {
     /// A fresh or resumed run, its data described by `data` (checked against a checkpoint).
+    /// `buffer`: a streamed run's shuffle buffer ([`Stream::buffered`]).
+    #[allow(clippy::too_many_arguments)]
     fn new(
         arch: &Architecture,
         start: Start,
         data: &crate::Dataset,
+        buffer: Option<u64>,
         plan: &'a TrainPlan,
         epochs: &'a EpochPlan,
         device: &Device,
         observer: &'a mut O,
     ) -> Result<Self, O::Error> {
-        let (trainer, progress) = match start {
+        let (trainer, mut progress) = match start {
             Start::Fresh(values) => (
                 Trainer::new(arch, &values, plan, device),
                 Progress::default(),
             ),
             Start::Resume(checkpoint) => {
                 checkpoint
-                    .check_resumable(arch, data, plan)
+                    .check_resumable(arch, data, plan, buffer)
                     .map_err(TrainError::from)?;
                 let (meta, model, optimizer) = checkpoint.into_parts();
                 let trainer = Trainer::restore(arch, model, optimizer, plan, device)
@@ -130,6 +137,7 @@ impl<'a, O: Observer> Runner<'a, O> {
             }
         };
         let last_finite = trainer.inference();
+        let within = progress.within.take();
         Ok(Self {
             rates: Box::new(plan.rates().skip(progress.epoch)),
             trainer,
@@ -145,7 +153,55 @@ impl<'a, O: Observer> Runner<'a, O> {
             divergence: None,
             running: epochs.train_metrics == TrainMetrics::Running,
             classifier: plan.loss().is_cross_entropy(),
+            within,
+            order: batch_order(plan, buffer),
         })
+    }
+
+    /// The start of the next epoch: how far a stopped run got into it (the batches to pass
+    /// over, their rows and seconds; nothing for a fresh epoch), and its running sums so far.
+    fn enter_epoch(&mut self) -> (Within, Running) {
+        let within = self.within.take().unwrap_or_default();
+        let mut running = Running::new();
+        running.residuals.resume(&within.sums);
+        running.confusion.resume(&within.sums);
+        (within, running)
+    }
+
+    /// Hands the observer the state of a run stopped inside its current epoch after
+    /// `batches` batches of `rows` rows in `seconds`, from which a checkpoint resumes it at the
+    /// next batch.
+    fn pause(
+        &mut self,
+        (batches, rows, seconds): (usize, usize, f64),
+        running: &mut Running,
+        data: &crate::Dataset,
+        scaling: Option<&Scaling>,
+    ) -> Result<(), O::Error> {
+        let mut sums = RunningSums::default();
+        running
+            .residuals
+            .save(&mut sums)
+            .map_err(TrainError::from)?;
+        running
+            .confusion
+            .save(&mut sums)
+            .map_err(TrainError::from)?;
+        let mut progress = self.progress.clone();
+        progress.within = Some(Within {
+            order: self.order.clone(),
+            batches,
+            rows: rows as u64,
+            seconds,
+            sums,
+        });
+        let state = RunState {
+            trainer: &self.trainer,
+            progress,
+            data,
+            scaling,
+        };
+        self.observer.paused(&state)
     }
 
     /// True while epochs are left to train.
@@ -400,7 +456,16 @@ pub(crate) fn run<O: Observer>(
     device: &Device,
     observer: &mut O,
 ) -> Result<Outcome, O::Error> {
-    let mut runner = Runner::new(arch, start, data.data(), plan, epochs, device, observer)?;
+    let mut runner = Runner::new(
+        arch,
+        start,
+        data.data(),
+        None,
+        plan,
+        epochs,
+        device,
+        observer,
+    )?;
     let precision = plan.precision();
     let mut order = data.take_train_rows();
     // Replay the shuffles of the epochs done, only when there are epochs left to train (a
@@ -434,24 +499,29 @@ pub(crate) fn run<O: Observer>(
             if epochs.shuffle {
                 shuffle_for_epoch(&mut order, plan.seed(), epoch);
             }
+            let (within, mut running) = runner.enter_epoch();
             let started = Instant::now();
-            let mut running = Running::new();
-            for (index, chunk) in order.chunks(batch).enumerate() {
+            let chunks = order.chunks(batch).enumerate().skip(within.batches);
+            for (index, chunk) in chunks {
                 let tensors = data
                     .data()
                     .gather(chunk, runner.trainer.autodiff(), precision);
+                let done = (index * batch + chunk.len()).min(order.len());
                 let at = Step {
                     epoch,
                     index,
                     batches,
-                    done: (index * batch + chunk.len()).min(order.len()),
+                    done,
                     total: order.len(),
                 };
                 if !runner.step(tensors, lr, at, || chunk.to_vec(), &mut running)? {
+                    let seconds = within.seconds + started.elapsed().as_secs_f64();
+                    let (rows, scaling) = (data.data(), data.scaling());
+                    runner.pause((index + 1, done, seconds), &mut running, rows, scaling)?;
                     return Ok(());
                 }
             }
-            let seconds = started.elapsed().as_secs_f64();
+            let seconds = within.seconds + started.elapsed().as_secs_f64();
             let eval = runner.trainer.inference();
             let predictor = crate::Predictor {
                 net: &eval,
@@ -531,7 +601,8 @@ pub fn train_stream<O: Observer>(
         return Err(TrainError::StreamByEpochs.into());
     };
     let data = stream.template();
-    let mut runner = Runner::new(arch, start, data, plan, epochs, device, observer)?;
+    let buffer = stream.buffered();
+    let mut runner = Runner::new(arch, start, data, buffer, plan, epochs, device, observer)?;
     let precision = plan.precision();
     let total = usize::try_from(stream.train_len()).unwrap_or(usize::MAX);
     let batch = epochs.batch_size.unwrap_or(total).clamp(1, total.max(1));
@@ -541,8 +612,8 @@ pub fn train_stream<O: Observer>(
     while runner.epochs_left() {
         let epoch = runner.progress.epoch;
         let lr = runner.next_rate();
+        let (within, mut running) = runner.enter_epoch();
         let started = Instant::now();
-        let mut running = Running::new();
         let (mut index, mut done) = (0, 0);
         let going = stream.epoch(
             epoch,
@@ -550,19 +621,29 @@ pub fn train_stream<O: Observer>(
             batch,
             carried.as_mut(),
             |rows: &crate::Dataset| -> Result<bool, StreamStop<O::Error>> {
-                let tensors = rows.gather_all(runner.trainer.autodiff(), precision);
                 done += rows.len();
+                index += 1;
+                // The batches a stopped run stepped already are read again, not stepped.
+                if index <= within.batches {
+                    return Ok(true);
+                }
+                let tensors = rows.gather_all(runner.trainer.autodiff(), precision);
                 let at = Step {
                     epoch,
-                    index,
+                    index: index - 1,
                     batches,
                     done,
                     total,
                 };
-                index += 1;
-                runner
-                    .step(tensors, lr, at, Vec::new, &mut running)
-                    .map_err(StreamStop::Observer)
+                let going = runner.step(tensors, lr, at, Vec::new, &mut running);
+                if !going.map_err(StreamStop::Observer)? {
+                    let seconds = within.seconds + started.elapsed().as_secs_f64();
+                    runner
+                        .pause((index, done, seconds), &mut running, data, stream.scaling())
+                        .map_err(StreamStop::Observer)?;
+                    return Ok(false);
+                }
+                Ok(true)
             },
         );
         match going {
@@ -571,7 +652,7 @@ pub fn train_stream<O: Observer>(
             Err(StreamStop::Csv(e)) => return Err(csv(e)),
             Err(StreamStop::Observer(e)) => return Err(e),
         }
-        let seconds = started.elapsed().as_secs_f64();
+        let seconds = within.seconds + started.elapsed().as_secs_f64();
         let eval = runner.trainer.inference();
         let predictor = crate::Predictor {
             net: &eval,
@@ -633,6 +714,29 @@ pub fn train_stream<O: Observer>(
         }
     }
     runner.outcome()
+}
+
+/// The settings besides the seed and the rows that decide an epoch's batches and its running
+/// sums, as a config says them: a run stopped inside an epoch finishes it only with the same.
+/// `buffer`: a streamed run's shuffle buffer when it holds fewer than all the training rows
+/// ([`Stream::buffered`]; one that holds them all gives the in-memory order).
+pub fn batch_order(plan: &TrainPlan, buffer: Option<u64>) -> String {
+    let Some(epochs) = plan.epoch_plan() else {
+        return String::new();
+    };
+    let mut order = match epochs.batch_size {
+        Some(rows) => format!("batch_size = {rows}"),
+        None => "no batch_size".to_string(),
+    };
+    order += &format!(
+        ", shuffle = {}, train_metrics = \"{}\"",
+        epochs.shuffle,
+        epochs.train_metrics.name()
+    );
+    if let Some(rows) = buffer {
+        order += &format!(", shuffle_buffer = {rows}");
+    }
+    order
 }
 
 /// Why a streamed epoch stopped early: the file, or the observer.

@@ -84,6 +84,28 @@ fn both(
     ((a, held), (b, streamed))
 }
 
+/// A file `c.csv` in `dir` of `rows` rows of two inputs and one of three classes (drawn with
+/// `seed`), and the columns that read it.
+fn classes(dir: &Path, rows: usize, seed: u64) -> (std::path::PathBuf, Columns) {
+    let mut text = String::from("a,b,kind\n");
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..rows {
+        let (a, b): (f32, f32) = (
+            rand::RngExt::random(&mut rng),
+            rand::RngExt::random(&mut rng),
+        );
+        let kind = ["red", "green", "blue"][usize::from(a > 0.5) + usize::from(b > 0.7)];
+        text.push_str(&format!("{a},{b},{kind}\n"));
+    }
+    let path = dir.join("c.csv");
+    std::fs::write(&path, text).unwrap();
+    let columns = Columns {
+        labels: Some(Labels::Found),
+        ..Columns::default()
+    };
+    (path, columns)
+}
+
 fn close(a: &[f64], b: &[f64], tolerance: f64) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {
@@ -122,22 +144,7 @@ fn a_stream_whose_buffer_holds_every_row_trains_as_the_rows_in_memory() {
 #[test]
 fn a_streamed_classifier_trains_as_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = String::from("a,b,kind\n");
-    let mut rng = StdRng::seed_from_u64(2);
-    for _ in 0..200 {
-        let (a, b): (f32, f32) = (
-            rand::RngExt::random(&mut rng),
-            rand::RngExt::random(&mut rng),
-        );
-        let kind = ["red", "green", "blue"][usize::from(a > 0.5) + usize::from(b > 0.7)];
-        text.push_str(&format!("{a},{b},{kind}\n"));
-    }
-    let path = dir.path().join("c.csv");
-    std::fs::write(&path, text).unwrap();
-    let columns = Columns {
-        labels: Some(Labels::Found),
-        ..Columns::default()
-    };
+    let (path, columns) = classes(dir.path(), 200, 2);
     let arch = Architecture::new(2, vec![5], 3, Activation::Relu).unwrap();
     let mut s = settings();
     s.loss = Some(LossKind::CrossEntropy);
@@ -233,4 +240,101 @@ fn a_streamed_run_resumed_at_an_epoch_ends_where_the_whole_run_ends() {
         r.iter().map(|e| (e.train_loss, e.valid_loss)).collect()
     };
     assert_eq!(losses(&rest.1), losses(&whole.1[2..]));
+}
+
+/// A classifier stopped after `stop_after` batches of its second epoch and resumed from the
+/// state it was stopped in ends as the run never stopped: the same parameters and the same
+/// epochs, running confusion included; held in memory (`buffer` None) and streamed.
+#[test]
+fn a_run_stopped_inside_an_epoch_resumes_at_its_next_batch_in_memory_and_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, columns) = classes(dir.path(), 300, 6);
+    let arch = Architecture::new(2, vec![5], 3, Activation::Relu).unwrap();
+    let mut s = settings();
+    s.loss = Some(LossKind::CrossEntropy);
+    s.optimizer = Some(crate::OptimizerKind::Adam);
+    s.valid_fraction = Some(0.2);
+    let plan = TrainPlan::new(&s, &arch, vec![true; arch.num_params()]).unwrap();
+    let initial = squiggle_model::standard_normal_values(&arch, 3);
+
+    /// Stops the run after `stop_after` batches of the second epoch, keeping the state.
+    struct StopInside {
+        stop_after: usize,
+        batches: usize,
+        paused: Option<Checkpoint>,
+        epochs: Vec<EpochReport>,
+    }
+    impl Observer for StopInside {
+        type Error = TrainError;
+        fn batch(&mut self, p: &BatchProgress) -> Result<Flow, TrainError> {
+            self.batches += usize::from(p.epoch == 1);
+            Ok(match self.batches == self.stop_after {
+                true => Flow::Stop,
+                false => Flow::Continue,
+            })
+        }
+        fn epoch(&mut self, r: &EpochReport, _: &RunState<'_>) -> Result<Flow, TrainError> {
+            self.epochs.push(r.clone());
+            Ok(Flow::Continue)
+        }
+        fn paused(&mut self, state: &RunState<'_>) -> Result<(), TrainError> {
+            self.paused = Some(state.checkpoint()?);
+            Ok(())
+        }
+    }
+    let data = read_csv(&path, &columns, &CsvOptions::default()).unwrap();
+    let stream = open(&path, &columns, &plan, 40);
+    let run = |start: Start, streamed: bool, observer: &mut StopInside| match streamed {
+        false => {
+            let mut prepared = Prepared::new(data.clone(), None, &plan);
+            crate::train(&arch, start, &mut prepared, &plan, &device(), observer).unwrap()
+        }
+        true => train_stream(&arch, start, &stream, None, &plan, &device(), observer).unwrap(),
+    };
+    for streamed in [false, true] {
+        let watch = || StopInside {
+            stop_after: usize::MAX,
+            batches: 0,
+            paused: None,
+            epochs: Vec::new(),
+        };
+        let mut whole = watch();
+        let full = run(Start::Fresh(initial.clone()), streamed, &mut whole);
+        let mut stopped = StopInside {
+            stop_after: 5,
+            ..watch()
+        };
+        run(Start::Fresh(initial.clone()), streamed, &mut stopped);
+        let paused = stopped.paused.expect("the state it stopped in");
+        let within = paused.meta.progress.within.clone().unwrap();
+        assert_eq!((paused.meta.progress.epoch, within.batches), (1, 5));
+        assert_eq!(within.rows, 5 * 16);
+        // Another batch size would make other batches: refused, naming both.
+        let mut other = settings();
+        other.loss = Some(LossKind::CrossEntropy);
+        other.optimizer = Some(crate::OptimizerKind::Adam);
+        other.valid_fraction = Some(0.2);
+        other.batch_size = Some(8);
+        let other = TrainPlan::new(&other, &arch, vec![true; arch.num_params()]).unwrap();
+        let buffer = streamed.then(|| stream.buffered()).flatten();
+        let refused = paused
+            .check_resumable(&arch, stream.template(), &other, buffer)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("stopped inside epoch 2")
+                && refused.contains("batch_size = 16")
+                && refused.contains("batch_size = 8"),
+            "{refused}"
+        );
+        let mut rest = watch();
+        let resumed = run(Start::Resume(Box::new(paused)), streamed, &mut rest);
+        assert_eq!(resumed.params, full.params, "streamed: {streamed}");
+        let figures = |r: &[EpochReport]| -> Vec<_> {
+            r.iter()
+                .map(|e| (e.train_loss, e.valid_loss, e.train_confusion.clone()))
+                .collect()
+        };
+        assert_eq!(figures(&rest.epochs), figures(&whole.epochs[1..]));
+    }
 }
