@@ -684,3 +684,145 @@ fn a_streamed_runs_peak_memory_stays_flat_from_one_to_twenty_million_rows() {
         "peak memory {small:.1} MiB at 1M rows, {big:.1} MiB at 20M rows"
     );
 }
+
+/// The same table as Parquet (written by polars, zstd in row groups of 128 rows and snappy in
+/// one) and as CSV (polars' `write_csv`): tests/data/mixed.*.
+#[cfg(feature = "parquet")]
+fn copy_mixed(dir: &std::path::Path) {
+    for name in ["mixed.csv", "mixed.parquet", "mixed.snappy.parquet"] {
+        std::fs::copy(root().join("tests/data").join(name), dir.join(name)).unwrap();
+    }
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_parquet_file_trains_predicts_and_streams_as_the_same_table_in_csv() {
+    let dir = scratch();
+    copy_mixed(dir.path());
+    // Nulls, a categorical column of names with commas and quotes, a date left out.
+    let regression = |file: &str, extra: &str| {
+        format!(
+            "[model]\nhidden = [4]\nseed = 3\n[data]\ncsv = \"{file}\"\ntargets = [\"y\"]\nexclude = [\"when\"]\ncategorical = [\"colour\"]\nmissing = \"mean\"\nvalid_fraction = 0.2\n{extra}[train]\nepochs = 3\nbatch_size = 32\nlearning_rate = 0.05\n"
+        )
+    };
+    let trained = |toml: String| {
+        write(dir.path(), "c.toml", &toml);
+        let v = squiggle_in(dir.path(), &["train", "c.toml", "--json"]).json();
+        (v["params"].clone(), v["valid_loss"].clone())
+    };
+    let expected = trained(regression("mixed.csv", ""));
+    assert!(expected.1.as_f64().is_some(), "{expected:?}");
+    assert_eq!(trained(regression("mixed.parquet", "")), expected);
+    assert_eq!(trained(regression("mixed.snappy.parquet", "")), expected);
+    // Streamed window by window, with a buffer smaller than the file.
+    let streamed = "stream = true\nshuffle_buffer = 50\n";
+    assert_eq!(
+        trained(regression("mixed.parquet", streamed)),
+        trained(regression("mixed.csv", streamed))
+    );
+    // The column of names as class labels.
+    let classifier = |file: &str| {
+        format!(
+            "[model]\nhidden = [4]\n[data]\ncsv = \"{file}\"\ninputs = [\"b\", \"k\", \"y\"]\ntargets = [\"colour\"]\n[train]\nloss = \"cross_entropy\"\nepochs = 2\nbatch_size = 32\nlearning_rate = 0.05\n"
+        )
+    };
+    assert_eq!(
+        trained(classifier("mixed.parquet")),
+        trained(classifier("mixed.csv"))
+    );
+    // Predictions read it too, and copy its columns as CSV text.
+    write(dir.path(), "c.toml", &regression("mixed.csv", ""));
+    squiggle_in(dir.path(), &["train", "c.toml", "--run-dir", "run"]).success();
+    let predict = |input: &str| {
+        let args = [
+            "predict", "--run", "run", "--input", input, "--output", "p.csv",
+        ];
+        squiggle_in(dir.path(), &args).success();
+        std::fs::read_to_string(dir.path().join("p.csv")).unwrap()
+    };
+    let from_csv = predict("mixed.csv");
+    assert_eq!(from_csv.lines().count(), 301);
+    assert_eq!(predict("mixed.parquet"), from_csv);
+    // A row's problem is named at its line of the same table as CSV, in the same words.
+    let refused = |file: &str| {
+        let toml = regression(file, "").replace("missing = \"mean\"\n", "");
+        write(dir.path(), "c.toml", &toml);
+        let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+        assert_eq!(out.status, 2, "{out}");
+        out.stderr
+    };
+    let message = refused("mixed.parquet");
+    assert!(
+        message
+            .starts_with("squiggle: mixed.parquet:4: column `a`: an empty cell is a missing value"),
+        "{message}"
+    );
+    assert_eq!(
+        message,
+        refused("mixed.csv").replace("mixed.csv", "mixed.parquet")
+    );
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_parquet_file_must_be_a_whole_file() {
+    let dir = scratch();
+    copy_mixed(dir.path());
+    let config = |file: &str| {
+        format!(
+            "[data]\ncsv = \"{file}\"\ntargets = [\"y\"]\nexclude = [\"when\", \"colour\"]\nmissing = \"drop\"\n[train]\nepochs = 1\n"
+        )
+    };
+    write(dir.path(), "c.toml", &config("-"));
+    let parquet = std::fs::read(dir.path().join("mixed.parquet")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_squiggle"))
+        .args(["train", "c.toml"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // The reader stops at the first bytes: it may close the pipe before all are written.
+    let _ = std::io::Write::write_all(&mut input, &parquet);
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "squiggle: -: a Parquet file is read from its end first: give a file, not a pipe or standard input"
+    );
+    // A damaged file: one line, from the Parquet reader.
+    let cut = &parquet[..parquet.len() / 2];
+    std::fs::write(dir.path().join("cut.parquet"), cut).unwrap();
+    write(dir.path(), "c.toml", &config("cut.parquet"));
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    assert!(
+        out.stderr
+            .starts_with("squiggle: cut.parquet: cannot read the file: parquet: "),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.trim_end().lines().count(), 1, "{}", out.stderr);
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn a_parquet_file_says_how_to_build_the_reader() {
+    let dir = scratch();
+    std::fs::copy(
+        root().join("tests/data/mixed.parquet"),
+        dir.path().join("d.parquet"),
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        "c.toml",
+        "[data]\ncsv = \"d.parquet\"\n[train]\nepochs = 1\n",
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.parquet: a Parquet file, and this squiggle was built without Parquet: build it with `cargo build --release --features parquet`, or write the table as CSV",
+    );
+}

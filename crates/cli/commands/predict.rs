@@ -54,7 +54,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .has_headers(true)
         .flexible(true)
         .delimiter(options.delimiter)
-        .from_reader(squiggle_train::open_text(&args.input)?);
+        .from_reader(squiggle_train::open_text(&args.input, options.delimiter)?);
     let mut header = passing.headers().with_context(input)?.clone();
     let added: Vec<String> = match &described.classes {
         Some(classes) => std::iter::once(format!("predicted_{}", classes.column))

@@ -364,6 +364,20 @@ pub enum CsvProblem {
         /// The limit.
         limit: u64,
     },
+    /// A Parquet file's column that is a list, map or struct.
+    #[error("column `{column}` is nested (a list, map or struct); squiggle reads flat columns")]
+    NestedColumn {
+        /// Its path in the schema, `a.b`.
+        column: String,
+    },
+    /// A Parquet file from standard input or a pipe (its footer, at the end, is read first).
+    #[error("a Parquet file is read from its end first: give a file, not a pipe or standard input")]
+    ParquetNeedsAFile,
+    /// A Parquet file, and a build without the reader.
+    #[error(
+        "a Parquet file, and this squiggle was built without Parquet: build it with `cargo build --release --features parquet`, or write the table as CSV"
+    )]
+    ParquetNotBuilt,
     /// A device or folder where a data file is needed (reading `/dev/zero` would never end).
     #[error("not a regular file or a pipe; data must come from one")]
     NotAFile,

@@ -48,7 +48,7 @@ const MAGIC: usize = 4;
 /// # Errors
 /// [`CsvProblem::Unreadable`] for a file that cannot be opened or read,
 /// [`CsvProblem::NotAFile`] for a device or folder (reading `/dev/zero` would never end).
-pub(super) fn open(path: &Path) -> Result<Input, CsvProblem> {
+pub(super) fn open(path: &Path, delimiter: u8) -> Result<Input, CsvProblem> {
     let unreadable = |e: std::io::Error| CsvProblem::Unreadable(e.to_string());
     let (raw, regular): (Box<dyn Read + Send>, bool) = if path == Path::new(STDIN) {
         (Box::new(std::io::stdin()), false)
@@ -70,6 +70,9 @@ pub(super) fn open(path: &Path) -> Result<Input, CsvProblem> {
         .take(MAGIC as u64)
         .read_to_end(&mut start)
         .map_err(unreadable)?;
+    if start == b"PAR1" {
+        return parquet(path, regular, delimiter);
+    }
     let compression = Compression::of(&start);
     let whole: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(start).chain(raw));
     let reader: Box<dyn Read + Send> = match compression {
@@ -92,6 +95,26 @@ pub(super) fn open(path: &Path) -> Result<Input, CsvProblem> {
         false => None,
     };
     Ok(Input { reader, lines })
+}
+
+/// A Parquet file (`PAR1`), as the CSV text of its table with `delimiter` between fields.
+#[cfg(feature = "parquet")]
+fn parquet(path: &Path, regular: bool, delimiter: u8) -> Result<Input, CsvProblem> {
+    if !regular {
+        return Err(CsvProblem::ParquetNeedsAFile);
+    }
+    let (text, rows) = super::parquet::open(path, delimiter)?;
+    Ok(Input {
+        reader: Box::new(text),
+        // One line per row after the header: counted exactly from the file's footer.
+        lines: Some(rows + 1),
+    })
+}
+
+/// A Parquet file (`PAR1`), in a build without the reader.
+#[cfg(not(feature = "parquet"))]
+fn parquet(_: &Path, _: bool, _: u8) -> Result<Input, CsvProblem> {
+    Err(CsvProblem::ParquetNotBuilt)
 }
 
 /// A decompressing reader whose errors say which format failed (`gzip: corrupt deflate

@@ -6,6 +6,8 @@
 mod chunks;
 mod input;
 mod labels;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod records;
 mod windows;
 
@@ -174,13 +176,14 @@ pub fn read_inputs(
 /// file that is not CSV is refused before it fills memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// The text of the data file `path`, decompressed: for reading it again as it is written
-/// (predictions pass every input column through).
+/// The text of the data file `path`, decompressed (a Parquet file as CSV text with
+/// `delimiter` between fields): for reading it again as it is written (predictions pass every
+/// input column through).
 ///
 /// # Errors
 /// One line naming the file, as [`read_csv`]'s.
-pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>, CsvError> {
-    input::open(path)
+pub fn open_text(path: &Path, delimiter: u8) -> Result<Box<dyn Read + Send>, CsvError> {
+    input::open(path, delimiter)
         .map(|input| input.reader)
         .map_err(|problem| CsvError {
             path: path.to_path_buf(),
@@ -281,7 +284,7 @@ impl Opened {
         };
         let header_error = |problem| error(Some(1), None, problem);
         let input::Input { mut reader, lines } =
-            input::open(path).map_err(|p| error(None, None, p))?;
+            input::open(path, options.delimiter).map_err(|p| error(None, None, p))?;
         let (header, rest, header_lines) =
             header(&mut reader, options.delimiter).map_err(|p| error(Some(1), None, p))?;
         if header.is_empty() || header.iter().all(String::is_empty) {
