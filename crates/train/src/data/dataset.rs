@@ -605,11 +605,19 @@ fn pick(
     device: &Device,
     precision: Precision,
 ) -> Tensor<2> {
-    let mut out = Vec::with_capacity(rows.len() * width);
-    for &r in rows {
-        let r = r as usize;
-        out.extend_from_slice(&values[r * width..(r + 1) * width]);
-    }
+    let out: Vec<f32> = match width {
+        // One value a row (a lesson's dosage, a single target): a plain indexed load, not a
+        // copy call per row.
+        1 => rows.iter().map(|&r| values[r as usize]).collect(),
+        _ => {
+            let mut out = Vec::with_capacity(rows.len() * width);
+            for &r in rows {
+                let r = r as usize;
+                out.extend_from_slice(&values[r * width..(r + 1) * width]);
+            }
+            out
+        }
+    };
     Tensor::from_data(
         TensorData::new(out, [rows.len(), width]),
         (device, precision.dtype()),
