@@ -110,17 +110,6 @@ fn per_block<T: Send>(rows: usize, work: usize, f: impl Fn(Range<usize>) -> T + 
         .collect()
 }
 
-/// `f(first row, rows)` on every block of `out` (`width` values a row, `work` per row), in
-/// parallel when it pays.
-fn for_blocks(out: &mut [f32], width: usize, work: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
-    let spread = spread(out.len() / width.max(1), work);
-    let chunk = BLOCK_ROWS * width.max(1);
-    let blocks: Vec<Mutex<&mut [f32]>> = out.chunks_mut(chunk).map(Mutex::new).collect();
-    each_block(blocks.len(), spread, &|k| {
-        f(k * BLOCK_ROWS, &mut lock(&blocks[k]));
-    });
-}
-
 /// A matrix over a slice: element (i, j) at `i · row_stride + j · col_stride`.
 #[derive(Clone, Copy)]
 struct View<'a> {
@@ -222,24 +211,47 @@ fn add_partials(partials: &[Vec<f32>], len: usize) -> Vec<f32> {
     total.into_iter().map(|v| v as f32).collect()
 }
 
-/// `len` zeros, written block by block on the team's threads when `spread` (a serial zeroing of
-/// a whole batch's output cost a tenth of a step on two cores).
-fn zeros(len: usize, spread: bool) -> Vec<f32> {
-    let mut v: Vec<f32> = Vec::with_capacity(len);
+/// `N` outputs of `len` values each, computed block by block (`chunk` values of each output a
+/// block, on the team's threads when `spread`): each block's values are zeroed first and then
+/// handed to `f(block, outputs)`, in the same pass, so the zeroing costs no pass of its own (a
+/// serial zeroing of a whole batch's output cost a tenth of a step on two cores; a parallel
+/// pass of its own, a hand-over to the team and back).
+fn computed<const N: usize>(
+    len: usize,
+    chunk: usize,
+    spread: bool,
+    f: impl Fn(usize, [&mut [f32]; N]) + Sync,
+) -> [Vec<f32>; N] {
+    let mut outputs: [Vec<f32>; N] = std::array::from_fn(|_| Vec::with_capacity(len));
     {
-        let spare = &mut v.spare_capacity_mut()[..len];
-        let blocks: Vec<Mutex<&mut [std::mem::MaybeUninit<f32>]>> =
-            spare.chunks_mut(BLOCK_ROWS * 64).map(Mutex::new).collect();
-        each_block(blocks.len(), spread, &|k| {
-            for value in lock(&blocks[k]).iter_mut() {
-                value.write(0.0);
-            }
+        let mut spares: Vec<_> = outputs
+            .iter_mut()
+            .map(|v| v.spare_capacity_mut()[..len].chunks_mut(chunk.max(1)))
+            .collect();
+        let count = len.div_ceil(chunk.max(1));
+        let blocks: Vec<Mutex<Vec<&mut [std::mem::MaybeUninit<f32>]>>> = (0..count)
+            .map(|_| Mutex::new(spares.iter_mut().filter_map(Iterator::next).collect()))
+            .collect();
+        each_block(count, spread, &|k| {
+            let mut block = lock(&blocks[k]);
+            let written = std::array::from_fn(|i| {
+                let values: &mut [std::mem::MaybeUninit<f32>] = block[i];
+                for value in values.iter_mut() {
+                    value.write(0.0);
+                }
+                // SAFETY: every value of the slice was written just above, and
+                // `MaybeUninit<f32>` has the layout of `f32`.
+                unsafe { &mut *(std::ptr::from_mut(values) as *mut [f32]) }
+            });
+            f(k, written);
         });
     }
-    // SAFETY: each of the first `len` values was written just above (every block ran before
-    // `each_block` returned), and `len` is within the capacity reserved.
-    unsafe { v.set_len(len) };
-    v
+    for v in &mut outputs {
+        // SAFETY: each of the first `len` values was written above (every block ran before
+        // `each_block` returned, and the blocks cover `len`), within the capacity reserved.
+        unsafe { v.set_len(len) };
+    }
+    outputs
 }
 
 /// A block's lock: each is taken by one thread, once, so it is never contended or poisoned
@@ -520,9 +532,6 @@ impl FusedKernels for Flex {
         let spread = spread(rows, work);
         let bias = values(&b);
         let shape = vec![rows, fan_out];
-        let mut z = zeros(rows * fan_out, spread);
-        let mut slopes =
-            (slope && activation != Activation::Identity).then(|| zeros(rows * fan_out, spread));
         let (xs, ws) = (values(&x), values(&w));
         let block = |first: usize, z: &mut [f32], s: Option<&mut [f32]>| {
             let n = z.len() / fan_out;
@@ -538,22 +547,15 @@ impl FusedKernels for Flex {
             }
             activate(z, activation, s);
         };
-        let chunk = BLOCK_ROWS * fan_out;
-        match slopes.as_deref_mut() {
-            Some(s) => {
-                let blocks: Vec<Mutex<(&mut [f32], &mut [f32])>> = z
-                    .chunks_mut(chunk)
-                    .zip(s.chunks_mut(chunk))
-                    .map(Mutex::new)
-                    .collect();
-                each_block(blocks.len(), spread, &|k| {
-                    let (z, s) = &mut *lock(&blocks[k]);
-                    block(k * BLOCK_ROWS, z, Some(s));
-                });
-            }
-            None => for_blocks(&mut z, fan_out, work, |first, z| block(first, z, None)),
+        let (len, chunk) = (rows * fan_out, BLOCK_ROWS * fan_out);
+        if slope && activation != Activation::Identity {
+            let [z, s] = computed(len, chunk, spread, |k, [z, s]| {
+                block(k * BLOCK_ROWS, z, Some(s));
+            });
+            return (tensor(z, shape.clone()), Some(tensor(s, shape)));
         }
-        (tensor(z, shape.clone()), slopes.map(|s| tensor(s, shape)))
+        let [z] = computed(len, chunk, spread, |k, [z]| block(k * BLOCK_ROWS, z, None));
+        (tensor(z, shape), None)
     }
 
     fn dense_backward(
@@ -622,9 +624,9 @@ impl FusedKernels for Flex {
             let dw = add_partials(&partials, fan_in * fan_out);
             // dx = dz·Wᵀ, block by block.
             let dx = input.then(|| {
-                let mut dx = zeros(rows * fan_in, spread(rows, work));
-                for_blocks(&mut dx, fan_in, work, |first, block| {
-                    let n = block.len() / fan_in;
+                let (len, chunk) = (rows * fan_in, BLOCK_ROWS * fan_in);
+                let [dx] = computed(len, chunk, spread(rows, work), |k, [block]| {
+                    let (first, n) = (k * BLOCK_ROWS, block.len() / fan_in);
                     let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
                     matmul_into(block, dz, View::transposed(&ws, fan_in, fan_out));
                 });
@@ -639,9 +641,9 @@ impl FusedKernels for Flex {
         let dx = input.then(|| {
             if fan_out == 1 {
                 // dz·wᵀ is an outer product.
-                let mut dx = vec![0.0f32; rows * fan_in];
-                for_blocks(&mut dx, fan_in, fan_in, |first, block| {
-                    let n = block.len() / fan_in;
+                let spread = spread(rows, fan_in);
+                let [dx] = computed(rows * fan_in, BLOCK_ROWS * fan_in, spread, |k, [block]| {
+                    let (first, n) = (k * BLOCK_ROWS, block.len() / fan_in);
                     let dz = dz_f64(&g, s, first..first + n, 1);
                     outer_product::call(&dz, &ws, block);
                 });
@@ -649,9 +651,8 @@ impl FusedKernels for Flex {
             } else {
                 // One input (the network's): dz·Wᵀ has one column.
                 let (dz, _) = dz_and_sums(&g, s, rows, fan_out);
-                let mut dx = vec![0.0f32; rows];
-                for_blocks(&mut dx, 1, fan_out, |first, block| {
-                    let n = block.len();
+                let [dx] = computed(rows, BLOCK_ROWS, spread(rows, fan_out), |k, [block]| {
+                    let (first, n) = (k * BLOCK_ROWS, block.len());
                     let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
                     matmul_into(block, dz, View::transposed(&ws, 1, fan_out));
                 });
@@ -724,12 +725,11 @@ impl FusedKernels for Flex {
 /// block by block on the team's threads.
 fn dz_and_sums(g: &[f32], s: Option<&[f32]>, rows: usize, width: usize) -> (Vec<f32>, Vec<f32>) {
     let spread = spread(rows, width);
-    let mut dz = zeros(rows * width, spread);
     let chunk = BLOCK_ROWS * width;
-    let blocks: Vec<Mutex<&mut [f32]>> = dz.chunks_mut(chunk).map(Mutex::new).collect();
-    let sums: Vec<Mutex<Vec<f64>>> = blocks.iter().map(|_| Mutex::new(Vec::new())).collect();
-    each_block(blocks.len(), spread, &|k| {
-        let out = &mut *lock(&blocks[k]);
+    let sums: Vec<Mutex<Vec<f64>>> = (0..rows.div_ceil(BLOCK_ROWS))
+        .map(|_| Mutex::new(Vec::new()))
+        .collect();
+    let [dz] = computed(rows * width, chunk, spread, |k, [out]| {
         let first = k * chunk;
         let exact = dz_f64(
             g,
