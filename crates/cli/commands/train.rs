@@ -323,6 +323,15 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         bar: (!quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(Bar::default),
         ..Watch::default()
     };
+    // The run's first lines: its shape and rows (`extra`: how a streamed file is read).
+    let intro = |(train, valid): (usize, usize), extra: Option<String>| {
+        if quiet {
+            return Ok(());
+        }
+        let mut lines = epochs::intro(config, train, valid, read, progress.as_ref());
+        lines.extend(extra);
+        print_lines(&lines)
+    };
     let (outcome, prepared) = match data.stream {
         Some(stream) => {
             // A resumed run keeps training in the units it started in.
@@ -334,15 +343,11 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
             if let (Some(rows), Some(s)) = (&mut valid, stream.scaling()) {
                 s.apply(rows);
             }
-            if !quiet {
-                let held = valid
-                    .as_ref()
-                    .map_or(stream.valid_len(), |v| v.len() as u64);
-                let rows = (stream.train_len() as usize, held as usize);
-                let mut lines = epochs::intro(config, rows.0, rows.1, read, progress.as_ref());
-                lines.push(epochs::streaming(&stream));
-                print_lines(&lines)?;
-            }
+            let held = valid
+                .as_ref()
+                .map_or(stream.valid_len(), |v| v.len() as u64);
+            let rows = (stream.train_len() as usize, held as usize);
+            intro(rows, Some(epochs::streaming(&stream)))?;
             let outcome = train_stream(
                 &config.arch,
                 start,
@@ -359,11 +364,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
                 Some(scaling) => Prepared::resumed(data.train, data.valid, &config.plan, scaling),
                 None => data.prepare(&config.plan),
             };
-            if !quiet {
-                let rows = (prepared.train_rows().len(), prepared.valid_len());
-                let resumed = progress.as_ref();
-                print_lines(&epochs::intro(config, rows.0, rows.1, read, resumed))?;
-            }
+            intro((prepared.train_rows().len(), prepared.valid_len()), None)?;
             let outcome = train(
                 &config.arch,
                 start,

@@ -121,7 +121,7 @@ fn floats(bits: &[u64]) -> Vec<f64> {
 ///
 /// [`class_sums`]: crate::engine::trainer::Pass::class_sums
 pub(crate) struct RunningConfusion {
-    batches: Vec<Tensor<2>>,
+    batches: Pending,
     /// The batches read so far: `counts[true][predicted]` and the summed cross entropy.
     counts: Vec<Vec<u64>>,
     cross_entropy: f64,
@@ -132,10 +132,46 @@ pub(crate) struct RunningConfusion {
 /// nothing beside the batches.
 const READ_EVERY: usize = 1024;
 
+/// Batches' sums read back: their values in batch order, and the shape of one batch's.
+type ReadSums = (Vec<f64>, [usize; 2]);
+
+/// Batches' sums (each tensor of one shape) waiting on the device to be read back together.
+struct Pending {
+    batches: Vec<Tensor<2>>,
+    /// What they are, for a read-back error.
+    what: &'static str,
+}
+
+impl Pending {
+    fn new(what: &'static str) -> Self {
+        Self {
+            batches: Vec::new(),
+            what,
+        }
+    }
+
+    /// Keeps a batch's sums; true once [`READ_EVERY`] wait.
+    fn push(&mut self, sums: Tensor<2>) -> bool {
+        self.batches.push(sums);
+        self.batches.len() >= READ_EVERY
+    }
+
+    /// The waiting batches' values, in batch order, and the shape of one; `None` when none
+    /// wait.
+    fn take(&mut self) -> Result<Option<ReadSums>, ReadBack> {
+        let Some(first) = self.batches.first() else {
+            return Ok(None);
+        };
+        let dims = first.dims();
+        let all = Tensor::cat(std::mem::take(&mut self.batches), 0);
+        Ok(Some((read(all, self.what)?, dims)))
+    }
+}
+
 impl RunningConfusion {
     pub(crate) fn new() -> Self {
         Self {
-            batches: Vec::new(),
+            batches: Pending::new("the training class sums"),
             counts: Vec::new(),
             cross_entropy: 0.0,
         }
@@ -158,26 +194,20 @@ impl RunningConfusion {
     /// Keeps a batch's `[classes, classes + 1]` sums (on the device: read every
     /// [`READ_EVERY`] batches).
     pub(crate) fn push(&mut self, sums: Tensor<2>) -> Result<(), ReadBack> {
-        self.batches.push(sums);
-        if self.batches.len() >= READ_EVERY {
-            self.read()?;
+        match self.batches.push(sums) {
+            true => self.read(),
+            false => Ok(()),
         }
-        Ok(())
     }
 
     /// Adds up the batches waiting, in batch order, in f64.
     fn read(&mut self) -> Result<(), ReadBack> {
-        let Some(first) = self.batches.first() else {
+        let Some((all, [width, _])) = self.batches.take()? else {
             return Ok(());
         };
-        let width = first.dims()[0];
         if self.counts.is_empty() {
             self.counts = vec![vec![0u64; width]; width];
         }
-        let all = read(
-            Tensor::cat(std::mem::take(&mut self.batches), 0),
-            "the training class sums",
-        )?;
         for block in all.chunks_exact(width * (width + 1)) {
             for (truth, row) in block.chunks_exact(width + 1).enumerate() {
                 for (predicted, &n) in row[..width].iter().enumerate() {
@@ -213,7 +243,7 @@ impl RunningConfusion {
 ///
 /// [`Pass`]: crate::engine::trainer::Pass
 pub(crate) struct RunningResiduals {
-    batches: Vec<Tensor<2>>,
+    batches: Pending,
     /// The batches read so far: squared and absolute residuals per column.
     squared: Vec<f64>,
     absolute: Vec<f64>,
@@ -222,7 +252,7 @@ pub(crate) struct RunningResiduals {
 impl RunningResiduals {
     pub(crate) fn new() -> Self {
         Self {
-            batches: Vec::new(),
+            batches: Pending::new("the training residuals"),
             squared: Vec::new(),
             absolute: Vec::new(),
         }
@@ -243,26 +273,20 @@ impl RunningResiduals {
     /// Keeps a batch's `[2, outputs]` residual sums (on the device: read every
     /// [`READ_EVERY`] batches).
     pub(crate) fn push(&mut self, sums: Tensor<2>) -> Result<(), ReadBack> {
-        self.batches.push(sums);
-        if self.batches.len() >= READ_EVERY {
-            self.read()?;
+        match self.batches.push(sums) {
+            true => self.read(),
+            false => Ok(()),
         }
-        Ok(())
     }
 
     /// Adds up the batches waiting, in batch order, in f64.
     fn read(&mut self) -> Result<(), ReadBack> {
-        let Some(first) = self.batches.first() else {
+        let Some((all, [_, width])) = self.batches.take()? else {
             return Ok(());
         };
-        let width = first.dims()[1];
         if self.squared.is_empty() {
             (self.squared, self.absolute) = (vec![0.0; width], vec![0.0; width]);
         }
-        let all = read(
-            Tensor::cat(std::mem::take(&mut self.batches), 0),
-            "the training residuals",
-        )?;
         for batch in all.chunks_exact(2 * width) {
             for c in 0..width {
                 self.squared[c] += batch[c];

@@ -1308,6 +1308,37 @@ mod tests {
     }
 
     #[test]
+    fn running_sums_read_back_in_rounds_add_up_every_batch() {
+        // 2,100 batches of one row, with next to nothing trained (one bias, at a rate of
+        // 1e-9): the running sums are read back after 1,024 and 2,048 batches and at the end,
+        // and must count every batch once, so they measure what the full pass measures.
+        let arch = Architecture::new(2, vec![3], 1, Activation::Softplus).unwrap();
+        let data = random_data(&mut StdRng::seed_from_u64(8), 2100, 2, 1);
+        let initial = squiggle_model::standard_normal_values(&arch, 4);
+        let reports = |metrics: TrainMetrics| {
+            let settings = Settings {
+                epochs: Some(1),
+                batch_size: Some(1),
+                learning_rate: Some(1e-9),
+                train_metrics: Some(metrics),
+                ..Settings::default()
+            };
+            let mut trainable = vec![false; arch.num_params()];
+            trainable[arch.num_params() - 1] = true;
+            let plan = TrainPlan::new(&settings, &arch, trainable).unwrap();
+            run(&arch, Start::Fresh(initial.clone()), &data, None, &plan)
+                .unwrap()
+                .1
+                .reports
+        };
+        let (running, full) = (reports(TrainMetrics::Running), reports(TrainMetrics::Full));
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+        let (r, f) = (&running[0], &full[0]);
+        assert!(close(r.train_loss, f.train_loss), "{r:?} vs {f:?}");
+        assert!(close(r.train.mae, f.train.mae), "{r:?} vs {f:?}");
+    }
+
+    #[test]
     fn a_classifiers_running_metrics_add_up_its_batches_before_their_updates() {
         // Full batches, as above: epoch k + 1's running confusion matrix and cross entropy are
         // those of the parameters after epoch k, which the full pass measures.

@@ -72,6 +72,27 @@ pub(crate) fn forward_rows(
     )
 }
 
+/// `f(predicted, observed)` for the rows `rows` of `data` a chunk of at most
+/// [`PREDICT_CHUNK`] rows at a time, row-major, in the units the network works in: what every
+/// measure of a network on rows is built from.
+///
+/// # Errors
+/// [`ReadBack`] when the device cannot hand the predictions back.
+fn each_chunk(
+    predictor: Predictor<'_>,
+    data: &Dataset,
+    rows: &[u32],
+    device: &Device,
+    precision: Precision,
+    mut f: impl FnMut(Vec<f64>, Vec<f64>),
+) -> Result<(), ReadBack> {
+    for chunk in rows.chunks(PREDICT_CHUNK) {
+        let predicted = forward_rows(predictor, data, chunk, device, precision)?;
+        f(predicted, data.outputs_of(chunk));
+    }
+    Ok(())
+}
+
 /// `(observed, predicted)` for every target of the rows `rows` of `data`, in original units
 /// (undoing `scaling`), from the predictor's network on `device` (without autodiff).
 ///
@@ -86,15 +107,13 @@ pub fn observed_and_predicted(
     device: &Device,
 ) -> Result<Vec<(f64, f64)>, ReadBack> {
     let mut pairs = Vec::with_capacity(rows.len() * data.outputs());
-    for chunk in rows.chunks(PREDICT_CHUNK) {
-        let mut predicted = forward_rows(predictor, data, chunk, device, precision)?;
-        let mut observed = data.outputs_of(chunk);
+    each_chunk(predictor, data, rows, device, precision, |mut p, mut o| {
         if let Some(s) = scaling {
-            s.unscale_targets(&mut predicted);
-            s.unscale_targets(&mut observed);
+            s.unscale_targets(&mut p);
+            s.unscale_targets(&mut o);
         }
-        pairs.extend(observed.into_iter().zip(predicted));
-    }
+        pairs.extend(o.into_iter().zip(p));
+    })?;
     Ok(pairs)
 }
 
@@ -164,20 +183,18 @@ impl Residuals {
         precision: Precision,
         device: &Device,
     ) -> Result<(), ReadBack> {
-        for chunk in rows.chunks(PREDICT_CHUNK) {
-            let mut predicted = forward_rows(predictor, data, chunk, device, precision)?;
-            let mut observed = data.outputs_of(chunk);
-            self.squared += predicted
+        each_chunk(predictor, data, rows, device, precision, |mut p, mut o| {
+            self.squared += p
                 .iter()
-                .zip(&observed)
+                .zip(&o)
                 .map(|(p, o)| (o - p) * (o - p))
                 .sum::<f64>();
             if let Some(s) = scaling {
-                s.unscale_targets(&mut predicted);
-                s.unscale_targets(&mut observed);
+                s.unscale_targets(&mut p);
+                s.unscale_targets(&mut o);
             }
-            self.sums.add(&predicted, &observed);
-        }
+            self.sums.add(&p, &o);
+        })?;
         self.values += rows.len() * data.outputs();
         Ok(())
     }
@@ -294,14 +311,12 @@ pub fn confusion(
     let width = data.outputs();
     let mut counts = vec![vec![0u64; width]; width];
     let mut cross_entropy = 0.0;
-    for chunk in rows.chunks(PREDICT_CHUNK) {
-        let raw = forward_rows(predictor, data, chunk, device, precision)?;
-        let observed = data.outputs_of(chunk);
+    each_chunk(predictor, data, rows, device, precision, |raw, observed| {
         for (z, o) in raw.chunks(width).zip(observed.chunks(width)) {
             cross_entropy += LossKind::CrossEntropy.row_host(z, o);
             counts[crate::argmax(o)][crate::argmax(z)] += 1;
         }
-    }
+    })?;
     let classes = data
         .classes()
         .map_or_else(|| data.output_names().to_vec(), |c| c.names.clone());

@@ -103,13 +103,20 @@ impl CsvWindows {
         let width = windows.opened.inputs.len();
         let mut sums = vec![(0.0f64, 0u64); width];
         let mut rows = 0u64;
+        // With `missing = "error"`, the first gap of the file and how many rows have one: the
+        // refusal counts the whole file's, as a whole read does.
+        let (mut first_gap, mut gap_rows) = (None, 0u64);
         while let Some(text) = windows.next_text()? {
             let mut sink = Sink {
                 classes: classes.take(),
                 categories: std::mem::take(&mut categories),
                 ..Sink::default()
             };
-            windows.parse(text, &mut sink)?;
+            windows.parse(text, &mut sink, false)?;
+            if windows.options.missing == Missing::Error {
+                gap_rows += sink.missing_rows;
+                first_gap = first_gap.or(sink.first_missing.take());
+            }
             // The sums of each column's values, in file order, as a whole read takes its means.
             for row in sink.x.chunks_exact(width) {
                 for (sum, &v) in sums.iter_mut().zip(row) {
@@ -130,6 +137,13 @@ impl CsvWindows {
                     b
                 })
                 .collect();
+        }
+        if let Some((line, column, cell)) = first_gap {
+            let problem = CsvProblem::Missing {
+                cell,
+                rows: gap_rows,
+            };
+            return Err(windows.opened.error(Some(line), Some(column), problem));
         }
         if rows == 0 {
             return Err(windows.opened.error(Some(2), None, CsvProblem::NoRows));
@@ -200,7 +214,7 @@ impl CsvWindows {
                     .collect(),
                 ..Sink::default()
             };
-            self.parse(text, &mut sink)?;
+            self.parse(text, &mut sink, true)?;
             self.dropped += sink.missing_rows;
             self.filled += sink.filled;
             if sink.rows > 0 {
@@ -215,8 +229,9 @@ impl CsvWindows {
         (self.dropped, self.filled)
     }
 
-    /// Parses one window's `text` into `sink`, refusing a missing value as the options say.
-    fn parse(&mut self, text: Vec<u8>, sink: &mut Sink) -> Result<(), CsvError> {
+    /// Parses one window's `text` into `sink`, refusing a missing value as the options say
+    /// when `refuse` (the first pass counts them over the whole file first).
+    fn parse(&mut self, text: Vec<u8>, sink: &mut Sink, refuse: bool) -> Result<(), CsvError> {
         let (known, known_categories) = builders(&self.columns);
         let layout = self
             .opened
@@ -224,7 +239,7 @@ impl CsvWindows {
         self.line = chunks::parse_rows(&mut std::io::empty(), text, self.line, &layout, sink)
             .map_err(|f| self.opened.fault(f))?;
         // Left out or filled as the options say: only a refused gap stops the read.
-        if self.options.missing == Missing::Error {
+        if refuse && self.options.missing == Missing::Error {
             self.opened.missing(sink, &self.options)?;
         }
         Ok(())
@@ -258,5 +273,38 @@ impl CsvWindows {
                 None => want = buffer.len() + WINDOW_BYTES,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of three windows and more, with a gap in the first and in the last: a streamed
+    /// run refuses it at the first gap, counting every row that has one (as a whole read
+    /// does), not only the first window's.
+    #[test]
+    fn a_refused_gap_counts_the_whole_files_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let rows = 3 * WINDOW_BYTES / 16;
+        let mut text = String::from("x,y\n");
+        for r in 0..rows {
+            match r {
+                5 | 7 => text.push_str("NA,1.000000\n"),
+                r if r == rows - 2 => text.push_str(",2.000000\n"),
+                _ => text.push_str(&format!("{:.6},{:.6}\n", (r % 97) as f64, (r % 89) as f64)),
+            }
+        }
+        assert!(text.len() > 3 * WINDOW_BYTES, "{}", text.len());
+        std::fs::write(&path, text).unwrap();
+        let error = CsvWindows::discover(&path, &Columns::default(), &CsvOptions::default())
+            .err()
+            .expect("refused");
+        assert_eq!((error.line, error.column.as_deref()), (Some(7), Some("x")));
+        assert!(
+            matches!(error.problem, CsvProblem::Missing { rows: 3, .. }),
+            "{error}"
+        );
     }
 }
