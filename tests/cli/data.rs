@@ -599,7 +599,8 @@ fn a_file_beyond_the_memory_limit_is_streamed_by_epochs_or_refused_with_the_way_
             "[model]\nhidden = [4]\n[data]\ncsv = \"d.csv\"\n{data}[train]\nepochs = 3\nbatch_size = 64\nlearning_rate = 0.05\n"
         )
     };
-    // Over the limit and not told: streamed, said in one line.
+    // Over the limit and not told: streamed, said in one line, through a buffer of as many
+    // rows as half the limit holds (32 rows of 16 bytes).
     write(dir.path(), "c.toml", &config("memory_limit = \"1 KiB\"\n"));
     let out = squiggle_in(dir.path(), &["train", "c.toml"]);
     out.success();
@@ -608,11 +609,18 @@ fn a_file_beyond_the_memory_limit_is_streamed_by_epochs_or_refused_with_the_way_
         "{}",
         out.stderr
     );
-    assert!(out.stdout.contains("Streaming d.csv by epochs (read once per epoch, not held): a shuffle buffer of 100,000 rows."), "{}", out.stdout);
+    assert!(out.stdout.contains("Streaming d.csv by epochs (read once per epoch, not held): a shuffle buffer of 32 rows."), "{}", out.stdout);
+    assert_eq!(train_losses(&out.stdout).len(), 3);
+    // Streamed through the default buffer, which holds every row, and held in memory: the
+    // same batches, the same losses.
+    write(dir.path(), "c.toml", &config("stream = true\n"));
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    assert!(
+        out.success().contains("a shuffle buffer of 100,000 rows."),
+        "{}",
+        out.stdout
+    );
     let streamed = train_losses(&out.stdout);
-    assert_eq!(streamed.len(), 3);
-    // Held in memory (the buffer holds every row, so the batches are the same): the same
-    // losses.
     write(dir.path(), "c.toml", &config(""));
     let held = squiggle_in(dir.path(), &["train", "c.toml"]);
     assert!(!held.success().contains("Streaming"));
@@ -644,6 +652,16 @@ fn a_file_beyond_the_memory_limit_is_streamed_by_epochs_or_refused_with_the_way_
     assert!(
         resolved.contains("stream = true") && resolved.contains("shuffle_buffer = 100"),
         "{resolved}"
+    );
+    // The shuffle buffer itself must fit.
+    write(
+        dir.path(),
+        "c.toml",
+        &config("stream = true\nshuffle_buffer = 1000\nmemory_limit = \"10 KiB\"\n"),
+    );
+    squiggle_in(dir.path(), &["train", "c.toml"]).fails_with(
+        2,
+        "squiggle: d.csv: a shuffle buffer of 1,000 rows needs about 16.0 kB of memory, more than the 10.2 kB it may take ([data] memory_limit): lower [data] shuffle_buffer",
     );
     // Streaming needs mini-batches and epochs.
     write(

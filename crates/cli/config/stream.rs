@@ -3,7 +3,8 @@
 
 use anyhow::anyhow;
 use squiggle_train::{
-    CsvProblem, DataSource, Dataset, LoadError, STDIN, Settings, Stream, StreamScaling,
+    CsvProblem, DataSource, Dataset, LoadError, STDIN, Settings, ShuffleBuffer, Stream,
+    StreamScaling,
 };
 use toml::Spanned;
 
@@ -12,7 +13,7 @@ use super::source::Source;
 
 /// Rows of a streamed file's shuffle buffer unless `[data] shuffle_buffer` says otherwise:
 /// enough to mix rows from far apart in the file, few enough to stay a small share of memory
-/// (100,000 rows of 20 inputs take 8 MB).
+/// (100,000 rows of 20 inputs take 8 MB); fewer when half the memory limit holds fewer.
 pub const DEFAULT_SHUFFLE_BUFFER: u64 = 100_000;
 
 /// The training rows of `source`: held, or (when the command trains and `[data] stream`
@@ -110,14 +111,18 @@ fn open(
     } else {
         StreamScaling::None
     };
-    let rows = buffer.map_or(DEFAULT_SHUFFLE_BUFFER, |b| *b.get_ref());
+    let rows = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let buffer = match buffer {
+        Some(given) => ShuffleBuffer::Rows(rows(*given.get_ref())),
+        None => ShuffleBuffer::AtMost(rows(DEFAULT_SHUFFLE_BUFFER)),
+    };
     let stream = Stream::open(
         path,
         columns,
         options,
         settings.valid_fraction,
         settings.seed.unwrap_or(0),
-        usize::try_from(rows).unwrap_or(usize::MAX),
+        buffer,
         scale,
     )?;
     if stream.train_len() == 0 {

@@ -364,6 +364,21 @@ pub enum CsvProblem {
         /// The limit.
         limit: u64,
     },
+    /// A streamed file's shuffle buffer over the memory limit.
+    #[error(
+        "a shuffle buffer of {} rows needs about {} of memory, more than the {} it may take ([data] memory_limit): lower [data] shuffle_buffer",
+        crate::Thousands(*rows),
+        crate::Bytes(*bytes),
+        crate::Bytes(*limit as f64)
+    )]
+    BufferOverLimit {
+        /// Rows the buffer would hold.
+        rows: u64,
+        /// Bytes they take.
+        bytes: f64,
+        /// The limit.
+        limit: u64,
+    },
     /// A Parquet file's column that is a list, map or struct.
     #[error("column `{column}` is nested (a list, map or struct); squiggle reads flat columns")]
     NestedColumn {

@@ -50,8 +50,8 @@ pub use crate::engine::{
 pub use data::{
     Categorical, Classes, ColumnScale, Columns, CsvOptions, CsvWindows, DataIdentity, DataSource,
     Dataset, Discovered, Encoding, Gaps, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared,
-    STDIN, Scaling, Split, Stream, StreamScaling, dosage_curve, dosage_dataset, open_text,
-    read_csv, read_inputs, shuffle_for_epoch, write_dosage,
+    STDIN, Scaling, ShuffleBuffer, Split, Stream, StreamScaling, dosage_curve, dosage_dataset,
+    open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use epochs::{
     Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,

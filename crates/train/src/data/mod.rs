@@ -20,5 +20,5 @@ pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;
 pub use split::{Split, shuffle_for_epoch};
-pub use stream::{Stream, StreamScaling};
+pub use stream::{ShuffleBuffer, Stream, StreamScaling};
 pub use synthetic::{dosage_curve, dosage_dataset, write_dosage};

@@ -18,6 +18,15 @@ use crate::{
     shuffle_for_epoch,
 };
 
+/// How many rows a streamed file's shuffle buffer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShuffleBuffer {
+    /// This many (`[data] shuffle_buffer`): refused when they would pass the memory limit.
+    Rows(usize),
+    /// This many (the default), or as many as half the memory limit holds when fewer.
+    AtMost(usize),
+}
+
 /// Statistics of each column over the rows added, in f64, one pass (Welford's update, in row
 /// order): the mean, the sum of squared deviations, the minimum and the maximum.
 #[derive(Clone, Debug)]
@@ -129,7 +138,7 @@ impl Stream {
         options: &CsvOptions,
         valid_fraction: Option<f64>,
         seed: u64,
-        shuffle_buffer: usize,
+        shuffle_buffer: ShuffleBuffer,
         scale: StreamScaling,
     ) -> Result<Self, CsvError> {
         let discovered = CsvWindows::discover(path, columns, options)?;
@@ -167,6 +176,32 @@ impl Stream {
         let (Some(template), Some(inputs), Some(targets)) = (template, inputs, targets) else {
             unreachable!("discover refuses a file without rows")
         };
+        // The shuffle buffer holds up to this many rows at once: a default one takes at most
+        // half the memory limit; a given one is refused over the limit (one line, before any
+        // epoch), never an allocation that aborts.
+        let per_row = ((template.inputs() + template.outputs()) * 4 + 8) as u64;
+        let shuffle_buffer = match (shuffle_buffer, options.memory_limit) {
+            (ShuffleBuffer::Rows(rows), _) | (ShuffleBuffer::AtMost(rows), None) => rows,
+            (ShuffleBuffer::AtMost(rows), Some(limit)) => {
+                let fits = usize::try_from(limit / 2 / per_row).unwrap_or(usize::MAX);
+                rows.min(fits.max(1))
+            }
+        };
+        let buffered = (shuffle_buffer as u64).min(train_rows);
+        if let Some(limit) = options.memory_limit
+            && buffered.saturating_mul(per_row) > limit
+        {
+            return Err(CsvError {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                problem: crate::CsvProblem::BufferOverLimit {
+                    rows: buffered,
+                    bytes: buffered as f64 * per_row as f64,
+                    limit,
+                },
+            });
+        }
         let classifier = template.classes().is_some();
         let scaling = match scale {
             StreamScaling::None => None,

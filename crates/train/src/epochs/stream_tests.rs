@@ -57,7 +57,7 @@ fn open(path: &Path, columns: &Columns, plan: &TrainPlan, buffer: usize) -> Stre
         &CsvOptions::default(),
         valid,
         plan.seed(),
-        buffer,
+        crate::ShuffleBuffer::Rows(buffer),
         scaling_of(plan),
     )
     .unwrap()
