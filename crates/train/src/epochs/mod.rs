@@ -582,8 +582,9 @@ pub(crate) fn run<O: Observer>(
 /// Trains by epochs on a [`Stream`]: each epoch reads the file through, training on its
 /// training rows as the shuffle buffer hands them out, then reads it again to measure the
 /// validation rows (and, with `train_metrics = "full"`, the training rows); `valid`: rows of
-/// a validation file of their own, scaled as the stream is. A streamed run keeps its
-/// checkpoints at the ends of epochs, as an in-memory one does.
+/// a validation file of their own, scaled as the stream is. As in memory, the observer gets
+/// a checkpoint at the end of each epoch, and one inside an epoch when it stops the run there
+/// ([`Observer::paused`]), from which the run resumes at its next batch.
 ///
 /// # Errors
 /// As [`train`](crate::train), and the file's first problem (it may have changed since the
