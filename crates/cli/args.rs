@@ -243,8 +243,12 @@ impl TrainingFlags {
 /// `squiggle train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// The TOML config (see configs/ and README.md); with --resume it defaults to the config
+    /// the run resolved (DIR/config.toml).
+    #[arg(required_unless_present = "resume")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
-    pub run: RunArgs,
+    pub flags: ConfigFlags,
     #[command(flatten)]
     pub training: TrainingFlags,
     /// Keep the run in this folder: the resolved config, metrics.csv, and the last and best

@@ -40,14 +40,28 @@ fn unknown_keys_are_rejected_with_the_accepted_ones() {
         "[train]\nlearning_rat = 0.1\n",
         &[],
         2,
-        "squiggle: bad.toml:2:1: unknown field `learning_rat`, expected one of `trainable`, \
-         `loss`, `reduction`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `kernels`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `optimizer`, `beta1`, `beta2`, `epsilon`",
+        "squiggle: bad.toml:2:1: unknown field `learning_rat`: did you mean `learning_rate`? (expected one of `trainable`, \
+         `loss`, `reduction`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `kernels`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `optimizer`, `beta1`, `beta2`, `epsilon`)",
     );
     rejects(
         "[modle]\nhidden = [2]\n",
         &[],
         2,
-        "squiggle: bad.toml:1:2: unknown field `modle`, expected one of `model`, `data`, `train`",
+        "squiggle: bad.toml:1:2: unknown field `modle`: did you mean `model`? (expected one of `model`, `data`, `train`)",
+    );
+    // Nothing close: the accepted ones alone.
+    rejects(
+        "[plot]\n",
+        &[],
+        2,
+        "squiggle: bad.toml:1:2: unknown field `plot`, expected one of `model`, `data`, `train`",
+    );
+    // A value too.
+    rejects(
+        "[model]\nactivation = \"rellu\"\n",
+        &[],
+        2,
+        "squiggle: bad.toml:2:14: unknown activation `rellu`: did you mean `relu`? (expected one of softplus, relu, sigmoid, tanh, identity)",
     );
 }
 

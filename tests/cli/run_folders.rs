@@ -780,3 +780,21 @@ fn a_checkpoint_header_that_contradicts_its_records_is_refused() {
     );
     assert!(!dir.path().join("y.csv").exists());
 }
+
+#[test]
+fn resume_without_a_config_continues_with_the_runs_own() {
+    let dir = scratch();
+    let config = long_run(dir.path(), 300, 2);
+    squiggle_in(dir.path(), &["train", &config, "--run-dir", "run"]).success();
+    let resumed = squiggle_in(
+        dir.path(),
+        &["train", "--resume", "run", "--epochs", "3", "--json"],
+    )
+    .json();
+    let whole = squiggle_in(dir.path(), &["train", &config, "--epochs", "3", "--json"]).json();
+    assert_eq!(resumed["params"], whole["params"]);
+    // Without either, clap names the missing config.
+    let out = squiggle_in(dir.path(), &["train"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(out.stderr.contains("<CONFIG>"), "{out}");
+}

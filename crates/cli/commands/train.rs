@@ -10,7 +10,7 @@ use squiggle_train::{
     train, train_stream,
 };
 
-use crate::args::TrainArgs;
+use crate::args::{RunArgs, TrainArgs};
 use crate::config::{Config, Data};
 use crate::files::refuse_destroying;
 use crate::interrupt::{self, Interrupted};
@@ -31,25 +31,34 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         streams: true,
         ..args.training.overrides()
     };
-    let (config, data) = session::load(&args.run, overrides)?;
-    check_flags(args, &config)?;
+    // A resumed run's own config unless another is given.
+    let run = RunArgs {
+        config: match (&args.config, &args.resume) {
+            (Some(config), _) => config.clone(),
+            (None, Some(dir)) => run_dir::config_path(dir)?,
+            (None, None) => anyhow::bail!("train needs a config, or a run folder with --resume"),
+        },
+        flags: args.flags.clone(),
+    };
+    let (config, data) = session::load(&run, overrides)?;
+    check_flags(args, &run, &config)?;
     if !config.trains {
-        let path = args.run.config.display();
+        let path = run.config.display();
         bail!(
             "`{path}` has no [train] section: it describes a network to evaluate (`squiggle eval {path}`); add a [train] section to train it"
         );
     }
     let device = session::device(&config)?;
     if config.by_epochs() {
-        by_epochs(args, &config, data, &device)
+        by_epochs(args, &run, &config, data, &device)
     } else {
-        step_by_step(args, &config, data, &device)
+        step_by_step(args, &run, &config, data, &device)
     }
 }
 
 /// Refuses the flags of the other mode, naming the flag.
-fn check_flags(args: &TrainArgs, config: &Config) -> anyhow::Result<()> {
-    let path = args.run.config.display();
+fn check_flags(args: &TrainArgs, run: &RunArgs, config: &Config) -> anyhow::Result<()> {
+    let path = run.config.display();
     if config.by_epochs() {
         let step_flags = [
             ("--trace", args.trace.is_some()),
@@ -183,6 +192,7 @@ impl Observer for Watch {
 
 fn step_by_step(
     args: &TrainArgs,
+    run: &RunArgs,
     config: &Config,
     data: Data,
     device: &Device,
@@ -192,7 +202,7 @@ fn step_by_step(
         None => None,
     };
     if let Some(trace) = &args.trace {
-        let mut inputs = vec![("config", args.run.config.as_path())];
+        let mut inputs = vec![("config", run.config.as_path())];
         inputs.extend(config.source.csv_path().map(|p| ("data", p)));
         inputs.extend(config.valid_csv.as_deref().map(|p| ("validation data", p)));
         refuse_destroying("--trace", trace, &inputs, None)?;
@@ -214,7 +224,7 @@ fn step_by_step(
         values: prepared.train_rows().len() * prepared.data().outputs(),
         total: prepared.data().total_squares(prepared.train_rows()),
     });
-    watch.table = (!args.run.flags.json).then(|| StepTable::new(config, args.all_steps, r2));
+    watch.table = (!run.flags.json).then(|| StepTable::new(config, args.all_steps, r2));
     if let Some(table) = &watch.table {
         let run = session::describe(config, prepared.data().len());
         table.print_intro(config, &run, read.as_ref())?;
@@ -245,9 +255,9 @@ fn step_by_step(
     }
     if let (Some(dir), Some(param)) = (&args.plot, landscape_param) {
         let records = watch.steps.as_deref().unwrap_or_default();
-        let run = lesson::Run::new(config, prepared.data(), records, &outcome, param);
-        let written = lesson::write_plots(&run, dir, args.plots.animate)?;
-        if !args.run.flags.json {
+        let lesson_run = lesson::Run::new(config, prepared.data(), records, &outcome, param);
+        let written = lesson::write_plots(&lesson_run, dir, args.plots.animate)?;
+        if !run.flags.json {
             plot::print_written(&written)?;
         }
     }
@@ -263,7 +273,13 @@ fn failed_if_diverged(outcome: &squiggle_train::Outcome) -> anyhow::Result<()> {
     }
 }
 
-fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> anyhow::Result<()> {
+fn by_epochs(
+    args: &TrainArgs,
+    run: &RunArgs,
+    config: &Config,
+    data: Data,
+    device: &Device,
+) -> anyhow::Result<()> {
     let resumed = args
         .resume
         .as_deref()
@@ -316,7 +332,7 @@ fn by_epochs(args: &TrainArgs, config: &Config, data: Data, device: &Device) -> 
         Some((_, checkpoint)) => Start::Resume(Box::new(checkpoint)),
         None => Start::Fresh(config.initial.clone()),
     };
-    let quiet = args.run.flags.json;
+    let quiet = run.flags.json;
     let mut watch = Watch {
         lines: !quiet,
         dir,

@@ -166,7 +166,7 @@ pub fn load_text(
     let lengths: Vec<(String, usize)> = edits.iter().map(|e| (e.label.clone(), e.len())).collect();
     let source = Source::new(path.to_path_buf(), text, &lengths);
     let toml_error = |e: toml::de::Error| {
-        let message = e.message().trim().replace('\n', " ");
+        let message = did_you_mean(e.message().trim().replace('\n', " "));
         match e.span() {
             Some(span) => source.error(span, message),
             None => anyhow!("{}: {message}", source.path.display()),
@@ -177,6 +177,23 @@ pub fn load_text(
     set::apply(root.get_mut(), edits, &regions)?;
     let file = ConfigFile::deserialize(toml::de::Deserializer::from(root)).map_err(toml_error)?;
     check::check(file, &source, overrides)
+}
+
+/// A message about an unknown key or value (``unknown field `learnin_rate`, expected one of
+/// `trainable`, …``) with the closest expected name first, when one is close enough to be a
+/// slip of the keyboard: ``unknown field `learnin_rate`: did you mean `learning_rate`? (expected
+/// one of …)``.
+fn did_you_mean(message: String) -> String {
+    let Some((head, expected)) = message.split_once(", expected ") else {
+        return message;
+    };
+    let Some(given) = head.split('`').nth(1) else {
+        return message;
+    };
+    match squiggle_model::closest(given, expected.split('`').skip(1).step_by(2)) {
+        Some(name) => format!("{head}: did you mean `{name}`? (expected {expected})"),
+        None => message,
+    }
 }
 
 impl Config {

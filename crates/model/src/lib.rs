@@ -39,7 +39,7 @@ pub use host::RowPass;
 pub use init::{Initializer, initial_values, standard_normal_values};
 #[doc(hidden)]
 pub use named::__serde;
-pub use named::{Named, UnknownName};
+pub use named::{Named, UnknownName, closest};
 pub use network::{Layer, Network, read};
 pub use params::{LessonUnit, ParamNames, ParamTarget};
 pub use precision::Precision;

@@ -52,14 +52,27 @@ pub struct UnknownName {
 
 impl fmt::Display for UnknownName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown {} `{}`; expected one of {}",
-            self.what,
-            self.given,
-            self.expected.join(", ")
-        )
+        let (what, given, expected) = (self.what, &self.given, self.expected.join(", "));
+        match closest(given, self.expected.iter().copied()) {
+            Some(name) => write!(
+                f,
+                "unknown {what} `{given}`: did you mean `{name}`? (expected one of {expected})"
+            ),
+            None => write!(f, "unknown {what} `{given}`; expected one of {expected}"),
+        }
     }
+}
+
+/// The name of `names` closest to `given`, when it is close enough to be a slip of the keyboard:
+/// at most a quarter of its letters typed wrong, missed, added or swapped (so `mae` is not
+/// taken for `mse`, a loss of its own).
+pub fn closest<'a>(given: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|name| (strsim::damerau_levenshtein(given, name), name))
+        .filter(|&(distance, name)| distance * 4 <= name.chars().count())
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name)
 }
 
 impl std::error::Error for UnknownName {}
@@ -194,5 +207,21 @@ mod tests {
                 .starts_with("unknown colour `green`; expected one of red, blue"),
             "{err}"
         );
+        // A slip of the keyboard is named.
+        assert_eq!(
+            "bleu".parse::<Colour>().unwrap_err().to_string(),
+            "unknown colour `bleu`: did you mean `blue`? (expected one of red, blue)"
+        );
+    }
+
+    #[test]
+    fn only_a_close_name_is_suggested() {
+        let keys = ["learning_rate", "min_learning_rate", "epochs", "loss"];
+        assert_eq!(closest("learnin_rate", keys), Some("learning_rate"));
+        assert_eq!(closest("epoch", keys), Some("epochs"));
+        assert_eq!(closest("los", keys), Some("loss"));
+        assert_eq!(closest("banana", keys), None);
+        assert_eq!(closest("mae", ["ssr", "mse"]), None);
+        assert_eq!(closest("rate", keys), None);
     }
 }
