@@ -134,6 +134,13 @@ fn a_run_folder_holds_a_config_that_reruns_the_run() {
         ),
         "{resumed}"
     );
+    assert!(!resumed.stdout.contains("Resuming"), "{resumed}");
+    // One epoch, in the singular.
+    let one = squiggle_in(dir.path(), &["train", &c, "--epochs", "1"]);
+    assert!(
+        one.success().contains("\nStopped after 1 epoch.\n"),
+        "{one}"
+    );
     let more = squiggle_in(
         dir.path(),
         &["train", &c, "--resume", "run", "--epochs", "3", "--json"],

@@ -13,7 +13,7 @@ use squiggle_train::{
 };
 
 use super::classes::share;
-use super::format::{num, param_lines, params_json};
+use super::format::{num, param_lines, params_json, plural};
 use super::print_lines;
 use crate::config::{Config, DataRead};
 
@@ -65,7 +65,8 @@ pub fn intro(
         TrainMetrics::Running => "Training metrics are running averages over each epoch's batches (each before its update); train_metrics = \"full\" measures the parameters after the epoch.".to_string(),
         TrainMetrics::Full => "Training metrics are measured on every training row after each epoch.".to_string(),
     });
-    match resumed {
+    // A resume with nothing left to do says so in its summary instead.
+    match resumed.filter(|p| p.epoch < plan.epochs) {
         Some(Progress {
             epoch,
             within: Some(within),
@@ -195,14 +196,14 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         return lines;
     };
     lines.push(match outcome.stop {
-        StopReason::Diverged => format!("Stopped after {} epochs.", summary.epochs),
+        StopReason::Diverged => format!("Stopped after {}.", plural(summary.epochs, "epoch")),
         StopReason::EarlyStopping { best_epoch } => format!(
             "Stopped early after epoch {}: no better {} loss for {} epochs (best: epoch {best_epoch}).",
             summary.epochs,
             if last.valid.is_none() { "training" } else { "validation" },
             plan.patience.unwrap_or(0),
         ),
-        _ => format!("Stopped after {} epochs.", summary.epochs),
+        _ => format!("Stopped after {}.", plural(summary.epochs, "epoch")),
     });
     let confusions = super::classes::of_report(last);
     // The watched split's (validation, else training) gain over the most common class.

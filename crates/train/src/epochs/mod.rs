@@ -352,15 +352,16 @@ impl<'a, O: Observer> Runner<'a, O> {
         } else {
             progress.since_best += 1;
         }
-        let finished = if self
+        // The planned last epoch ends the run as planned, whatever the patience says.
+        let finished = if progress.epoch >= self.epochs.epochs {
+            Some(StopReason::Epochs)
+        } else if self
             .epochs
             .patience
             .is_some_and(|p| progress.since_best >= p)
         {
             let best_epoch = progress.best.map_or(progress.epoch, |(_, e)| e);
             Some(StopReason::EarlyStopping { best_epoch })
-        } else if progress.epoch >= self.epochs.epochs {
-            Some(StopReason::Epochs)
         } else {
             None
         };
@@ -1182,6 +1183,15 @@ mod tests {
         assert_eq!(summary(&outcome).epochs, best_epoch + 3);
         assert!(keep.reports[best_epoch - 1].best);
         assert!(keep.reports[best_epoch..].iter().all(|r| !r.best));
+        // Planned to end just there, the run ends as planned, not early.
+        let mut s = settings(best_epoch + 3);
+        s.patience = Some(3);
+        s.valid_csv = true;
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let start = Start::Fresh(PT2.to_vec());
+        let (outcome, _) = run(&arch, start, &data, Some(&negated), &plan).unwrap();
+        assert_eq!(outcome.stop, StopReason::Epochs);
+        assert_eq!(summary(&outcome).epochs, best_epoch + 3);
     }
 
     #[test]
