@@ -787,3 +787,33 @@ fn predict_passes_every_column_through_as_written() {
     );
     assert!(!dir.path().join("w.csv").exists());
 }
+
+#[test]
+fn a_divergence_names_the_unscaled_input_column_that_may_cause_it() {
+    let dir = scratch();
+    let mut text = String::from("id,x,y\n");
+    for i in 0..2000u32 {
+        let x = f64::from(i % 97) / 97.0;
+        text.push_str(&format!("{},{x:.5},{:.5}\n", i * 100, (3.0 * x).sin()));
+    }
+    write(dir.path(), "id.csv", &text);
+    let config = |data: &str| {
+        format!(
+            "[model]\nhidden = [4]\n[data]\ncsv = \"id.csv\"\n{data}[train]\nepochs = 5\nbatch_size = 32\nlearning_rate = 0.1\n"
+        )
+    };
+    write(dir.path(), "c.toml", &config(""));
+    let out = squiggle_in(dir.path(), &["train", "c.toml"]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(
+        out.stderr.starts_with("squiggle: unscaled input column `id` spans 0 to 199,900 (set [data] standardize = true, or leave it out with [data] exclude): the loss became ")
+            && out.stderr.trim_end().ends_with("; try a smaller learning_rate"),
+        "{out}"
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
+    // Following either advice, it trains.
+    write(dir.path(), "c.toml", &config("standardize = true\n"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).success();
+    write(dir.path(), "c.toml", &config("exclude = [\"id\"]\n"));
+    squiggle_in(dir.path(), &["train", "c.toml"]).success();
+}

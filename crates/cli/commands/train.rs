@@ -262,15 +262,60 @@ fn step_by_step(
         }
     }
     // A diverged run has shown and written everything up to the blow-up; it still failed.
-    failed_if_diverged(&outcome)
+    failed_if_diverged(&outcome, Some(&prepared))
 }
 
 /// Exit 1 with the divergence's one line, after everything else was shown and written.
-fn failed_if_diverged(outcome: &squiggle_train::Outcome) -> anyhow::Result<()> {
-    match outcome.divergence_error() {
-        Some(error) => Err(error.into()),
-        None => Ok(()),
+/// `data`: the rows trained on, held; when they were not scaled and an input column spans
+/// thousands, the line names it (an ID or a count in raw units blows up the first steps,
+/// whatever the learning rate).
+fn failed_if_diverged(
+    outcome: &squiggle_train::Outcome,
+    data: Option<&Prepared>,
+) -> anyhow::Result<()> {
+    let Some(error) = outcome.divergence_error() else {
+        return Ok(());
+    };
+    let unscaled = data.filter(|p| p.scaling().is_none());
+    // The column first, then the divergence (still the error's cause: a failed run).
+    let error = anyhow::Error::new(error);
+    Err(match unscaled.and_then(|p| widest_input(p.data())) {
+        Some(column) => error.context(format!(
+            "unscaled input {column} (set [data] standardize = true, or leave it out with [data] exclude)"
+        )),
+        None => error,
+    })
+}
+
+/// `column `id` spans 0 to 199,999`: the input column with the largest values, when they
+/// pass a thousand.
+fn widest_input(data: &squiggle_train::Dataset) -> Option<String> {
+    let width = data.inputs();
+    let mut ranges = vec![(f32::INFINITY, f32::NEG_INFINITY); width];
+    for row in data.input_values().chunks_exact(width.max(1)) {
+        for ((low, high), &v) in ranges.iter_mut().zip(row) {
+            (*low, *high) = (low.min(v), high.max(v));
+        }
     }
+    let size = |&(low, high): &(f32, f32)| low.abs().max(high.abs());
+    let (column, range) = ranges
+        .iter()
+        .enumerate()
+        .max_by(|a, b| size(a.1).total_cmp(&size(b.1)))?;
+    (size(range) > 1000.0).then(|| {
+        let name = &data.input_names()[column];
+        // Whole numbers in groups of three (`199,999`), others as written.
+        let show = |v: f32| match v.fract() == 0.0 && v.abs() < 1e15 {
+            true if v < 0.0 => format!("-{}", thousands(v.abs() as usize)),
+            true => thousands(v as usize),
+            false => v.to_string(),
+        };
+        format!(
+            "column `{name}` spans {} to {}",
+            show(range.0),
+            show(range.1)
+        )
+    })
 }
 
 fn by_epochs(
@@ -440,7 +485,7 @@ fn by_epochs(
             plot::print_written(&written)?;
         }
     }
-    failed_if_diverged(&outcome)
+    failed_if_diverged(&outcome, prepared.as_ref())
 }
 
 /// `Run kept in DIR (config.toml, metrics.csv, last.ckpt, best.ckpt).`
