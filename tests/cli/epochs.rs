@@ -817,3 +817,29 @@ fn a_divergence_names_the_unscaled_input_column_that_may_cause_it() {
     write(dir.path(), "c.toml", &config("exclude = [\"id\"]\n"));
     squiggle_in(dir.path(), &["train", "c.toml"]).success();
 }
+
+#[test]
+fn epochs_on_a_lesson_config_train_it_by_epochs_with_its_step_rules_set_aside() {
+    let out = squiggle(&["train", "configs/statquest-pt2.toml", "--epochs", "3"]);
+    assert_eq!(
+        out.stderr.trim_end(),
+        "squiggle: note: --epochs trains by epochs, so the config's step-by-step rules are set aside (max_steps, min_step_size)"
+    );
+    // Full batch: each epoch is one of the lesson's steps (SSR 20.423597, 3.267828, …).
+    let shown = out.success();
+    assert!(shown.contains("by epochs, full batch, SSR loss"), "{shown}");
+    for (epoch, loss) in [(1, "20.423597"), (2, "3.267828"), (3, "0.522905")] {
+        assert!(
+            shown.contains(&format!(
+                "epoch {epoch}/3  lr 0.100000  train loss {loss}  "
+            )),
+            "{shown}"
+        );
+    }
+    // A step rule given with it is still refused.
+    squiggle(&["train", "configs/statquest-pt2.toml", "--epochs", "3", "--max-steps", "4"])
+        .fails_with(
+            2,
+            "squiggle: --max-steps: `max_steps` is a rule of step-by-step training; with `epochs`, use `patience` to stop early",
+        );
+}

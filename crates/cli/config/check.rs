@@ -367,6 +367,24 @@ fn settings(
         data_set: data.csv.is_some(),
     };
     let f = overrides;
+    // `--epochs` on a config that trains step by step trains it by epochs (full batch unless
+    // `--set train.batch_size=N`): the file's step-by-step rules are set aside, said in one
+    // line (a `--max-steps` given with it is still refused).
+    if f.epochs.is_some() && epochs.is_none() {
+        let rules = [
+            ("max_steps", settings.max_steps.take().is_some()),
+            ("min_step_size", settings.min_step_size.take().is_some()),
+            ("target_loss", settings.target_loss.take().is_some()),
+        ];
+        let set_aside: Vec<&str> = rules.iter().filter(|r| r.1).map(|r| r.0).collect();
+        // (With `--max-steps` too, the refusal that follows says it all.)
+        if !set_aside.is_empty() && f.max_steps.is_none() {
+            eprintln!(
+                "squiggle: note: --epochs trains by epochs, so the config's step-by-step rules are set aside ({})",
+                set_aside.join(", ")
+            );
+        }
+    }
     o.flag(
         Setting::Dtype,
         "--dtype",
