@@ -275,10 +275,16 @@ fn predict_writes_the_class_and_probabilities_that_sum_to_one() {
     );
     let mut right = 0;
     let mut rows = 0;
+    let mut surprise = 0.0;
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
         let p: Vec<f64> = cells[6..].iter().map(|c| c.parse().unwrap()).collect();
         close("Σ p", p.iter().sum(), 1.0, 1e-6);
+        let truth = ["setosa", "versicolor", "virginica"]
+            .iter()
+            .position(|c| *c == cells[4])
+            .unwrap();
+        surprise -= p[truth].ln();
         let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
         assert_eq!(
             cells[5],
@@ -305,6 +311,21 @@ fn predict_writes_the_class_and_probabilities_that_sum_to_one() {
         right as f64 / 150.0,
         1e-12,
     );
+    // And the cross entropy of the probabilities predict wrote (with 9 digits), a row.
+    close(
+        "cross entropy",
+        number(&v["data"], "mean_cross_entropy"),
+        surprise / 150.0,
+        1e-5,
+    );
+    let shown = squiggle(&[
+        "eval",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        input.to_str().unwrap(),
+    ]);
+    assert!(shown.success().contains("\ncross entropy "), "{shown}");
     // metrics.csv has the accuracy of every epoch, and plots of the run read it back.
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     assert!(

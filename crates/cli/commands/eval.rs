@@ -248,8 +248,18 @@ fn labelled_file(args: &EvalArgs, dir: &Path, file: &Path) -> anyhow::Result<()>
     let (mut scored, what, table, value) = if network.classes.is_some() {
         let predictor = Predictor { net: &net, kernels };
         let c = confusion(predictor, &data, &rows, network.precision, &device)?;
-        let table = classes::table(&name, &c);
-        (classes::json(&c), "classifier", table, c.cross_entropy)
+        let mut table = classes::table(&name, &c);
+        // The loss beside the counts: how sure the right answers were, not only how often.
+        let mean = c.cross_entropy / rows.len().max(1) as f64;
+        table.push(format!(
+            "cross entropy {} a row ({} over {})",
+            num(mean),
+            num(c.cross_entropy),
+            plural(rows.len(), "row")
+        ));
+        let mut scored = classes::json(&c);
+        scored["mean_cross_entropy"] = json!(mean);
+        (scored, "classifier", table, c.cross_entropy)
     } else {
         let predictor = Predictor { net: &net, kernels };
         let measured = measure(
