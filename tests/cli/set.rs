@@ -181,3 +181,27 @@ fn bad_edits_are_one_line_errors_naming_the_edit() {
         assert_eq!(out.stderr.lines().count(), 1, "{out}");
     }
 }
+
+#[test]
+fn a_width_edit_under_the_lessons_names_says_what_the_names_now_are() {
+    let out = squiggle(&[
+        "train",
+        "configs/statquest-pt2.toml",
+        "--set",
+        "model.hidden=[3]",
+    ]);
+    out.success();
+    assert_eq!(
+        out.stderr.trim_end(),
+        "squiggle: note: --set model.hidden=[3] moves the lesson's parameter names that [model.init] and trainable use: b3 was output.bias[0] and is now hidden.0.bias[2], w3 was output.weight[0][0] and is now hidden.0.weight[0][2], w4 was output.weight[1][0] and is now output.weight[0][0] (the output bias is now b4)"
+    );
+    // The same width, or another setting: nothing to say.
+    let same = squiggle(&[
+        "train",
+        "configs/statquest-pt2.toml",
+        "--set",
+        "model.hidden=[2]",
+    ]);
+    assert!(same.success().contains("b3"), "{same}");
+    assert!(same.stderr.is_empty(), "{same}");
+}

@@ -190,6 +190,9 @@ pub(super) fn check(
         }
     };
     let trainable = trainable(train_section.trainable.as_ref(), &names, src)?;
+    if let Some(note) = renamed_by_edit(&file.model, &train_section, &arch, src) {
+        eprintln!("squiggle: note: {note}");
+    }
     let plan = plan(checked, &arch, trainable, &origins, src)?;
     let rows = stream
         .as_ref()
@@ -740,6 +743,70 @@ fn to_values(value: &toml::Value) -> Option<Values> {
             .map(Values::List),
         _ => None,
     }
+}
+
+/// When a `--set model.hidden=…` edit changes a network with the lesson's names (w1, b1, …,
+/// whose places depend on the hidden width), what the names the file itself writes in
+/// `[model.init]` and `trainable` now are: the run would otherwise train and start other
+/// parameters than the config's author meant, without a word.
+fn renamed_by_edit(
+    model: &ModelSection,
+    train: &TrainSection,
+    arch: &Architecture,
+    src: &Source,
+) -> Option<String> {
+    let hidden = model.hidden.as_ref()?;
+    let edit = src.edit_at(&hidden.span())?;
+    // The names as the file's own hidden widths place them.
+    let file: toml::Table = src.text.parse().ok()?;
+    let widths = file.get("model")?.get("hidden")?.as_array()?;
+    let widths: Vec<usize> = widths
+        .iter()
+        .map(|w| w.as_integer().and_then(|w| usize::try_from(w).ok()))
+        .collect::<Option<_>>()?;
+    let before = Architecture::new(arch.inputs, widths, arch.outputs, arch.activation).ok()?;
+    let (was, names) = (ParamNames::new(&before), ParamNames::new(arch));
+    if !names.has_lesson_names() || !was.has_lesson_names() {
+        return None;
+    }
+    let in_file = |span: std::ops::Range<usize>| src.edit_at(&span).is_none();
+    let init = model
+        .init
+        .iter()
+        .filter(|(_, v)| in_file(v.span()))
+        .map(|(k, _)| k.as_str());
+    let listed = train.trainable.iter().flat_map(|t| t.get_ref());
+    let listed = listed
+        .filter(|n| in_file(n.span()))
+        .map(|n| n.get_ref().as_str());
+    let mut used: Vec<&str> = Vec::new();
+    for name in init.chain(listed) {
+        if !used.contains(&name) && names.names().iter().any(|n| n == name) {
+            used.push(name);
+        }
+    }
+    if used.is_empty() {
+        return None;
+    }
+    let place = |names: &ParamNames, name: &str| match names.resolve(name) {
+        Ok(squiggle_model::ParamTarget::Scalar(i)) => Some(names.place(i)),
+        _ => None,
+    };
+    let moved: Vec<String> = used
+        .iter()
+        .filter_map(|name| {
+            let (then, now) = (place(&was, name)?, place(&names, name)?);
+            (then != now).then(|| format!("{name} was {then} and is now {now}"))
+        })
+        .collect();
+    if moved.is_empty() {
+        return None;
+    }
+    let output_bias = names.names().last()?;
+    Some(format!(
+        "{edit} moves the lesson's parameter names that [model.init] and trainable use: {} (the output bias is now {output_bias})",
+        moved.join(", ")
+    ))
 }
 
 /// The trainable mask of `[train] trainable` (every parameter when absent; an empty list

@@ -95,6 +95,13 @@ impl ParamNames {
         &self.names[i]
     }
 
+    /// The tensor path of the scalar at flat index `i` (`hidden.0.bias[2]`), lesson names or
+    /// not: where it sits, whatever it is called.
+    pub fn place(&self, i: usize) -> String {
+        let (t, element) = self.locate(i);
+        element_name(&self.tensors[t], element)
+    }
+
     /// Every parameter tensor, in flat order.
     pub fn tensors(&self) -> &[TensorSpec] {
         &self.tensors
