@@ -179,7 +179,11 @@ impl Stream {
         // The shuffle buffer holds up to this many rows at once: a default one takes at most
         // half the memory limit; a given one is refused over the limit (one line, before any
         // epoch), never an allocation that aborts.
-        let per_row = ((template.inputs() + template.outputs()) * 4 + 8) as u64;
+        let value_targets = match template.classes() {
+            Some(_) => 0,
+            None => template.outputs(),
+        };
+        let per_row = super::csv::row_bytes(template.inputs(), value_targets);
         let shuffle_buffer = match (shuffle_buffer, options.memory_limit) {
             (ShuffleBuffer::Rows(rows), _) | (ShuffleBuffer::AtMost(rows), None) => rows,
             (ShuffleBuffer::AtMost(rows), Some(limit)) => {

@@ -28,7 +28,7 @@ use crate::engine::observer::{BatchProgress, Flow};
 use crate::engine::record::{Batch, StepRecord};
 use crate::engine::trainer::Trainer;
 use crate::engine::{EpochDivergence, Verdict};
-use crate::inspect::{Measured, measure};
+use crate::inspect::{Measured, Tally};
 use crate::plan::{EpochPlan, TrainMetrics};
 use crate::{
     EpochsSummary, Observer, Outcome, Scaling, Start, StopReason, Summary, TrainError, TrainPlan,
@@ -530,22 +530,11 @@ pub(crate) fn run<O: Observer>(
             };
             // A classifier is measured through its confusion matrix, which the report keeps
             // (running: summed over the epoch's batches, each before its update).
-            let on = |rows: (&crate::Dataset, &[u32])| {
-                let device = runner.trainer.device();
-                if !plan.loss().is_cross_entropy() {
-                    let measured = measure(
-                        predictor,
-                        rows.0,
-                        rows.1,
-                        data.scaling(),
-                        plan.loss(),
-                        precision,
-                        device,
-                    )?;
-                    return Ok::<_, TrainError>((measured, None));
-                }
-                let c = crate::confusion(predictor, rows.0, rows.1, precision, device)?;
-                Ok((c.measured(plan.loss()), Some(c)))
+            let on = |(rows, which): (&crate::Dataset, &[u32])| {
+                let (device, scaling) = (runner.trainer.device(), data.scaling());
+                let mut tally = Tally::new(rows.outputs(), plan.loss());
+                tally.add(predictor, rows, which, scaling, precision, device)?;
+                Ok::<_, TrainError>(tally.measured(plan.loss()))
             };
             let train = match &column_totals {
                 None if runner.running && runner.classifier => {
@@ -662,8 +651,10 @@ pub fn train_stream<O: Observer>(
         };
         let full = !runner.running;
         let want_valid = stream.valid_len() > 0 || valid.is_some();
-        let (mut train_tally, mut valid_tally) =
-            (Tally::new(data, plan.loss()), Tally::new(data, plan.loss()));
+        let (mut train_tally, mut valid_tally) = (
+            Tally::new(data.outputs(), plan.loss()),
+            Tally::new(data.outputs(), plan.loss()),
+        );
         if let Some(file) = valid {
             let rows: Vec<u32> = (0..file.len() as u32).collect();
             let (scaling, device) = (stream.scaling(), runner.trainer.device());
@@ -750,53 +741,6 @@ enum StreamStop<E> {
 impl<E> From<crate::CsvError> for StreamStop<E> {
     fn from(e: crate::CsvError) -> Self {
         StreamStop::Csv(e)
-    }
-}
-
-/// A network's loss and metrics on rows added a window at a time.
-enum Tally {
-    Residuals(crate::Residuals),
-    Classes(Option<crate::Confusion>),
-}
-
-impl Tally {
-    fn new(data: &crate::Dataset, loss: crate::LossKind) -> Self {
-        match loss.is_cross_entropy() {
-            true => Tally::Classes(None),
-            false => Tally::Residuals(crate::Residuals::new(data.outputs())),
-        }
-    }
-
-    fn add(
-        &mut self,
-        predictor: crate::Predictor<'_>,
-        data: &crate::Dataset,
-        rows: &[u32],
-        scaling: Option<&Scaling>,
-        precision: squiggle_model::Precision,
-        device: &Device,
-    ) -> Result<(), squiggle_model::ReadBack> {
-        match self {
-            Tally::Residuals(r) => r.add(predictor, data, rows, scaling, precision, device),
-            Tally::Classes(c) => {
-                let more = crate::confusion(predictor, data, rows, precision, device)?;
-                match c {
-                    Some(c) => c.merge(&more),
-                    None => *c = Some(more),
-                }
-                Ok(())
-            }
-        }
-    }
-
-    fn measured(self, loss: crate::LossKind) -> (Measured, Option<crate::Confusion>) {
-        match self {
-            Tally::Residuals(r) => (r.measured(loss), None),
-            Tally::Classes(c) => {
-                let c = c.expect("a streamed file has rows");
-                (c.measured(loss), Some(c))
-            }
-        }
     }
 }
 

@@ -12,6 +12,7 @@ mod probe;
 pub use chain::{ChainRule, Factor, chain_rules};
 pub use explain::{Explained, explain, tolerance};
 pub use gradcheck::{GradCheck, central_difference, check_gradients, kinks, relative_error};
+pub(crate) use predict::Tally;
 pub use predict::{
     Confusion, Measured, PREDICT_CHUNK, Predictor, Residuals, confusion, measure,
     observed_and_predicted, predict,

@@ -141,12 +141,65 @@ pub fn measure(
     precision: Precision,
     device: &Device,
 ) -> Result<Measured, ReadBack> {
-    if loss.is_cross_entropy() {
-        return Ok(confusion(predictor, data, rows, precision, device)?.measured(loss));
-    }
-    let mut tally = Residuals::new(data.outputs());
+    let mut tally = Tally::new(data.outputs(), loss);
     tally.add(predictor, data, rows, scaling, precision, device)?;
-    Ok(tally.measured(loss))
+    Ok(tally.measured(loss).0)
+}
+
+/// A network's loss and metrics on rows added a set at a time (one data set, or the windows
+/// of a streamed file in order): a regression's residuals, or a classifier's confusion
+/// matrix, which the epoch reports keep.
+pub(crate) enum Tally {
+    Residuals(Residuals),
+    Classes(Option<Confusion>),
+}
+
+impl Tally {
+    /// No rows yet, of `outputs` targets measured for `loss`.
+    pub(crate) fn new(outputs: usize, loss: LossKind) -> Self {
+        match loss.is_cross_entropy() {
+            true => Tally::Classes(None),
+            false => Tally::Residuals(Residuals::new(outputs)),
+        }
+    }
+
+    /// Adds the rows `rows` of `data` (see [`Residuals::add`] and [`confusion`]).
+    ///
+    /// # Errors
+    /// [`ReadBack`] when the device cannot hand the predictions back.
+    pub(crate) fn add(
+        &mut self,
+        predictor: Predictor<'_>,
+        data: &Dataset,
+        rows: &[u32],
+        scaling: Option<&Scaling>,
+        precision: Precision,
+        device: &Device,
+    ) -> Result<(), ReadBack> {
+        match self {
+            Tally::Residuals(r) => r.add(predictor, data, rows, scaling, precision, device),
+            Tally::Classes(c) => {
+                let more = confusion(predictor, data, rows, precision, device)?;
+                match c {
+                    Some(c) => c.merge(&more),
+                    None => *c = Some(more),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The loss and metrics of the rows added, and a classifier's confusion matrix. Rows
+    /// (none, perhaps) must have been added once at least.
+    pub(crate) fn measured(self, loss: LossKind) -> (Measured, Option<Confusion>) {
+        match self {
+            Tally::Residuals(r) => (r.measured(loss), None),
+            Tally::Classes(c) => {
+                let c = c.expect("rows were added");
+                (c.measured(loss), Some(c))
+            }
+        }
+    }
 }
 
 /// A regression network's residuals summed over rows added a set at a time (one data set, or

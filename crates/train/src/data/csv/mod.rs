@@ -67,6 +67,12 @@ pub struct CsvOptions {
 /// (4 bytes) and a classifier's class index (4 bytes).
 const ROW_OVERHEAD_BYTES: u64 = 8;
 
+/// Bytes a row of `inputs` inputs and `value_targets` targets (a classifier's label column is
+/// none: its class index is in the overhead) takes held: what memory limits count.
+pub(crate) fn row_bytes(inputs: usize, value_targets: usize) -> u64 {
+    ((inputs + value_targets) * 4) as u64 + ROW_OVERHEAD_BYTES
+}
+
 impl CsvOptions {
     /// The options that read new rows for a run whose training file's gaps were filled with
     /// `fill` (its [`Gaps::fill`]): theirs are filled with the same values; without a fill, a
@@ -424,7 +430,7 @@ impl Opened {
 
     /// Bytes one row takes held with `width` inputs.
     fn per_row(&self, width: usize) -> u64 {
-        ((width + self.value_targets().len()) * 4) as u64 + ROW_OVERHEAD_BYTES
+        row_bytes(width, self.value_targets().len())
     }
 
     /// Refuses `rows` rows of `per_row` bytes over the memory limit.
