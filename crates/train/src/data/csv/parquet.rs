@@ -340,11 +340,8 @@ fn bytes(out: &mut Vec<u8>, data: &[u8], kind: Kind, delimiter: u8) {
             wide[16 - data.len()..].copy_from_slice(data);
             decimal(out, i128::from_be_bytes(wide), scale);
         }
-        _ => quoted(
-            out,
-            &String::from_utf8_lossy(data).into_owned().into_bytes(),
-            delimiter,
-        ),
+        // Valid UTF-8 (every string column) is borrowed, not copied.
+        _ => quoted(out, String::from_utf8_lossy(data).as_bytes(), delimiter),
     }
 }
 
