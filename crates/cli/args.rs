@@ -56,6 +56,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Predict with a trained run: its best checkpoint (else its last) on new rows.
     Predict(PredictArgs),
+    /// Write a trained run's network for other tools: safetensors in PyTorch's layout (an
+    /// `nn.Sequential` of `nn.Linear` layers) with its columns' scaling, or plain JSON.
+    Export(ExportArgs),
     /// List the backends compiled into this binary and, for wgpu, the adapters found.
     Backends,
     /// Serve the playground (the lesson live in the browser: step, freeze, drag points) and,
@@ -145,6 +148,35 @@ pub struct PredictArgs {
     /// Use the last checkpoint even when the run kept a best one.
     #[arg(long)]
     pub last: bool,
+}
+
+/// `squiggle export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run folder written by `squiggle train --run-dir`.
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Where to write the network.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// `safetensors` (PyTorch's layout; the default) or `json` (the default for an --out
+    /// ending in `.json`).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    /// Use the last checkpoint even when the run kept a best one.
+    #[arg(long)]
+    pub last: bool,
+}
+
+/// What `squiggle export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// The weights as safetensors, keyed as an `nn.Sequential`'s `state_dict`, the columns
+    /// and their scaling in the metadata key `squiggle`.
+    Safetensors,
+    /// One JSON object: `squiggle` (the same description) and `layers` (`weight` as
+    /// `[out][in]` rows, `bias`).
+    Json,
 }
 
 /// The synthetic data sets `squiggle generate` can write.

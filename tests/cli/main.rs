@@ -28,6 +28,8 @@ mod readme;
 mod run_folders;
 // Classifiers: SoftMax, cross entropy, labels, confusion matrices (Pt. 4–7).
 mod classify;
+// `squiggle export`: safetensors and JSON read back, reproducing predict.
+mod export;
 // `squiggle bench`: cases, baseline, ratios.
 mod bench;
 // Every command on every shipped config; the inspecting commands on trained runs.

@@ -5,6 +5,7 @@ mod backends;
 mod bench;
 mod eval;
 mod explain;
+mod export;
 mod generate;
 mod gradcheck;
 mod plot;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plot(args) => plot::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Backends => backends::run(),
         Command::Bench(args) => bench::run(&args),
         Command::Serve(args) => serve::run(&args),

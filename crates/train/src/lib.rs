@@ -18,6 +18,7 @@
 //! - `data/`: [`DataSource`]s, [`Dataset`]s, splits, standardisation, [`Prepared`] data;
 //! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
 //!   predictions and metrics;
+//! - [`export`]: a trained network as safetensors (PyTorch's layout) or JSON;
 //! - [`bench`]: the core timed on fixed work beside a plain-Rust baseline;
 //! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader.
 //!
@@ -30,6 +31,7 @@ mod data;
 mod engine;
 mod epochs;
 mod error;
+pub mod export;
 pub mod fuzz;
 mod inspect;
 mod plan;
