@@ -128,7 +128,14 @@ impl Setting {
 
 /// Training settings as given: every one optional, nothing checked. Defaults are filled in by
 /// [`TrainPlan::new`] and stated in each field's documentation.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// A library user builds them as a struct (`Settings { epochs: Some(50), ..Default::default() }`)
+/// or reads them from a table with serde — in TOML, a config's `[train]` keys (`trainable`
+/// aside: it names parameters, which [`CheckedSettings::into_plan`] takes as a mask) plus
+/// `valid_fraction`, `standardize`, `rescale` and `seed`, which a squiggle config file puts
+/// under `[data]` and `[model]`. Unknown keys are refused, so a misspelt one is not ignored.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Which loss to minimise. Defaults to SSR step by step (as the lessons) and MSE by epochs
     /// (a mini-batch SSR would grow with the batch).
@@ -177,14 +184,16 @@ pub struct Settings {
     pub train_metrics: Option<TrainMetrics>,
     /// By epochs: hold out this fraction of the rows, in [0, 1) (0: none).
     pub valid_fraction: Option<f64>,
-    /// By epochs: validation rows come from a file of their own.
+    /// By epochs: validation rows come from a file of their own (which the caller reads).
+    #[serde(skip)]
     pub valid_csv: bool,
     /// By epochs: scale columns with the training rows' statistics. Defaults to false.
     pub standardize: Option<bool>,
     /// By epochs: scale input columns to 0..1 by the training rows' minimum and maximum (as
     /// the lessons' Iris data). Defaults to false; not with `standardize`.
     pub rescale: Option<bool>,
-    /// Float precision. Defaults to f32.
+    /// Float precision (key `dtype`). Defaults to f32.
+    #[serde(rename = "dtype")]
     pub precision: Option<Precision>,
     /// What computes the passes. Defaults to squiggle's fused kernels.
     pub kernels: Option<Kernels>,
@@ -194,6 +203,7 @@ pub struct Settings {
     /// data sets — MSE instead of SSR (a sum grows with the rows, and so do its steps), and
     /// step by step 10,000 steps with `min_step_size` off (the lesson's absolute 0.001 stops
     /// data-set runs at a flat line after a few steps).
+    #[serde(skip)]
     pub data_set: bool,
 }
 
@@ -608,6 +618,43 @@ mod tests {
 
     fn message(settings: Settings) -> String {
         plan(settings).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn settings_read_from_a_table_by_their_config_keys_and_refuse_unknown_ones() {
+        let read: Settings = serde_json::from_str(
+            r#"{"epochs": 30, "batch_size": 16, "learning_rate": 0.05, "optimizer": "adam",
+                "schedule": "cosine", "dtype": "f64", "standardize": true, "seed": 9}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            read,
+            Settings {
+                epochs: Some(30),
+                batch_size: Some(16),
+                learning_rate: Some(0.05),
+                optimizer: Some(OptimizerKind::Adam),
+                schedule: Some(ScheduleKind::Cosine),
+                precision: Some(Precision::F64),
+                standardize: Some(true),
+                seed: Some(9),
+                ..Settings::default()
+            }
+        );
+        let misspelt = serde_json::from_str::<Settings>(r#"{"learnin_rate": 0.1}"#).unwrap_err();
+        assert!(
+            misspelt
+                .to_string()
+                .contains("unknown field `learnin_rate`"),
+            "{misspelt}"
+        );
+        let word = serde_json::from_str::<Settings>(r#"{"loss": "mae"}"#).unwrap_err();
+        assert!(word.to_string().contains("unknown loss `mae`"), "{word}");
+        // What the caller knows, not the table: a validation file and a CSV's defaults.
+        for key in ["valid_csv", "data_set", "precision"] {
+            let text = format!(r#"{{"{key}": true}}"#);
+            assert!(serde_json::from_str::<Settings>(&text).is_err(), "{key}");
+        }
     }
 
     #[test]

@@ -299,8 +299,7 @@ mod tests {
         assert!(text.len() > 3 * WINDOW_BYTES, "{}", text.len());
         std::fs::write(&path, text).unwrap();
         let error = CsvWindows::discover(&path, &Columns::default(), &CsvOptions::default())
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert_eq!((error.line, error.column.as_deref()), (Some(7), Some("x")));
         assert!(
             matches!(error.problem, CsvProblem::Missing { rows: 3, .. }),
