@@ -210,7 +210,7 @@ pub struct GenerateArgs {
 /// A config and the options every command that reads one shares.
 #[derive(Clone, Debug, Args)]
 pub struct RunArgs {
-    /// The TOML config (see configs/ and README.md).
+    /// The TOML config (see configs/ and docs/config.md).
     pub config: PathBuf,
     #[command(flatten)]
     pub flags: ConfigFlags,
@@ -275,7 +275,7 @@ impl TrainingFlags {
 /// `squiggle train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The TOML config (see configs/ and README.md); with --resume it defaults to the config
+    /// The TOML config (see configs/ and docs/config.md); with --resume it defaults to the config
     /// the run resolved (DIR/config.toml).
     #[arg(required_unless_present = "resume")]
     pub config: Option<PathBuf>,
@@ -390,7 +390,7 @@ pub struct GradcheckArgs {
 /// `squiggle eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The TOML config (see configs/ and README.md); with --run it defaults to the config
+    /// The TOML config (see configs/ and docs/config.md); with --run it defaults to the config
     /// the run resolved (DIR/config.toml).
     #[arg(required_unless_present = "dir")]
     pub config: Option<PathBuf>,

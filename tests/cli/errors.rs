@@ -322,7 +322,7 @@ fn a_run_by_epochs_that_diverges_keeps_and_draws_every_finite_epoch_then_exits_1
         ),
         "{out}"
     );
-    assert!(out.stdout.contains("  valid (last 15) "), "{out}");
+    assert!(out.stdout.contains("  valid, epoch 15 "), "{out}");
     assert!(out.stdout.contains("Run kept in run ("), "{out}");
     // The run folder holds the finite epochs and resumes from the last one.
     let metrics = std::fs::read_to_string(dir.path().join("run/metrics.csv")).unwrap();

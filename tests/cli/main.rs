@@ -22,7 +22,7 @@ mod epochs;
 mod backends;
 // `--set KEY=VALUE` edits of any config key.
 mod set;
-// README's examples, replayed.
+// The examples of README.md and docs/, replayed.
 mod readme;
 // Run folders: one writer, never the user's files, no stray temporary files.
 mod run_folders;

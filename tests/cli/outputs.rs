@@ -634,12 +634,12 @@ fn small_things_read_right() {
     // A network without hidden layers is linear, whatever the activation says.
     let v = squiggle(&["train", "configs/gradient-descent.toml"]);
     assert!(
-        v.success().starts_with(
-            "Training output.weight[0][0] and output.bias[0] of a 1-[]-1 linear network"
-        ),
+        v.success()
+            .starts_with("Training slope and intercept of a 1-[]-1 linear network"),
         "{v}"
     );
-    // Long parameter names widen the table's columns instead of breaking them.
+    // Long parameter names (`dSSR/dintercept`) widen the table's columns instead of
+    // breaking them.
     let lines: Vec<&str> = v.stdout.lines().skip(3).take(3).collect();
     let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
     assert!(widths.windows(2).all(|w| w[0] == w[1]), "{lines:#?}");

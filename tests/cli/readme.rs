@@ -1,10 +1,12 @@
-//! README.md's examples, run: every ```text block with `$ command` lines is replayed in order
-//! in one scratch folder holding a copy of `configs/`, and what each command prints (stdout,
-//! then stderr) must be what README shows under it. So the examples cannot drift from the
-//! program.
+//! The examples of README.md and of every docs/ chapter, run: every ```text block with
+//! `$ command` lines is replayed in order (README first, then the chapters in [`PAGES`]
+//! order) in one scratch folder holding a copy of `configs/`, and what each command prints
+//! (stdout, then stderr) must be what the page shows under it. So the examples cannot drift
+//! from the program.
 //!
 //! Commands run through `sh -c`, with `squiggle` (and `cargo run --release --`) meaning this
-//! build's binary. In the expected text a line `…` stands for any number of lines, a `…`
+//! build's binary, and `cargo run --release --example NAME` the library example that
+//! `cargo test --release --workspace` built beside it. In the expected text a line `…` stands for any number of lines, a `…`
 //! inside a line for any text, and the throughput figure before ` rows/s` is not compared
 //! (it is a measurement). A block whose fence follows the comment
 //! `<!-- readme: not run … -->` is shown but not run (the comment says why). Files the
@@ -15,16 +17,35 @@ use std::process::Command;
 
 use crate::util::*;
 
-/// One `$ command` line of README and the lines printed under it.
+/// The pages whose examples run, in the order they are replayed (a later page may use what
+/// an earlier one wrote). Every page under docs/ is here; the test says so when one is not.
+const PAGES: [&str; 12] = [
+    "README.md",
+    "docs/lessons.md",
+    "docs/seeing-backpropagation.md",
+    "docs/playground.md",
+    "docs/data-and-epochs.md",
+    "docs/classification.md",
+    "docs/config.md",
+    "docs/backends-and-performance.md",
+    "docs/errors.md",
+    "docs/testing.md",
+    "docs/using-the-crates.md",
+    "docs/architecture.md",
+];
+
+/// One `$ command` line of a page and the lines printed under it.
 struct Example {
-    /// README's line number of the command, for messages.
+    /// The page.
+    page: &'static str,
+    /// The page's line number of the command, for messages.
     line: usize,
     command: String,
     expected: Vec<String>,
 }
 
-/// The examples of every ```text block that is not marked `not run`, in order.
-fn examples(readme: &str) -> Vec<Example> {
+/// The examples of every ```text block of `page` that is not marked `not run`, in order.
+fn examples(page: &'static str, readme: &str) -> Vec<Example> {
     let mut examples = Vec::new();
     let lines: Vec<&str> = readme.lines().collect();
     let mut i = 0;
@@ -44,6 +65,7 @@ fn examples(readme: &str) -> Vec<Example> {
             for (k, line) in lines[start..end].iter().enumerate() {
                 if let Some(command) = line.strip_prefix("$ ") {
                     examples.push(Example {
+                        page,
                         line: start + k + 1,
                         command: command.to_string(),
                         expected: Vec::new(),
@@ -103,8 +125,13 @@ fn lines_match(patterns: &[String], lines: &[String]) -> bool {
     }
 }
 
-/// Runs `command` with `sh -c` in `dir`, `squiggle` on the PATH from `bin`.
-fn run(command: &str, dir: &Path, bin: &Path) -> (i32, String) {
+/// Runs `command` with `sh -c` in `dir`, `squiggle` on the PATH from `bin`, and the library
+/// examples from `examples`.
+fn run(command: &str, dir: &Path, bin: &Path, examples: &Path) -> (i32, String) {
+    let command = command.replace(
+        "cargo run --release --example ",
+        &format!("{}/", examples.display()),
+    );
     let command = command.replace("cargo run --release --", "squiggle");
     let path = format!(
         "{}:{}",
@@ -160,10 +187,30 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
-fn every_readme_example_prints_what_readme_shows() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let examples = examples(&readme);
-    assert!(examples.len() > 20, "README's examples were not found");
+fn every_example_of_readme_and_docs_prints_what_the_page_shows() {
+    let mut listed: Vec<String> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| format!("docs/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|name| name.ends_with(".md"))
+        .collect();
+    listed.sort();
+    for page in &listed {
+        assert!(PAGES.contains(&page.as_str()), "{page} is not in PAGES");
+    }
+    let examples: Vec<Example> = PAGES
+        .iter()
+        .flat_map(|&page| {
+            let text = std::fs::read_to_string(root().join(page))
+                .unwrap_or_else(|e| panic!("{page}: {e}"));
+            examples(page, &text)
+        })
+        .collect();
+    assert!(examples.len() > 20, "the pages' examples were not found");
+    // `cargo test --release --workspace` builds the library examples beside the binary.
+    let built = Path::new(env!("CARGO_BIN_EXE_squiggle"))
+        .parent()
+        .unwrap()
+        .join("examples");
     let dir = scratch();
     copy_dir(&root().join("configs"), &dir.path().join("configs"));
     let bin = scratch();
@@ -171,7 +218,7 @@ fn every_readme_example_prints_what_readme_shows() {
         .unwrap();
     let mut failures = Vec::new();
     for example in &examples {
-        let (status, printed) = run(&example.command, dir.path(), bin.path());
+        let (status, printed) = run(&example.command, dir.path(), bin.path(), &built);
         let got: Vec<String> = printed
             .lines()
             .map(|l| without_throughput(l.trim_end()))
@@ -183,7 +230,8 @@ fn every_readme_example_prints_what_readme_shows() {
             .collect();
         if !lines_match(&want, &got) {
             failures.push(format!(
-                "README.md:{}: $ {}\n(exit {status}) printed:\n{}\nREADME shows:\n{}\n",
+                "{}:{}: $ {}\n(exit {status}) printed:\n{}\nthe page shows:\n{}\n",
+                example.page,
                 example.line,
                 example.command,
                 printed.trim_end(),
@@ -191,21 +239,21 @@ fn every_readme_example_prints_what_readme_shows() {
             ));
         }
     }
-    // The pictures README shows are the ones its commands draw.
+    // The pictures the pages show are the ones their commands draw.
     let drawn = dir.path().join("docs");
     for file in files_under(&drawn) {
         let relative = file.strip_prefix(dir.path()).unwrap();
         let shipped = std::fs::read(root().join(relative)).unwrap_or_default();
         if std::fs::read(&file).unwrap() != shipped {
             failures.push(format!(
-                "{} is not what README's command draws; redraw it with that command",
+                "{} is not what the pages' command draws; redraw it with that command",
                 relative.display()
             ));
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} README examples differ:\n\n{}",
+        "{} of {} examples of README.md and docs/ differ:\n\n{}",
         failures.len(),
         examples.len(),
         failures.join("\n")
@@ -224,5 +272,86 @@ fn the_matcher_elides_lines_and_text() {
     assert_eq!(
         without_throughput("epoch 1  R² 0.5  125.0k rows/s  *"),
         "epoch 1  R² 0.5  N rows/s  *"
+    );
+}
+
+/// The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The lines of `text` outside its fenced code blocks, with their line numbers.
+fn prose(text: &str) -> Vec<(usize, &str)> {
+    let mut fenced = false;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            if line.starts_with("```") {
+                fenced = !fenced;
+                return false;
+            }
+            !fenced
+        })
+        .map(|(k, line)| (k + 1, line))
+        .collect()
+}
+
+#[test]
+fn every_link_between_the_pages_reaches_a_file_and_a_heading() {
+    let mut broken = Vec::new();
+    for page in PAGES {
+        let text = std::fs::read_to_string(root().join(page)).unwrap();
+        // An unclosed fence would hide the rest of the page from this test and the replay.
+        let fences = text.lines().filter(|l| l.starts_with("```")).count();
+        if fences % 2 == 1 {
+            broken.push(format!("{page}: a code block is not closed"));
+        }
+        for (k, line) in prose(&text) {
+            for target in line
+                .split("](")
+                .skip(1)
+                .filter_map(|rest| rest.split(')').next())
+            {
+                if target.starts_with("http") {
+                    continue;
+                }
+                let (file, fragment) = target.split_once('#').unwrap_or((target, ""));
+                let path = if file.is_empty() {
+                    root().join(page)
+                } else {
+                    root().join(page).parent().unwrap().join(file)
+                };
+                if !path.exists() {
+                    broken.push(format!("{page}:{k}: `{target}`: no such file"));
+                    continue;
+                }
+                if fragment.is_empty() || path.extension().is_none_or(|e| e != "md") {
+                    continue;
+                }
+                let headings = std::fs::read_to_string(&path).unwrap();
+                let found = prose(&headings)
+                    .into_iter()
+                    .filter_map(|(_, l)| {
+                        l.trim_start_matches('#')
+                            .strip_prefix(' ')
+                            .filter(|_| l.starts_with('#'))
+                    })
+                    .any(|h| anchor(h) == fragment);
+                if !found {
+                    broken.push(format!("{page}:{k}: `{target}`: no such heading"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert_eq!(
+        anchor("`squiggle eval`: a forward pass"),
+        "squiggle-eval-a-forward-pass"
     );
 }

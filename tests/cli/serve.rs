@@ -547,14 +547,14 @@ fn bad_requests_get_their_status_and_one_line() {
             "/api/nothing".into(),
             None,
             404,
-            "no such API endpoint; README.md lists them",
+            "no such API endpoint; docs/playground.md lists them",
         ),
         (
             "GET",
             format!("{pg}/step"),
             None,
             405,
-            "this path does not take that method; README.md lists the API",
+            "this path does not take that method; docs/playground.md lists the API",
         ),
         (
             "GET",
@@ -575,7 +575,7 @@ fn bad_requests_get_their_status_and_one_line() {
             format!("{pg}/fly"),
             None,
             404,
-            "no such API endpoint; README.md lists them",
+            "no such API endpoint; docs/playground.md lists them",
         ),
         (
             "POST",
@@ -673,8 +673,8 @@ fn a_config_given_to_serve_opens_the_playground_and_bad_ones_stop_it() {
         &format!("/api/playgrounds/{}/step", id(&state)),
         json!({"steps": 5000}),
     );
-    close("slope", param(&state, "output.weight[0][0]"), 2.0, 1e-3);
-    close("intercept", param(&state, "output.bias[0]"), 1.0, 1e-3);
+    close("slope", param(&state, "slope"), 2.0, 1e-3);
+    close("intercept", param(&state, "intercept"), 1.0, 1e-3);
     drop(server);
 
     let bad = write(

@@ -59,11 +59,16 @@ fn a_set_key_runs_exactly_as_the_file_edited_by_hand() {
     .json();
     let softplus = squiggle(&["eval", pt1.to_str().unwrap(), "--json"]).json();
     assert_ne!(relu["loss"], softplus["loss"]);
-    // Quoted key parts reach tensor paths.
-    let gd = root().join("configs/gradient-descent.toml");
+    // Quoted key parts reach tensor paths (a plane's: its scalars have no names of their own).
+    let dir = scratch();
+    let plane = write(
+        dir.path(),
+        "plane.toml",
+        "[model]\ninputs = 2\nhidden = []\n\n[data]\npoints = [[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]]\n\n[train]\nlearning_rate = 0.1\n",
+    );
     let v = squiggle(&[
         "train",
-        gd.to_str().unwrap(),
+        &plane,
         "--json",
         "--max-steps",
         "0",

@@ -201,13 +201,13 @@ backend_test!(gradient_descent_finds_the_least_squares_line, |backend| {
         assert_eq!(v["stop_reason"], "min_step_size");
         close(
             "intercept",
-            v["params"]["output.bias"][0].as_f64().unwrap(),
+            v["params"]["intercept"].as_f64().unwrap(),
             0.9487,
             1e-3,
         );
         close(
             "slope",
-            v["params"]["output.weight"][0][0].as_f64().unwrap(),
+            v["params"]["slope"].as_f64().unwrap(),
             0.6410,
             1e-3,
         );

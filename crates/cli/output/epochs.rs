@@ -238,16 +238,19 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
         .best_report
         .as_ref()
         .filter(|b| b.epoch != last.epoch);
+    // Rows named by the epoch whose parameters they measure: the last one, and the best one
+    // (what best.ckpt holds) when that is another.
+    let pad = " ".repeat(27);
     if last.train.accuracy.is_some() {
-        lines.push("                    loss         accuracy".to_string());
+        lines.push(format!("{pad}loss         accuracy"));
     } else {
-        lines.push("                    MSE          RMSE         MAE          R²".to_string());
+        lines.push(format!("{pad}MSE          RMSE         MAE          R²"));
     }
-    for (when, report) in [("last", Some(last)), ("best", best)] {
+    for (mark, report) in [("", Some(last)), (" (best)", best)] {
         let Some(r) = report else { continue };
         for (split, m) in [("train", Some(&r.train)), ("valid", r.valid.as_ref())] {
             if let Some(m) = m {
-                let label = format!("{split} ({when} {})", r.epoch);
+                let label = format!("{split}, epoch {}{mark}", r.epoch);
                 if let Some(accuracy) = m.accuracy {
                     let loss = if split == "train" {
                         Some(r.train_loss)
@@ -255,14 +258,14 @@ pub fn summary(config: &Config, outcome: &Outcome, kept_in: Option<String>) -> V
                         r.valid_loss
                     };
                     lines.push(format!(
-                        "  {label:<17} {:<12} {}",
+                        "  {label:<24} {:<12} {}",
                         loss.map_or_else(String::new, num),
                         share(Some(accuracy))
                     ));
                     continue;
                 }
                 lines.push(format!(
-                    "  {label:<17} {:<12} {:<12} {:<12} {}",
+                    "  {label:<24} {:<12} {:<12} {:<12} {}",
                     num(m.mse),
                     num(m.rmse),
                     num(m.mae),

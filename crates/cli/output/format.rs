@@ -43,13 +43,13 @@ pub fn exact(x: f64, precision: Precision) -> f64 {
     }
 }
 
-/// `params` as JSON: lesson name → number where the lesson's names apply (1-[H]-1 networks,
-/// the same rule as every other output), tensor path → nested array (weights as rows) for
-/// every other shape.
+/// `params` as JSON: name → number where every scalar has a name (the lessons' 1-[H]-1
+/// networks, a line's slope and intercept: the same rule as every other output), tensor path
+/// → nested array (weights as rows) for every other shape.
 pub fn params_json(names: &ParamNames, params: &[f64], precision: Precision) -> Value {
     let params: Vec<f64> = params.iter().map(|&x| exact(x, precision)).collect();
     let mut map = Map::new();
-    if names.has_lesson_names() {
+    if names.names_scalars() {
         for (name, value) in names.names().iter().zip(params) {
             map.insert(name.clone(), json!(value));
         }
@@ -116,10 +116,10 @@ pub fn elision(hidden: usize, noun: &str, flag: &str) -> String {
     format!("  … {hidden} {noun}s not shown ({flag} prints every {noun}) …")
 }
 
-/// Human-readable parameter lines: `name = value` per scalar where lesson names apply,
+/// Human-readable parameter lines: `name = value` per scalar where every scalar has a name,
 /// `path = [[…]]` per tensor otherwise. `frozen` marks parameters that did not train.
 pub fn param_lines(names: &ParamNames, params: &[f64], frozen: &[bool]) -> Vec<String> {
-    if names.has_lesson_names() {
+    if names.names_scalars() {
         let width = names.names().iter().map(String::len).max().unwrap_or(0);
         names
             .names()

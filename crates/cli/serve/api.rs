@@ -1,4 +1,4 @@
-//! The JSON API under `/api/` that the pages use (README, "The playground's API", lists it).
+//! The JSON API under `/api/` that the pages use (docs/playground.md, "The API", lists it).
 //!
 //! Every answer is JSON; every refusal is a 4xx (or a 500 for a device failure) with
 //! `{"error": "one line"}`. Bodies are read whole up to [`MAX_BODY_BYTES`] and parsed by
@@ -357,5 +357,5 @@ fn no_runs() -> ApiError {
 
 /// Any other path under `/api/`.
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("no such API endpoint; README.md lists them")
+    ApiError::not_found("no such API endpoint; docs/playground.md lists them")
 }

@@ -171,7 +171,7 @@ pub fn router(app: App, hosts: guard::Hosts) -> Router {
         .route("/api/{*rest}", any(api::not_found))
         .method_not_allowed_fallback(|| async {
             ApiError::method_not_allowed(
-                "this path does not take that method; README.md lists the API",
+                "this path does not take that method; docs/playground.md lists the API",
             )
         })
         .fallback(|| async {

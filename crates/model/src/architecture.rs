@@ -192,6 +192,12 @@ impl Architecture {
         self.inputs == 1 && self.outputs == 1 && self.hidden.len() == 1
     }
 
+    /// Whether the network is a straight line, `output = slope·input + intercept` (one input,
+    /// one output, no hidden layer), as in "Gradient Descent, Step-by-Step".
+    pub fn is_line(&self) -> bool {
+        self.inputs == 1 && self.outputs == 1 && self.hidden.is_empty()
+    }
+
     /// A short description such as `1-[2]-1 softplus`, or `2-[]-1 linear` for a network
     /// without hidden layers (whose activation never applies).
     pub fn describe(&self) -> String {

@@ -62,6 +62,8 @@ pub struct ParamNames {
     tensors: Vec<TensorSpec>,
     names: Vec<String>,
     lesson: bool,
+    /// Every scalar has a name of its own (the lessons' w1…b3, a line's slope and intercept).
+    scalar: bool,
 }
 
 impl ParamNames {
@@ -82,6 +84,7 @@ impl ParamNames {
             tensors,
             names,
             lesson,
+            scalar: lesson || arch.is_line(),
         }
     }
 
@@ -105,6 +108,12 @@ impl ParamNames {
     /// Every parameter tensor, in flat order.
     pub fn tensors(&self) -> &[TensorSpec] {
         &self.tensors
+    }
+
+    /// Whether every scalar has a name of its own (w1…b3 of a 1-[H]-1 network, `slope` and
+    /// `intercept` of a line), so outputs list the scalars by name rather than the tensors.
+    pub fn names_scalars(&self) -> bool {
+        self.scalar
     }
 
     /// Returns true if and only if the lesson's names (w1, b1, …) are in use.
@@ -215,6 +224,17 @@ impl ParamNames {
 
 /// The lesson name of an element of a 1-[H]-1 network, if the network has that shape.
 fn lesson_name(arch: &Architecture, spec: &TensorSpec, element: usize) -> Option<String> {
+    if arch.is_line() {
+        // "Gradient Descent, Step-by-Step" fits a line: its two numbers are a slope and an
+        // intercept, not a 1×1 weight matrix and a bias vector.
+        return Some(
+            match spec.kind {
+                TensorKind::Weight => "slope",
+                TensorKind::Bias => "intercept",
+            }
+            .to_string(),
+        );
+    }
     if !arch.has_lesson_names() {
         return None;
     }
@@ -281,6 +301,22 @@ mod tests {
         assert_eq!(ParamTarget::Scalar(units[0].bias), b1);
         assert_eq!(ParamTarget::Scalar(units[1].output_weight), w4);
         assert_eq!(units[1].weight, 1);
+    }
+
+    #[test]
+    fn a_straight_line_is_named_slope_and_intercept() {
+        let arch = Architecture::new(1, vec![], 1, Activation::Identity).unwrap();
+        let names = ParamNames::new(&arch);
+        assert_eq!(names.names(), ["slope", "intercept"]);
+        assert_eq!(names.resolve("slope"), Ok(ParamTarget::Scalar(0)));
+        assert_eq!(names.resolve("output.bias[0]"), Ok(ParamTarget::Scalar(1)));
+        assert_eq!(names.place(1), "output.bias[0]");
+        assert!(!names.has_lesson_names() && names.lesson_units().is_empty());
+        assert!(names.names_scalars());
+        // Two inputs make a plane, whose weights keep their places' names.
+        let plane =
+            ParamNames::new(&Architecture::new(2, vec![], 1, Activation::Identity).unwrap());
+        assert_eq!(plane.name(0), "output.weight[0][0]");
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         unreachable!("settings without `epochs` train step by step");
     };
     println!(
-        "stopped after {} steps ({}): b3 = {:.4}, SSR {:.4} → {:.4}",
+        "stopped after {} steps ({}): b3 = {:.6}, SSR {:.6} → {:.4e}",
         outcome.steps,
         outcome.stop,
         outcome.params[arch.num_params() - 1],

@@ -102,7 +102,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &device,
         &mut progress,
     )?;
-    println!("stopped: {} ({} steps)", outcome.stop, outcome.steps);
+    println!(
+        "stopped by rule `{}` after {} steps",
+        outcome.stop, outcome.steps
+    );
 
     // Save the best checkpoint and load it back, as `squiggle predict` does.
     let best = progress.best.ok_or("no epoch finished")?;
@@ -112,8 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::remove_file(&file)?;
     let net = loaded.network(&device)?;
     println!(
-        "best epoch {} of {}: {} parameters saved and loaded",
-        loaded.meta.progress.best.map_or(0, |(_, epoch)| epoch),
+        "saved and loaded the checkpoint of epoch {} (the lowest validation loss): {} parameters",
         loaded.meta.progress.epoch,
         arch.num_params()
     );
