@@ -236,10 +236,18 @@ pub fn check_same_run(dir: &Path, config: &Config) -> anyhow::Result<()> {
     let drawn_anew = ["model.seed", "model.initializer"]
         .iter()
         .any(|key| get(&run, key) != get(&now, key));
+    let run_init = run
+        .get("model")
+        .and_then(|m| m.get("init"))
+        .and_then(toml::Value::as_table);
     let changed: Vec<String> = IDENTITY
         .iter()
         .filter(|key| !(drawn_anew && **key == "model.init"))
         .filter_map(|key| {
+            // The start is compared by its values: a run folder may write it another way.
+            if *key == "model.init" {
+                return (!config.starts_from(run_init)).then(|| format!("{key} changed"));
+            }
             let (was, is) = (get(&run, key), get(&now, key));
             let short = was.len() + is.len() <= 80;
             (was != is).then(|| match short {

@@ -658,6 +658,40 @@ fn adam_trains_resumes_and_is_written_into_the_resolved_config() {
 }
 
 #[test]
+fn a_wide_networks_resolved_config_keeps_the_seed_not_its_drawn_weights() {
+    let dir = scratch();
+    let mut csv = String::from("a,b,c,d,e,f,g,h,y\n");
+    for i in 0..64 {
+        let row: Vec<String> = (0..8).map(|k| ((i * (k + 3)) % 17).to_string()).collect();
+        csv += &format!("{},{}\n", row.join(","), i % 5);
+    }
+    write(dir.path(), "wide.csv", &csv);
+    let c = write(
+        dir.path(),
+        "wide.toml",
+        "[model]\nhidden = [64, 64]\nseed = 11\n\n[model.init]\n\"output.bias\" = [0.5]\n\n\
+         [data]\ncsv = \"wide.csv\"\nstandardize = true\n\n[train]\nepochs = 2\nbatch_size = 16\n",
+    );
+    let first = squiggle_in(dir.path(), &["train", &c, "--json", "--run-dir", "run"]).json();
+    let resolved = std::fs::read_to_string(dir.path().join("run/config.toml")).unwrap();
+    let longest = resolved.lines().map(str::len).max().unwrap();
+    assert!(longest < 200, "a {longest}-character line in\n{resolved}");
+    assert!(resolved.contains("seed = 11"), "{resolved}");
+    assert!(resolved.contains("initializer = \"uniform\""), "{resolved}");
+    // What the user wrote stays; the 4,800 other values are the seed's to give, and every
+    // parameter trains: six tensor paths, not 4,801 element names.
+    assert!(resolved.contains("\"output.bias\" = [0.5]"), "{resolved}");
+    assert!(!resolved.contains("\"hidden.0.weight\" ="), "{resolved}");
+    assert!(
+        resolved
+            .contains("trainable = [\"hidden.0.weight\", \"hidden.0.bias\", \"hidden.1.weight\""),
+        "{resolved}"
+    );
+    let again = squiggle_in(dir.path(), &["train", "run/config.toml", "--json"]).json();
+    assert_eq!(params(&again), params(&first));
+}
+
+#[test]
 fn the_largest_seed_a_toml_file_holds_reruns_from_the_run_folder() {
     let dir = scratch();
     dosage(dir.path(), 40);

@@ -229,6 +229,87 @@ fn a_closed_stdout_never_stops_training() {
 }
 
 #[test]
+fn a_resume_compares_the_start_by_its_values_not_how_it_is_written() {
+    let dir = scratch();
+    crate::util::generate(dir.path(), 60, "d.csv", &[]);
+    let body = "[data]\ncsv = \"d.csv\"\n\n[train]\nepochs = 1\nbatch_size = 20\n";
+    let lesson = write(
+        dir.path(),
+        "a.toml",
+        &format!("[model]\nseed = 5\n\n[model.init]\nw1 = 3.34\nw2 = -3.53\n\n{body}"),
+    );
+    squiggle_in(dir.path(), &["train", &lesson, "--run-dir", "run"]).success();
+    // The same start written by tensor path: the same run.
+    let paths = write(
+        dir.path(),
+        "b.toml",
+        &format!(
+            "[model]\nseed = 5\n\n[model.init]\n\"hidden.0.weight\" = [[3.34, -3.53]]\n\n{body}"
+        ),
+    );
+    let resumed = squiggle_in(
+        dir.path(),
+        &["train", &paths, "--resume", "run", "--epochs", "2"],
+    );
+    assert!(
+        resumed.success().contains("Resuming after epoch 1 of 2."),
+        "{resumed}"
+    );
+    // Every drawn value written out, as run folders of earlier versions did: the same start.
+    // (The drawn values in f64: the same network, seed and initializer, not trained.)
+    let same_draw = write(
+        dir.path(),
+        "draw.toml",
+        "[model]\nseed = 5\ninitializer = \"uniform\"\n\n[model.init]\nw1 = 3.34\nw2 = -3.53\n",
+    );
+    let drawn = squiggle_in(
+        dir.path(),
+        &[
+            "train",
+            &same_draw,
+            "--max-steps",
+            "0",
+            "--dtype",
+            "f64",
+            "--json",
+        ],
+    )
+    .json();
+    let values: Vec<String> = ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]
+        .iter()
+        .map(|n| format!("{n} = {}", drawn["params"][n]))
+        .collect();
+    let run_config = dir.path().join("run/config.toml");
+    let text = std::fs::read_to_string(&run_config).unwrap();
+    // (The resume wrote b.toml's form; the table ends at the next blank line.)
+    let (head, rest) = text
+        .split_once("[model.init]\n")
+        .expect("a [model.init] table");
+    let (_, tail) = rest.split_once("\n\n").expect("a blank line after it");
+    let old = format!("{head}[model.init]\n{}\n\n{tail}", values.join("\n"));
+    assert_ne!(old, text, "the run's config has the table:\n{text}");
+    std::fs::write(&run_config, old).unwrap();
+    let resumed = squiggle_in(
+        dir.path(),
+        &["train", &lesson, "--resume", "run", "--epochs", "3"],
+    );
+    assert!(
+        resumed.success().contains("Resuming after epoch 2 of 3."),
+        "{resumed}"
+    );
+    // Another start is another run.
+    let other = write(
+        dir.path(),
+        "c.toml",
+        &format!("[model]\nseed = 5\n\n[model.init]\nw1 = 3.34\nw2 = -3.5\n\n{body}"),
+    );
+    squiggle_in(dir.path(), &["train", &other, "--resume", "run", "--epochs", "4"]).fails_with(
+        2,
+        "squiggle: cannot resume `run`: the config changes what the run is (model.init changed); resume with the run's own config (`run/config.toml`) or train a new run",
+    );
+}
+
+#[test]
 fn a_resume_refuses_what_would_change_the_run_and_writes_nothing_when_done() {
     let dir = scratch();
     let config = root().join("configs/diabetes.toml");

@@ -263,6 +263,12 @@ pub(super) fn check(
         initializer,
         max_params,
         initial,
+        init: file
+            .model
+            .init
+            .iter()
+            .map(|(name, value)| (name.clone(), value.get_ref().clone()))
+            .collect(),
         inputs: train.input_names().to_vec(),
         input_columns: train.input_columns("training data's").0,
         targets: train.output_names().to_vec(),
@@ -730,6 +736,20 @@ fn init_values(
         }
     }
     Ok(values)
+}
+
+/// A `[model.init]` table as a run folder's `config.toml` holds it, written over the drawn
+/// `values`; `None` when an entry names no parameter or does not fit it.
+pub(super) fn written_over(
+    init: &toml::Table,
+    names: &ParamNames,
+    mut values: Vec<f64>,
+) -> Option<Vec<f64>> {
+    for (name, value) in init {
+        let given = to_values(value)?;
+        names.assign(&mut values, name, &given).ok()?;
+    }
+    Some(values)
 }
 
 fn to_values(value: &toml::Value) -> Option<Values> {

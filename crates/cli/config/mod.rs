@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use serde::Deserialize;
-use squiggle_model::{Architecture, Initializer, ParamNames, Precision, TensorKind};
+use squiggle_model::{Architecture, Initializer, ParamNames, Precision};
 use squiggle_train::{
     CsvOptions, DataSource, Dataset, Missing, Mode, Optimizer, Prepared, Schedule, TrainPlan,
 };
@@ -69,6 +69,9 @@ pub struct Config {
     pub max_params: u64,
     /// Initial parameter values, flat order.
     pub initial: Vec<f64>,
+    /// `[model.init]` as written (after `--set` edits): what the resolved config keeps, since
+    /// the seed and the initializer determine every other initial value.
+    pub init: std::collections::BTreeMap<String, toml::Value>,
     /// Input column names.
     pub inputs: Vec<String>,
     /// The file columns the inputs come from (`inputs` unless some are categorical, each of
@@ -206,13 +209,34 @@ impl Config {
             .collect()
     }
 
+    /// Whether a run with this config's network, seed and initializer and the `[model.init]`
+    /// table `init` (as its `config.toml` holds it; `None`: no table) starts from this
+    /// config's initial parameters. Values are compared, not the tables: the same start may be
+    /// written with other names (`w1` or `hidden.0.weight[0][0]`), and run folders of earlier
+    /// versions wrote every drawn value out.
+    pub fn starts_from(&self, init: Option<&toml::Table>) -> bool {
+        let drawn = squiggle_model::initial_values(&self.arch, self.plan.seed(), self.initializer);
+        let none = toml::Table::new();
+        check::written_over(init.unwrap_or(&none), &self.names, drawn)
+            .is_some_and(|values| values == self.initial)
+    }
+
+    /// The trainable parameters in as few names as cover them (whole tensors by path), as
+    /// the resolved config writes `trainable`.
+    fn trainable_covering(&self) -> Vec<String> {
+        self.names.covering(&self.plan.trainable_indices())
+    }
+
     /// Returns true if and only if the config trains by epochs.
     pub fn by_epochs(&self) -> bool {
         self.plan.epoch_plan().is_some()
     }
 
-    /// The config as it was run: every default filled in, the initial parameters written out
-    /// tensor by tensor, data paths absolute. `squiggle train` accepts it as it is.
+    /// The config as it was run: every default filled in (the seed and the initializer
+    /// among them, which determine the initial parameters; `[model.init]` as the user wrote
+    /// it), data paths absolute. `squiggle train` accepts it as it is and starts from the same
+    /// parameters. Drawn weights are not written out: a network of thousands of weights would
+    /// make the file one enormous line of numbers nobody reads.
     pub fn resolved_toml(&self) -> String {
         let file = ConfigFile {
             model: self.resolved_model(),
@@ -227,22 +251,10 @@ impl Config {
     }
 
     fn resolved_model(&self) -> ModelSection {
-        use toml::Value;
         let init = self
-            .arch
-            .tensors()
-            .into_iter()
-            .map(|spec| {
-                let values = &self.initial[spec.range()];
-                let floats = |v: &[f64]| Value::Array(v.iter().map(|&x| Value::Float(x)).collect());
-                let value = match spec.kind {
-                    TensorKind::Weight => {
-                        Value::Array(values.chunks(spec.shape[1]).map(floats).collect())
-                    }
-                    TensorKind::Bias => floats(values),
-                };
-                (spec.path, Spanned::new(0..0, value))
-            })
+            .init
+            .iter()
+            .map(|(name, value)| (name.clone(), Spanned::new(0..0, value.clone())))
             .collect();
         ModelSection {
             inputs: resolved(self.arch.inputs),
@@ -328,7 +340,7 @@ impl Config {
         let plan = &self.plan;
         let mut train = TrainSection {
             trainable: resolved(
-                self.trainable_names()
+                self.trainable_covering()
                     .into_iter()
                     .map(|n| Spanned::new(0..0, n))
                     .collect(),

@@ -110,6 +110,31 @@ impl ParamNames {
         &self.tensors
     }
 
+    /// The shortest list of names that covers exactly the flat `indices` (sorted): every
+    /// scalar by name where each has one (w1…b3, a line's slope and intercept), else each
+    /// tensor whose every element is listed by its path (`hidden.0.weight`) and the others'
+    /// listed elements one by one. A config's `trainable` written this way reads back to the
+    /// same parameters, in a few names however wide the network is.
+    pub fn covering(&self, indices: &[usize]) -> Vec<String> {
+        if self.scalar {
+            return indices.iter().map(|&i| self.names[i].clone()).collect();
+        }
+        let mut out = Vec::new();
+        for spec in &self.tensors {
+            let inside: Vec<usize> = indices
+                .iter()
+                .copied()
+                .filter(|i| spec.range().contains(i))
+                .collect();
+            if inside.len() == spec.len() {
+                out.push(spec.path.clone());
+            } else {
+                out.extend(inside.iter().map(|&i| self.names[i].clone()));
+            }
+        }
+        out
+    }
+
     /// Whether every scalar has a name of its own (w1…b3 of a 1-[H]-1 network, `slope` and
     /// `intercept` of a line), so outputs list the scalars by name rather than the tensors.
     pub fn names_scalars(&self) -> bool {
@@ -301,6 +326,38 @@ mod tests {
         assert_eq!(ParamTarget::Scalar(units[0].bias), b1);
         assert_eq!(ParamTarget::Scalar(units[1].output_weight), w4);
         assert_eq!(units[1].weight, 1);
+    }
+
+    #[test]
+    fn a_covering_names_whole_tensors_and_reads_back_to_the_same_indices() {
+        let arch = Architecture::new(2, vec![3], 1, Activation::Tanh).unwrap();
+        let names = ParamNames::new(&arch);
+        let all: Vec<usize> = (0..arch.num_params()).collect();
+        assert_eq!(
+            names.covering(&all),
+            [
+                "hidden.0.weight",
+                "hidden.0.bias",
+                "output.weight",
+                "output.bias"
+            ]
+        );
+        // Part of hidden.0.bias, all of output.weight.
+        let some = [6, 8, 9, 10, 11];
+        let covering = names.covering(&some);
+        assert_eq!(
+            covering,
+            ["hidden.0.bias[0]", "hidden.0.bias[2]", "output.weight"]
+        );
+        let mut back: Vec<usize> = covering
+            .iter()
+            .flat_map(|n| names.indices(&names.resolve(n).unwrap()))
+            .collect();
+        back.sort_unstable();
+        assert_eq!(back, some);
+        // The lessons keep their names.
+        let lesson = ParamNames::new(&Architecture::statquest());
+        assert_eq!(lesson.covering(&[6]), ["b3"]);
     }
 
     #[test]
