@@ -1,7 +1,8 @@
 //! The pages of `squiggle serve` in a real browser: headless Chromium driven through
 //! chromedriver (WebDriver, `webdriver.rs`). The playground must show the lesson's numbers
 //! after ten clicks on Step, freeze and unfreeze by clicking, follow a dragged point, add and
-//! remove points, and play; the dashboard must draw the epochs a run writes while it is open.
+//! remove points, and play; the dashboard must draw the epochs a run writes while it is open,
+//! fit a projector's window and a desktop's with a wide network's run, and overlay runs.
 //!
 //! They need Debian's `chromium` and `chromium-driver` (`.ci/run` installs them), so they are
 //! ignored by a plain `cargo test` and run by `.ci/run` with `--ignored`.
@@ -203,4 +204,112 @@ fn the_dashboard_draws_epochs_as_they_are_written() {
     );
     assert_eq!(browser.execute(points), json!(10));
     screenshot(&browser, "runs.png");
+}
+
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_dashboard_fits_the_window_and_overlays_runs() {
+    let dir = scratch();
+    let runs = dir.path().join("runs");
+    // A wide network on eight columns, and the Iris classifier.
+    let mut csv = String::from("a,b,c,d,e,f,g,h,y\n");
+    for i in 0..64 {
+        let row: Vec<String> = (0..8).map(|k| ((i * (k + 3)) % 17).to_string()).collect();
+        csv += &format!("{},{}\n", row.join(","), i % 5);
+    }
+    write(dir.path(), "wide.csv", &csv);
+    let wide = write(
+        dir.path(),
+        "wide.toml",
+        "[model]\nhidden = [64, 64]\nseed = 11\n[data]\ncsv = \"wide.csv\"\nvalid_fraction = 0.25\nstandardize = true\n[train]\nepochs = 4\nbatch_size = 16\n",
+    );
+    squiggle(&[
+        "train",
+        &wide,
+        "--run-dir",
+        runs.join("wide").to_str().unwrap(),
+    ])
+    .success();
+    let iris = crate::util::root().join("configs/statquest-pt4-iris.toml");
+    squiggle(&[
+        "train",
+        iris.to_str().unwrap(),
+        "--epochs",
+        "6",
+        "--run-dir",
+        runs.join("iris").to_str().unwrap(),
+    ])
+    .success();
+    // A config line as long as a network's written-out weights were: it must scroll inside
+    // its panel, not widen the page.
+    let config = runs.join("wide/config.toml");
+    let long = format!("# {}\n", "0.123456789, ".repeat(10_000));
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}{long}")).unwrap();
+
+    let server = Server::start(&["--run", runs.to_str().unwrap()]);
+    let driver = Driver::start();
+    let browser = Browser::open(&driver);
+    let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
+    let chart_width = |id: &str| {
+        let width = browser.execute(&format!(
+            "return document.getElementById('{id}').getBoundingClientRect().width"
+        ));
+        width.as_f64().unwrap()
+    };
+    for (width, height) in [(1024, 768), (1920, 1080)] {
+        browser.resize(width, height);
+        browser.goto(&format!("{}/runs#wide", server.url));
+        browser.until(
+            "the wide run",
+            "return document.getElementById('run-title').dataset.epochs === '4'",
+        );
+        assert_eq!(
+            browser.execute(fits),
+            json!(true),
+            "the page is wider than {width} px"
+        );
+        for id in ["loss", "r2", "lr"] {
+            let w = chart_width(id);
+            assert!(w > 200.0, "#{id} is {w} px wide at {width} × {height}");
+        }
+        // The loss curve starts on the first screen.
+        let top = browser.execute(
+            "return document.getElementById('loss').getBoundingClientRect().top < window.innerHeight / 2",
+        );
+        assert_eq!(
+            top,
+            json!(true),
+            "the loss chart is below the fold at {width} × {height}"
+        );
+        screenshot(&browser, &format!("runs-{width}.png"));
+    }
+    // Two runs on the same charts: each run's curves, named in the legend.
+    browser.goto(&format!("{}/runs#wide,iris", server.url));
+    browser.until(
+        "both runs",
+        "return document.getElementById('run-title').dataset.runs === '2'",
+    );
+    for run in ["wide", "iris"] {
+        let curves =
+            format!("return document.querySelectorAll('#loss path[data-run=\"{run}\"]').length");
+        let count = browser.execute(&curves).as_u64().unwrap();
+        assert_eq!(count, 2, "{run}: its train and validation loss");
+    }
+    let legend = browser.text("#loss-legend");
+    for entry in ["wide train", "wide valid", "iris train", "iris valid"] {
+        assert!(
+            legend.contains(entry),
+            "{entry} missing from the legend: {legend}"
+        );
+    }
+    assert_eq!(browser.execute(fits), json!(true));
+    screenshot(&browser, "runs-overlaid.png");
+    // Unticking a run takes it off the charts.
+    browser.click("#runs input[data-run=\"iris\"]");
+    browser.until(
+        "one run",
+        "return document.getElementById('run-title').dataset.runs === '1'",
+    );
+    assert_eq!(browser.text("#run-title"), "wide: 4 epochs");
 }

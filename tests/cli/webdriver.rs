@@ -228,6 +228,16 @@ impl Browser {
         });
     }
 
+    /// Resizes the window to `width` × `height` pixels (a projector's 1024 × 768, a desktop's
+    /// 1920 × 1080).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.command(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
     /// A PNG of the window.
     pub fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
