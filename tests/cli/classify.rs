@@ -278,6 +278,8 @@ fn predict_writes_the_class_and_probabilities_that_sum_to_one() {
     let mut surprise = 0.0;
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
+        // At most nine significant digits, in scientific notation when tiny.
+        assert!(cells[6..].iter().all(|c| c.len() <= 15), "{line}");
         let p: Vec<f64> = cells[6..].iter().map(|c| c.parse().unwrap()).collect();
         close("Σ p", p.iter().sum(), 1.0, 1e-6);
         let truth = ["setosa", "versicolor", "virginica"]

@@ -8,7 +8,7 @@ use crate::args::PredictArgs;
 use crate::backend::Backend;
 use crate::files::{AtomicFile, refuse_destroying};
 use crate::interrupt::{self, Interrupted};
-use crate::output::format::plural;
+use crate::output::format::{data_value, plural};
 use crate::run_dir;
 
 /// Reads the run's checkpoint and the input rows; writes every input column as it was
@@ -116,7 +116,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
                     }
                     record.push_field(&classes.names[squiggle_train::argmax(row)]);
                     for p in squiggle_train::softmax(row) {
-                        record.push_field(&(p as f32).to_string());
+                        record.push_field(&data_value(p as f32));
                     }
                     out.write_record(&record)?;
                     continue;
@@ -132,7 +132,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
                         ))
                         .into());
                     }
-                    record.push_field(&p.to_string());
+                    record.push_field(&data_value(p));
                 }
                 out.write_record(&record)?;
             }

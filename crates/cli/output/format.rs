@@ -69,8 +69,24 @@ pub fn params_json(names: &ParamNames, params: &[f64], precision: Precision) -> 
 /// A setting's value as a person writes it: `0.001`, `20000`, and in scientific notation
 /// beyond (`1e308`, not its 309 digits; `2.5e-9`).
 pub fn short_number(x: f64) -> String {
-    let magnitude = x.abs();
-    if magnitude != 0.0 && !(1e-6..1e6).contains(&magnitude) {
+    scientific_outside(x, x.abs(), 1e-6..1e6)
+}
+
+/// A value written to a data file (a prediction, a probability): the shortest digits that
+/// read back as the same f32, at most nine significant, in scientific notation when it is
+/// tiny or huge (`3.0967117e-23` rather than 33 characters, mostly zeros; `0.99999994`).
+pub fn data_value(x: f32) -> String {
+    scientific_outside(x, f64::from(x.abs()), 1e-4..1e9)
+}
+
+/// `x` in its shortest form: plain when its `magnitude` is 0 or within `plain`, else in
+/// scientific notation.
+fn scientific_outside<T: std::fmt::Display + std::fmt::LowerExp>(
+    x: T,
+    magnitude: f64,
+    plain: std::ops::Range<f64>,
+) -> String {
+    if magnitude != 0.0 && magnitude.is_finite() && !plain.contains(&magnitude) {
         format!("{x:e}")
     } else {
         x.to_string()
@@ -253,5 +269,34 @@ mod tests {
             keys,
             ["w1", "w2", "w3", "b1", "b2", "b3", "w4", "w5", "w6", "b4"]
         );
+    }
+
+    #[test]
+    fn data_values_are_short_and_read_back_as_the_same_f32() {
+        assert_eq!(data_value(3.096_711_7e-23), "3.0967117e-23");
+        assert_eq!(data_value(0.999_999_94), "0.99999994");
+        assert_eq!(data_value(206.744_72), "206.74472");
+        assert_eq!(data_value(0.0), "0");
+        assert_eq!(data_value(-0.000_05), "-5e-5");
+        assert_eq!(data_value(2.5e9), "2.5e9");
+        assert_eq!(data_value(f32::NAN), "NaN");
+        let mut x = 1.234_567_8e-30_f32;
+        while x < 1e30 {
+            for v in [x, -x, 1.0 / x] {
+                let text = data_value(v);
+                assert!(text.len() <= 15, "{v}: {text}");
+                assert_eq!(text.parse::<f32>().unwrap(), v, "{text}");
+                let digits = text
+                    .split('e')
+                    .next()
+                    .unwrap()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>();
+                let significant = digits.trim_start_matches('0').len();
+                assert!(significant <= 9, "{v}: {text}");
+            }
+            x *= 3.7;
+        }
     }
 }
