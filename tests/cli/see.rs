@@ -354,6 +354,45 @@ fn plots_are_written_as_svg_png_and_gif_with_one_mark_per_point_and_step() {
 }
 
 #[test]
+fn the_gradient_descent_lesson_plots_a_straight_line_through_weight_and_height() {
+    let dir = scratch();
+    let config = root().join("configs/gradient-descent.toml");
+    let out = squiggle_in(
+        dir.path(),
+        &["plot", config.to_str().unwrap(), "--out", "gd"],
+    );
+    out.success();
+    let fit = std::fs::read_to_string(dir.path().join("gd/fit.svg")).unwrap();
+    for text in [
+        "The fitted line",
+        "input (weight)",
+        "output (height)",
+        "prediction (the fitted line)",
+    ] {
+        assert!(fit.contains(text), "fit.svg lacks {text:?}");
+    }
+    // The line is drawn from its two ends: one straight segment, not 200 rounded points.
+    let line = fit
+        .lines()
+        .find(|l| l.contains("stroke=\"#009E48\" stroke-width=\"4\""))
+        .expect("the fitted line");
+    let points = line
+        .split("points=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert_eq!(points.split_whitespace().count(), 2, "{line}");
+    // Tick labels as written.
+    assert!(
+        fit.contains(">\n0.5\n<") || fit.contains(">0.5<"),
+        "no 0.5 tick"
+    );
+    assert!(!fit.contains("0000000"), "a tick with float noise");
+}
+
+#[test]
 fn train_can_plot_and_several_inputs_plot_predicted_against_observed() {
     let dir = scratch();
     write(

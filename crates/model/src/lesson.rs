@@ -32,6 +32,10 @@ pub fn pt2_fitted() -> [f64; 7] {
     values
 }
 
+/// "Gradient Descent, Step-by-Step": three people's weight and height, through which the
+/// lesson fits a straight line (intercept 0.9487 and slope 0.6410 by least squares).
+pub const GRADIENT_DESCENT_POINTS: [[f64; 2]; 3] = [[0.5, 1.4], [2.3, 1.9], [2.9, 3.2]];
+
 /// [`POINTS`] as rows, the form data sets are built from.
 pub fn points() -> Vec<Vec<f64>> {
     POINTS.iter().map(|row| row.to_vec()).collect()

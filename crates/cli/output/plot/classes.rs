@@ -16,7 +16,7 @@ use squiggle_train::{Dataset, argmax, softmax};
 
 use super::{
     MAX_POINTS_DRAWN, Picture, axes, draw_legend_at, min_max, padded, plot_error, sample,
-    unit_colour, write_svg_and_png,
+    unit_colour, with_colour_bar, write_svg_and_png,
 };
 
 /// Cells along each side of the input square.
@@ -139,6 +139,21 @@ impl Picture for Surface {
             Shade::Raw(k) => min_max(self.cells.iter().map(|c| c[k])),
             _ => (0.0, 1.0),
         };
+        // A continuous shade gets a colour bar at the right, saying what white and full
+        // colour stand for.
+        let area = match self.shade {
+            Shade::Regions => area.clone(),
+            Shade::Probability(k) | Shade::Raw(k) => {
+                let what = match self.shade {
+                    Shade::Probability(_) => "probability",
+                    _ => "raw output",
+                };
+                let (lo, hi) = raw_range;
+                let labels = [0.0, 0.5, 1.0].map(|t| (t, lo + (hi - lo) * t));
+                with_colour_bar(area, what, &|t| lighten(unit_colour(k), t), &labels)?
+            }
+        };
+        let area = &area;
         let mut chart = axes(
             area,
             &self.title,
@@ -215,18 +230,14 @@ pub fn write_surfaces(
     for (k, class) in data.output_names().iter().enumerate() {
         let probability = Surface {
             shade: Shade::Probability(k),
-            title: format!("Probability of {class} (SoftMax), {when} (white 0, full colour 1)"),
+            title: format!("Probability of {class} (SoftMax), {when}"),
             ..regions.clone()
         };
         let file = format!("probability_{}", file_safe(class));
         written.extend(write_svg_and_png(&probability, dir, &file)?);
-        let (lo, hi) = min_max(regions.cells.iter().map(|c| c[k]));
         let raw = Surface {
             shade: Shade::Raw(k),
-            title: format!(
-                "Raw output for {class}, {when} (white {:.3}, full colour {:.3})",
-                lo, hi
-            ),
+            title: format!("Raw output for {class}, {when}"),
             ..regions.clone()
         };
         written.extend(write_svg_and_png(

@@ -21,8 +21,8 @@ use crate::config::Config;
 
 use super::{
     Curve, Curves, GREEN, PINK, Picture, PredictedVsObserved, axes, dot_key, draw_legend_at,
-    legend_corner, line_key, linspace, min_max, padded, plot_error, sample, unit_colour, write_gif,
-    write_svg_and_png,
+    legend_corner, line_key, linspace, min_max, padded, plot_error, sample, unit_colour,
+    with_colour_bar, write_gif, write_svg_and_png,
 };
 
 /// Size of each animation frame: the fit and the landscape side by side.
@@ -115,20 +115,36 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The axis titles of the fit: the lesson's words on the lesson's points, the column names
-/// of a CSV file, `input`/`output` for other points.
+/// The axis titles of the fit: the lessons' words on the lessons' points (dosage and
+/// efficacy; weight and height for "Gradient Descent, Step-by-Step"), the column names of a
+/// CSV file, `input`/`output` for other points.
 fn axis_titles(config: &Config) -> (String, String) {
-    let lesson_points = match &config.source {
-        DataSource::Lesson { .. } => true,
-        DataSource::Points { rows, .. } => *rows == lesson::points(),
-        DataSource::Csv { .. } => {
-            return (config.inputs[0].clone(), config.targets[0].clone());
-        }
+    let gradient_descent = || {
+        lesson::GRADIENT_DESCENT_POINTS
+            .iter()
+            .map(|row| row.to_vec())
+            .collect::<Vec<_>>()
     };
-    if lesson_points {
-        ("input (dosage)".into(), "output (efficacy)".into())
+    match &config.source {
+        DataSource::Lesson { .. } => ("input (dosage)".into(), "output (efficacy)".into()),
+        DataSource::Points { rows, .. } if *rows == lesson::points() => {
+            ("input (dosage)".into(), "output (efficacy)".into())
+        }
+        DataSource::Points { rows, .. } if *rows == gradient_descent() => {
+            ("input (weight)".into(), "output (height)".into())
+        }
+        DataSource::Points { .. } => ("input".into(), "output".into()),
+        DataSource::Csv { .. } => (config.inputs[0].clone(), config.targets[0].clone()),
+    }
+}
+
+/// What the fitted curve is called in a title and in the legend: a network without a hidden
+/// layer fits a straight line.
+fn fitted(config: &Config) -> (&'static str, &'static str) {
+    if config.arch.hidden.is_empty() {
+        ("line", "prediction (the fitted line)")
     } else {
-        ("input".into(), "output".into())
+        ("squiggle", "prediction (the green squiggle)")
     }
 }
 
@@ -227,7 +243,7 @@ pub fn write_plots(run: &Run, dir: &Path, animate: bool) -> anyhow::Result<Vec<P
     written.extend(write_fit(
         run,
         &steps[last],
-        format!("The fitted squiggle{}", run.diverged_note()),
+        format!("The fitted {}{}", fitted(run.config).0, run.diverged_note()),
         &format!("after step {last}{}", run.diverged_note()),
         dir,
     )?);
@@ -375,7 +391,10 @@ where
         return predicted_vs_observed(run, values, title).draw(area);
     }
     let (x_lo, x_hi) = padded_data_range(data);
-    let xs: Vec<f64> = linspace(x_lo, x_hi, 200).collect();
+    // A straight line is drawn from its two ends: sampled, each point would be rounded to a
+    // pixel on its own and the line would waver.
+    let samples = if arch.hidden.is_empty() { 2 } else { 200 };
+    let xs: Vec<f64> = linspace(x_lo, x_hi, samples).collect();
     let predict = |x: f64| arch.forward_host(values, &[x]).prediction()[0];
     let squiggle: Vec<(f64, f64)> = xs.iter().map(|&x| (x, predict(x))).collect();
     let points: Vec<(f64, f64)> = (0..data.len())
@@ -423,7 +442,7 @@ where
     chart
         .draw_series(LineSeries::new(squiggle.clone(), GREEN.stroke_width(4)))
         .map_err(plot_error)?
-        .label("prediction (the green squiggle)")
+        .label(fitted(run.config).1)
         .legend(line_key(GREEN.stroke_width(4)));
     chart
         .draw_series(points.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
@@ -642,6 +661,8 @@ struct Contour {
     /// `(a, b, colour band)` at each cell's centre: the cell's loss ranked among all cells,
     /// in [`BANDS`] bands, so the picture shows level sets whatever the loss's scale.
     cells: Vec<(f64, f64, usize)>,
+    /// The lowest, the median and the highest cell's loss: the colour bar's labels.
+    quantiles: [f64; 3],
     cell: (f64, f64),
     x_range: (f64, f64),
     y_range: (f64, f64),
@@ -682,7 +703,9 @@ impl Contour {
             cells[i] = (x, y, rank * BANDS / losses.len());
         }
         let marked = sample(steps.len(), MAX_MARKED_STEPS);
+        let quantiles = [0, order.len() / 2, order.len() - 1].map(|r| losses[order[r]].2);
         Self {
+            quantiles,
             names: [
                 run.names().name(a).to_string(),
                 run.names().name(b).to_string(),
@@ -720,6 +743,11 @@ impl Picture for Contour {
         } else {
             format!("{s} over {a} and {b}, the others at their final values")
         };
+        // The bar shades by rank, as the cells do: its middle is the median cell's loss.
+        let [low, median, high] = self.quantiles;
+        let band = |t: f64| Self::colour(((t * BANDS as f64) as usize).min(BANDS - 1));
+        let labels = [(0.0, low), (0.5, median), (1.0, high)];
+        let area = &with_colour_bar(area, s, &band, &labels)?;
         let mut chart = axes(area, title, self.x_range, self.y_range, a, b)?;
         let (w, h) = (self.cell.0 / 2.0, self.cell.1 / 2.0);
         chart
@@ -734,7 +762,7 @@ impl Picture for Contour {
             .draw_series(LineSeries::new(self.path.clone(), GREEN.stroke_width(2)))
             .map_err(plot_error)?
             .label(format!(
-                "the run's path (light: low {s}, dark: high; bands of equal area)"
+                "the run's path (bands of equal area, light: low {s})"
             ))
             .legend(line_key(GREEN.stroke_width(2)));
         chart

@@ -227,8 +227,9 @@ fn axes<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let (caption, font) = fitted_caption(area, title.as_ref());
     let mut chart = ChartBuilder::on(area)
-        .caption(title.as_ref(), caption_font())
+        .caption(caption, font)
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(70)
@@ -238,6 +239,8 @@ where
         .configure_mesh()
         .x_desc(x_desc.as_ref())
         .y_desc(y_desc.as_ref())
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .label_style(label_font())
         .axis_desc_style(label_font())
         .light_line_style(WHITE)
@@ -343,8 +346,108 @@ fn dot_key(colour: RGBColor) -> impl Fn(BackendCoord) -> Rectangle<BackendCoord>
     move |(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], colour.filled())
 }
 
-fn caption_font() -> TextStyle<'static> {
-    ("sans-serif", 24).into_font().into()
+/// The caption of `title` on `area`: 24 px, or smaller until it fits the area's width with
+/// its margins (down to 12 px), so a long title (a run's path) is never cut at the edges;
+/// beyond that its middle gives way to `…`.
+fn fitted_caption<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> (String, TextStyle<'static>) {
+    let room = area.dim_in_pixel().0.saturating_sub(40);
+    let fits = |text: &str, size: u32| {
+        let font: TextStyle = ("sans-serif", size).into_font().into();
+        area.estimate_text_size(text, &font)
+            .is_ok_and(|(w, _)| w <= room)
+    };
+    for size in (12..=24).rev() {
+        if fits(title, size) {
+            return (title.to_string(), ("sans-serif", size).into_font().into());
+        }
+    }
+    let chars: Vec<char> = title.chars().collect();
+    let mut keep = chars.len();
+    while keep > 8 {
+        keep -= 2;
+        let text: String = chars[..keep / 2]
+            .iter()
+            .chain(['…'].iter())
+            .chain(&chars[chars.len() - keep / 2..])
+            .collect();
+        if fits(&text, 12) {
+            return (text, ("sans-serif", 12).into_font().into());
+        }
+    }
+    (title.to_string(), ("sans-serif", 12).into_font().into())
+}
+
+/// The width of a colour bar, in pixels.
+const COLOUR_BAR: u32 = 110;
+
+/// Splits `area` into the plot and, at its right, a colour bar titled `what`: from the
+/// bottom (share 0) to the top (share 1) it shades as `shade` does, labelled at each
+/// `(share, value)` of `labels`. Returns the plot's part.
+///
+/// # Errors
+/// A drawing error.
+fn with_colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    what: &str,
+    shade: &dyn Fn(f64) -> RGBColor,
+    labels: &[(f64, f64)],
+) -> anyhow::Result<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    const STEPS: i32 = 96;
+    let (width, height) = area.dim_in_pixel();
+    let (plot, bar) = area.split_horizontally(width.saturating_sub(COLOUR_BAR));
+    // The plot's own margins: its caption above, its axis labels below.
+    let (top, bottom) = (64, height as i32 - 64);
+    let (left, right) = (12, 36);
+    let span = (bottom - top).max(STEPS);
+    let at = |share: f64| bottom - (f64::from(span) * share).round() as i32;
+    for s in 0..STEPS {
+        let share = (f64::from(s) + 0.5) / f64::from(STEPS);
+        let (y0, y1) = (bottom - span * (s + 1) / STEPS, bottom - span * s / STEPS);
+        bar.draw(&Rectangle::new(
+            [(left, y0), (right, y1)],
+            shade(share).filled(),
+        ))
+        .map_err(plot_error)?;
+    }
+    bar.draw(&Rectangle::new(
+        [(left, top), (right, bottom)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(plot_error)?;
+    let font = label_font();
+    for &(share, value) in labels {
+        let text = tick(&format!("{value:.3e}").parse().unwrap_or(value));
+        bar.draw(&Text::new(text, (right + 6, at(share) - 8), font.clone()))
+            .map_err(plot_error)?;
+    }
+    bar.draw(&Text::new(what.to_string(), (left - 4, top - 28), font))
+        .map_err(plot_error)?;
+    Ok(plot)
+}
+
+/// A tick label without the float noise of a computed tick (`0.3`, not
+/// `0.30000000000000004`): ten significant digits at most, shortest form, scientific when
+/// tiny or huge.
+pub fn tick(value: &f64) -> String {
+    let rounded: f64 = format!("{value:.9e}").parse().unwrap_or(*value);
+    // `-0` reads as 0.
+    super::format::short_number(rounded + 0.0)
+}
+
+/// A tick label on an axis of whole numbers (steps, epochs): the number where a tick falls
+/// on one, nothing between them.
+fn whole_tick(value: &f64) -> String {
+    if value.fract() == 0.0 {
+        tick(value)
+    } else {
+        String::new()
+    }
 }
 
 fn label_font() -> TextStyle<'static> {
@@ -389,8 +492,9 @@ impl Picture for Curves {
             x_lo..x_lo + 1.0
         };
         let mut builder = ChartBuilder::on(area);
+        let (caption, font) = fitted_caption(area, &self.title);
         builder
-            .caption(&self.title, caption_font())
+            .caption(caption, font)
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(80);
@@ -401,27 +505,33 @@ impl Picture for Curves {
             } else {
                 (1e-12, 1.0)
             };
+            // The legend goes to the corner the curves leave emptiest, judged on the log axis.
+            let logged: Vec<(f64, f64)> = all().map(|(x, y)| (x, y.max(lo).ln())).collect();
+            let corner = legend_corner((x.start, x.end), (lo.ln(), hi.ln()), &logged);
             let chart = builder
                 .build_cartesian_2d(x, (lo..hi).log_scale())
                 .map_err(plot_error)?;
-            self.draw_lines(chart, lo, &|y| format!("{y:.0e}"))
+            self.draw_lines(chart, lo, &tick, corner)
         } else {
             let (lo, hi) = min_max(all().map(|p| p.1));
             let (lo, hi) = padded(lo, hi, 0.05);
+            let points: Vec<(f64, f64)> = all().collect();
+            let corner = legend_corner((x.start, x.end), (lo, hi), &points);
             let chart = builder.build_cartesian_2d(x, lo..hi).map_err(plot_error)?;
-            self.draw_lines(chart, f64::NEG_INFINITY, &|y| format!("{y}"))
+            self.draw_lines(chart, f64::NEG_INFINITY, &tick, corner)
         }
     }
 }
 
 impl Curves {
-    /// The mesh, the lines (values below `floor` drawn at it) and the legend, on a chart
-    /// whose y axis is linear or logarithmic.
+    /// The mesh, the lines (values below `floor` drawn at it) and the legend (in `corner`),
+    /// on a chart whose y axis is linear or logarithmic.
     fn draw_lines<'a, DB: DrawingBackend + 'a, Y>(
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
         floor: f64,
         y_label: &dyn Fn(&f64) -> String,
+        corner: SeriesLabelPosition,
     ) -> anyhow::Result<()>
     where
         DB::ErrorType: 'static,
@@ -431,7 +541,7 @@ impl Curves {
             .configure_mesh()
             .x_desc(&self.x_desc)
             .y_desc(&self.y_desc)
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_label_formatter(&whole_tick)
             .y_label_formatter(y_label)
             .label_style(label_font())
             .axis_desc_style(label_font())
@@ -450,7 +560,7 @@ impl Curves {
             }
         }
         if self.curves.iter().any(|c| !c.label.is_empty()) {
-            draw_legend(&mut chart)?;
+            draw_legend_at(&mut chart, corner)?;
         }
         Ok(())
     }
@@ -511,6 +621,38 @@ mod tests {
             }
         }
         assert_eq!(unit_colour(0), BLUE);
+    }
+
+    #[test]
+    fn tick_labels_have_no_float_noise() {
+        assert_eq!(tick(&0.300_000_000_000_000_04), "0.3");
+        assert_eq!(tick(&0.929_999_999_999_999_9), "0.93");
+        assert_eq!(tick(&(0.1 + 0.2 - 0.3)), "5.551115123e-17");
+        assert_eq!(tick(&-0.0), "0");
+        assert_eq!(tick(&2.5), "2.5");
+        assert_eq!(tick(&-1500.0), "-1500");
+        assert_eq!(tick(&1e-7), "1e-7");
+        assert_eq!(tick(&2e7), "2e7");
+        // Whole-number axes label whole numbers only.
+        assert_eq!(whole_tick(&3.0), "3");
+        assert_eq!(whole_tick(&0.5), "");
+    }
+
+    #[test]
+    fn a_long_title_is_set_smaller_or_shortened_never_cut_at_the_edges() {
+        register_font().unwrap();
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (900, 600)).into_drawing_area();
+        let short = fitted_caption(&area, "The fitted squiggle");
+        assert_eq!(short.0, "The fitted squiggle");
+        let long = "Raw output for virginica, after epoch 300 of /home/someone/a/very/long/path/to/runs/iris-with-a-long-name";
+        let (text, font) = fitted_caption(&area, long);
+        let (width, _) = area.estimate_text_size(&text, &font).unwrap();
+        assert!(width <= 860, "{width} px: {text}");
+        let endless = "x".repeat(400);
+        let (text, font) = fitted_caption(&area, &endless);
+        assert!(text.contains('…') && text.chars().count() < 400, "{text}");
+        assert!(area.estimate_text_size(&text, &font).unwrap().0 <= 860);
     }
 
     #[test]
