@@ -313,3 +313,98 @@ fn the_dashboard_fits_the_window_and_overlays_runs() {
     );
     assert_eq!(browser.text("#run-title"), "wide: 4 epochs");
 }
+
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_playground_fits_a_projector_and_presents_in_large_type() {
+    let server = Server::start(&[]);
+    let driver = Driver::start();
+    let browser = Browser::open(&driver);
+    browser.resize(1024, 768);
+    browser.goto(&format!("{}/", server.url));
+    browser.until(
+        "the first state",
+        "return document.getElementById('loss').textContent.includes('20.42')",
+    );
+    // Step, Play and the whole fit on the first screen, the page no wider than the window.
+    let on_screen = |css: &str| {
+        browser.execute(&format!(
+            "const r = document.querySelector('{css}').getBoundingClientRect(); \
+             return r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth"
+        ))
+    };
+    for css in ["#step", "#play", "#fit"] {
+        assert_eq!(
+            on_screen(css),
+            json!(true),
+            "{css} is off the first screen at 1024 × 768"
+        );
+    }
+    let widths = browser.execute(
+        "return [document.documentElement.scrollWidth, window.innerWidth, [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)]",
+    );
+    assert!(
+        widths[0].as_f64() <= widths[1].as_f64(),
+        "the page is wider than the window: {widths}"
+    );
+    // Three steps: the loss curve's step axis ticks whole numbers only.
+    for k in 1..=3 {
+        browser.click("#step");
+        browser.until(
+            "a step",
+            &format!("return document.getElementById('step-count').textContent === '{k}'"),
+        );
+    }
+    let labels = browser.execute(
+        "return [...document.querySelectorAll('#curve .axis text[text-anchor=middle]')].map(t => t.textContent)",
+    );
+    let numbers: Vec<f64> = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str().unwrap().parse().ok())
+        .collect();
+    assert!(numbers.contains(&3.0), "{labels}");
+    let steps: Vec<&f64> = numbers
+        .iter()
+        .filter(|x| **x >= 0.0 && **x <= 3.0)
+        .collect();
+    assert!(steps.iter().all(|x| x.fract() == 0.0), "{labels}");
+    // Play to the end (min_step_size fires at step 10, in well under half a second): the
+    // rate is still shown.
+    browser.click("#play");
+    browser.until(
+        "the run's stop",
+        "return document.getElementById('play').textContent === 'Play' && state.step === 10",
+    );
+    let rate = browser.text("#rate");
+    assert!(
+        rate.parse::<f64>().is_ok_and(|r| r > 0.0),
+        "steps/s reads {rate:?}"
+    );
+    screenshot(&browser, "playground-1024.png");
+
+    // `?present`: large type, the labels in full ink, the network on the first screen.
+    browser.goto(&format!("{}/?present", server.url));
+    browser.until(
+        "present mode",
+        "return document.body.classList.contains('present') && state",
+    );
+    let size = browser.execute(
+        "return parseFloat(getComputedStyle(document.querySelector('.param-label')).fontSize)",
+    );
+    assert!(size.as_f64().unwrap() >= 16.0, "edge labels of {size} px");
+    for css in ["#step", "#network", "#fit"] {
+        assert_eq!(
+            on_screen(css),
+            json!(true),
+            "{css} is off the first screen when presenting"
+        );
+    }
+    assert_eq!(
+        browser.execute("return document.documentElement.scrollWidth <= window.innerWidth"),
+        json!(true),
+        "the presented page is wider than the window"
+    );
+    screenshot(&browser, "playground-present.png");
+}

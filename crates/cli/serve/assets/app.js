@@ -306,7 +306,7 @@ function drawCurve() {
   const logs = H.losses.map((v) => (v > 0 ? Math.log10(v) : NaN));
   const yr = pad(extent(logs), 0.05);
   const xr = [0, Math.max(1, H.steps[H.steps.length - 1] || 1)];
-  const { X, Y, plot } = frame(svg, xr, yr, ["step", state.loss_name], true);
+  const { X, Y, plot } = frame(svg, xr, yr, ["step", state.loss_name], true, true);
   // A change of data, settings, values or what trains starts a new loss: marked.
   for (const step of H.changes) {
     el("line", { x1: X(step), x2: X(step), y1: Y(yr[0]), y2: Y(yr[1]), stroke: "#667085",
@@ -390,9 +390,15 @@ async function loop() {
     if (!ok) { if (playing) togglePlay(); break; }
     rate.steps += state.step - before;
     const seconds = (performance.now() - rate.since) / 1000;
-    if (seconds > 0.5) $("rate").textContent = (rate.steps / seconds).toFixed(0);
+    if (seconds > 0.5) showRate(seconds);
     await new Promise((r) => requestAnimationFrame(() => r()));
   }
+  // A run that stopped within half a second still says how fast it went.
+  showRate((performance.now() - rate.since) / 1000);
+}
+
+function showRate(seconds) {
+  if (rate.steps > 0) $("rate").textContent = (rate.steps / Math.max(seconds, 1e-3)).toFixed(0);
 }
 
 $("step").addEventListener("click", () => { if (!busy) act("step", { steps: 1 }); });
@@ -412,6 +418,9 @@ $("settings").addEventListener("submit", (e) => {
   });
 });
 $("kernels").addEventListener("change", (e) => act("settings", { kernels: e.target.value }));
+
+// `/?present`: large type for a projector (style.css, `.present`).
+if (new URLSearchParams(location.search).has("present")) document.body.classList.add("present");
 
 (async function start() {
   try {

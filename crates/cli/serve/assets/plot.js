@@ -48,15 +48,16 @@ function label(v) {
   return String(Number(v.toPrecision(4)));
 }
 
-// Axes in `svg` (viewBox size w × h) over x and y ranges; returns the scales.
-function frame(svg, xr, yr, titles, log = false) {
+// Axes in `svg` (viewBox size w × h) over x and y ranges; returns the scales. With
+// `wholeX`, the x axis counts something whole (steps, epochs) and ticks only whole numbers.
+function frame(svg, xr, yr, titles, log = false, wholeX = false) {
   clear(svg);
   const [w, h] = svg.getAttribute("viewBox").split(" ").slice(2).map(Number);
   const m = { l: 58, r: 12, t: 10, b: 40 };
   const X = (v) => m.l + ((v - xr[0]) / (xr[1] - xr[0])) * (w - m.l - m.r);
   const Y = (v) => h - m.b - ((v - yr[0]) / (yr[1] - yr[0])) * (h - m.t - m.b);
   const axis = el("g", { class: "axis" }, svg);
-  for (const t of ticks(xr, 6)) {
+  for (const t of ticks(xr, 6).filter((t) => !wholeX || Number.isInteger(t))) {
     el("line", { x1: X(t), x2: X(t), y1: m.t, y2: h - m.b, class: "grid" }, axis);
     el("text", { x: X(t), y: h - m.b + 14, "text-anchor": "middle" }, axis).textContent = label(t);
   }
