@@ -374,7 +374,7 @@ fn the_gradient_descent_lesson_plots_a_straight_line_through_weight_and_height()
     // The line is drawn from its two ends: one straight segment, not 200 rounded points.
     let line = fit
         .lines()
-        .find(|l| l.contains("stroke=\"#009E48\" stroke-width=\"4\""))
+        .find(|l| l.contains("stroke=\"#009E48\" stroke-width=\"16\""))
         .expect("the fitted line");
     let points = line
         .split("points=\"")
@@ -384,6 +384,29 @@ fn the_gradient_descent_lesson_plots_a_straight_line_through_weight_and_height()
         .next()
         .unwrap();
     assert_eq!(points.split_whitespace().count(), 2, "{line}");
+    // Drawn four times larger and shown at 900 × 600: coordinates on quarter pixels.
+    assert!(
+        fit.starts_with("<svg width=\"900\" height=\"600\" viewBox=\"0 0 3600 2400\""),
+        "{}",
+        &fit[..120]
+    );
+    // The PNG is anti-aliased: the line's edges blend green into white.
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(dir.path().join("gd/fit.png")).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut pixels).unwrap();
+    let greens: std::collections::BTreeSet<[u8; 3]> = pixels
+        .chunks(3)
+        .map(|p| [p[0], p[1], p[2]])
+        .filter(|p| p[1] > p[0].saturating_add(40) && p[1] > p[2].saturating_add(40))
+        .collect();
+    assert!(
+        greens.len() > 5,
+        "{} shades of green: not anti-aliased",
+        greens.len()
+    );
     // Tick labels as written.
     assert!(
         fit.contains(">\n0.5\n<") || fit.contains(">0.5<"),

@@ -15,7 +15,7 @@ use squiggle_model::Architecture;
 use squiggle_train::{Dataset, argmax, softmax};
 
 use super::{
-    MAX_POINTS_DRAWN, Picture, axes, draw_legend_at, min_max, padded, plot_error, sample,
+    MAX_POINTS_DRAWN, Picture, axes, draw_legend_at, min_max, padded, plot_error, px, pxu, sample,
     unit_colour, with_colour_bar, write_svg_and_png,
 };
 
@@ -184,18 +184,18 @@ impl Picture for Surface {
                     self.points
                         .iter()
                         .filter(|p| p.2 == k)
-                        .map(|&(x, y, _)| Circle::new((x, y), 5, colour.filled())),
+                        .map(|&(x, y, _)| Circle::new((x, y), px(5), colour.filled())),
                 )
                 .map_err(plot_error)?
                 .label(name.as_str())
-                .legend(move |(x, y)| Circle::new((x, y), 5, colour.filled()));
+                .legend(move |(x, y)| Circle::new((x, y), px(5), colour.filled()));
         }
         // A black ring around every point, so it shows on a region of its own colour.
         chart
             .draw_series(
                 self.points
                     .iter()
-                    .map(|&(x, y, _)| Circle::new((x, y), 5, BLACK.stroke_width(1))),
+                    .map(|&(x, y, _)| Circle::new((x, y), px(5), BLACK.stroke_width(pxu(1)))),
             )
             .map_err(plot_error)?;
         draw_legend_at(&mut chart, SeriesLabelPosition::UpperRight)

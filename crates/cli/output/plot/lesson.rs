@@ -21,7 +21,7 @@ use crate::config::Config;
 
 use super::{
     Curve, Curves, GREEN, PINK, Picture, PredictedVsObserved, axes, dot_key, draw_legend_at,
-    legend_corner, line_key, linspace, min_max, padded, plot_error, sample, unit_colour,
+    legend_corner, line_key, linspace, min_max, padded, plot_error, px, pxu, sample, unit_colour,
     with_colour_bar, write_gif, write_svg_and_png,
 };
 
@@ -341,7 +341,8 @@ impl Picture for Frame<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let (left, right) = area.split_horizontally(FRAME_SIZE.0 / 2);
+        let (width, _) = area.dim_in_pixel();
+        let (left, right) = area.split_horizontally(width / 2);
         self.fit.draw(&left)?;
         self.landscape.draw(&right)
     }
@@ -430,22 +431,29 @@ where
         }
         for (i, run) in runs.into_iter().enumerate() {
             let series = chart
-                .draw_series(LineSeries::new(run, colour.stroke_width(2)))
+                .draw_series(LineSeries::new(run, colour.stroke_width(pxu(2))))
                 .map_err(plot_error)?;
             if i == 0 {
                 series
                     .label(label.clone())
-                    .legend(line_key(colour.stroke_width(2)));
+                    .legend(line_key(colour.stroke_width(pxu(2))));
             }
         }
     }
     chart
-        .draw_series(LineSeries::new(squiggle.clone(), GREEN.stroke_width(4)))
+        .draw_series(LineSeries::new(
+            squiggle.clone(),
+            GREEN.stroke_width(pxu(4)),
+        ))
         .map_err(plot_error)?
         .label(fitted(run.config).1)
-        .legend(line_key(GREEN.stroke_width(4)));
+        .legend(line_key(GREEN.stroke_width(pxu(4))));
     chart
-        .draw_series(points.iter().map(|&p| Circle::new(p, 6, BLACK.filled())))
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, px(6), BLACK.filled())),
+        )
         .map_err(plot_error)?
         .label("data")
         .legend(dot_key(BLACK));
@@ -607,10 +615,13 @@ impl Landscape {
         };
         let mut chart = axes(area, title, self.x_range, self.y_range, name, symbol)?;
         chart
-            .draw_series(LineSeries::new(self.slice(run, at), PINK.stroke_width(3)))
+            .draw_series(LineSeries::new(
+                self.slice(run, at),
+                PINK.stroke_width(pxu(3)),
+            ))
             .map_err(plot_error)?
             .label(curve_label)
-            .legend(line_key(PINK.stroke_width(3)));
+            .legend(line_key(PINK.stroke_width(pxu(3))));
         if let Some(record) = run.records.get(at)
             && let Some(step) = record.params.iter().find(|s| s.index == self.param)
         {
@@ -626,11 +637,11 @@ impl Landscape {
             chart
                 .draw_series(LineSeries::new(
                     tangent.into_iter().map(clip),
-                    BLACK.stroke_width(2),
+                    BLACK.stroke_width(pxu(2)),
                 ))
                 .map_err(plot_error)?
                 .label(format!("slope at step {at} = d{symbol}/d{name}"))
-                .legend(line_key(BLACK.stroke_width(2)));
+                .legend(line_key(BLACK.stroke_width(pxu(2))));
         }
         let shown: Vec<(f64, f64)> = self
             .marks
@@ -644,7 +655,7 @@ impl Landscape {
             format!("the run's {symbol} at each step (every parameter moving)")
         };
         chart
-            .draw_series(shown.iter().map(|&p| Circle::new(p, 5, GREEN.filled())))
+            .draw_series(shown.iter().map(|&p| Circle::new(p, px(5), GREEN.filled())))
             .map_err(plot_error)?
             .label(steps_label)
             .legend(dot_key(GREEN));
@@ -759,14 +770,21 @@ impl Picture for Contour {
             }))
             .map_err(plot_error)?;
         chart
-            .draw_series(LineSeries::new(self.path.clone(), GREEN.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                self.path.clone(),
+                GREEN.stroke_width(pxu(2)),
+            ))
             .map_err(plot_error)?
             .label(format!(
                 "the run's path (bands of equal area, light: low {s})"
             ))
-            .legend(line_key(GREEN.stroke_width(2)));
+            .legend(line_key(GREEN.stroke_width(pxu(2))));
         chart
-            .draw_series(self.path.iter().map(|&p| Circle::new(p, 4, GREEN.filled())))
+            .draw_series(
+                self.path
+                    .iter()
+                    .map(|&p| Circle::new(p, px(4), GREEN.filled())),
+            )
             .map_err(plot_error)?;
         let corner = legend_corner(self.x_range, self.y_range, &self.path);
         draw_legend_at(&mut chart, corner)

@@ -36,6 +36,61 @@ pub const MAX_POINTS_DRAWN: usize = 2000;
 /// Size of the still plots, in pixels.
 pub const PLOT_SIZE: (u32, u32) = (900, 600);
 
+/// Pictures are drawn this many times larger than they are shown and brought down to size:
+/// an SVG through its viewBox (so coordinates fall on quarter pixels, not whole ones), a PNG
+/// or GIF frame by averaging each block of pixels (so edges are anti-aliased). plotters
+/// itself draws on whole pixels without anti-aliasing: straight lines drawn at the shown size
+/// waver and curves step.
+const SVG_SCALE: u32 = 4;
+/// See [`SVG_SCALE`].
+const BITMAP_SCALE: u32 = 3;
+
+thread_local! {
+    /// The scale the picture being drawn on this thread is drawn at.
+    static SCALE: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+}
+
+/// `n` pixels of the picture as shown, in the pixels it is drawn in.
+fn px(n: i32) -> i32 {
+    n * SCALE.with(std::cell::Cell::get) as i32
+}
+
+/// [`px`] for sizes.
+fn pxu(n: u32) -> u32 {
+    n * SCALE.with(std::cell::Cell::get)
+}
+
+/// Runs `draw` with pictures drawn `scale` times larger.
+fn at_scale<T>(scale: u32, draw: impl FnOnce() -> T) -> T {
+    let before = SCALE.with(|s| s.replace(scale));
+    let out = draw();
+    SCALE.with(|s| s.set(before));
+    out
+}
+
+/// `picture` drawn [`SVG_SCALE`] times larger into an SVG shown at `size` pixels.
+fn svg(picture: &impl Picture, size: (u32, u32)) -> anyhow::Result<String> {
+    let (w, h) = (size.0 * SVG_SCALE, size.1 * SVG_SCALE);
+    let mut svg = String::new();
+    at_scale(SVG_SCALE, || {
+        render(
+            picture,
+            &SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area(),
+        )
+    })?;
+    // The same drawing, shown at its size: the viewBox keeps the drawing's coordinates.
+    let drawn = format!("<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"");
+    let shown = format!(
+        "<svg width=\"{}\" height=\"{}\" viewBox=\"0 0 {w} {h}\"",
+        size.0, size.1
+    );
+    anyhow::ensure!(
+        svg.contains(&drawn),
+        "the SVG writer's root element changed"
+    );
+    Ok(svg.replacen(&drawn, &shown, 1))
+}
+
 /// The squiggle (the prediction) and the steps taken.
 pub const GREEN: RGBColor = RGBColor(0, 158, 72);
 /// Loss curves and landscapes.
@@ -71,11 +126,7 @@ pub fn write_svg_and_png(
     name: &str,
 ) -> anyhow::Result<[PathBuf; 2]> {
     let svg_path = dir.join(format!("{name}.svg"));
-    let mut svg = String::new();
-    render(
-        picture,
-        &SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area(),
-    )?;
+    let svg = svg(picture, PLOT_SIZE)?;
     let mut file = AtomicFile::create(&svg_path)?;
     file.write_all(svg.as_bytes())?;
     file.commit()?;
@@ -154,13 +205,40 @@ where
     area.present().map_err(plot_error)
 }
 
+/// `picture` as RGB pixels of `size`: drawn [`BITMAP_SCALE`] times larger, then each block
+/// of pixels averaged into one.
 fn rgb(picture: &impl Picture, size: (u32, u32)) -> anyhow::Result<Vec<u8>> {
-    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
-    render(
-        picture,
-        &BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
-    )?;
-    Ok(rgb)
+    let k = BITMAP_SCALE as usize;
+    let (w, h) = (size.0 as usize, size.1 as usize);
+    let mut big = vec![0u8; w * k * h * k * 3];
+    let drawn = (size.0 * BITMAP_SCALE, size.1 * BITMAP_SCALE);
+    at_scale(BITMAP_SCALE, || {
+        render(
+            picture,
+            &BitMapBackend::with_buffer(&mut big, drawn).into_drawing_area(),
+        )
+    })?;
+    Ok(downsample(&big, w, h, k))
+}
+
+/// The `w` × `h` RGB picture whose every pixel is the mean of a `k` × `k` block of `big`.
+fn downsample(big: &[u8], w: usize, h: usize, k: usize) -> Vec<u8> {
+    let row = w * k * 3;
+    let n = (k * k) as u32;
+    let mut out = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut sum = 0u32;
+                for dy in 0..k {
+                    let at = (y * k + dy) * row + x * k * 3 + c;
+                    sum += (0..k).map(|dx| u32::from(big[at + dx * 3])).sum::<u32>();
+                }
+                out.push(((sum + n / 2) / n) as u8);
+            }
+        }
+    }
+    out
 }
 
 fn register_font() -> anyhow::Result<()> {
@@ -230,9 +308,9 @@ where
     let (caption, font) = fitted_caption(area, title.as_ref());
     let mut chart = ChartBuilder::on(area)
         .caption(caption, font)
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
+        .margin(pxu(16))
+        .x_label_area_size(pxu(44))
+        .y_label_area_size(pxu(70))
         .build_cartesian_2d(x.0..x.1, y.0..y.1)
         .map_err(plot_error)?;
     chart
@@ -244,6 +322,8 @@ where
         .label_style(label_font())
         .axis_desc_style(label_font())
         .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.2).stroke_width(pxu(1)))
+        .axis_style(BLACK.stroke_width(pxu(1)))
         .draw()
         .map_err(plot_error)?;
     Ok(chart)
@@ -270,8 +350,10 @@ where
     chart
         .configure_series_labels()
         .label_font(label_font())
+        .legend_area_size(pxu(30))
+        .margin(pxu(10))
         .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
+        .border_style(BLACK.stroke_width(pxu(1)))
         .position(corner)
         .draw()
         .map_err(plot_error)
@@ -337,13 +419,18 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
 
 /// A legend key drawn as a short line in `style`.
 fn line_key(style: ShapeStyle) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+    move |(x, y)| PathElement::new(vec![(x, y), (x + px(20), y)], style)
 }
 
 /// A legend key drawn as a small filled square of `colour` (squares, so that the only circles
 /// in a plot are its data points and steps).
 fn dot_key(colour: RGBColor) -> impl Fn(BackendCoord) -> Rectangle<BackendCoord> {
-    move |(x, y)| Rectangle::new([(x + 6, y - 4), (x + 14, y + 4)], colour.filled())
+    move |(x, y)| {
+        Rectangle::new(
+            [(x + px(6), y - px(4)), (x + px(14), y + px(4))],
+            colour.filled(),
+        )
+    }
 }
 
 /// The caption of `title` on `area`: 24 px, or smaller until it fits the area's width with
@@ -353,15 +440,16 @@ fn fitted_caption<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> (String, TextStyle<'static>) {
-    let room = area.dim_in_pixel().0.saturating_sub(40);
+    let room = area.dim_in_pixel().0.saturating_sub(pxu(40));
+    let font = |size: u32| -> TextStyle<'static> { ("sans-serif", pxu(size)).into_font().into() };
     let fits = |text: &str, size: u32| {
-        let font: TextStyle = ("sans-serif", size).into_font().into();
+        let font = font(size);
         area.estimate_text_size(text, &font)
             .is_ok_and(|(w, _)| w <= room)
     };
     for size in (12..=24).rev() {
         if fits(title, size) {
-            return (title.to_string(), ("sans-serif", size).into_font().into());
+            return (title.to_string(), font(size));
         }
     }
     let chars: Vec<char> = title.chars().collect();
@@ -374,10 +462,10 @@ fn fitted_caption<DB: DrawingBackend>(
             .chain(&chars[chars.len() - keep / 2..])
             .collect();
         if fits(&text, 12) {
-            return (text, ("sans-serif", 12).into_font().into());
+            return (text, font(12));
         }
     }
-    (title.to_string(), ("sans-serif", 12).into_font().into())
+    (title.to_string(), font(12))
 }
 
 /// The width of a colour bar, in pixels.
@@ -400,10 +488,10 @@ where
 {
     const STEPS: i32 = 96;
     let (width, height) = area.dim_in_pixel();
-    let (plot, bar) = area.split_horizontally(width.saturating_sub(COLOUR_BAR));
+    let (plot, bar) = area.split_horizontally(width.saturating_sub(pxu(COLOUR_BAR)));
     // The plot's own margins: its caption above, its axis labels below.
-    let (top, bottom) = (64, height as i32 - 64);
-    let (left, right) = (12, 36);
+    let (top, bottom) = (px(64), height as i32 - px(64));
+    let (left, right) = (px(12), px(36));
     let span = (bottom - top).max(STEPS);
     let at = |share: f64| bottom - (f64::from(span) * share).round() as i32;
     for s in 0..STEPS {
@@ -417,17 +505,25 @@ where
     }
     bar.draw(&Rectangle::new(
         [(left, top), (right, bottom)],
-        BLACK.stroke_width(1),
+        BLACK.stroke_width(pxu(1)),
     ))
     .map_err(plot_error)?;
     let font = label_font();
     for &(share, value) in labels {
         let text = tick(&format!("{value:.3e}").parse().unwrap_or(value));
-        bar.draw(&Text::new(text, (right + 6, at(share) - 8), font.clone()))
-            .map_err(plot_error)?;
-    }
-    bar.draw(&Text::new(what.to_string(), (left - 4, top - 28), font))
+        bar.draw(&Text::new(
+            text,
+            (right + px(6), at(share) - px(8)),
+            font.clone(),
+        ))
         .map_err(plot_error)?;
+    }
+    bar.draw(&Text::new(
+        what.to_string(),
+        (left - px(4), top - px(28)),
+        font,
+    ))
+    .map_err(plot_error)?;
     Ok(plot)
 }
 
@@ -451,7 +547,7 @@ fn whole_tick(value: &f64) -> String {
 }
 
 fn label_font() -> TextStyle<'static> {
-    ("sans-serif", 16).into_font().into()
+    ("sans-serif", pxu(16)).into_font().into()
 }
 
 /// One labelled line of a [`Curves`] chart.
@@ -495,9 +591,9 @@ impl Picture for Curves {
         let (caption, font) = fitted_caption(area, &self.title);
         builder
             .caption(caption, font)
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(80);
+            .margin(pxu(16))
+            .x_label_area_size(pxu(44))
+            .y_label_area_size(pxu(80));
         if self.log {
             let (lo, hi) = min_max(all().map(|p| p.1).filter(|y| *y > 0.0));
             let (lo, hi) = if lo.is_finite() {
@@ -546,17 +642,19 @@ impl Curves {
             .label_style(label_font())
             .axis_desc_style(label_font())
             .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.2).stroke_width(pxu(1)))
+            .axis_style(BLACK.stroke_width(pxu(1)))
             .draw()
             .map_err(plot_error)?;
         for c in &self.curves {
             let points = c.points.iter().map(|&(x, y)| (x, y.max(floor)));
             let series = chart
-                .draw_series(LineSeries::new(points, c.colour.stroke_width(3)))
+                .draw_series(LineSeries::new(points, c.colour.stroke_width(pxu(3))))
                 .map_err(plot_error)?;
             if !c.label.is_empty() {
                 series
                     .label(c.label.as_str())
-                    .legend(line_key(c.colour.stroke_width(3)));
+                    .legend(line_key(c.colour.stroke_width(pxu(3))));
             }
         }
         if self.curves.iter().any(|c| !c.label.is_empty()) {
@@ -592,7 +690,7 @@ impl Picture for PredictedVsObserved {
         chart
             .draw_series(LineSeries::new(
                 vec![(lo, lo), (hi, hi)],
-                BLACK.mix(0.4).stroke_width(1),
+                BLACK.mix(0.4).stroke_width(pxu(1)),
             ))
             .map_err(plot_error)?
             .label("predicted = observed")
@@ -601,7 +699,7 @@ impl Picture for PredictedVsObserved {
             .draw_series(
                 self.points
                     .iter()
-                    .map(|&p| Circle::new(p, 5, GREEN.filled())),
+                    .map(|&p| Circle::new(p, px(5), GREEN.filled())),
             )
             .map_err(plot_error)?;
         draw_legend(&mut chart)
@@ -621,6 +719,20 @@ mod tests {
             }
         }
         assert_eq!(unit_colour(0), BLUE);
+    }
+
+    #[test]
+    fn a_bitmap_drawn_larger_is_averaged_down_block_by_block() {
+        // 4 × 2 pixels drawn at 2 × 2 per pixel: a black pixel beside a white one, and half
+        // of a block dark.
+        let mut big = vec![255u8; 4 * 2 * 3];
+        for (x, y) in [(0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (3, 1)] {
+            let at = (y * 4 + x) * 3;
+            big[at..at + 3].copy_from_slice(&[0, 0, 0]);
+        }
+        assert_eq!(downsample(&big, 2, 1, 2), [0, 0, 0, 128, 128, 128]);
+        assert_eq!(at_scale(3, || (px(5), pxu(2))), (15, 6));
+        assert_eq!(px(5), 5, "the scale ends with the drawing");
     }
 
     #[test]
