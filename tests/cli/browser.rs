@@ -408,3 +408,64 @@ fn the_playground_fits_a_projector_and_presents_in_large_type() {
     );
     screenshot(&browser, "playground-present.png");
 }
+
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_cross_entropy_lesson_plays_as_decision_regions() {
+    let server = Server::start(&[]);
+    let cli = squiggle(&[
+        "train",
+        "configs/statquest-pt7-cross-entropy.toml",
+        "--max-steps",
+        "10",
+        "--json",
+    ])
+    .json();
+    let driver = Driver::start();
+    let browser = Browser::open(&driver);
+    browser.goto(&format!("{}/", server.url));
+    browser.until("the first state", "return state && state.step === 0");
+    browser.execute(
+        "const s = document.getElementById('preset'); s.value = 'statquest-pt7-cross-entropy'; s.dispatchEvent(new Event('change')); return true",
+    );
+    browser.until(
+        "Pt. 7",
+        "return state.name === 'statquest-pt7-cross-entropy'",
+    );
+    let cells = browser.execute("return document.querySelectorAll('#fit rect.region').length");
+    assert_eq!(cells, json!(48 * 48), "the decision regions");
+    let classes = browser.execute(
+        "return [...document.querySelectorAll('#fit circle.point')].map(c => c.dataset.class)",
+    );
+    assert_eq!(
+        classes,
+        json!(["0", "2", "1"]),
+        "each flower in its class's colour"
+    );
+    assert!(browser.text("#fit-legend").contains("versicolor"));
+    ten_steps(&browser);
+    let loss: f64 = browser.text("#loss").parse().unwrap();
+    close("CE", loss, cli["final_loss"].as_f64().unwrap(), 1e-6);
+    // Drag the versicolor flower: its inputs change, its class stays.
+    browser.mouse(
+        "circle.point[data-index='2']",
+        0.0,
+        0.0,
+        &[Mouse::Down, Mouse::By(40.0, -40.0), Mouse::Up],
+    );
+    browser.until(
+        "the dragged flower",
+        "return state.data[2][0] > 0.52 && state.data[2][2] === 1",
+    );
+    // Double-click adds a flower of the class chosen under the picture.
+    browser.execute(
+        "const s = document.getElementById('new-class'); s.value = '2'; s.dispatchEvent(new Event('change')); return true",
+    );
+    let double = [Mouse::Down, Mouse::Up, Mouse::Down, Mouse::Up];
+    browser.mouse("#fit", -150.0, 60.0, &double);
+    browser.until(
+        "a virginica flower",
+        "return state.data.length === 4 && state.data[3][2] === 2",
+    );
+    screenshot(&browser, "playground-regions.png");
+}

@@ -512,7 +512,7 @@ fn bad_requests_get_their_status_and_one_line() {
             "/api/playgrounds".into(),
             Some("{\"preset\": \"pt9\"}"),
             400,
-            "unknown preset `pt9`; expected one of statquest-pt1, statquest-pt2, statquest-pt2-adam, statquest-details-pt1, statquest-details-pt2, gradient-descent",
+            "unknown preset `pt9`; expected one of statquest-pt1, statquest-pt2, statquest-pt2-adam, statquest-details-pt1, statquest-details-pt2, gradient-descent, statquest-pt7-cross-entropy",
         ),
         (
             "POST",
@@ -984,4 +984,107 @@ fn connections_beyond_the_cap_are_closed_at_once() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let (status, _) = server.call("GET", "/api/presets", None);
     assert_eq!(status, 200);
+}
+
+#[test]
+fn classifiers_play_as_decision_regions_or_probability_curves() {
+    let server = Server::start(&[]);
+    // Pt. 7: two inputs, three classes, cross entropy.
+    let state = server.playground("statquest-pt7-cross-entropy");
+    assert_eq!(state["view"], "regions");
+    assert_eq!(
+        state["classes"],
+        json!(["setosa", "versicolor", "virginica"])
+    );
+    assert_eq!(
+        state["data"],
+        json!([[0.04, 0.42, 0.0], [1.0, 0.54, 2.0], [0.5, 0.37, 1.0]])
+    );
+    let fit = &state["fit"];
+    let cells = fit["cells"].as_u64().unwrap() as usize;
+    assert_eq!(fit["classes"].as_array().unwrap().len(), cells * cells);
+    for p in fit["confidence"].as_array().unwrap() {
+        let p = p.as_f64().unwrap();
+        assert!(
+            (1.0 / 3.0 - 1e-9..=1.0).contains(&p),
+            "an ArgMax's probability is {p}"
+        );
+    }
+    assert_eq!(state["colours"]["classes"].as_array().unwrap().len(), 3);
+    // The cross-entropy chain rule starts from dCE/dp_true, as `squiggle explain` does.
+    assert_eq!(state["explain"]["factors"][0]["name"], "dCE/dp_true");
+    // Five steps: the numbers of `squiggle train`.
+    let state = server.post(
+        &format!("/api/playgrounds/{}/step", id(&state)),
+        json!({"steps": 5}),
+    );
+    let cli = squiggle(&[
+        "train",
+        "configs/statquest-pt7-cross-entropy.toml",
+        "--max-steps",
+        "5",
+        "--json",
+    ])
+    .json();
+    assert_eq!(state["loss"], cli["final_loss"]);
+    // A fourth flower, of class 0: added with its class; a class that is none is refused.
+    let data = format!("/api/playgrounds/{}/data", id(&state));
+    let points = json!([
+        [0.04, 0.42, 0],
+        [1.0, 0.54, 2],
+        [0.5, 0.37, 1],
+        [0.2, 0.5, 0]
+    ]);
+    let state = server.post(&data, json!({ "points": points }));
+    assert_eq!(state["data"].as_array().unwrap().len(), 4);
+    assert_eq!(state["data"][3], json!([0.2, 0.5, 0.0]));
+    let refused = |points: Value, message: &str| {
+        let (status, body) = server.call(
+            "POST",
+            &data,
+            Some(&json!({ "points": points }).to_string()),
+        );
+        assert_eq!((status, body["error"].as_str().unwrap()), (400, message));
+    };
+    refused(
+        json!([[0.04, 0.42, 7]]),
+        "points: [data] points: row 1 class 7 is not a class index: expected a whole number from 0 to 2",
+    );
+    refused(
+        json!([[0.04, 0.42]]),
+        "points: point 1 has 2 values; each point is [input 1, input 2, class]",
+    );
+
+    // One input and two classes: each class's SoftMax probability over the input.
+    let dir = scratch();
+    let one = write(
+        dir.path(),
+        "one.toml",
+        "[model]\nhidden = [2]\nseed = 3\n[data]\npoints = [[0.0, 0], [0.3, 0], [0.7, 1], [1.0, 1]]\nclasses = [\"low\", \"high\"]\n[train]\nloss = \"cross_entropy\"\nlearning_rate = 0.5\n",
+    );
+    let server = Server::start(&[&one]);
+    let state = server.post("/api/playgrounds", json!({}));
+    assert_eq!(state["view"], "probabilities");
+    assert_eq!(state["axes"], json!(["x", "probability"]));
+    let curves = state["fit"]["probabilities"].as_array().unwrap();
+    assert_eq!(curves.len(), 2);
+    let xs = state["fit"]["x"].as_array().unwrap().len();
+    for k in 0..xs {
+        let sum: f64 = curves.iter().map(|c| c[k].as_f64().unwrap()).sum();
+        close("Σ p", sum, 1.0, 1e-9);
+    }
+    // A regression of two inputs has no picture here.
+    let two = write(
+        dir.path(),
+        "two.toml",
+        "[model]\ninputs = 2\nhidden = [2]\n[data]\npoints = [[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]]\n[train]\nlearning_rate = 0.1\n",
+    );
+    let out = squiggle(&["serve", &two, "--port", "0"]);
+    assert_eq!(out.status, 2, "{out}");
+    assert!(
+        out.stderr.contains(
+            "the playground draws one input against one output, or a classifier of one or two inputs; this network is 2-[2]-1 softplus"
+        ),
+        "{out}"
+    );
 }

@@ -41,3 +41,7 @@ pub const MAX_CONNECTIONS: usize = 256;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a kept-alive connection may sit without a request before it is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Cells along each side of a classifier's decision-region grid: 48 × 48 forward passes of
+/// a network of at most [`MAX_PARAMS`] parameters per state, a few milliseconds.
+pub const REGION_CELLS: usize = 48;

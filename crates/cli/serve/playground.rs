@@ -27,7 +27,7 @@ use crate::output::plot::{GREEN, PINK, hex, unit_colour};
 use crate::session;
 
 use super::limits::{
-    MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_VALUE, SAMPLES,
+    MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_VALUE, REGION_CELLS, SAMPLES,
 };
 
 /// Why a request to a playground was not carried out.
@@ -368,11 +368,18 @@ impl Playground {
         self.edit(|edits| edits.extend(made))
     }
 
-    /// New data points, `[input, target]` each.
+    /// New data points, `[input, target]` each, or for a classifier its inputs and a class
+    /// index (`[x1, x2, class]`).
     pub fn set_points(&mut self, points: &[Vec<f64>]) -> Result<()> {
-        if let Some((i, p)) = points.iter().enumerate().find(|(_, p)| p.len() != 2) {
+        let width = self.config.arch.inputs + 1;
+        let shape = match &self.config.classes {
+            Some(_) if width == 3 => "[input 1, input 2, class]",
+            Some(_) => "[input, class]",
+            None => "[input, target]",
+        };
+        if let Some((i, p)) = points.iter().enumerate().find(|(_, p)| p.len() != width) {
             return Err(Refusal::Bad(format!(
-                "points: point {} has {} values; each point is [input, target]",
+                "points: point {} has {} values; each point is {shape}",
                 i + 1,
                 p.len()
             )));
@@ -383,21 +390,33 @@ impl Playground {
                 points.len()
             )));
         }
+        let shown = |p: &[f64]| p.iter().map(|&v| num(v)).collect::<Vec<_>>().join(", ");
         if let Some(p) = points
             .iter()
             .find(|p| p.iter().any(|v| v.abs() > MAX_VALUE))
         {
             return Err(Refusal::Bad(format!(
-                "points: [{}, {}] is outside ±{MAX_VALUE:e}",
-                num(p[0]),
-                num(p[1])
+                "points: [{}] is outside ±{MAX_VALUE:e}",
+                shown(p)
             )));
         }
         let rows: Vec<String> = points
             .iter()
-            .map(|p| format!("[{}, {}]", toml_float(p[0]), toml_float(p[1])))
+            .map(|p| {
+                let values: Vec<String> = p.iter().map(|&v| toml_float(v)).collect();
+                format!("[{}]", values.join(", "))
+            })
             .collect();
-        let value = format!("{{ points = [{}] }}", rows.join(", "));
+        // A classifier's points end with a class index into `classes`, which the [data]
+        // table carries with them (the loader checks each index).
+        let classes = match &self.config.classes {
+            Some(c) => {
+                let names: Vec<String> = c.names.iter().map(|n| format!("{n:?}")).collect();
+                format!(", classes = [{}]", names.join(", "))
+            }
+            None => String::new(),
+        };
+        let value = format!("{{ points = [{}]{classes} }}", rows.join(", "));
         self.edit(|edits| {
             edits.insert(DATA, Edit::made(DATA, value, "points"));
         })
@@ -472,6 +491,7 @@ impl Playground {
                 "squiggle": hex(GREEN),
                 "landscape": hex(PINK),
                 "units": (0..config.names.lesson_units().len()).map(|k| hex(unit_colour(k))).collect::<Vec<_>>(),
+                "classes": (0..config.arch.outputs).map(|k| hex(unit_colour(k))).collect::<Vec<_>>(),
             },
             "lesson_names": config.names.has_lesson_names(),
             "backend": config.backend.name(),
@@ -491,10 +511,9 @@ impl Playground {
             "status": self.status(),
             "params": params,
             "axes": axes(config),
-            // Data sets hold f32: each point as the network sees it, written shortest.
-            "data": (0..self.rows.len())
-                .map(|i| [self.rows.input_row(i)[0], self.rows.output_row(i)[0]].map(|v| exact(v, Precision::F32)))
-                .collect::<Vec<_>>(),
+            "view": self.view(),
+            "classes": config.classes.as_ref().map(|c| &c.names),
+            "data": self.points(),
             "fit": self.fit(),
             "history": self.history_json(loss),
             "landscape": self.landscape(
@@ -560,9 +579,96 @@ impl Playground {
         }
     }
 
+    /// What the fit card draws: the prediction over one input (`curve`), a classifier's
+    /// decision regions over two inputs (`regions`), or its SoftMax probabilities over one
+    /// (`probabilities`).
+    fn view(&self) -> &'static str {
+        match (&self.config.classes, self.config.arch.inputs) {
+            (None, _) => "curve",
+            (Some(_), 2) => "regions",
+            (Some(_), _) => "probabilities",
+        }
+    }
+
+    /// The data points as the page draws and sends them back: each row's inputs, then its
+    /// target (a classifier's: its class index). Data sets hold f32: each value as the
+    /// network sees it, written shortest.
+    fn points(&self) -> Vec<Vec<f64>> {
+        (0..self.rows.len())
+            .map(|i| {
+                let output = self.rows.output_row(i);
+                let target = match &self.config.classes {
+                    Some(_) => squiggle_train::argmax(&output) as f64,
+                    None => output[0],
+                };
+                let mut row: Vec<f64> = self.rows.input_row(i);
+                row.push(target);
+                row.into_iter().map(|v| exact(v, Precision::F32)).collect()
+            })
+            .collect()
+    }
+
+    /// What the fit card draws (see [`Playground::view`]).
+    fn fit(&self) -> Value {
+        match self.view() {
+            "regions" => self.regions(),
+            "probabilities" => self.probabilities(),
+            _ => self.curve(),
+        }
+    }
+
+    /// A classifier's decision regions over its two inputs' padded ranges: the class its
+    /// network picks (the ArgMax) at the centre of each cell of a `REGION_CELLS` square grid,
+    /// row by row from the bottom, and that class's SoftMax probability.
+    fn regions(&self) -> Value {
+        let range = |k: usize| {
+            let values = (0..self.rows.len()).map(|i| self.rows.input_row(i)[k]);
+            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+            let span = (hi - lo).max(0.5);
+            (lo - 0.1 * span, hi + 0.1 * span)
+        };
+        let (x, y) = (range(0), range(1));
+        let arch = &self.config.arch;
+        let centre = |(lo, hi): (f64, f64), i: usize| {
+            lo + (hi - lo) * (i as f64 + 0.5) / REGION_CELLS as f64
+        };
+        let mut classes = Vec::with_capacity(REGION_CELLS * REGION_CELLS);
+        let mut confidence = Vec::with_capacity(REGION_CELLS * REGION_CELLS);
+        for j in 0..REGION_CELLS {
+            for i in 0..REGION_CELLS {
+                let pass = arch.forward_host(&self.values, &[centre(x, i), centre(y, j)]);
+                let raw = pass.prediction();
+                let k = squiggle_train::argmax(raw);
+                classes.push(k);
+                confidence.push(squiggle_train::softmax(raw)[k]);
+            }
+        }
+        json!({"x": [x.0, x.1], "y": [y.0, y.1], "cells": REGION_CELLS, "classes": classes, "confidence": confidence})
+    }
+
+    /// A one-input classifier's SoftMax probability of each class over the input's padded
+    /// range.
+    fn probabilities(&self) -> Value {
+        let (lo, hi) = padded_data_range(&self.rows);
+        let xs: Vec<f64> = (0..SAMPLES)
+            .map(|k| lo + (hi - lo) * k as f64 / (SAMPLES - 1) as f64)
+            .collect();
+        let arch = &self.config.arch;
+        let rows: Vec<Vec<f64>> = xs
+            .iter()
+            .map(|&x| squiggle_train::softmax(arch.forward_host(&self.values, &[x]).prediction()))
+            .collect();
+        let curves: Vec<Vec<f64>> = (0..arch.outputs)
+            .map(|k| rows.iter().map(|p| p[k]).collect())
+            .collect();
+        json!({"x": xs, "probabilities": curves})
+    }
+
     /// The green squiggle and, for networks with the lesson's names, each hidden unit's
     /// contribution (the blue and orange curves), over the data's padded input range.
-    fn fit(&self) -> Value {
+    fn curve(&self) -> Value {
         let (lo, hi) = padded_data_range(&self.rows);
         let xs: Vec<f64> = (0..SAMPLES)
             .map(|k| lo + (hi - lo) * k as f64 / (SAMPLES - 1) as f64)
@@ -708,9 +814,14 @@ fn load(
             "{name}: the playground trains step by step, and this config trains by epochs; watch such a run with `squiggle serve --run DIR`"
         )));
     }
-    if config.arch.inputs != 1 || config.arch.outputs != 1 {
+    let drawable = match &config.classes {
+        // A classifier's decision regions over two inputs, or its SoftMax curves over one.
+        Some(_) => matches!(config.arch.inputs, 1 | 2),
+        None => config.arch.inputs == 1 && config.arch.outputs == 1,
+    };
+    if !drawable {
         return Err(Refusal::Bad(format!(
-            "{name}: the playground draws one input against one output; this network is {}",
+            "{name}: the playground draws one input against one output, or a classifier of one or two inputs; this network is {}",
             config.arch.describe()
         )));
     }
@@ -734,8 +845,22 @@ fn toml_float(v: f64) -> String {
     format!("{v:?}")
 }
 
-/// The axis titles: the lesson's words on the lesson's points, else the column names.
+/// The axis titles: the lesson's words on the lesson's points, else the column names (a
+/// classifier's two inputs, or its one input and the probability).
 fn axes(config: &Config) -> [String; 2] {
+    let input = |k: usize| {
+        config
+            .inputs
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| format!("input {}", k + 1))
+    };
+    if config.classes.is_some() {
+        return match config.arch.inputs {
+            2 => [input(0), input(1)],
+            _ => [input(0), "probability".into()],
+        };
+    }
     if config.names.has_lesson_names() && config.inputs.first().is_none_or(|n| n == "x") {
         ["dosage".into(), "efficacy".into()]
     } else {

@@ -26,6 +26,7 @@ presets!(
     "statquest-details-pt1",
     "statquest-details-pt2",
     "gradient-descent",
+    "statquest-pt7-cross-entropy",
 );
 
 /// The preset the playground opens on.

@@ -9,6 +9,7 @@ let selected = null;   // the parameter of the landscape and the chain rule
 let playing = false;
 let busy = false;      // a request is in flight
 let pendingPoints = null;
+let newClass = 0;      // the class a double-click adds to a classifier's data
 const rate = { steps: 0, since: performance.now() };
 
 // ---- the API --------------------------------------------------------------------------
@@ -186,7 +187,101 @@ function drawNetwork() {
   }
 }
 
+// The fit card: the prediction over one input, or for a classifier its decision regions
+// (two inputs) or its SoftMax probabilities (one input).
 function drawFit() {
+  if (state.view === "regions") return drawRegions();
+  if (state.view === "probabilities") return drawProbabilities();
+  return drawCurveFit();
+}
+
+function legendKey(colour, text) {
+  const span = document.createElement("span");
+  span.style.setProperty("--swatch", colour);
+  span.textContent = text;
+  $("fit-legend").appendChild(span);
+}
+
+// The classes in the legend, and the class a double-click adds.
+function classLegend() {
+  clear($("fit-legend"));
+  state.classes.forEach((name, k) => legendKey(state.colours.classes[k], name));
+  if (newClass >= state.classes.length) newClass = 0;
+  const label = document.createElement("label");
+  label.textContent = "double-click adds ";
+  const pick = document.createElement("select");
+  pick.id = "new-class";
+  state.classes.forEach((name, k) => pick.add(new Option(name, k)));
+  pick.value = newClass;
+  pick.addEventListener("change", () => { newClass = Number(pick.value); });
+  label.appendChild(pick);
+  $("fit-legend").appendChild(label);
+}
+
+// Each point of a classifier's data, in its class's colour with a black ring; `at` places a
+// point, `place` turns a dragged position into the point.
+function classPoints(plot, points, at, invert, place) {
+  points.forEach((p, i) => {
+    const [cx, cy] = at(p);
+    const dot = el("circle", {
+      cx, cy, r: 7, class: "point", fill: state.colours.classes[p[p.length - 1]],
+      stroke: "#000", "stroke-width": 1.5, "data-index": i, "data-class": p[p.length - 1],
+    }, plot);
+    dot.addEventListener("pointerdown", (e) => startDrag(e, i, invert, place));
+    dot.addEventListener("dblclick", (e) => {
+      e.stopPropagation();
+      act("data", { points: state.data.filter((_, j) => j !== i) });
+    });
+  });
+}
+
+function drawRegions() {
+  const svg = $("fit");
+  const f = state.fit;
+  const points = pendingPoints || state.data;
+  const { X, Y, plot, invert } = frame(svg, f.x, f.y, state.axes);
+  const n = f.cells;
+  const dx = (f.x[1] - f.x[0]) / n;
+  const dy = (f.y[1] - f.y[0]) / n;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      const c = j * n + i;
+      const k = f.classes[c];
+      const [x0, y1] = [f.x[0] + i * dx, f.y[0] + (j + 1) * dy];
+      el("rect", {
+        x: X(x0), y: Y(y1), width: X(x0 + dx) - X(x0) + 0.3, height: Y(y1 - dy) - Y(y1) + 0.3,
+        fill: state.colours.classes[k], "fill-opacity": (0.1 + 0.35 * f.confidence[c]).toFixed(3),
+        class: "region", "data-class": k, "shape-rendering": "crispEdges",
+      }, plot);
+    }
+  }
+  classLegend();
+  classPoints(plot, points, (p) => [X(p[0]), Y(p[1])], invert, (x, y, old) => [x, y, old[2]]);
+  svg.ondblclick = (e) => {
+    const [x, y] = invert(...svgPoint(svg, e));
+    act("data", { points: state.data.concat([[round(x), round(y), newClass]]) });
+  };
+}
+
+function drawProbabilities() {
+  const svg = $("fit");
+  const f = state.fit;
+  const points = pendingPoints || state.data;
+  const xr = [f.x[0], f.x[f.x.length - 1]];
+  const { X, Y, plot, invert } = frame(svg, xr, [-0.05, 1.05], state.axes);
+  f.probabilities.forEach((ys, k) => {
+    line(plot, f.x, ys, X, Y, { stroke: state.colours.classes[k], "stroke-width": 3, class: "probability" });
+  });
+  classLegend();
+  // Each point at the top, where its class's probability should be.
+  classPoints(plot, points, (p) => [X(p[0]), Y(1)], invert, (x, _y, old) => [x, old[1]]);
+  svg.ondblclick = (e) => {
+    const [x] = invert(...svgPoint(svg, e));
+    act("data", { points: state.data.concat([[round(x), newClass]]) });
+  };
+}
+
+function drawCurveFit() {
   const svg = $("fit");
   const f = state.fit;
   const points = pendingPoints || state.data;
@@ -194,14 +289,8 @@ function drawFit() {
   const yr = pad(extent(ys), 0.12);
   const xr = [f.x[0], f.x[f.x.length - 1]];
   const { X, Y, plot, invert } = frame(svg, xr, yr, state.axes);
-  const legend = $("fit-legend");
-  clear(legend);
-  const key = (colour, text) => {
-    const span = document.createElement("span");
-    span.style.setProperty("--swatch", colour);
-    span.textContent = text;
-    legend.appendChild(span);
-  };
+  clear($("fit-legend"));
+  const key = legendKey;
   // Contributions are drawn where they stay within ten times the data's span (as `squiggle
   // plot` does), so one far-off unit cannot flatten the picture.
   const reach = [yr[0] - 10 * (yr[1] - yr[0]), yr[1] + 10 * (yr[1] - yr[0])];
@@ -216,7 +305,7 @@ function drawFit() {
   key("#000", "data");
   points.forEach((p, i) => {
     const dot = el("circle", { cx: X(p[0]), cy: Y(p[1]), r: 7, class: "point", fill: "#000", "data-index": i }, plot);
-    dot.addEventListener("pointerdown", (e) => startDrag(e, i, invert));
+    dot.addEventListener("pointerdown", (e) => startDrag(e, i, invert, (x, y) => [x, y]));
     dot.addEventListener("dblclick", (e) => {
       e.stopPropagation();
       const kept = state.data.filter((_, j) => j !== i);
@@ -240,8 +329,9 @@ function svgPoint(svg, e) {
 }
 
 // Dragging a point redraws it at once and sends the new data whenever no request is in
-// flight, so the squiggle follows; the last position is always sent.
-function startDrag(e, i, invert) {
+// flight, so the squiggle follows; the last position is always sent. `place` makes the point
+// from the position and the point as it was (a class stays a point's class).
+function startDrag(e, i, invert, place) {
   e.preventDefault();
   const svg = $("fit");
   const points = state.data.map((p) => p.slice());
@@ -249,7 +339,7 @@ function startDrag(e, i, invert) {
   const move = (ev) => {
     moved = true;
     const [x, y] = invert(...svgPoint(svg, ev));
-    points[i] = [round(x), round(y)];
+    points[i] = place(round(x), round(y), state.data[i]);
     pendingPoints = points;
     const dot = svg.querySelector(`circle[data-index="${i}"]`);
     const [px, py] = svgPoint(svg, ev);
