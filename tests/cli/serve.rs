@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::util::{close, root, scratch, squiggle, write};
+use crate::util::{close, generate, root, scratch, squiggle, squiggle_in, write};
 
 /// A `squiggle serve` process on a free port, stopped when dropped.
 pub struct Server {
@@ -20,11 +20,16 @@ pub struct Server {
 impl Server {
     /// Starts `squiggle serve --port 0 ARGS` in the repository root and waits for its URL.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_in(&root(), args)
+    }
+
+    /// `squiggle serve ARGS` started in `dir`.
+    pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_squiggle"))
             .arg("serve")
             .args(["--port", "0"])
             .args(args)
-            .current_dir(root())
+            .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -512,7 +517,7 @@ fn bad_requests_get_their_status_and_one_line() {
             "/api/playgrounds".into(),
             Some("{\"preset\": \"pt9\"}"),
             400,
-            "unknown preset `pt9`; expected one of statquest-pt1, statquest-pt2, statquest-pt2-adam, statquest-details-pt1, statquest-details-pt2, gradient-descent, statquest-pt7-cross-entropy",
+            "unknown preset `pt9`; expected one of statquest-pt1, statquest-pt2, statquest-pt2-adam, statquest-details-pt1, statquest-details-pt2, gradient-descent, statquest-pt4-iris, statquest-pt7-cross-entropy",
         ),
         (
             "POST",
@@ -520,13 +525,6 @@ fn bad_requests_get_their_status_and_one_line() {
             Some("{\"toml\": \"[data]\\ncsv = \\\"/etc/passwd\\\"\"}"),
             400,
             "request.toml: [data] csv: a config sent to the server cannot read its files; give the data as [data] points",
-        ),
-        (
-            "POST",
-            "/api/playgrounds".into(),
-            Some("{\"toml\": \"[train]\\nepochs = 3\\n[data]\\npoints = [[0.0, 1.0]]\"}"),
-            400,
-            "request.toml: the playground trains step by step, and this config trains by epochs; watch such a run with `squiggle serve --run DIR`",
         ),
         (
             "POST",
@@ -1086,5 +1084,53 @@ fn classifiers_play_as_decision_regions_or_probability_curves() {
             "the playground draws one input against one output, or a classifier of one or two inputs; this network is 2-[2]-1 softplus"
         ),
         "{out}"
+    );
+}
+
+#[test]
+fn a_config_by_epochs_plays_step_by_step_on_its_scaled_training_rows() {
+    // The Iris lesson trains by epochs on a CSV file; its preset carries the file, so it
+    // opens from any folder.
+    let dir = scratch();
+    let server = Server::start_in(dir.path(), &[]);
+    let state = server.playground("statquest-pt4-iris");
+    assert_eq!(state["view"], "regions");
+    assert_eq!(state["network"], "2-[2]-3 relu");
+    // The training rows (a fifth held out, as by epochs), rescaled to 0..1 as it trains.
+    let data = state["data"].as_array().unwrap();
+    assert_eq!(data.len(), 120);
+    for point in data {
+        for v in &point.as_array().unwrap()[..2] {
+            let v = v.as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{point}");
+        }
+    }
+    assert_eq!(
+        state["axes"],
+        json!([
+            "petal_width (rescaled to 0..1)",
+            "sepal_width (rescaled to 0..1)"
+        ])
+    );
+    // The lesson's network as the config writes it, every parameter training, full batch.
+    close("w", param(&state, "hidden.0.weight[0][0]"), -2.5, 1e-6);
+    let before = state["loss"].as_f64().unwrap();
+    let state = server.post(
+        &format!("/api/playgrounds/{}/step", id(&state)),
+        json!({"steps": 20}),
+    );
+    assert_eq!(state["step"], 20);
+    assert!(state["loss"].as_f64().unwrap() < before, "{state}");
+    // More training rows than the playground takes: one line.
+    generate(dir.path(), 1500, "big.csv", &[]);
+    let big = write(
+        dir.path(),
+        "big.toml",
+        "[data]\ncsv = \"big.csv\"\n[train]\nepochs = 2\n",
+    );
+    let out = squiggle_in(dir.path(), &["serve", &big, "--port", "0"]);
+    out.fails_with(
+        2,
+        &format!("squiggle: {big}: 1500 training rows; the playground takes at most 1000"),
     );
 }

@@ -156,7 +156,7 @@ pub async fn create(
     let request: Create = body(bytes)?;
     let made = app
         .compute(move |app| {
-            let (name, path, text) = match (request.preset, request.toml) {
+            let playground = match (request.preset, request.toml) {
                 (Some(_), Some(_)) => {
                     return Err(Refusal::Bad("give `preset` or `toml`, not both".into()));
                 }
@@ -168,15 +168,18 @@ pub async fn create(
                             names.join(", ")
                         ))
                     })?;
-                    (name, preset.path(), preset.text.to_string())
+                    Playground::of_preset(preset, app.overrides.clone())?
                 }
                 (None, Some(text)) => {
                     refuse_files(&text)?;
-                    ("request".to_string(), "request.toml".into(), text)
+                    let path = std::path::Path::new("request.toml");
+                    Playground::new("request", path, text, app.overrides.clone())?
                 }
-                (None, None) => app.start.clone(),
+                (None, None) => {
+                    let (name, path, text) = app.start.clone();
+                    Playground::new(&name, &path, text, app.overrides.clone())?
+                }
             };
-            let playground = Playground::new(&name, &path, text, app.overrides.clone())?;
             let (id, shared) = app.registry().insert(playground, Instant::now());
             let state = shared
                 .lock()

@@ -16,8 +16,8 @@ use burn::prelude::Device;
 use serde_json::{Value, json};
 use squiggle_model::{Named, ParamTarget, Precision, TensorKind};
 use squiggle_train::{
-    Dataset, Divergence, Explained, Flow, Observer, StepRecord, Stepper, StopReason, TrainError,
-    Verdict, explain, tolerance,
+    Dataset, Divergence, Explained, Flow, ModeKind, Observer, Setting, StepRecord, Stepper,
+    StopReason, TrainError, Verdict, explain, tolerance,
 };
 
 use crate::config::{self, Config, Edit, Overrides};
@@ -25,6 +25,8 @@ use crate::output::format::{exact, num};
 use crate::output::plot::lesson::padded_data_range;
 use crate::output::plot::{GREEN, PINK, hex, unit_colour};
 use crate::session;
+
+use super::presets::Preset;
 
 use super::limits::{
     MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_VALUE, REGION_CELLS, SAMPLES,
@@ -114,6 +116,9 @@ pub struct Playground {
     /// stepper: the loss curve marks them, and the landscape shows only the steps since the
     /// last, which were taken on the loss it draws.
     changes: Vec<usize>,
+    /// The fit's axis titles when they are not the config's own (a config by epochs, whose
+    /// columns the playground scaled: `petal_width (rescaled to 0..1)`).
+    axes: Option<[String; 2]>,
 }
 
 /// The losses and parameters of the steps taken, thinned to at most [`MAX_HISTORY`] entries
@@ -169,6 +174,50 @@ impl Playground {
     /// more than one input or output, more than [`MAX_POINTS`] points or [`MAX_PARAMS`]
     /// parameters.
     pub fn new(name: &str, path: &Path, text: String, overrides: Overrides) -> Result<Self> {
+        match by_steps(path, &text, &overrides)? {
+            Some((steps, axes)) => Self::loaded(name, path, steps, overrides, Some(axes)),
+            None => Self::loaded(name, path, text, overrides, None),
+        }
+    }
+
+    /// A playground of a lesson preset. A preset that reads data files has them compiled in
+    /// too: they are handed to the loader from a private folder, read once, and the
+    /// playground goes on from the points it made of them.
+    ///
+    /// # Errors
+    /// As [`Playground::new`]; a private folder that cannot be written.
+    pub fn of_preset(preset: &Preset, overrides: Overrides) -> Result<Self> {
+        let path = preset.path();
+        if preset.files.is_empty() {
+            return Self::new(preset.name, &path, preset.text.to_string(), overrides);
+        }
+        let failed = |e: std::io::Error| Refusal::Failed(format!("{}: {e}", path.display()));
+        let dir = tempfile::tempdir().map_err(failed)?;
+        let copy = dir.path().join(format!("{}.toml", preset.name));
+        for (name, text) in preset.files {
+            let file = dir.path().join(name);
+            if let Some(folder) = file.parent() {
+                std::fs::create_dir_all(folder).map_err(failed)?;
+            }
+            std::fs::write(file, text).map_err(failed)?;
+        }
+        match by_steps(&copy, preset.text, &overrides)? {
+            Some((steps, axes)) => Self::loaded(preset.name, &path, steps, overrides, Some(axes)),
+            None => Err(Refusal::Failed(format!(
+                "{}: a preset with data files should train by epochs",
+                path.display()
+            ))),
+        }
+    }
+
+    /// A playground of the config `text`, which trains step by step.
+    fn loaded(
+        name: &str,
+        path: &Path,
+        text: String,
+        overrides: Overrides,
+        axes: Option<[String; 2]>,
+    ) -> Result<Self> {
         let (config, rows) = load(path, &text, &BTreeMap::new(), &overrides)?;
         let device = session::device(&config)?;
         let trainable = if config.trains {
@@ -191,6 +240,7 @@ impl Playground {
             offset: 0,
             history: History::default(),
             changes: Vec::new(),
+            axes,
         };
         playground.restart()?;
         Ok(playground)
@@ -510,7 +560,7 @@ impl Playground {
             },
             "status": self.status(),
             "params": params,
-            "axes": axes(config),
+            "axes": self.axes.clone().unwrap_or_else(|| axes(config)),
             "view": self.view(),
             "classes": config.classes.as_ref().map(|c| &c.names),
             "data": self.points(),
@@ -799,6 +849,96 @@ impl Playground {
     }
 }
 
+/// A config that trains by epochs as the playground trains it: step by step, full batch, on
+/// its training rows scaled as training by epochs scales them (the lessons' Iris network was
+/// fitted to inputs rescaled to 0..1), with the network, the start and the optimizer it
+/// names, its epochs' own settings (batches, validation, patience) set aside. Returns that
+/// config's text and the fit's axis titles; `None` for a config that trains step by step.
+///
+/// # Errors
+/// A config the loader refuses, or more training rows than the playground takes.
+fn by_steps(
+    path: &Path,
+    text: &str,
+    overrides: &Overrides,
+) -> Result<Option<(String, [String; 2])>> {
+    let (config, data) = config::load_text(path, text.to_string(), &[], overrides)?;
+    if !config.by_epochs() {
+        return Ok(None);
+    }
+    let prepared = data.prepare(&config.plan);
+    let rows = prepared.train_data();
+    let name = path.display();
+    if rows.len() > MAX_POINTS {
+        return Err(Refusal::Bad(format!(
+            "{name}: {} training rows; the playground takes at most {MAX_POINTS}",
+            rows.len()
+        )));
+    }
+    let scaled = match (prepared.scaling(), config.plan.epoch_plan()) {
+        (Some(_), Some(e)) if e.rescale => " (rescaled to 0..1)",
+        (Some(_), _) => " (standardised)",
+        (None, _) => "",
+    };
+    let mut table: toml::Table = config
+        .resolved_toml()
+        .parse()
+        .expect("a resolved config parses back");
+    let points: Vec<toml::Value> = (0..rows.len())
+        .map(|i| {
+            let output = rows.output_row(i);
+            let target = match &config.classes {
+                Some(_) => squiggle_train::argmax(&output) as f64,
+                None => output[0],
+            };
+            let mut row = rows.input_row(i);
+            row.push(target);
+            toml::Value::Array(row.into_iter().map(toml::Value::Float).collect())
+        })
+        .collect();
+    let mut points_table = toml::Table::new();
+    points_table.insert("points".into(), toml::Value::Array(points));
+    if let Some(classes) = &config.classes {
+        let names = classes.names.iter().cloned().map(toml::Value::String);
+        points_table.insert("classes".into(), toml::Value::Array(names.collect()));
+    }
+    table.insert("data".into(), toml::Value::Table(points_table));
+    if let Some(toml::Value::Table(train)) = table.get_mut("train") {
+        train.retain(|key, _| {
+            key != "epochs"
+                && key
+                    .parse::<Setting>()
+                    .map_or(true, |s| s.mode() != Some(ModeKind::Epochs))
+        });
+    }
+    let column = |names: &[String], k: usize, fallback: &str| {
+        names
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    let axes = match (&config.classes, config.arch.inputs) {
+        (Some(_), 2) => [
+            format!("{}{scaled}", column(&config.inputs, 0, "input 1")),
+            format!("{}{scaled}", column(&config.inputs, 1, "input 2")),
+        ],
+        (Some(_), _) => [
+            format!("{}{scaled}", column(&config.inputs, 0, "input")),
+            "probability".into(),
+        ],
+        (None, _) => [
+            format!("{}{scaled}", column(&config.inputs, 0, "input")),
+            format!("{}{scaled}", column(&config.targets, 0, "output")),
+        ],
+    };
+    let text = format!(
+        "# {name} step by step: its {} training rows{scaled}, full batch.\n{}",
+        rows.len(),
+        toml::to_string(&table).expect("a config serialises to TOML")
+    );
+    Ok(Some((text, axes)))
+}
+
 /// The config `text` with `edits`, checked for what a playground can show.
 fn load(
     path: &Path,
@@ -809,11 +949,6 @@ fn load(
     let edits: Vec<Edit> = edits.values().cloned().collect();
     let (config, data) = config::load_text(path, text.to_string(), &edits, overrides)?;
     let name = path.display();
-    if config.by_epochs() {
-        return Err(Refusal::Bad(format!(
-            "{name}: the playground trains step by step, and this config trains by epochs; watch such a run with `squiggle serve --run DIR`"
-        )));
-    }
     let drawable = match &config.classes {
         // A classifier's decision regions over two inputs, or its SoftMax curves over one.
         Some(_) => matches!(config.arch.inputs, 1 | 2),

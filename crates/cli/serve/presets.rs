@@ -7,14 +7,17 @@ pub struct Preset {
     pub name: &'static str,
     /// The file's text.
     pub text: &'static str,
+    /// The data files it reads (path relative to `configs/`, text), compiled in with it.
+    pub files: &'static [(&'static str, &'static str)],
 }
 
 macro_rules! presets {
-    ($($name:literal),* $(,)?) => {
+    ($($name:literal $(reads [$($file:literal),+])?),* $(,)?) => {
         /// Every lesson config, in the order of the series.
         pub const PRESETS: &[Preset] = &[$(Preset {
             name: $name,
             text: include_str!(concat!("../../../configs/", $name, ".toml")),
+            files: &[$($(($file, include_str!(concat!("../../../configs/", $file)))),+)?],
         }),*];
     };
 }
@@ -26,6 +29,7 @@ presets!(
     "statquest-details-pt1",
     "statquest-details-pt2",
     "gradient-descent",
+    "statquest-pt4-iris" reads ["data/iris.csv"],
     "statquest-pt7-cross-entropy",
 );
 
