@@ -467,5 +467,18 @@ fn the_cross_entropy_lesson_plays_as_decision_regions() {
         "a virginica flower",
         "return state.data.length === 4 && state.data[3][2] === 2",
     );
+
+    // The Iris lesson (Pt. 4, by epochs in its config): its 120 training flowers, stepping.
+    browser.execute(
+        "const s = document.getElementById('preset'); s.value = 'statquest-pt4-iris'; s.dispatchEvent(new Event('change')); return true",
+    );
+    browser.until("Pt. 4", "return state.name === 'statquest-pt4-iris'");
+    assert_eq!(
+        browser.execute("return document.querySelectorAll('#fit circle.point').length"),
+        json!(120)
+    );
+    ten_steps(&browser);
+    let loss: f64 = browser.text("#loss").parse().unwrap();
+    assert!(loss.is_finite() && loss > 0.0);
     screenshot(&browser, "playground-regions.png");
 }

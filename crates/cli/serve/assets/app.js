@@ -249,7 +249,7 @@ function drawRegions() {
       const k = f.classes[c];
       const [x0, y1] = [f.x[0] + i * dx, f.y[0] + (j + 1) * dy];
       el("rect", {
-        x: X(x0), y: Y(y1), width: X(x0 + dx) - X(x0) + 0.3, height: Y(y1 - dy) - Y(y1) + 0.3,
+        x: X(x0), y: Y(y1), width: X(x0 + dx) - X(x0) + 1, height: Y(y1 - dy) - Y(y1) + 1,
         fill: state.colours.classes[k], "fill-opacity": (0.1 + 0.35 * f.confidence[c]).toFixed(3),
         class: "region", "data-class": k, "shape-rendering": "crispEdges",
       }, plot);
