@@ -384,6 +384,18 @@ fn the_gradient_descent_lesson_plots_a_straight_line_through_weight_and_height()
         .next()
         .unwrap();
     assert_eq!(points.split_whitespace().count(), 2, "{line}");
+    // The legend stands beside the plot, right of the line's right end (the plot's edge).
+    let right_end: f64 = points
+        .split_whitespace()
+        .map(|p| p.split(',').next().unwrap().parse::<f64>().unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let label = fit.find("prediction (the fitted line)").unwrap();
+    let tag = fit[..label].rfind("<text x=\"").unwrap();
+    let legend_x: f64 = fit[tag + 9..].split('"').next().unwrap().parse().unwrap();
+    assert!(
+        legend_x > right_end,
+        "the legend at x {legend_x}, the plot ends at {right_end}"
+    );
     // Drawn four times larger and shown at 900 × 600: coordinates on quarter pixels.
     assert!(
         fit.starts_with("<svg width=\"900\" height=\"600\" viewBox=\"0 0 3600 2400\""),

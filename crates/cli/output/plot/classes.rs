@@ -15,8 +15,8 @@ use squiggle_model::Architecture;
 use squiggle_train::{Dataset, argmax, softmax};
 
 use super::{
-    MAX_POINTS_DRAWN, Picture, axes, draw_legend_at, min_max, padded, plot_error, px, pxu, sample,
-    unit_colour, with_colour_bar, write_svg_and_png,
+    Entry, Key, MAX_POINTS_DRAWN, Picture, axes, draw_legend_beside, min_max, padded, plot_error,
+    px, pxu, sample, unit_colour, with_colour_bar, write_svg_and_png,
 };
 
 /// Cells along each side of the input square.
@@ -154,6 +154,12 @@ impl Picture for Surface {
             }
         };
         let area = &area;
+        let legend: Vec<Entry> = self
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(k, name)| Entry::new(name, Key::Disc(unit_colour(k))))
+            .collect();
         let mut chart = axes(
             area,
             &self.title,
@@ -161,6 +167,7 @@ impl Picture for Surface {
             self.y,
             &self.inputs[0],
             &self.inputs[1],
+            &legend,
         )?;
         let (dx, dy) = (
             (self.x.1 - self.x.0) / GRID as f64,
@@ -177,7 +184,7 @@ impl Picture for Surface {
                 )
             }))
             .map_err(plot_error)?;
-        for (k, name) in self.classes.iter().enumerate() {
+        for k in 0..self.classes.len() {
             let colour = unit_colour(k);
             chart
                 .draw_series(
@@ -186,9 +193,7 @@ impl Picture for Surface {
                         .filter(|p| p.2 == k)
                         .map(|&(x, y, _)| Circle::new((x, y), px(5), colour.filled())),
                 )
-                .map_err(plot_error)?
-                .label(name.as_str())
-                .legend(move |(x, y)| Circle::new((x, y), px(5), colour.filled()));
+                .map_err(plot_error)?;
         }
         // A black ring around every point, so it shows on a region of its own colour.
         chart
@@ -198,7 +203,7 @@ impl Picture for Surface {
                     .map(|&(x, y, _)| Circle::new((x, y), px(5), BLACK.stroke_width(pxu(1)))),
             )
             .map_err(plot_error)?;
-        draw_legend_at(&mut chart, SeriesLabelPosition::UpperRight)
+        draw_legend_beside(area, &chart, &legend)
     }
 }
 

@@ -20,9 +20,9 @@ use crate::args::PlotOptions;
 use crate::config::Config;
 
 use super::{
-    Curve, Curves, GREEN, PINK, Picture, PredictedVsObserved, axes, dot_key, draw_legend_at,
-    legend_corner, line_key, linspace, min_max, padded, plot_error, px, pxu, sample, unit_colour,
-    with_colour_bar, write_gif, write_svg_and_png,
+    Curve, Curves, Entry, GREEN, Key, PINK, Picture, PredictedVsObserved, axes, draw_legend_beside,
+    linspace, min_max, padded, plot_error, px, pxu, sample, unit_colour, with_colour_bar,
+    write_gif, write_svg_and_png,
 };
 
 /// Size of each animation frame: the fit and the landscape side by side.
@@ -416,28 +416,46 @@ where
     };
     let (y_lo, y_hi) = padded(lo, hi, 0.08);
     let (x_desc, y_desc) = axis_titles(run.config);
-    let mut chart = axes(area, title, (x_lo, x_hi), (y_lo, y_hi), x_desc, y_desc)?;
-    for (k, (label, curve)) in contributions.into_iter().enumerate() {
-        let colour = unit_colour(k);
-        let mut runs = inside(&curve, (y_lo, y_hi));
-        let label = if runs.iter().map(Vec::len).sum::<usize>() < curve.len() {
-            format!("{label} (clipped)")
-        } else {
-            label
-        };
-        if runs.is_empty() {
-            // Wholly off the axis: still named in the legend.
-            runs.push(Vec::new());
-        }
-        for (i, run) in runs.into_iter().enumerate() {
-            let series = chart
-                .draw_series(LineSeries::new(run, colour.stroke_width(pxu(2))))
-                .map_err(plot_error)?;
-            if i == 0 {
-                series
-                    .label(label.clone())
-                    .legend(line_key(colour.stroke_width(pxu(2))));
+    // Each contribution in the stretches inside the axis, labelled `(clipped)` when cut.
+    let contributions: Vec<(String, Vec<Stretch>)> = contributions
+        .into_iter()
+        .map(|(label, curve)| {
+            let mut runs = inside(&curve, (y_lo, y_hi));
+            let label = if runs.iter().map(Vec::len).sum::<usize>() < curve.len() {
+                format!("{label} (clipped)")
+            } else {
+                label
+            };
+            if runs.is_empty() {
+                // Wholly off the axis: still named in the legend.
+                runs.push(Vec::new());
             }
+            (label, runs)
+        })
+        .collect();
+    let legend: Vec<Entry> = contributions
+        .iter()
+        .enumerate()
+        .map(|(k, (label, _))| Entry::new(label, Key::Line(unit_colour(k).stroke_width(pxu(2)))))
+        .chain([
+            Entry::new(fitted(run.config).1, Key::Line(GREEN.stroke_width(pxu(4)))),
+            Entry::new("data", Key::Square(BLACK)),
+        ])
+        .collect();
+    let mut chart = axes(
+        area,
+        title,
+        (x_lo, x_hi),
+        (y_lo, y_hi),
+        x_desc,
+        y_desc,
+        &legend,
+    )?;
+    for (k, (_, runs)) in contributions.into_iter().enumerate() {
+        for run in runs {
+            chart
+                .draw_series(LineSeries::new(run, unit_colour(k).stroke_width(pxu(2))))
+                .map_err(plot_error)?;
         }
     }
     chart
@@ -445,22 +463,19 @@ where
             squiggle.clone(),
             GREEN.stroke_width(pxu(4)),
         ))
-        .map_err(plot_error)?
-        .label(fitted(run.config).1)
-        .legend(line_key(GREEN.stroke_width(pxu(4))));
+        .map_err(plot_error)?;
     chart
         .draw_series(
             points
                 .iter()
                 .map(|&p| Circle::new(p, px(6), BLACK.filled())),
         )
-        .map_err(plot_error)?
-        .label("data")
-        .legend(dot_key(BLACK));
-    let avoid: Vec<(f64, f64)> = points.iter().chain(&squiggle).copied().collect();
-    let corner = legend_corner((x_lo, x_hi), (y_lo, y_hi), &avoid);
-    draw_legend_at(&mut chart, corner)
+        .map_err(plot_error)?;
+    draw_legend_beside(area, &chart, &legend)
 }
+
+/// A stretch of a curve, as its points.
+type Stretch = Vec<(f64, f64)>;
 
 /// The stretches of `curve` inside `y` (a curve that leaves the axis is cut there, not
 /// drawn along its edge).
@@ -602,7 +617,7 @@ impl Landscape {
         let (title, curve_label) = if self.exact {
             (
                 format!("{symbol} as a function of {name}{}", run.diverged_note()),
-                format!("{symbol}({name}): {name} is the only parameter that trains"),
+                format!("{symbol}({name}), {name} alone trains"),
             )
         } else {
             (
@@ -613,15 +628,32 @@ impl Landscape {
                 format!("slice: {symbol}({name}), the others as at step {at}"),
             )
         };
-        let mut chart = axes(area, title, self.x_range, self.y_range, name, symbol)?;
+        let steps_label = if self.exact {
+            "gradient-descent steps".to_string()
+        } else {
+            format!("the run's {symbol} at each step")
+        };
+        let tangent_label = format!("slope d{symbol}/d{name} at step {at}");
+        let legend = [
+            Entry::new(curve_label, Key::Line(PINK.stroke_width(pxu(3)))),
+            Entry::new(tangent_label, Key::Line(BLACK.stroke_width(pxu(2)))),
+            Entry::new(steps_label, Key::Square(GREEN)),
+        ];
+        let mut chart = axes(
+            area,
+            title,
+            self.x_range,
+            self.y_range,
+            name,
+            symbol,
+            &legend,
+        )?;
         chart
             .draw_series(LineSeries::new(
                 self.slice(run, at),
                 PINK.stroke_width(pxu(3)),
             ))
-            .map_err(plot_error)?
-            .label(curve_label)
-            .legend(line_key(PINK.stroke_width(pxu(3))));
+            .map_err(plot_error)?;
         if let Some(record) = run.records.get(at)
             && let Some(step) = record.params.iter().find(|s| s.index == self.param)
         {
@@ -639,9 +671,7 @@ impl Landscape {
                     tangent.into_iter().map(clip),
                     BLACK.stroke_width(pxu(2)),
                 ))
-                .map_err(plot_error)?
-                .label(format!("slope at step {at} = d{symbol}/d{name}"))
-                .legend(line_key(BLACK.stroke_width(pxu(2))));
+                .map_err(plot_error)?;
         }
         let shown: Vec<(f64, f64)> = self
             .marks
@@ -649,18 +679,10 @@ impl Landscape {
             .filter(|m| m.0 <= upto.min(last))
             .map(|&(_, x, y)| (x, y))
             .collect();
-        let steps_label = if self.exact {
-            "gradient-descent steps".to_string()
-        } else {
-            format!("the run's {symbol} at each step (every parameter moving)")
-        };
         chart
             .draw_series(shown.iter().map(|&p| Circle::new(p, px(5), GREEN.filled())))
-            .map_err(plot_error)?
-            .label(steps_label)
-            .legend(dot_key(GREEN));
-        let corner = legend_corner(self.x_range, self.y_range, &shown);
-        draw_legend_at(&mut chart, corner)
+            .map_err(plot_error)?;
+        draw_legend_beside(area, &chart, &legend)
     }
 }
 
@@ -759,7 +781,11 @@ impl Picture for Contour {
         let band = |t: f64| Self::colour(((t * BANDS as f64) as usize).min(BANDS - 1));
         let labels = [(0.0, low), (0.5, median), (1.0, high)];
         let area = &with_colour_bar(area, s, &band, &labels)?;
-        let mut chart = axes(area, title, self.x_range, self.y_range, a, b)?;
+        let legend = [Entry::new(
+            "the run's path",
+            Key::Line(GREEN.stroke_width(pxu(2))),
+        )];
+        let mut chart = axes(area, title, self.x_range, self.y_range, a, b, &legend)?;
         let (w, h) = (self.cell.0 / 2.0, self.cell.1 / 2.0);
         chart
             .draw_series(self.cells.iter().map(|&(x, y, band)| {
@@ -774,11 +800,7 @@ impl Picture for Contour {
                 self.path.clone(),
                 GREEN.stroke_width(pxu(2)),
             ))
-            .map_err(plot_error)?
-            .label(format!(
-                "the run's path (bands of equal area, light: low {s})"
-            ))
-            .legend(line_key(GREEN.stroke_width(pxu(2))));
+            .map_err(plot_error)?;
         chart
             .draw_series(
                 self.path
@@ -786,7 +808,6 @@ impl Picture for Contour {
                     .map(|&p| Circle::new(p, px(4), GREEN.filled())),
             )
             .map_err(plot_error)?;
-        let corner = legend_corner(self.x_range, self.y_range, &self.path);
-        draw_legend_at(&mut chart, corner)
+        draw_legend_beside(area, &chart, &legend)
     }
 }

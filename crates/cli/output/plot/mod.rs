@@ -27,9 +27,6 @@ use plotters::style::FontStyle;
 
 use crate::files::AtomicFile;
 
-/// A pixel position, as plotters' backends take it.
-type BackendCoord = (i32, i32);
-
 /// At most this many data points are drawn in a plot of a data set (evenly sampled).
 pub const MAX_POINTS_DRAWN: usize = 2000;
 
@@ -293,7 +290,8 @@ fn linspace(lo: f64, hi: f64, n: usize) -> impl Iterator<Item = f64> {
     (0..n).map(move |i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
 }
 
-/// A chart with a title, labelled linear axes over `x` × `y`, and a light grid.
+/// A chart with a title, labelled linear axes over `x` × `y`, a light grid, and room at its
+/// right for a legend of `legend` (see [`draw_legend_beside`]).
 fn axes<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     title: impl AsRef<str>,
@@ -301,6 +299,7 @@ fn axes<'a, DB: DrawingBackend>(
     y: (f64, f64),
     x_desc: impl AsRef<str>,
     y_desc: impl AsRef<str>,
+    legend: &[Entry],
 ) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>>
 where
     DB::ErrorType: 'static,
@@ -309,6 +308,7 @@ where
     let mut chart = ChartBuilder::on(area)
         .caption(caption, font)
         .margin(pxu(16))
+        .margin_right(pxu(16) + legend_width(area, legend))
         .x_label_area_size(pxu(44))
         .y_label_area_size(pxu(70))
         .build_cartesian_2d(x.0..x.1, y.0..y.1)
@@ -329,58 +329,103 @@ where
     Ok(chart)
 }
 
-/// The legend box, top right: one entry per labelled series.
-fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
+/// What a legend entry's key looks like.
+#[derive(Clone, Copy)]
+pub enum Key {
+    /// A short line, as the series is drawn.
+    Line(ShapeStyle),
+    /// A small filled square (squares, so that the only circles in a plot are its data
+    /// points and steps).
+    Square(RGBColor),
+    /// A disc, for points that stand for a class.
+    Disc(RGBColor),
+}
+
+/// One entry of a legend.
+pub struct Entry {
+    /// What it says.
+    pub label: String,
+    /// How its key is drawn.
+    pub key: Key,
+}
+
+impl Entry {
+    /// An entry saying `label` beside `key`.
+    pub fn new(label: impl Into<String>, key: Key) -> Self {
+        Self {
+            label: label.into(),
+            key,
+        }
+    }
+}
+
+/// The room a legend of `entries` takes at a chart's right: its longest label, the key and
+/// the box's margins; none without entries.
+fn legend_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> u32 {
+    let font = label_font();
+    let longest = entries
+        .iter()
+        .filter_map(|e| area.estimate_text_size(&e.label, &font).ok())
+        .map(|(w, _)| w)
+        .max();
+    longest.map_or(0, |w| w + pxu(12 + 40 + 10))
+}
+
+/// The legend box beside `chart`, in the room [`legend_width`] left at the right of its
+/// plotting area on `area`, top-aligned with the plot: never over the data.
+///
+/// # Errors
+/// A drawing error.
+fn draw_legend_beside<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<'_, DB, CT>,
+    entries: &[Entry],
 ) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
-    draw_legend_at(chart, SeriesLabelPosition::UpperRight)
-}
-
-/// The legend box in `corner`.
-fn draw_legend_at<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    corner: SeriesLabelPosition,
-) -> anyhow::Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    chart
-        .configure_series_labels()
-        .label_font(label_font())
-        .legend_area_size(pxu(30))
-        .margin(pxu(10))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.stroke_width(pxu(1)))
-        .position(corner)
-        .draw()
-        .map_err(plot_error)
-}
-
-/// The corner whose legend-sized box (the outer half across, the outer third up) holds the
-/// fewest of `points`, so the legend covers as little data as it can; top right on a tie.
-fn legend_corner(x: (f64, f64), y: (f64, f64), points: &[(f64, f64)]) -> SeriesLabelPosition {
-    let (xm, y_low, y_high) = (
-        x.0 + (x.1 - x.0) * 0.5,
-        y.0 + (y.1 - y.0) / 3.0,
-        y.1 - (y.1 - y.0) / 3.0,
-    );
-    let corners = [
-        (SeriesLabelPosition::UpperRight, true, true),
-        (SeriesLabelPosition::UpperLeft, false, true),
-        (SeriesLabelPosition::LowerRight, true, false),
-        (SeriesLabelPosition::LowerLeft, false, false),
-    ];
-    let inside = |right: bool, upper: bool, &(px, py): &(f64, f64)| {
-        (if right { px >= xm } else { px <= xm })
-            && (if upper { py >= y_high } else { py <= y_low })
-    };
-    corners
-        .into_iter()
-        .min_by_key(|&(_, right, upper)| points.iter().filter(|p| inside(right, upper, p)).count())
-        .map_or(SeriesLabelPosition::UpperRight, |(corner, _, _)| corner)
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (area_x, area_y) = area.get_base_pixel();
+    let plot = chart.plotting_area();
+    let (plot_x, plot_y) = plot.get_base_pixel();
+    let left = plot_x - area_x + plot.dim_in_pixel().0 as i32 + px(12);
+    let top = plot_y - area_y;
+    let width = legend_width(area, entries) as i32 - px(12);
+    let row = px(22);
+    let bottom = top + row * entries.len() as i32 + px(10);
+    area.draw(&Rectangle::new(
+        [(left, top), (left + width, bottom)],
+        WHITE.mix(0.85).filled(),
+    ))
+    .map_err(plot_error)?;
+    area.draw(&Rectangle::new(
+        [(left, top), (left + width, bottom)],
+        BLACK.stroke_width(pxu(1)),
+    ))
+    .map_err(plot_error)?;
+    let font = label_font();
+    for (i, entry) in entries.iter().enumerate() {
+        let y = top + px(5) + row * i as i32 + row / 2;
+        let x = left + px(10);
+        match entry.key {
+            Key::Line(style) => area.draw(&PathElement::new(vec![(x, y), (x + px(20), y)], style)),
+            Key::Square(colour) => area.draw(&Rectangle::new(
+                [(x + px(6), y - px(4)), (x + px(14), y + px(4))],
+                colour.filled(),
+            )),
+            Key::Disc(colour) => area.draw(&Circle::new((x + px(10), y), px(5), colour.filled())),
+        }
+        .map_err(plot_error)?;
+        area.draw(&Text::new(
+            entry.label.clone(),
+            (x + px(30), y - px(8)),
+            font.clone(),
+        ))
+        .map_err(plot_error)?;
+    }
+    Ok(())
 }
 
 /// The colour of hidden unit `k`: the lesson's blue and orange first, then distinct hues
@@ -415,22 +460,6 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
     let m = l - c / 2.0;
     let byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
     (byte(r), byte(g), byte(b))
-}
-
-/// A legend key drawn as a short line in `style`.
-fn line_key(style: ShapeStyle) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + px(20), y)], style)
-}
-
-/// A legend key drawn as a small filled square of `colour` (squares, so that the only circles
-/// in a plot are its data points and steps).
-fn dot_key(colour: RGBColor) -> impl Fn(BackendCoord) -> Rectangle<BackendCoord> {
-    move |(x, y)| {
-        Rectangle::new(
-            [(x + px(6), y - px(4)), (x + px(14), y + px(4))],
-            colour.filled(),
-        )
-    }
 }
 
 /// The caption of `title` on `area`: 24 px, or smaller until it fits the area's width with
@@ -589,9 +618,16 @@ impl Picture for Curves {
         };
         let mut builder = ChartBuilder::on(area);
         let (caption, font) = fitted_caption(area, &self.title);
+        let legend: Vec<Entry> = self
+            .curves
+            .iter()
+            .filter(|c| !c.label.is_empty())
+            .map(|c| Entry::new(&c.label, Key::Line(c.colour.stroke_width(pxu(3)))))
+            .collect();
         builder
             .caption(caption, font)
             .margin(pxu(16))
+            .margin_right(pxu(16) + legend_width(area, &legend))
             .x_label_area_size(pxu(44))
             .y_label_area_size(pxu(80));
         if self.log {
@@ -601,33 +637,29 @@ impl Picture for Curves {
             } else {
                 (1e-12, 1.0)
             };
-            // The legend goes to the corner the curves leave emptiest, judged on the log axis.
-            let logged: Vec<(f64, f64)> = all().map(|(x, y)| (x, y.max(lo).ln())).collect();
-            let corner = legend_corner((x.start, x.end), (lo.ln(), hi.ln()), &logged);
             let chart = builder
                 .build_cartesian_2d(x, (lo..hi).log_scale())
                 .map_err(plot_error)?;
-            self.draw_lines(chart, lo, &tick, corner)
+            self.draw_lines(area, chart, lo, &tick, &legend)
         } else {
             let (lo, hi) = min_max(all().map(|p| p.1));
             let (lo, hi) = padded(lo, hi, 0.05);
-            let points: Vec<(f64, f64)> = all().collect();
-            let corner = legend_corner((x.start, x.end), (lo, hi), &points);
             let chart = builder.build_cartesian_2d(x, lo..hi).map_err(plot_error)?;
-            self.draw_lines(chart, f64::NEG_INFINITY, &tick, corner)
+            self.draw_lines(area, chart, f64::NEG_INFINITY, &tick, &legend)
         }
     }
 }
 
 impl Curves {
-    /// The mesh, the lines (values below `floor` drawn at it) and the legend (in `corner`),
-    /// on a chart whose y axis is linear or logarithmic.
+    /// The mesh, the lines (values below `floor` drawn at it) and the legend beside them, on
+    /// a chart whose y axis is linear or logarithmic.
     fn draw_lines<'a, DB: DrawingBackend + 'a, Y>(
         &self,
+        area: &DrawingArea<DB, Shift>,
         mut chart: ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
         floor: f64,
         y_label: &dyn Fn(&f64) -> String,
-        corner: SeriesLabelPosition,
+        legend: &[Entry],
     ) -> anyhow::Result<()>
     where
         DB::ErrorType: 'static,
@@ -648,19 +680,11 @@ impl Curves {
             .map_err(plot_error)?;
         for c in &self.curves {
             let points = c.points.iter().map(|&(x, y)| (x, y.max(floor)));
-            let series = chart
+            chart
                 .draw_series(LineSeries::new(points, c.colour.stroke_width(pxu(3))))
                 .map_err(plot_error)?;
-            if !c.label.is_empty() {
-                series
-                    .label(c.label.as_str())
-                    .legend(line_key(c.colour.stroke_width(pxu(3))));
-            }
         }
-        if self.curves.iter().any(|c| !c.label.is_empty()) {
-            draw_legend_at(&mut chart, corner)?;
-        }
-        Ok(())
+        draw_legend_beside(area, &chart, legend)
     }
 }
 
@@ -679,6 +703,8 @@ impl Picture for PredictedVsObserved {
     {
         let (lo, hi) = min_max(self.points.iter().flat_map(|&(o, p)| [o, p]));
         let (lo, hi) = padded(lo, hi, 0.08);
+        let line = BLACK.mix(0.4).stroke_width(pxu(1));
+        let legend = [Entry::new("predicted = observed", Key::Line(line))];
         let mut chart = axes(
             area,
             &self.title,
@@ -686,15 +712,11 @@ impl Picture for PredictedVsObserved {
             (lo, hi),
             "observed",
             "predicted",
+            &legend,
         )?;
         chart
-            .draw_series(LineSeries::new(
-                vec![(lo, lo), (hi, hi)],
-                BLACK.mix(0.4).stroke_width(pxu(1)),
-            ))
-            .map_err(plot_error)?
-            .label("predicted = observed")
-            .legend(line_key(BLACK.mix(0.4).into()));
+            .draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], line))
+            .map_err(plot_error)?;
         chart
             .draw_series(
                 self.points
@@ -702,7 +724,7 @@ impl Picture for PredictedVsObserved {
                     .map(|&p| Circle::new(p, px(5), GREEN.filled())),
             )
             .map_err(plot_error)?;
-        draw_legend(&mut chart)
+        draw_legend_beside(area, &chart, &legend)
     }
 }
 
@@ -765,21 +787,6 @@ mod tests {
         let (text, font) = fitted_caption(&area, &endless);
         assert!(text.contains('…') && text.chars().count() < 400, "{text}");
         assert!(area.estimate_text_size(&text, &font).unwrap().0 <= 860);
-    }
-
-    #[test]
-    fn the_legend_goes_where_the_data_is_not() {
-        let x = (0.0, 1.0);
-        let y = (0.0, 1.0);
-        let top_right = [(0.9, 0.9), (0.8, 0.95)];
-        assert!(matches!(
-            legend_corner(x, y, &top_right),
-            SeriesLabelPosition::UpperLeft
-        ));
-        assert!(matches!(
-            legend_corner(x, y, &[]),
-            SeriesLabelPosition::UpperRight
-        ));
     }
 
     #[test]
