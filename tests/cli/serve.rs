@@ -1071,17 +1071,41 @@ fn classifiers_play_as_decision_regions_or_probability_curves() {
         let sum: f64 = curves.iter().map(|c| c[k].as_f64().unwrap()).sum();
         close("Σ p", sum, 1.0, 1e-9);
     }
-    // A regression of two inputs has no picture here.
+    // A regression of two inputs: each prediction against its observation; its points are
+    // its inputs, then its target.
     let two = write(
         dir.path(),
         "two.toml",
-        "[model]\ninputs = 2\nhidden = [2]\n[data]\npoints = [[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]]\n[train]\nlearning_rate = 0.1\n",
+        "[model]\ninputs = 2\nhidden = [2]\n[data]\npoints = [[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [1.0, 1.0, 3.0]]\n[train]\nlearning_rate = 0.1\n",
     );
-    let out = squiggle(&["serve", &two, "--port", "0"]);
+    let server = Server::start(&[&two]);
+    let state = server.post("/api/playgrounds", json!({}));
+    assert_eq!(state["view"], "predicted");
+    assert_eq!(state["axes"], json!(["observed", "predicted"]));
+    assert_eq!(state["fit"]["observed"], json!([2.0, 1.0, 3.0]));
+    assert_eq!(state["fit"]["predicted"].as_array().unwrap().len(), 3);
+    let data = format!("/api/playgrounds/{}/data", id(&state));
+    let state = server.post(&data, json!({"points": [[0.0, 1.0, 2.0], [2.0, 2.0, 5.0]]}));
+    assert_eq!(state["data"], json!([[0.0, 1.0, 2.0], [2.0, 2.0, 5.0]]));
+    let (status, body) = server.call("POST", &data, Some(r#"{"points": [[0.0, 1.0]]}"#));
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (
+            400,
+            "points: point 1 has 2 values; each point is its 2 inputs, then its 1 target"
+        )
+    );
+    // A classifier of three inputs has no picture here.
+    let three = write(
+        dir.path(),
+        "three.toml",
+        "[model]\ninputs = 3\nhidden = [2]\n[data]\npoints = [[0.0, 1.0, 2.0, 0], [1.0, 0.0, 1.0, 1]]\nclasses = [\"a\", \"b\"]\n[train]\nloss = \"cross_entropy\"\n",
+    );
+    let out = squiggle(&["serve", &three, "--port", "0"]);
     assert_eq!(out.status, 2, "{out}");
     assert!(
         out.stderr.contains(
-            "the playground draws one input against one output, or a classifier of one or two inputs; this network is 2-[2]-1 softplus"
+            "the playground draws a classifier's classes over one or two inputs; this network is 3-[2]-2 softplus"
         ),
         "{out}"
     );

@@ -21,7 +21,7 @@ use squiggle_train::{
 };
 
 use crate::config::{self, Config, Edit, Overrides};
-use crate::output::format::{exact, num};
+use crate::output::format::{exact, num, plural};
 use crate::output::plot::lesson::padded_data_range;
 use crate::output::plot::{GREEN, PINK, hex, unit_colour};
 use crate::session;
@@ -418,14 +418,23 @@ impl Playground {
         self.edit(|edits| edits.extend(made))
     }
 
-    /// New data points, `[input, target]` each, or for a classifier its inputs and a class
-    /// index (`[x1, x2, class]`).
+    /// New data points, `[input, target]` each (a regression of more columns: its inputs,
+    /// then its targets), or for a classifier its inputs and a class index (`[x1, x2,
+    /// class]`).
     pub fn set_points(&mut self, points: &[Vec<f64>]) -> Result<()> {
-        let width = self.config.arch.inputs + 1;
-        let shape = match &self.config.classes {
-            Some(_) if width == 3 => "[input 1, input 2, class]",
-            Some(_) => "[input, class]",
-            None => "[input, target]",
+        let arch = &self.config.arch;
+        let (width, shape) = match &self.config.classes {
+            Some(_) if arch.inputs == 2 => (3, "[input 1, input 2, class]".to_string()),
+            Some(_) => (2, "[input, class]".to_string()),
+            None if arch.inputs == 1 && arch.outputs == 1 => (2, "[input, target]".to_string()),
+            None => (
+                arch.inputs + arch.outputs,
+                format!(
+                    "its {}, then its {}",
+                    plural(arch.inputs, "input"),
+                    plural(arch.outputs, "target")
+                ),
+            ),
         };
         if let Some((i, p)) = points.iter().enumerate().find(|(_, p)| p.len() != width) {
             return Err(Refusal::Bad(format!(
@@ -629,12 +638,15 @@ impl Playground {
         }
     }
 
-    /// What the fit card draws: the prediction over one input (`curve`), a classifier's
-    /// decision regions over two inputs (`regions`), or its SoftMax probabilities over one
+    /// What the fit card draws: the prediction over one input (`curve`), each prediction
+    /// against its observation for other regressions (`predicted`), a classifier's decision
+    /// regions over two inputs (`regions`), or its SoftMax probabilities over one
     /// (`probabilities`).
     fn view(&self) -> &'static str {
-        match (&self.config.classes, self.config.arch.inputs) {
-            (None, _) => "curve",
+        let arch = &self.config.arch;
+        match (&self.config.classes, arch.inputs) {
+            (None, 1) if arch.outputs == 1 => "curve",
+            (None, _) => "predicted",
             (Some(_), 2) => "regions",
             (Some(_), _) => "probabilities",
         }
@@ -647,12 +659,11 @@ impl Playground {
         (0..self.rows.len())
             .map(|i| {
                 let output = self.rows.output_row(i);
-                let target = match &self.config.classes {
-                    Some(_) => squiggle_train::argmax(&output) as f64,
-                    None => output[0],
-                };
                 let mut row: Vec<f64> = self.rows.input_row(i);
-                row.push(target);
+                match &self.config.classes {
+                    Some(_) => row.push(squiggle_train::argmax(&output) as f64),
+                    None => row.extend(output),
+                }
                 row.into_iter().map(|v| exact(v, Precision::F32)).collect()
             })
             .collect()
@@ -663,8 +674,21 @@ impl Playground {
         match self.view() {
             "regions" => self.regions(),
             "probabilities" => self.probabilities(),
+            "predicted" => self.predicted(),
             _ => self.curve(),
         }
+    }
+
+    /// Each row's every target and the network's prediction of it.
+    fn predicted(&self) -> Value {
+        let arch = &self.config.arch;
+        let (mut observed, mut predicted) = (Vec::new(), Vec::new());
+        for i in 0..self.rows.len() {
+            let pass = arch.forward_host(&self.values, &self.rows.input_row(i));
+            observed.extend(self.rows.output_row(i));
+            predicted.extend_from_slice(pass.prediction());
+        }
+        json!({"observed": observed, "predicted": predicted})
     }
 
     /// A classifier's decision regions over its two inputs' padded ranges: the class its
@@ -949,14 +973,11 @@ fn load(
     let edits: Vec<Edit> = edits.values().cloned().collect();
     let (config, data) = config::load_text(path, text.to_string(), &edits, overrides)?;
     let name = path.display();
-    let drawable = match &config.classes {
-        // A classifier's decision regions over two inputs, or its SoftMax curves over one.
-        Some(_) => matches!(config.arch.inputs, 1 | 2),
-        None => config.arch.inputs == 1 && config.arch.outputs == 1,
-    };
-    if !drawable {
+    // A classifier's decision regions over two inputs, or its SoftMax curves over one; any
+    // regression (its curve over one input, else predicted against observed).
+    if config.classes.is_some() && !matches!(config.arch.inputs, 1 | 2) {
         return Err(Refusal::Bad(format!(
-            "{name}: the playground draws one input against one output, or a classifier of one or two inputs; this network is {}",
+            "{name}: the playground draws a classifier's classes over one or two inputs; this network is {}",
             config.arch.describe()
         )));
     }
@@ -995,6 +1016,9 @@ fn axes(config: &Config) -> [String; 2] {
             2 => [input(0), input(1)],
             _ => [input(0), "probability".into()],
         };
+    }
+    if config.arch.inputs != 1 || config.arch.outputs != 1 {
+        return ["observed".into(), "predicted".into()];
     }
     if config.names.has_lesson_names() && config.inputs.first().is_none_or(|n| n == "x") {
         ["dosage".into(), "efficacy".into()]

@@ -192,7 +192,25 @@ function drawNetwork() {
 function drawFit() {
   if (state.view === "regions") return drawRegions();
   if (state.view === "probabilities") return drawProbabilities();
+  if (state.view === "predicted") return drawPredicted();
   return drawCurveFit();
+}
+
+// A regression of several inputs or outputs: each prediction against its observation, on
+// the line where they would be equal. Its rows are changed in a config, not by dragging.
+function drawPredicted() {
+  const svg = $("fit");
+  const f = state.fit;
+  const r = pad(extent(f.observed.concat(f.predicted)), 0.08);
+  const { X, Y, plot } = frame(svg, r, r, state.axes);
+  clear($("fit-legend"));
+  line(plot, r, r, X, Y, { stroke: "#98a2b3", "stroke-width": 1.5, "stroke-dasharray": "5 4" });
+  f.observed.forEach((o, i) => {
+    el("circle", { cx: X(o), cy: Y(f.predicted[i]), r: 5, class: "row", fill: state.colours.squiggle }, plot);
+  });
+  legendKey("#98a2b3", "predicted = observed");
+  legendKey(state.colours.squiggle, "each row's prediction");
+  svg.ondblclick = null;
 }
 
 function legendKey(colour, text) {
