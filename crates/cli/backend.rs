@@ -157,16 +157,13 @@ pub mod gpu {
         // Adapter discovery talks to drivers that may panic on a broken install; treat that
         // as "no adapter of this kind" rather than crashing.
         let software = matches!(kind, DeviceKind::Cpu);
-        let previous_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let opened = std::panic::catch_unwind(|| {
+        let opened = squiggle_train::panics::catch_expected(|| {
             let device = Device::wgpu_options().device_kind(kind).init().ok()?;
             let name = device
                 .identity()
                 .map_or_else(|| label.to_string(), |i| i.name);
             Some((device, name))
         });
-        std::panic::set_hook(previous_hook);
         let (device, name) = opened.ok().flatten()?;
         Some(Adapter {
             device,

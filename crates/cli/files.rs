@@ -91,6 +91,8 @@ pub fn free_space(dir: &Path) -> Option<u64> {
     {
         use std::os::unix::ffi::OsStrExt;
         let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        // SAFETY: `statvfs` is a plain C struct of integers, for which all zero bits are a
+        // valid value; `statvfs` below fills it in.
         let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
         // SAFETY: `path` is a NUL-terminated string and `stats` a valid out-parameter.
         if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {

@@ -150,6 +150,18 @@ fn report_file_size_limits() {
     }
 }
 
+/// Keeps the message of a panic the libraries expected and caught (a damaged checkpoint's
+/// record, a driver probe; see `squiggle_train::panics`) off stderr: it becomes a one-line
+/// error instead. Every other panic still prints.
+fn quiet_expected_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !squiggle_train::panics::panic_expected() {
+            default(info);
+        }
+    }));
+}
+
 fn main() -> ExitCode {
     if !memory::address_space_left_at_least(HEADROOM) {
         // Nothing that allocates: the first allocation could be the one that fails.
@@ -158,6 +170,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    quiet_expected_panics();
     report_file_size_limits();
     keep_freed_memory_for_reuse();
     keep_default_device_on_the_cpu();

@@ -20,10 +20,13 @@
 //!   predictions and metrics;
 //! - [`export`]: a trained network as safetensors (PyTorch's layout) or JSON;
 //! - [`bench`]: the core timed on fixed work beside a plain-Rust baseline;
-//! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader.
+//! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader;
+//! - [`panics`]: the panics a call expects, caught as errors and kept quiet.
 //!
 //! It never chooses a backend: callers pass the device, and the core calls `.autodiff()` on
 //! it. Config files, output formats and flags belong to the CLI.
+
+#![forbid(unsafe_code)]
 
 pub mod bench;
 mod bytes;
@@ -34,6 +37,7 @@ mod error;
 pub mod export;
 pub mod fuzz;
 mod inspect;
+pub mod panics;
 mod plan;
 mod steps;
 

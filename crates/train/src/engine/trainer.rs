@@ -332,12 +332,9 @@ pub(crate) fn load_network(
     let zeros = vec![0.0; arch.num_params()];
     // Burn checks a record's shapes but panics on some damage it does not expect (a tensor of
     // integers where floats belong): a damaged file is an error, never a crash.
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let loaded = crate::panics::catch_expected(|| {
         Network::from_values(arch, &zeros, device, precision).try_load_record(record)
-    }));
-    std::panic::set_hook(previous_hook);
+    });
     let net = match loaded {
         Ok(result) => result.map_err(bad)?,
         Err(_) => {
