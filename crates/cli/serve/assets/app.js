@@ -180,10 +180,13 @@ function drawNetwork() {
       x, y, "text-anchor": anchor || "middle", id: `node-${p.name}`,
       class: `param-label ${p.trainable ? "trains" : "frozen"}`,
     }, svg);
-    text.textContent = `${p.name} ${p.shown}`;
+    // The lessons' short names fit on the diagram; a tensor element's name
+    // (`hidden.0.weight[1][0]`) would cover its neighbours, so those edges show the value
+    // alone, the name on hover and in the table.
+    text.textContent = state.lesson_names ? `${p.name} ${p.shown}` : p.shown;
     text.addEventListener("click", () => toggle(p.name));
     const title = el("title", {}, text);
-    title.textContent = `${p.name}: click to ${p.trainable ? "freeze" : "unfreeze"}`;
+    title.textContent = `${p.name} = ${p.shown}: click to ${p.trainable ? "freeze" : "unfreeze"}`;
   }
 }
 
@@ -253,6 +256,13 @@ function classPoints(plot, points, at, invert, place) {
   });
 }
 
+// `hex` mixed with white: `share` 0 is white, 1 the colour itself. Opaque, so cells that
+// overlap by a pixel (no seams between them) do not darken where they do.
+function paler(hex, share) {
+  const mix = (i) => Math.round(255 - (255 - parseInt(hex.slice(i, i + 2), 16)) * share);
+  return `rgb(${mix(1)}, ${mix(3)}, ${mix(5)})`;
+}
+
 function drawRegions() {
   const svg = $("fit");
   const f = state.fit;
@@ -268,7 +278,7 @@ function drawRegions() {
       const [x0, y1] = [f.x[0] + i * dx, f.y[0] + (j + 1) * dy];
       el("rect", {
         x: X(x0), y: Y(y1), width: X(x0 + dx) - X(x0) + 1, height: Y(y1 - dy) - Y(y1) + 1,
-        fill: state.colours.classes[k], "fill-opacity": (0.1 + 0.35 * f.confidence[c]).toFixed(3),
+        fill: paler(state.colours.classes[k], 0.1 + 0.35 * f.confidence[c]),
         class: "region", "data-class": k, "shape-rendering": "crispEdges",
       }, plot);
     }

@@ -45,7 +45,7 @@ function ticks([lo, hi], count) {
 function label(v) {
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(0);
-  return String(Number(v.toPrecision(4)));
+  return String(Number(v.toPrecision(3)));
 }
 
 // Axes in `svg` (viewBox size w × h) over x and y ranges; returns the scales. With
@@ -61,7 +61,9 @@ function frame(svg, xr, yr, titles, log = false, wholeX = false) {
     el("line", { x1: X(t), x2: X(t), y1: m.t, y2: h - m.b, class: "grid" }, axis);
     el("text", { x: X(t), y: h - m.b + 14, "text-anchor": "middle" }, axis).textContent = label(t);
   }
-  for (const t of ticks(yr, 5)) {
+  // A log axis spanning a decade or more ticks its powers of ten only.
+  const wholeLog = log && yr[1] - yr[0] >= 1;
+  for (const t of ticks(yr, 5).filter((t) => !wholeLog || Number.isInteger(t))) {
     el("line", { x1: m.l, x2: w - m.r, y1: Y(t), y2: Y(t), class: "grid" }, axis);
     const text = log ? label(Math.pow(10, t)) : label(t);
     el("text", { x: m.l - 6, y: Y(t) + 4, "text-anchor": "end" }, axis).textContent = text;
