@@ -43,7 +43,7 @@ pub fn exact(x: f64, precision: Precision) -> f64 {
     }
 }
 
-/// `params` as JSON: name → number where every scalar has a name (the lessons' 1-[H]-1
+/// `params` as JSON: name → number where every scalar has a name (the lessons' `1-[H]-1`
 /// networks, a line's slope and intercept: the same rule as every other output), tensor path
 /// → nested array (weights as rows) for every other shape.
 pub fn params_json(names: &ParamNames, params: &[f64], precision: Precision) -> Value {

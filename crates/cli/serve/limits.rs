@@ -26,7 +26,7 @@ pub const SAMPLES: usize = 200;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The largest `metrics.csv` the dashboard reads.
 pub const MAX_METRICS_BYTES: u64 = 64 * 1024 * 1024;
-/// The largest run `config.toml` the dashboard reads (a seeded 8-[64,64]-1 run's is about
+/// The largest run `config.toml` the dashboard reads (a seeded `8-[64,64]-1` run's is about
 /// 130 KB).
 pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 /// How much of the end of each `metrics.csv` the run list reads to count its epochs.

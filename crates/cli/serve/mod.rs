@@ -1,7 +1,8 @@
 //! `squiggle serve`: the lesson in the browser and a dashboard of training runs.
 //!
-//! - `playground.rs`: one playground, a config trained step by step by the core's
-//!   [`Stepper`](squiggle_train::Stepper), and the state its page draws;
+//! - `playground/`: one playground, a config trained step by step by the core's
+//!   [`Stepper`](squiggle_train::Stepper) (`mod.rs`), the state its page draws (`view.rs`),
+//!   and configs by epochs turned into points and steps (`by_epochs.rs`);
 //! - `registry.rs`: the playgrounds of a server (independent, capped, expiring);
 //! - `api.rs`: the JSON API; `runs.rs`: the run folders the dashboard reads;
 //! - `presets.rs`: the lesson configs compiled in; `limits.rs`: every limit;

@@ -448,7 +448,7 @@ with_avx2! {
     }
 }
 
-/// The backward pass of a 1-[H]-1 network (one input, one hidden layer with an activation, one
+/// The backward pass of a `1-[H]-1` network (one input, one hidden layer with an activation, one
 /// output) in one pass over the rows, without the `[rows, H]` input gradient of the output
 /// layer the layer-by-layer path writes and reads back: the parameters' gradient in flat
 /// order, `None` for any other network (or element type, or when the input's gradient is

@@ -1,7 +1,7 @@
 //! A team of compute threads that wait for the next kernel spinning, not sleeping.
 //!
 //! A training step calls a few kernels with a little of Burn's bookkeeping between them; on a
-//! batch of a 1-[64]-1 network each kernel is tens of microseconds of work. Rayon's idle
+//! batch of a `1-[64]-1` network each kernel is tens of microseconds of work. Rayon's idle
 //! workers go to sleep within microseconds, and waking one costs a system call and a
 //! scheduling delay of the same order as the kernel (measured on a 2-core VM: two threads
 //! were *slower* than one, a quarter of the time in the kernel's scheduler). The team's

@@ -187,7 +187,7 @@ impl Architecture {
     }
 
     /// Returns true if and only if the lesson's names apply: one input, one hidden layer,
-    /// one output (a 1-[H]-1 network; the lesson itself is 1-[2]-1).
+    /// one output (a `1-[H]-1` network; the lesson itself is `1-[2]-1`).
     pub fn has_lesson_names(&self) -> bool {
         self.inputs == 1 && self.outputs == 1 && self.hidden.len() == 1
     }

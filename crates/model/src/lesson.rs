@@ -1,7 +1,7 @@
 //! The lessons' numbers: the three data points and the fitted networks, in one place.
 //!
 //! Parameter vectors are in flat order (see [`Architecture::tensors`]), which for the lesson's
-//! 1-[2]-1 network is w1, w2, b1, b2, w3, w4, b3. Source: StatQuest's "Neural Networks"
+//! `1-[2]-1` network is w1, w2, b1, b2, w3, w4, b3. Source: StatQuest's "Neural Networks"
 //! videos, recomputed in double precision (the team's `statquest.md`).
 //!
 //! [`Architecture::tensors`]: crate::Architecture::tensors

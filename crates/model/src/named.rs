@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-/// An enum whose variants are chosen by name (see [`named_enum!`]).
+/// An enum whose variants are chosen by name (see [`named_enum!`](crate::named_enum)).
 pub trait Named: Copy + Sized + 'static {
     /// What the choice is called in messages (`loss`, `activation`, `dtype`).
     const WHAT: &'static str;

@@ -38,7 +38,7 @@ impl Layer {
 
 /// A fully connected network: hidden layers with an activation, then a linear output layer.
 ///
-/// For the lesson's 1-[2]-1 shape this computes
+/// For the lesson's `1-[2]-1` shape this computes
 /// `prediction(x) = w3·softplus(w1·x + b1) + w4·softplus(w2·x + b2) + b3`.
 ///
 /// Parameter paths are `hidden.{i}.weight`, `hidden.{i}.bias`, `output.weight` and
@@ -272,7 +272,7 @@ mod tests {
     }
 
     /// Burn's autodiff of the module, checked against the chain rule done by hand for one
-    /// row of a 1-[1]-1 network: every operation of the forward pass is one Burn knows how to
+    /// row of a `1-[1]-1` network: every operation of the forward pass is one Burn knows how to
     /// differentiate, the one-input broadcast included.
     #[test]
     fn autodiff_of_the_module_is_the_chain_rule() {

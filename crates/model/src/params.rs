@@ -3,9 +3,9 @@
 //!
 //! Three kinds of name are accepted everywhere a parameter is named (config keys, `trainable`,
 //! `--param`):
-//! - a **lesson name** for 1-[H]-1 networks: `w1..wH` are the input→hidden weights,
+//! - a **lesson name** for `1-[H]-1` networks: `w1..wH` are the input→hidden weights,
 //!   `b1..bH` the hidden biases, `w(H+1)..w(2H)` the hidden→output weights and `b(H+1)` the
-//!   output bias. For the lesson's 1-[2]-1 network that is exactly w1, w2, b1, b2, w3, w4, b3;
+//!   output bias. For the lesson's `1-[2]-1` network that is exactly w1, w2, b1, b2, w3, w4, b3;
 //! - a **tensor path** naming a whole tensor: `hidden.0.weight`, `hidden.0.bias`, …,
 //!   `output.weight`, `output.bias`;
 //! - an **element** of a tensor: `hidden.0.weight[0][1]`, `output.bias[0]`.
@@ -23,7 +23,7 @@ pub enum ParamTarget {
     Tensor(usize),
 }
 
-/// Where hidden unit `k` of a 1-[H]-1 network keeps its parameters, in the lesson's terms:
+/// Where hidden unit `k` of a `1-[H]-1` network keeps its parameters, in the lesson's terms:
 /// `x_k = w_k·input + b_k`, `y_k = activation(x_k)`, and `w_(H+k)` scales `y_k` into the
 /// prediction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +135,7 @@ impl ParamNames {
         out
     }
 
-    /// Whether every scalar has a name of its own (w1…b3 of a 1-[H]-1 network, `slope` and
+    /// Whether every scalar has a name of its own (w1…b3 of a `1-[H]-1` network, `slope` and
     /// `intercept` of a line), so outputs list the scalars by name rather than the tensors.
     pub fn names_scalars(&self) -> bool {
         self.scalar
@@ -247,7 +247,7 @@ impl ParamNames {
     }
 }
 
-/// The lesson name of an element of a 1-[H]-1 network, if the network has that shape.
+/// The lesson name of an element of a `1-[H]-1` network, if the network has that shape.
 fn lesson_name(arch: &Architecture, spec: &TensorSpec, element: usize) -> Option<String> {
     if arch.is_line() {
         // "Gradient Descent, Step-by-Step" fits a line: its two numbers are a slope and an

@@ -19,7 +19,7 @@
 //! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
 //!   predictions and metrics;
 //! - [`export`]: a trained network as safetensors (PyTorch's layout) or JSON;
-//! - [`bench`]: the core timed on fixed work beside a plain-Rust baseline;
+//! - [`bench`](mod@bench): the core timed on fixed work beside a plain-Rust baseline;
 //! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader;
 //! - [`panics`]: the panics a call expects, caught as errors and kept quiet.
 //!

@@ -1,4 +1,4 @@
-//! The yardstick: a 1-[H]-1 softplus network trained by plain SGD with its gradients written
+//! The yardstick: a `1-[H]-1` softplus network trained by plain SGD with its gradients written
 //! out in closed form, in plain Rust, no Burn. It does what the training core does on the
 //! bench's work (the same parameters, rows, batches and updates), as fast as a short program
 //! can: each mini-batch is laid out unit by unit so every loop runs over contiguous rows and
@@ -8,7 +8,7 @@
 
 use squiggle_fused::softplus_in_place;
 
-/// A 1-[H]-1 softplus network's parameters and the scratch space of one mini-batch.
+/// A `1-[H]-1` softplus network's parameters and the scratch space of one mini-batch.
 #[derive(Clone, Debug)]
 pub struct Baseline {
     /// Input → hidden weights, one per unit.
@@ -31,7 +31,7 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// A network with `values` in squiggle's flat order for a 1-[H]-1 network: the H
+    /// A network with `values` in squiggle's flat order for a `1-[H]-1` network: the H
     /// input weights, the H hidden biases, the H output weights, the output bias.
     ///
     /// # Panics

@@ -4,7 +4,7 @@
 //!
 //! The work is what users compare squiggle with NumPy and JAX on (the peers' harness runs the
 //! same cases through the binary): the lesson's seven-parameter step, and mini-batch SGD of a
-//! 1-[H]-1 softplus network on the dosage data set. The core is timed in process, between
+//! `1-[H]-1` softplus network on the dosage data set. The core is timed in process, between
 //! observer calls, so start-up and data loading are left out and everything training does
 //! per step or per epoch (records, metrics, shuffles) is in.
 
@@ -44,7 +44,7 @@ pub enum Work {
         steps: usize,
     },
     /// Mini-batch SGD (MSE of each batch, learning rate 0.1, a new shuffle every epoch) of a
-    /// 1-[hidden]-1 softplus network on `rows` rows of the dosage data set, from the uniform
+    /// `1-[hidden]-1` softplus network on `rows` rows of the dosage data set, from the uniform
     /// initialiser. One epoch warms up; the `epochs` after it are timed.
     Epochs {
         /// Hidden units.

@@ -4,7 +4,7 @@
 //! This is backpropagation as the lesson draws it, independent of Burn's autodiff: `explain`
 //! shows these factors and checks their sum against autodiff and finite differences.
 //!
-//! For the lesson's 1-[H]-1 networks the factors use the lesson's notation (for w1:
+//! For the lesson's `1-[H]-1` networks the factors use the lesson's notation (for w1:
 //! `dSSR/dpredicted × dpredicted/dy1 × dy1/dx1 × dx1/dw1`). For other shapes each hidden layer's
 //! error signal `δ = dLoss/dz` is shown as it reaches the parameter: the signal arriving from the
 //! layer above (`Σ w·δ`), times the activation's derivative, times the value the parameter
@@ -170,7 +170,7 @@ fn loss_factors(
     ]
 }
 
-/// The lesson's notation for 1-[H]-1 networks: x_k = w_k·input + b_k, y_k = act(x_k),
+/// The lesson's notation for `1-[H]-1` networks: x_k = w_k·input + b_k, y_k = act(x_k),
 /// predicted = Σ w_{H+k}·y_k + b_{H+1}.
 fn lesson_factors(
     arch: &Architecture,

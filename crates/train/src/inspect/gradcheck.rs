@@ -203,7 +203,7 @@ pub fn check_gradients(
 /// Which parameters move a ReLU unit across its kink (0) on some row of `data` when nudged by
 /// `±steps[i]`: there the loss has no derivative, and a central difference averages the two
 /// one-sided slopes. All false for smooth activations, and for networks too large to search
-/// (over [`KINK_SEARCH_BUDGET`] forward passes).
+/// (over `KINK_SEARCH_BUDGET`, 50,000,000, forward passes).
 pub fn kinks(arch: &Architecture, values: &[f64], data: &Dataset, steps: &[f64]) -> Vec<bool> {
     let n = values.len();
     if arch.activation != Activation::Relu

@@ -151,7 +151,7 @@ impl TrainPlan {
     /// steps), or of one chunk of rows measured, with their gradients. At its peak Burn's
     /// autodiff was measured holding 4.1 copies of a step's layer outputs (inputs, every
     /// hidden layer and the outputs) and the fused kernels 3.4 (a 1-[256, 256]-1 network on
-    /// batches of 200,000 rows: 1.72 and 1.42 GB; a 1-[2]-1 network on 3,000,000 rows: 3.3
+    /// batches of 200,000 rows: 1.72 and 1.42 GB; a `1-[2]-1` network on 3,000,000 rows: 3.3
     /// and 2.0). Five copies: with 4.6 (1.89 GB) a limit of 1.9 GB of address space still
     /// let Burn's autodiff start that run and abort in its first batch; a run the memory
     /// cannot hold is refused before it starts, at the price of refusing some that would

@@ -1,0 +1,99 @@
+//! Configs that train by epochs, in a playground that trains step by step.
+
+use std::path::Path;
+
+use squiggle_train::{ModeKind, Setting};
+
+use super::{Refusal, Result};
+use crate::config::{self, Overrides};
+use crate::serve::limits::MAX_POINTS;
+
+/// A config that trains by epochs as the playground trains it: step by step, full batch, on
+/// its training rows scaled as training by epochs scales them (the lessons' Iris network was
+/// fitted to inputs rescaled to 0..1), with the network, the start and the optimizer it
+/// names, its epochs' own settings (batches, validation, patience) set aside. Returns that
+/// config's text and the fit's axis titles; `None` for a config that trains step by step.
+///
+/// # Errors
+/// A config the loader refuses, or more training rows than the playground takes.
+pub(super) fn by_steps(
+    path: &Path,
+    text: &str,
+    overrides: &Overrides,
+) -> Result<Option<(String, [String; 2])>> {
+    let (config, data) = config::load_text(path, text.to_string(), &[], overrides)?;
+    if !config.by_epochs() {
+        return Ok(None);
+    }
+    let prepared = data.prepare(&config.plan);
+    let rows = prepared.train_data();
+    let name = path.display();
+    if rows.len() > MAX_POINTS {
+        return Err(Refusal::Bad(format!(
+            "{name}: {} training rows; the playground takes at most {MAX_POINTS}",
+            rows.len()
+        )));
+    }
+    let scaled = match (prepared.scaling(), config.plan.epoch_plan()) {
+        (Some(_), Some(e)) if e.rescale => " (rescaled to 0..1)",
+        (Some(_), _) => " (standardised)",
+        (None, _) => "",
+    };
+    let mut table: toml::Table = config
+        .resolved_toml()
+        .parse()
+        .expect("a resolved config parses back");
+    let points: Vec<toml::Value> = (0..rows.len())
+        .map(|i| {
+            let output = rows.output_row(i);
+            let target = match &config.classes {
+                Some(_) => squiggle_train::argmax(&output) as f64,
+                None => output[0],
+            };
+            let mut row = rows.input_row(i);
+            row.push(target);
+            toml::Value::Array(row.into_iter().map(toml::Value::Float).collect())
+        })
+        .collect();
+    let mut points_table = toml::Table::new();
+    points_table.insert("points".into(), toml::Value::Array(points));
+    if let Some(classes) = &config.classes {
+        let names = classes.names.iter().cloned().map(toml::Value::String);
+        points_table.insert("classes".into(), toml::Value::Array(names.collect()));
+    }
+    table.insert("data".into(), toml::Value::Table(points_table));
+    if let Some(toml::Value::Table(train)) = table.get_mut("train") {
+        train.retain(|key, _| {
+            key != "epochs"
+                && key
+                    .parse::<Setting>()
+                    .map_or(true, |s| s.mode() != Some(ModeKind::Epochs))
+        });
+    }
+    let column = |names: &[String], k: usize, fallback: &str| {
+        names
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    let axes = match (&config.classes, config.arch.inputs) {
+        (Some(_), 2) => [
+            format!("{}{scaled}", column(&config.inputs, 0, "input 1")),
+            format!("{}{scaled}", column(&config.inputs, 1, "input 2")),
+        ],
+        (Some(_), _) => [
+            format!("{}{scaled}", column(&config.inputs, 0, "input")),
+            "probability".into(),
+        ],
+        (None, _) => [
+            format!("{}{scaled}", column(&config.inputs, 0, "input")),
+            format!("{}{scaled}", column(&config.targets, 0, "output")),
+        ],
+    };
+    let text = format!(
+        "# {name} step by step: its {} training rows{scaled}, full batch.\n{}",
+        rows.len(),
+        toml::to_string(&table).expect("a config serialises to TOML")
+    );
+    Ok(Some((text, axes)))
+}
