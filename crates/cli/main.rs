@@ -19,6 +19,7 @@ mod args;
 mod backend;
 mod commands;
 mod config;
+mod exit;
 mod files;
 mod interrupt;
 mod memory;
@@ -27,6 +28,7 @@ mod run_dir;
 mod serve;
 mod session;
 
+use exit::{ThreadsUnavailable, exit_code, is_broken_pipe};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -119,23 +121,6 @@ const STACK: u64 = 8 << 20;
 /// The address space a command needs beyond the binary and its threads before anything it
 /// reads is sized (what larger needs are checked against, one by one).
 const HEADROOM: u64 = 16 << 20;
-
-/// The compute threads could not be started (the system's reason): a run that failed
-/// (exit 1), not bad input.
-#[derive(Debug)]
-struct ThreadsUnavailable(String);
-
-impl std::fmt::Display for ThreadsUnavailable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot start the compute threads ({}); is a memory or process limit (ulimit -v, ulimit -u) too small?",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for ThreadsUnavailable {}
 
 /// A file-size limit (`ulimit -f`) reached by a write kills the process with SIGXFSZ by
 /// default, with no message and a temporary file behind; ignored, the write fails with
@@ -255,47 +240,6 @@ fn one_line(report: &str) -> String {
         .to_string()
 }
 
-/// A check that ran and found a problem (a gradient check, an explanation whose three
-/// derivatives disagree): exit code 1, like a diverged run.
-#[derive(Debug)]
-pub struct CheckFailed(pub String);
-
-impl std::fmt::Display for CheckFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CheckFailed {}
-
-/// 1 for a run that started and failed (divergence, a failed check, a device that could not
-/// hand values back), 2 for everything a user can fix in their input.
-fn exit_code(err: &anyhow::Error) -> u8 {
-    use squiggle_model::ReadBack;
-    use squiggle_train::TrainError;
-    if let Some(interrupted) = err.downcast_ref::<interrupt::Interrupted>() {
-        return interrupted.exit_code();
-    }
-    let failed_run = err.chain().any(|e| {
-        // Every training error is a run that failed, but a checkpoint that does not fit the
-        // config, which the user fixes.
-        e.downcast_ref::<TrainError>()
-            .is_some_and(|t| !matches!(t, TrainError::Resume(_)))
-            || e.is::<ReadBack>()
-            || e.is::<CheckFailed>()
-            || e.is::<ThreadsUnavailable>()
-    });
-    if failed_run { 1 } else { 2 }
-}
-
-/// A closed pipe on stdout (`squiggle train … | head`) is not an error, as in other Unix tools.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 /// Burn materialises a loaded optimizer state on `Device::default()` before moving it to the
 /// parameters' device. With wgpu compiled in, that default would be a GPU device, which
 /// fails on machines without one; pin it to flex (the state moves on at the next step
@@ -318,25 +262,5 @@ fn quiet_display_probes() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         // SAFETY: no other thread runs yet, so nothing reads the environment concurrently.
         unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_device_that_stops_answering_is_a_failed_run_not_bad_input() {
-        let lost = squiggle_model::ReadBack {
-            what: "the loss",
-            reason: "device lost".into(),
-        };
-        assert_eq!(exit_code(&anyhow::Error::new(lost.clone())), 1);
-        let wrapped = squiggle_train::TrainError::from(lost);
-        assert_eq!(
-            exit_code(&anyhow::Error::new(wrapped).context("training")),
-            1
-        );
-        assert_eq!(exit_code(&anyhow::anyhow!("bad.toml:1:1: nope")), 2);
     }
 }

@@ -11,10 +11,10 @@ use squiggle_train::{
     argmax, confusion, measure, read_csv, softmax,
 };
 
-use crate::CheckFailed;
 use crate::args::{EvalArgs, RunArgs};
 use crate::backend::Backend;
 use crate::config::Overrides;
+use crate::exit::CheckFailed;
 use crate::output::classes;
 use crate::output::epochs::metrics_json;
 use crate::output::format::{cell, elision, exact, num, plural, shown_rows};

@@ -10,9 +10,9 @@ use squiggle_train::{
     explain, tolerance, train,
 };
 
-use crate::CheckFailed;
 use crate::args::ExplainArgs;
 use crate::config::{Config, Overrides};
+use crate::exit::CheckFailed;
 use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
 use crate::output::{print_json, print_lines};
 use crate::session::{ParamsAt, Session};

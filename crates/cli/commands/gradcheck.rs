@@ -4,9 +4,9 @@ use serde_json::json;
 use squiggle_model::{Named, Precision};
 use squiggle_train::{Backprop, check_gradients, kinks};
 
-use crate::CheckFailed;
 use crate::args::GradcheckArgs;
 use crate::config::Overrides;
+use crate::exit::CheckFailed;
 use crate::output::format::{cell, num};
 use crate::output::{print_json, print_lines};
 use crate::session::Session;

@@ -3,9 +3,9 @@
 use anyhow::{Context, bail};
 use squiggle_train::{CsvOptions, read_inputs};
 
-use crate::CheckFailed;
 use crate::args::PredictArgs;
 use crate::backend::Backend;
+use crate::exit::CheckFailed;
 use crate::files::{AtomicFile, refuse_destroying};
 use crate::interrupt::{self, Interrupted};
 use crate::output::format::{data_value, plural};
