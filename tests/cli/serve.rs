@@ -1145,6 +1145,29 @@ fn a_config_by_epochs_plays_step_by_step_on_its_scaled_training_rows() {
     );
     assert_eq!(state["step"], 20);
     assert!(state["loss"].as_f64().unwrap() < before, "{state}");
+    // A regression by epochs with two targets keeps both in its points, and is drawn as
+    // predicted against observed.
+    let mut two = String::from("x,y,z\n");
+    for i in 0..12 {
+        two += &format!("{i},{},{}\n", 2 * i, 10 - i);
+    }
+    write(dir.path(), "two.csv", &two);
+    let config = write(
+        dir.path(),
+        "two.toml",
+        "[data]\ncsv = \"two.csv\"\ninputs = [\"x\"]\ntargets = [\"y\", \"z\"]\nstandardize = true\n[train]\nepochs = 2\n",
+    );
+    let server2 = Server::start_in(dir.path(), &[&config]);
+    let state = server2.post("/api/playgrounds", json!({}));
+    assert_eq!(state["view"], "predicted");
+    let rows = state["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 12);
+    assert!(
+        rows.iter().all(|r| r.as_array().unwrap().len() == 3),
+        "{state}"
+    );
+    assert_eq!(state["fit"]["observed"].as_array().unwrap().len(), 24);
+    drop(server2);
     // More training rows than the playground takes: one line.
     generate(dir.path(), 1500, "big.csv", &[]);
     let big = write(

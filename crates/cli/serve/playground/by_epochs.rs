@@ -4,27 +4,21 @@ use std::path::Path;
 
 use squiggle_train::{ModeKind, Setting};
 
-use super::{Refusal, Result};
-use crate::config::{self, Overrides};
+use super::view::axes;
+use super::{Refusal, Result, point_rows};
+use crate::config::{Config, Data};
 use crate::serve::limits::MAX_POINTS;
 
 /// A config that trains by epochs as the playground trains it: step by step, full batch, on
 /// its training rows scaled as training by epochs scales them (the lessons' Iris network was
 /// fitted to inputs rescaled to 0..1), with the network, the start and the optimizer it
-/// names, its epochs' own settings (batches, validation, patience) set aside. Returns that
-/// config's text and the fit's axis titles; `None` for a config that trains step by step.
+/// names, its epochs' own settings (batches, validation, patience) set aside. `config` and
+/// `data` are what the loader made of the config at `path`. Returns the new config's text and
+/// the fit's axis titles, which name the original columns and how they were scaled.
 ///
 /// # Errors
-/// A config the loader refuses, or more training rows than the playground takes.
-pub(super) fn by_steps(
-    path: &Path,
-    text: &str,
-    overrides: &Overrides,
-) -> Result<Option<(String, [String; 2])>> {
-    let (config, data) = config::load_text(path, text.to_string(), &[], overrides)?;
-    if !config.by_epochs() {
-        return Ok(None);
-    }
+/// More training rows than the playground takes.
+pub(super) fn by_steps(path: &Path, config: &Config, data: Data) -> Result<(String, [String; 2])> {
     let prepared = data.prepare(&config.plan);
     let rows = prepared.train_data();
     let name = path.display();
@@ -43,17 +37,9 @@ pub(super) fn by_steps(
         .resolved_toml()
         .parse()
         .expect("a resolved config parses back");
-    let points: Vec<toml::Value> = (0..rows.len())
-        .map(|i| {
-            let output = rows.output_row(i);
-            let target = match &config.classes {
-                Some(_) => squiggle_train::argmax(&output) as f64,
-                None => output[0],
-            };
-            let mut row = rows.input_row(i);
-            row.push(target);
-            toml::Value::Array(row.into_iter().map(toml::Value::Float).collect())
-        })
+    let points = point_rows(&rows, config.classes.is_some())
+        .into_iter()
+        .map(|row| toml::Value::Array(row.into_iter().map(toml::Value::Float).collect()))
         .collect();
     let mut points_table = toml::Table::new();
     points_table.insert("points".into(), toml::Value::Array(points));
@@ -70,30 +56,10 @@ pub(super) fn by_steps(
                     .map_or(true, |s| s.mode() != Some(ModeKind::Epochs))
         });
     }
-    let column = |names: &[String], k: usize, fallback: &str| {
-        names
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| fallback.to_string())
-    };
-    let axes = match (&config.classes, config.arch.inputs) {
-        (Some(_), 2) => [
-            format!("{}{scaled}", column(&config.inputs, 0, "input 1")),
-            format!("{}{scaled}", column(&config.inputs, 1, "input 2")),
-        ],
-        (Some(_), _) => [
-            format!("{}{scaled}", column(&config.inputs, 0, "input")),
-            "probability".into(),
-        ],
-        (None, _) => [
-            format!("{}{scaled}", column(&config.inputs, 0, "input")),
-            format!("{}{scaled}", column(&config.targets, 0, "output")),
-        ],
-    };
     let text = format!(
         "# {name} step by step: its {} training rows{scaled}, full batch.\n{}",
         rows.len(),
         toml::to_string(&table).expect("a config serialises to TOML")
     );
-    Ok(Some((text, axes)))
+    Ok((text, axes(config, scaled)))
 }

@@ -169,17 +169,21 @@ impl Observer for Recorder<'_> {
 
 impl Playground {
     /// A playground of the config `text` (named `path`), on the backend it names (or
-    /// `overrides`' one).
+    /// `overrides`' one). The config is read once; one that trains by epochs becomes the
+    /// step-by-step config of its training rows ([`by_steps`]), which is read in turn.
     ///
     /// # Errors
-    /// A config the loader refuses, or one the playground cannot show: training by epochs,
-    /// more than one input or output, more than [`MAX_POINTS`] points or [`MAX_PARAMS`]
-    /// parameters.
+    /// A config the loader refuses, or one the playground cannot show: a classifier of more
+    /// than two inputs, more than [`MAX_POINTS`] points or [`MAX_PARAMS`] parameters.
     pub fn new(name: &str, path: &Path, text: String, overrides: Overrides) -> Result<Self> {
-        match by_steps(path, &text, &overrides)? {
-            Some((steps, axes)) => Self::loaded(name, path, steps, overrides, Some(axes)),
-            None => Self::loaded(name, path, text, overrides, None),
+        let (config, data) = config::load_text(path, text.clone(), &[], &overrides)?;
+        if config.by_epochs() {
+            let (steps, axes) = by_steps(path, &config, data)?;
+            let (config, rows) = load(path, &steps, &BTreeMap::new(), &overrides)?;
+            return Self::built(name, path, steps, overrides, Some(axes), config, rows);
         }
+        let (config, rows) = drawable(path, config, data)?;
+        Self::built(name, path, text, overrides, None, config, rows)
     }
 
     /// A playground of a lesson preset. A preset that reads data files has them compiled in
@@ -203,24 +207,37 @@ impl Playground {
             }
             std::fs::write(file, text).map_err(failed)?;
         }
-        match by_steps(&copy, preset.text, &overrides)? {
-            Some((steps, axes)) => Self::loaded(preset.name, &path, steps, overrides, Some(axes)),
-            None => Err(Refusal::Failed(format!(
+        let (config, data) = config::load_text(&copy, preset.text.to_string(), &[], &overrides)?;
+        if !config.by_epochs() {
+            return Err(Refusal::Failed(format!(
                 "{}: a preset with data files should train by epochs",
                 path.display()
-            ))),
+            )));
         }
+        let (steps, axes) = by_steps(&path, &config, data)?;
+        let (config, rows) = load(&path, &steps, &BTreeMap::new(), &overrides)?;
+        Self::built(
+            preset.name,
+            &path,
+            steps,
+            overrides,
+            Some(axes),
+            config,
+            rows,
+        )
     }
 
-    /// A playground of the config `text`, which trains step by step.
-    fn loaded(
+    /// A playground of the config `text`, which trains step by step and which the loader
+    /// made `config` and `rows` of.
+    fn built(
         name: &str,
         path: &Path,
         text: String,
         overrides: Overrides,
         axes: Option<[String; 2]>,
+        config: Config,
+        rows: Dataset,
     ) -> Result<Self> {
-        let (config, rows) = load(path, &text, &BTreeMap::new(), &overrides)?;
         let device = session::device(&config)?;
         let trainable = if config.trains {
             config.plan.trainable().to_vec()
@@ -505,6 +522,12 @@ fn load(
 ) -> Result<(Config, Dataset)> {
     let edits: Vec<Edit> = edits.values().cloned().collect();
     let (config, data) = config::load_text(path, text.to_string(), &edits, overrides)?;
+    drawable(path, config, data)
+}
+
+/// `config` and its `data` (from the config at `path`), checked for what a playground can
+/// show.
+fn drawable(path: &Path, config: Config, data: config::Data) -> Result<(Config, Dataset)> {
     let name = path.display();
     // A classifier's decision regions over two inputs, or its SoftMax curves over one; any
     // regression (its curve over one input, else predicted against observed).
@@ -527,6 +550,22 @@ fn load(
         )));
     }
     Ok((config, data.train))
+}
+
+/// The rows of `rows` as a playground's points: each row's inputs, then its targets, or a
+/// classifier's class index (the ArgMax of its one-hot outputs).
+fn point_rows(rows: &Dataset, classifier: bool) -> Vec<Vec<f64>> {
+    (0..rows.len())
+        .map(|i| {
+            let output = rows.output_row(i);
+            let mut row = rows.input_row(i);
+            match classifier {
+                true => row.push(squiggle_train::argmax(&output) as f64),
+                false => row.extend(output),
+            }
+            row
+        })
+        .collect()
 }
 
 /// A float as TOML writes it (`1.0`, `1e-7`).

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use squiggle_model::{Named, Precision, TensorKind};
 use squiggle_train::{Divergence, Explained, StopReason, Verdict, explain, tolerance};
 
-use super::{Playground, Result};
+use super::{Playground, Result, point_rows};
 use crate::config::Config;
 use crate::output::format::{exact, num};
 use crate::output::plot::lesson::padded_data_range;
@@ -90,7 +90,7 @@ impl Playground {
             },
             "status": self.status(),
             "params": params,
-            "axes": self.axes.clone().unwrap_or_else(|| axes(config)),
+            "axes": self.axes.clone().unwrap_or_else(|| axes(config, "")),
             "view": self.view(),
             "classes": config.classes.as_ref().map(|c| &c.names),
             "data": self.points(),
@@ -177,16 +177,9 @@ impl Playground {
     /// target (a classifier's: its class index). Data sets hold f32: each value as the
     /// network sees it, written shortest.
     fn points(&self) -> Vec<Vec<f64>> {
-        (0..self.rows.len())
-            .map(|i| {
-                let output = self.rows.output_row(i);
-                let mut row: Vec<f64> = self.rows.input_row(i);
-                match &self.config.classes {
-                    Some(_) => row.push(squiggle_train::argmax(&output) as f64),
-                    None => row.extend(output),
-                }
-                row.into_iter().map(|v| exact(v, Precision::F32)).collect()
-            })
+        point_rows(&self.rows, self.config.classes.is_some())
+            .into_iter()
+            .map(|row| row.into_iter().map(|v| exact(v, Precision::F32)).collect())
             .collect()
     }
 
@@ -394,40 +387,37 @@ impl Playground {
     }
 }
 
-/// The axis titles: the lesson's words on the lesson's points, else the column names (a
-/// classifier's two inputs, or its one input and the probability).
-fn axes(config: &Config) -> [String; 2] {
-    let input = |k: usize| {
-        config
-            .inputs
+/// The fit's axis titles: the lesson's words on the lesson's points, else the column names
+/// (a classifier's two inputs, or its one input and the probability), each followed by
+/// `note` (how a config by epochs scaled it); a regression of several columns is drawn as
+/// predicted against observed.
+pub(super) fn axes(config: &Config, note: &str) -> [String; 2] {
+    let column = |names: &[String], k: usize, fallback: &str| {
+        let name = names
             .get(k)
             .cloned()
-            .unwrap_or_else(|| format!("input {}", k + 1))
+            .unwrap_or_else(|| fallback.to_string());
+        format!("{name}{note}")
     };
-    if config.classes.is_some() {
-        return match config.arch.inputs {
-            2 => [input(0), input(1)],
-            _ => [input(0), "probability".into()],
-        };
-    }
-    if config.arch.inputs != 1 || config.arch.outputs != 1 {
-        return ["observed".into(), "predicted".into()];
-    }
-    if config.names.has_lesson_names() && config.inputs.first().is_none_or(|n| n == "x") {
-        ["dosage".into(), "efficacy".into()]
-    } else {
-        [
-            config
-                .inputs
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "input".into()),
-            config
-                .targets
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "output".into()),
-        ]
+    match (&config.classes, config.arch.inputs, config.arch.outputs) {
+        (Some(_), 2, _) => [
+            column(&config.inputs, 0, "input 1"),
+            column(&config.inputs, 1, "input 2"),
+        ],
+        (Some(_), _, _) => [column(&config.inputs, 0, "input"), "probability".into()],
+        (None, 1, 1) => {
+            let lesson =
+                config.names.has_lesson_names() && config.inputs.first().is_none_or(|n| n == "x");
+            if lesson {
+                ["dosage".into(), "efficacy".into()]
+            } else {
+                [
+                    column(&config.inputs, 0, "input"),
+                    column(&config.targets, 0, "output"),
+                ]
+            }
+        }
+        (None, _, _) => ["observed".into(), "predicted".into()],
     }
 }
 
