@@ -8,10 +8,14 @@
 //! helpers instead spin for [`SPIN`] after each kernel, so the next one, a few microseconds
 //! later, starts on every core at once; only a helper idle for longer parks.
 //!
-//! Work is handed out block by block from one atomic counter, so a helper that arrives late
+//! Work is handed out block by block from one atomic word, so a helper that arrives late
 //! (or never: parked, or descheduled) only takes fewer blocks: the caller takes every block
-//! no helper took, and waits only for blocks a helper has started. Which thread computes a
-//! block never changes its result.
+//! no helper took, and waits only for blocks a helper has started. The caller takes blocks
+//! from the front and the helpers from the back, so consecutive kernels of a step tend to give
+//! a block's rows to the same core: the backward pass then reads the activations the forward
+//! pass left in that core's cache instead of fetching them from the other's (with one counter,
+//! blocks landed on cores at random, and two threads gave 1.5× one on `1-[64]-1`). Which
+//! thread computes a block never changes its result.
 //!
 //! A kernel takes one helper fewer than the rayon pool it is called from has threads (the
 //! caller is the other), so `--threads` and `RAYON_NUM_THREADS` size it (helpers are started
@@ -30,14 +34,33 @@ const SPIN: Duration = Duration::from_micros(300);
 /// A helper's stack: the kernels' blocks use the heap, never deep recursion.
 const STACK: usize = 256 << 10;
 
+/// Claims a kernel can have: the front and back counters share the state's low 32 bits. A
+/// kernel of more blocks is claimed in units of several consecutive blocks.
+const MAX_UNITS: usize = u16::MAX as usize;
+
 /// One kernel: `count` blocks, each `f(block)`. The closure lives on the caller's stack for
 /// as long as the caller is in [`Team::run`].
 #[derive(Clone, Copy)]
 struct Job {
     f: *const (dyn Fn(usize) + Sync),
     count: usize,
+    /// Blocks a claim takes (consecutive): 1 unless `count` exceeds [`MAX_UNITS`].
+    per_unit: usize,
     /// Helpers that take part (those numbered below it).
     helpers: usize,
+}
+
+impl Job {
+    /// Claims (units) of the kernel.
+    fn units(&self) -> usize {
+        self.count.div_ceil(self.per_unit)
+    }
+
+    /// Runs the blocks of `unit` with `f`.
+    fn run_unit(&self, unit: usize, f: &(dyn Fn(usize) + Sync)) {
+        let first = unit * self.per_unit;
+        (first..(first + self.per_unit).min(self.count)).for_each(f);
+    }
 }
 
 // SAFETY: `f` points to a `Sync` closure; helpers call it only while the caller that owns it
@@ -45,18 +68,33 @@ struct Job {
 unsafe impl Send for Job {}
 
 struct Shared {
-    /// The kernel's generation (high 32 bits) and its next unclaimed block (low 32 bits): a
-    /// block is claimed by a compare-and-swap that also checks the generation, so a helper
-    /// still holding the previous kernel's job can never claim one of the next's blocks.
+    /// The kernel's generation (high 32 bits), its first unclaimed unit (the next 16) and one
+    /// past its last (the low 16): a unit is claimed by a compare-and-swap that also checks
+    /// the generation, so a helper still holding the previous kernel's job can never claim one
+    /// of the next's units.
     state: AtomicU64,
     /// The current kernel (read under the lock, with its generation).
     job: Mutex<(u32, Option<Job>)>,
-    /// Blocks finished in the current kernel.
+    /// Units finished in the current kernel.
     done: AtomicUsize,
     /// Helpers parked, and where they park.
     parked: AtomicUsize,
     park: Mutex<()>,
     wake: Condvar,
+}
+
+impl Shared {
+    /// No kernel yet (generation 0, nothing to claim), no helper parked.
+    fn new() -> Self {
+        Shared {
+            state: AtomicU64::new(0),
+            job: Mutex::new((0, None)),
+            done: AtomicUsize::new(0),
+            parked: AtomicUsize::new(0),
+            park: Mutex::new(()),
+            wake: Condvar::new(),
+        }
+    }
 }
 
 /// The helpers and the lock that lets one kernel run at a time.
@@ -71,14 +109,7 @@ impl Team {
     pub(crate) fn get() -> &'static Team {
         static TEAM: OnceLock<Team> = OnceLock::new();
         TEAM.get_or_init(|| {
-            let shared: &'static Shared = Box::leak(Box::new(Shared {
-                state: AtomicU64::new(0),
-                job: Mutex::new((0, None)),
-                done: AtomicUsize::new(0),
-                parked: AtomicUsize::new(0),
-                park: Mutex::new(()),
-                wake: Condvar::new(),
-            }));
+            let shared: &'static Shared = Box::leak(Box::new(Shared::new()));
             Team {
                 shared,
                 caller: Mutex::new(0),
@@ -115,62 +146,81 @@ impl Team {
             *started += 1;
         }
         let helpers = wanted.min(*started);
-        if helpers == 0 || count < 2 || count > u32::MAX as usize {
+        if helpers == 0 || count < 2 {
             return (0..count).for_each(f);
         }
         let shared = self.shared;
-        // SAFETY: only the lifetime is erased. Helpers call `f` only for a block they claim
+        // SAFETY: only the lifetime is erased. Helpers call `f` only for a unit they claim
         // with this kernel's generation, and this function returns only once every claimed
-        // block is done (`done == count` below), so no call outlives the borrow of `f`.
+        // unit is done (`done == units` below), so no call outlives the borrow of `f`.
         let f_static: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(f) };
+        let job = Job {
+            f: f_static,
+            count,
+            per_unit: count.div_ceil(MAX_UNITS),
+            helpers,
+        };
+        let units = job.units();
         let generation = {
-            let mut job = shared.job.lock().unwrap_or_else(|p| p.into_inner());
-            let generation = job.0.wrapping_add(1);
+            let mut current = shared.job.lock().unwrap_or_else(|p| p.into_inner());
+            let generation = current.0.wrapping_add(1);
             shared.done.store(0, Ordering::SeqCst);
-            *job = (
-                generation,
-                Some(Job {
-                    f: f_static,
-                    count,
-                    helpers,
-                }),
-            );
+            *current = (generation, Some(job));
             shared
                 .state
-                .store(u64::from(generation) << 32, Ordering::SeqCst);
+                .store(pack(generation, 0, units), Ordering::SeqCst);
             generation
         };
         if shared.parked.load(Ordering::SeqCst) > 0 {
             let _park = shared.park.lock().unwrap_or_else(|p| p.into_inner());
             shared.wake.notify_all();
         }
-        while let Some(block) = claim(shared, generation, count) {
-            f(block);
+        while let Some(unit) = claim(shared, generation, End::Front) {
+            job.run_unit(unit, f);
             shared.done.fetch_add(1, Ordering::Release);
         }
-        // Every block is claimed; wait for those the helpers are computing.
-        while shared.done.load(Ordering::Acquire) < count {
+        // Every unit is claimed; wait for those the helpers are computing.
+        while shared.done.load(Ordering::Acquire) < units {
             std::hint::spin_loop();
         }
         drop(started);
     }
 }
 
-/// Claims the next block of kernel `generation` (of `count` blocks), if any is left.
-fn claim(shared: &Shared, generation: u32, count: usize) -> Option<usize> {
+/// The state word of kernel `generation` whose units `front..back` are unclaimed.
+fn pack(generation: u32, front: usize, back: usize) -> u64 {
+    (u64::from(generation) << 32) | ((front as u64) << 16) | back as u64
+}
+
+/// Which end of the unclaimed units a thread takes from: the caller the front, helpers the
+/// back.
+#[derive(Clone, Copy)]
+enum End {
+    Front,
+    Back,
+}
+
+/// Claims the next unit of kernel `generation` from `end`, if any is left.
+fn claim(shared: &Shared, generation: u32, end: End) -> Option<usize> {
     let mut state = shared.state.load(Ordering::Acquire);
     loop {
-        let (g, next) = ((state >> 32) as u32, (state & u64::from(u32::MAX)) as usize);
-        if g != generation || next >= count {
+        let g = (state >> 32) as u32;
+        let (front, back) = (
+            (state >> 16) as usize & MAX_UNITS,
+            state as usize & MAX_UNITS,
+        );
+        if g != generation || front >= back {
             return None;
         }
-        match shared.state.compare_exchange_weak(
-            state,
-            state + 1,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => return Some(next),
+        let (unit, next) = match end {
+            End::Front => (front, pack(generation, front + 1, back)),
+            End::Back => (back - 1, pack(generation, front, back - 1)),
+        };
+        match shared
+            .state
+            .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return Some(unit),
             Err(now) => state = now,
         }
     }
@@ -206,11 +256,11 @@ fn help(shared: &'static Shared, index: usize) {
         let Some(job) = job.filter(|job| index < job.helpers) else {
             continue;
         };
-        while let Some(block) = claim(shared, generation, job.count) {
-            // SAFETY: the block was claimed under the job's own generation, so its caller is
-            // still in `Team::run`, waiting for this block: the closure is alive.
+        while let Some(unit) = claim(shared, generation, End::Back) {
+            // SAFETY: the unit was claimed under the job's own generation, so its caller is
+            // still in `Team::run`, waiting for this unit: the closure is alive.
             let f = unsafe { &*job.f };
-            f(block);
+            job.run_unit(unit, f);
             shared.done.fetch_add(1, Ordering::Release);
         }
     }
@@ -223,8 +273,8 @@ mod tests {
     #[test]
     fn every_block_runs_once_whoever_takes_it() {
         let team = Team::get();
-        for count in [0, 1, 2, 3, 17, 1000] {
-            for _ in 0..50 {
+        for count in [0, 1, 2, 3, 17, 1000, MAX_UNITS + 1, 2 * MAX_UNITS + 3] {
+            for _ in 0..if count > 1000 { 3 } else { 50 } {
                 let hits: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
                 team.run(count, &|i| {
                     hits[i].fetch_add(1, Ordering::Relaxed);
@@ -235,6 +285,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_caller_claims_from_the_front_and_helpers_from_the_back() {
+        let shared = Shared::new();
+        shared.state.store(pack(7, 0, 4), Ordering::SeqCst);
+        let order: Vec<_> = [End::Front, End::Back, End::Back, End::Front, End::Back]
+            .into_iter()
+            .map(|end| claim(&shared, 7, end))
+            .collect();
+        assert_eq!(order, [Some(0), Some(3), Some(2), Some(1), None]);
+        shared.state.store(pack(7, 0, 4), Ordering::SeqCst);
+        assert_eq!(
+            claim(&shared, 6, End::Front),
+            None,
+            "another kernel's generation"
+        );
     }
 
     #[test]
