@@ -10,8 +10,9 @@ use burn::backend::{Autodiff, AutodiffBackend, Backend};
 
 use squiggle_model::Activation;
 
-use crate::network::{self, LayerSizes, LayerState};
-use crate::ops::{FusedKernels, FusedOps};
+use crate::kernels::{FusedKernels, LayerSizes, LayerState};
+use crate::network;
+use crate::ops::FusedOps;
 
 /// The backward step of a whole network; its state is every layer's input, weights and
 /// slope at the forward pass.

@@ -21,8 +21,7 @@ use std::sync::Mutex;
 
 use squiggle_model::Activation;
 
-use crate::network::LayerState;
-use crate::ops::FusedKernels;
+use crate::kernels::{FusedKernels, LayerState};
 use crate::team::Team;
 use crate::{compose, math};
 
@@ -511,7 +510,7 @@ impl FusedKernels for Flex {
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>) {
         match one_hidden_layer_backward(&states, &grad, input) {
             Some(theta) => (None, theta),
-            None => crate::network::layer_by_layer::<Self>(states, grad, input),
+            None => Self::layers_backward(states, grad, input),
         }
     }
 

@@ -38,6 +38,7 @@ mod autodiff;
 mod compose;
 #[cfg(feature = "flex")]
 mod flex;
+mod kernels;
 mod math;
 mod network;
 #[cfg(feature = "flex")]
@@ -51,8 +52,8 @@ mod team;
 )]
 mod ops;
 
+pub use kernels::LayerSizes;
 pub use math::softplus_in_place;
-pub use network::LayerSizes;
 
 use burn::backend::Dispatch;
 use burn::prelude::*;

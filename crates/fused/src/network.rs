@@ -9,25 +9,13 @@
 //! whatever the depth, and reads its gradient back in one piece. The arithmetic is the
 //! layers' own kernels, so the numbers are those of [`Network::forward`](squiggle_model::Network::forward).
 
+use burn::backend::Backend;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, TensorMetadata};
 use burn::tensor::{Shape, Slice};
 
 use squiggle_model::Activation;
 
-use crate::ops::FusedKernels;
-
-/// `(fan_in, fan_out)` of each layer, input to output.
-pub type LayerSizes = Vec<(usize, usize)>;
-
-/// What the backward pass needs of one layer: its input, its weights and its activation's
-/// slope.
-#[derive(Clone, Debug)]
-pub struct LayerState<B: Backend> {
-    pub(crate) input: FloatTensor<B>,
-    pub(crate) weight: FloatTensor<B>,
-    pub(crate) slope: Option<FloatTensor<B>>,
-}
+use crate::kernels::{FusedKernels, LayerState};
 
 /// The layers' weights (`[fan_in, fan_out]`) and biases (`[fan_out]`) as views of `theta`
 /// (flat order: layer by layer, weight row-major before bias).
@@ -79,29 +67,4 @@ pub(crate) fn forward<B: FusedKernels>(
         h = out;
     }
     (h, states)
-}
-
-/// From the gradient of the prediction, the gradient of `theta` (flat order) and, when
-/// `input` asks for it, of `x`: each layer's backward kernel, from the output down.
-pub(crate) fn layer_by_layer<B: FusedKernels>(
-    states: Vec<LayerState<B>>,
-    grad: FloatTensor<B>,
-    input: bool,
-) -> (Option<FloatTensor<B>>, FloatTensor<B>) {
-    let mut pieces = Vec::with_capacity(2 * states.len());
-    let mut delta = Some(grad);
-    let count = states.len();
-    for (i, state) in states.into_iter().enumerate().rev() {
-        let wants_dx = i > 0 || input;
-        let grad = delta.take().expect("every layer passes a gradient down");
-        let (dx, dw, db) =
-            B::dense_backward(state.input, state.weight, state.slope, grad, wants_dx);
-        let len = dw.shape().num_elements();
-        pieces.push(db);
-        pieces.push(B::float_reshape(dw, Shape::new([len])));
-        delta = dx;
-    }
-    debug_assert_eq!(pieces.len(), 2 * count);
-    pieces.reverse();
-    (delta, B::float_cat(pieces, 0))
 }

@@ -324,7 +324,7 @@ pub enum CsvProblem {
     /// More rows than the memory the process may take can hold.
     #[error(
         "its {rows} lines need about {} of memory, more than this process can allocate",
-        crate::Bytes(*bytes)
+        crate::bytes::Bytes(*bytes)
     )]
     OutOfMemory {
         /// Lines of the file.
@@ -336,7 +336,7 @@ pub enum CsvProblem {
     /// length is not known beforehand).
     #[error(
         "after {rows} rows ({} of values) this process can allocate no more memory",
-        crate::Bytes(*bytes)
+        crate::bytes::Bytes(*bytes)
     )]
     MemoryFull {
         /// Rows read.
@@ -349,9 +349,9 @@ pub enum CsvProblem {
     #[error(
         "{} {} rows need about {} of memory, more than the {} it may take ([data] memory_limit)",
         if *counted { "its" } else { "the first" },
-        crate::Thousands(*rows),
-        crate::Bytes(*bytes),
-        crate::Bytes(*limit as f64)
+        crate::bytes::Thousands(*rows),
+        crate::bytes::Bytes(*bytes),
+        crate::bytes::Bytes(*limit as f64)
     )]
     OverLimit {
         /// Whether the file's rows were counted (its data lines, an upper bound), rather than
@@ -367,9 +367,9 @@ pub enum CsvProblem {
     /// A streamed file's shuffle buffer over the memory limit.
     #[error(
         "a shuffle buffer of {} rows needs about {} of memory, more than the {} it may take ([data] memory_limit): lower [data] shuffle_buffer",
-        crate::Thousands(*rows),
-        crate::Bytes(*bytes),
-        crate::Bytes(*limit as f64)
+        crate::bytes::Thousands(*rows),
+        crate::bytes::Bytes(*bytes),
+        crate::bytes::Bytes(*limit as f64)
     )]
     BufferOverLimit {
         /// Rows the buffer would hold.
@@ -409,7 +409,7 @@ pub enum CsvProblem {
     /// numbers has (and reading on would hold the whole line in memory).
     #[error(
         "a line is longer than {} bytes; is this a CSV file?",
-        crate::MAX_LINE_BYTES
+        crate::data::MAX_LINE_BYTES
     )]
     LineTooLong,
     /// A class label that is not UTF-8 text.
@@ -516,7 +516,7 @@ pub enum CsvProblem {
         cell: String,
     },
     /// More rows than training can index.
-    #[error("more than {} rows; squiggle trains on at most that many", crate::Thousands(*max))]
+    #[error("more than {} rows; squiggle trains on at most that many", crate::bytes::Thousands(*max))]
     TooManyRows {
         /// The limit.
         max: u64,
@@ -547,7 +547,7 @@ pub enum CsvProblem {
     #[error("a streamed run reads its data once per epoch: give a file, not standard input")]
     StreamNeedsAFile,
     /// An input column with no value at all, whose gaps `missing = "mean"` cannot fill.
-    #[error("no value in any of the {} rows: there is no mean to fill its gaps with", crate::Thousands(*rows))]
+    #[error("no value in any of the {} rows: there is no mean to fill its gaps with", crate::bytes::Thousands(*rows))]
     NoMean {
         /// Rows read.
         rows: u64,
@@ -558,7 +558,7 @@ pub enum CsvProblem {
 fn rows_of(rows: u64) -> String {
     format!(
         "{} row{}",
-        crate::Thousands(rows),
+        crate::bytes::Thousands(rows),
         if rows == 1 { "" } else { "s" }
     )
 }

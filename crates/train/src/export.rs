@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use squiggle_model::{Named, Network, Precision, ReadBack};
 use thiserror::Error;
 
-use crate::{ColumnScale, NetworkMeta, Scaling};
+use crate::data::{ColumnScale, Scaling};
+use crate::engine::checkpoint::NetworkMeta;
 
 /// The metadata key of a safetensors export that holds the [`ExportMeta`] JSON.
 pub const META_KEY: &str = "squiggle";

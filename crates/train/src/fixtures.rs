@@ -5,9 +5,13 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use squiggle_model::{Architecture, lesson};
 
-use crate::{
-    Collect, Dataset, LossKind, Outcome, Prepared, Settings, Start, TrainError, TrainPlan,
-};
+use crate::data::{Dataset, Prepared};
+use crate::engine::Outcome;
+use crate::engine::checkpoint::Start;
+use crate::engine::loss::LossKind;
+use crate::engine::observer::Collect;
+use crate::error::TrainError;
+use crate::plan::{Settings, TrainPlan};
 
 /// The lesson's network from "Backpropagation Main Ideas" with b3 = 0, flat order
 /// w1, w2, b1, b2, w3, w4, b3.
@@ -43,7 +47,7 @@ pub fn run(
 ) -> Result<(Outcome, Collect), TrainError> {
     let mut prepared = Prepared::new(data, valid, plan);
     let mut collect = Collect::default();
-    let outcome = crate::train(arch, start, &mut prepared, plan, &device(), &mut collect)?;
+    let outcome = crate::run::train(arch, start, &mut prepared, plan, &device(), &mut collect)?;
     Ok((outcome, collect))
 }
 

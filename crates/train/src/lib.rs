@@ -12,9 +12,11 @@
 //!
 //! The folders follow that design:
 //! - `plan/`: [`Settings`] as a config gives them, checked into a [`TrainPlan`];
-//! - `engine/`: the training core: the [`train`] entry point, the trainer, [`Optimizer`]s,
-//!   freezing, losses, the [`Observer`], step records and outcomes;
-//! - `steps/` and `epochs/`: the two modes ([`Checkpoint`]s belong to epochs);
+//! - `engine/`: the training core both modes build on: the trainer, [`Optimizer`]s,
+//!   freezing, losses, the [`Observer`] and what it is told (step records, [`EpochReport`]s,
+//!   the [`RunState`] and its [`Checkpoint`]s, metrics), and outcomes;
+//! - `steps/` and `epochs/`: the two modes, on the engine;
+//! - `run.rs`: the [`train`] entry point above both, which picks the plan's mode;
 //! - `data/`: [`DataSource`]s, [`Dataset`]s, splits, standardisation, [`Prepared`] data;
 //! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
 //!   predictions and metrics;
@@ -22,6 +24,10 @@
 //! - [`bench`](mod@bench): the core timed on fixed work beside a plain-Rust baseline;
 //! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader;
 //! - [`panics`]: the panics a call expects, caught as errors and kept quiet.
+//!
+//! Modules import each other by their paths (`crate::engine::loss::LossKind`), never through
+//! the re-exports below, which are the crate's public face: so the imports show which way the
+//! layers depend, and no two modules import each other.
 //!
 //! It never chooses a backend: callers pass the device, and the core calls `.autodiff()` on
 //! it. Config files, output formats and flags belong to the CLI.
@@ -39,6 +45,7 @@ pub mod fuzz;
 mod inspect;
 pub mod panics;
 mod plan;
+mod run;
 mod steps;
 
 pub use steps::Stepper;
@@ -50,19 +57,20 @@ pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
 pub use crate::engine::optim::{Optimizer, OptimizerKind};
 pub use crate::engine::record::{Batch, ParamStep, StepRecord};
 pub use crate::engine::{
-    Cause, Divergence, EXPLOSION, EpochDivergence, EpochsSummary, Outcome, STALLED_R2, Start,
-    StepsSummary, StopReason, Summary, Verdict, train,
+    Cause, Divergence, EXPLOSION, EpochDivergence, EpochsSummary, Outcome, STALLED_R2,
+    StepsSummary, StopReason, Summary, Verdict,
 };
+pub use crate::run::train;
 pub use data::{
     Categorical, Classes, ColumnScale, Columns, CsvOptions, CsvWindows, DataIdentity, DataSource,
     Dataset, Discovered, Encoding, Gaps, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared,
     STDIN, Scaling, ShuffleBuffer, Split, Stream, StreamScaling, dosage_curve, dosage_dataset,
     open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
-pub use epochs::{
-    Checkpoint, CheckpointMeta, EpochReport, MetricSums, Metrics, NetworkMeta, Progress, RunState,
-    RunningSums, Within, batch_order, train_stream,
-};
+pub use engine::checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress, Start, Within};
+pub use engine::metrics::{MetricSums, Metrics, RunningSums};
+pub use engine::report::{EpochReport, RunState};
+pub use epochs::train_stream;
 pub use error::{
     BenchError, CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem,
     Quantity, ResumeError, TrainError, UnknownLabel,

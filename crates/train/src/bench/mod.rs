@@ -17,12 +17,15 @@ use squiggle_model::{Activation, Architecture, Initializer, initial_values, less
 
 pub use baseline::Baseline;
 
+use crate::data::{Dataset, Prepared, dosage_dataset, shuffle_for_epoch};
+use crate::engine::checkpoint::Start;
+use crate::engine::kernels::Kernels;
+use crate::engine::observer::{Flow, Observer};
 use crate::engine::record::StepRecord;
-use crate::epochs::{EpochReport, RunState};
-use crate::{
-    BenchError, Dataset, Flow, Kernels, Observer, Prepared, Settings, Start, TrainError,
-    dosage_dataset, shuffle_for_epoch, train,
-};
+use crate::engine::report::{EpochReport, RunState};
+use crate::error::{BenchError, TrainError};
+use crate::plan::Settings;
+use crate::run::train;
 
 /// The seed of the bench's data set, initial parameters and shuffles.
 const SEED: u64 = 0;

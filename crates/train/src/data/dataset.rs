@@ -1,6 +1,6 @@
 //! Training data: rows of inputs followed by outputs, held on the host in f32.
 
-use crate::DataError;
+use crate::error::DataError;
 use burn::prelude::*;
 use squiggle_model::Precision;
 
@@ -53,7 +53,7 @@ impl Encoding {
         encoding: Option<&Encoding>,
         inputs: &[String],
         from: &'static str,
-    ) -> (Vec<String>, Vec<crate::Categorical>) {
+    ) -> (Vec<String>, Vec<crate::data::Categorical>) {
         match encoding {
             None => (inputs.to_vec(), Vec::new()),
             Some(e) => (e.columns.clone(), e.known(from)),
@@ -62,12 +62,12 @@ impl Encoding {
 
     /// The categorical columns, each restricted to its categories (`from`: whose they are,
     /// for the message about any other).
-    pub fn known(&self, from: &'static str) -> Vec<crate::Categorical> {
+    pub fn known(&self, from: &'static str) -> Vec<crate::data::Categorical> {
         self.categorical
             .iter()
-            .map(|c| crate::Categorical {
+            .map(|c| crate::data::Categorical {
                 column: c.column.clone(),
-                categories: crate::Labels::Known {
+                categories: crate::data::Labels::Known {
                     names: c.names.clone(),
                     from,
                 },
@@ -122,7 +122,7 @@ impl std::fmt::Display for DataIdentity {
         write!(
             f,
             "{} row{plural} (fingerprint {:016x})",
-            crate::Thousands(self.rows),
+            crate::bytes::Thousands(self.rows),
             self.fingerprint
         )
     }
@@ -295,7 +295,10 @@ impl Dataset {
     /// The file columns the inputs were read from, and the categorical ones restricted to
     /// their categories (`from`: whose they are): how more rows are read to be encoded as
     /// these were.
-    pub fn input_columns(&self, from: &'static str) -> (Vec<String>, Vec<crate::Categorical>) {
+    pub fn input_columns(
+        &self,
+        from: &'static str,
+    ) -> (Vec<String>, Vec<crate::data::Categorical>) {
         Encoding::input_columns(self.encoding(), &self.input_names, from)
     }
 

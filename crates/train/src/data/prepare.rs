@@ -2,7 +2,8 @@
 //! validation split and the standardisation belong to training, so every command that looks
 //! at a run (train, eval, explain, gradcheck, plot) sees the same rows in the same units.
 
-use crate::{Dataset, Scaling, Split, TrainPlan};
+use crate::data::{Dataset, Scaling, Split};
+use crate::plan::TrainPlan;
 
 /// A run's data: the training rows, the validation rows and the standardisation applied to
 /// both.
@@ -143,7 +144,7 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Settings;
+    use crate::plan::Settings;
     use squiggle_model::Architecture;
 
     fn plan(settings: Settings) -> TrainPlan {

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Dataset;
+use crate::data::Dataset;
 
 /// How one column is shifted and scaled: by its mean and standard deviation (`standardize`),
 /// or by its minimum and range (`rescale`, where `mean` holds the minimum and `std` the range).

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use squiggle_model::lesson;
 
-use crate::{Columns, CsvOptions, Dataset, LoadError, read_csv};
+use crate::data::{Columns, CsvOptions, Dataset, read_csv};
+use crate::error::LoadError;
 
 /// Where the training rows come from.
 ///
@@ -61,7 +62,7 @@ impl DataSource {
                 classes: Some(names),
                 ..
             } => {
-                let classes = crate::Classes {
+                let classes = crate::data::Classes {
                     column: "class".to_string(),
                     names: names.clone(),
                 };
@@ -93,7 +94,7 @@ impl DataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DataError;
+    use crate::error::DataError;
 
     #[test]
     fn the_lesson_points_fit_only_the_lesson_widths() {

@@ -13,10 +13,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
-use crate::{
-    Columns, CsvError, CsvOptions, CsvWindows, DataIdentity, Dataset, Discovered, Scaling,
-    shuffle_for_epoch,
+use crate::data::{
+    Columns, CsvOptions, CsvWindows, DataIdentity, Dataset, Discovered, Scaling, shuffle_for_epoch,
 };
+use crate::error::CsvError;
 
 /// How many rows a streamed file's shuffle buffer holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,22 +63,22 @@ impl Moments {
 
     /// Mean and population standard deviation (1 for a constant column), as
     /// [`Scaling::fit`] gives them.
-    fn standardized(&self) -> Vec<crate::ColumnScale> {
+    fn standardized(&self) -> Vec<crate::data::ColumnScale> {
         let n = self.n.max(1) as f64;
         self.mean
             .iter()
             .zip(&self.m2)
-            .map(|(&mean, &m2)| crate::ColumnScale::standard(mean, (m2 / n).sqrt()))
+            .map(|(&mean, &m2)| crate::data::ColumnScale::standard(mean, (m2 / n).sqrt()))
             .collect()
     }
 
     /// Minimum and range (a constant column only shifted), as [`Scaling::fit_range`] gives
     /// them.
-    fn ranged(&self) -> Vec<crate::ColumnScale> {
+    fn ranged(&self) -> Vec<crate::data::ColumnScale> {
         self.min
             .iter()
             .zip(&self.max)
-            .map(|(&min, &max)| crate::ColumnScale::range(min, max))
+            .map(|(&min, &max)| crate::data::ColumnScale::range(min, max))
             .collect()
     }
 }
@@ -199,7 +199,7 @@ impl Stream {
                 path: path.to_path_buf(),
                 line: None,
                 column: None,
-                problem: crate::CsvProblem::BufferOverLimit {
+                problem: crate::error::CsvProblem::BufferOverLimit {
                     rows: buffered,
                     bytes: buffered as f64 * per_row as f64,
                     limit,
@@ -425,8 +425,8 @@ fn held_out(row: u64, fraction: Option<f64>, seed: u64) -> bool {
 }
 
 /// A column left as it is.
-fn unscaled() -> crate::ColumnScale {
-    crate::ColumnScale {
+fn unscaled() -> crate::data::ColumnScale {
+    crate::data::ColumnScale {
         mean: 0.0,
         std: 1.0,
     }

@@ -8,7 +8,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use squiggle_model::{Architecture, lesson};
 
-use crate::Dataset;
+use crate::data::Dataset;
 
 /// The efficacy the lesson's fitted network ("Backpropagation Main Ideas" with b3 = 2.61)
 /// predicts for `dosage`: about 0 at dosage 0 and 1, about 1 at dosage 0.5.

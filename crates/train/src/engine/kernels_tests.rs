@@ -36,8 +36,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use squiggle_model::{Activation, Architecture, Named, Precision, read, standard_normal_values};
 
-use crate::LossKind;
 use crate::engine::kernels::Kernels;
+use crate::engine::loss::LossKind;
 use crate::engine::params::Params;
 use crate::engine::trainer::backward;
 
@@ -209,7 +209,7 @@ impl Case {
                     (E::sum(&squares).scaled(scale), delta)
                 }
                 LossKind::CrossEntropy | LossKind::MeanCrossEntropy => {
-                    let lse = crate::log_sum_exp(&raw);
+                    let lse = crate::engine::loss::log_sum_exp(&raw);
                     let lse_error = prediction.iter().map(|p| p.s).fold(0.0, f64::max)
                         + 8.0 * (lse.abs() + raw.iter().fold(0.0f64, |m, z| m.max(z.abs())));
                     let lse = E {

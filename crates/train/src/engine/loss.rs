@@ -4,7 +4,7 @@ use burn::nn::loss::{MseLoss, Reduction as BurnReduction};
 use burn::prelude::*;
 use squiggle_model::Architecture;
 
-use crate::Dataset;
+use crate::data::Dataset;
 use crate::engine::kernels::Kernels;
 
 squiggle_model::named_enum! {

@@ -1,38 +1,29 @@
-//! The one training core: [`train`] runs a [`TrainPlan`] in either mode through the same
-//! trainer (`trainer.rs`: network on the device, optimizer, freezing), reports to one
-//! [`Observer`], and ends with one [`Outcome`] vocabulary.
+//! The one training core that both modes build on: the trainer (`trainer.rs`: network on the
+//! device, optimizer, freezing), losses, the [`Observer`](crate::Observer) and what it is told
+//! (step records, epoch reports, the run's state and its checkpoints, metrics), and the one
+//! [`Outcome`] vocabulary every run ends with.
 //!
-//! The two modes are two schedules over the same step: `steps/` takes full-batch steps until
-//! a stopping rule fires (the lessons), `epochs/` takes mini-batch steps epoch after epoch.
+//! The two modes are two schedules over the same step, above this folder: `steps/` takes
+//! full-batch steps until a stopping rule fires (the lessons), `epochs/` takes mini-batch steps
+//! epoch after epoch; `run.rs` ([`train`](crate::train)) picks one.
 
+pub(crate) mod checkpoint;
 pub(crate) mod freeze;
 pub(crate) mod kernels;
 pub(crate) mod loss;
+pub(crate) mod metrics;
 pub(crate) mod observer;
 pub(crate) mod optim;
 pub(crate) mod optim_record;
 pub(crate) mod params;
 pub(crate) mod record;
+pub(crate) mod report;
 pub(crate) mod trainer;
 
 use std::fmt;
 
-use burn::prelude::Device;
-use squiggle_model::Architecture;
-
-use crate::data::Prepared;
-use crate::epochs::{Checkpoint, EpochReport};
-use crate::plan::Mode;
-use crate::{Observer, Quantity, ResumeError, TrainError, TrainPlan};
-
-/// Where training starts from.
-#[derive(Clone, Debug)]
-pub enum Start {
-    /// Initial parameters, flat order.
-    Fresh(Vec<f64>),
-    /// A checkpoint of an earlier run with the same plan (training by epochs only).
-    Resume(Box<Checkpoint>),
-}
+use crate::engine::report::EpochReport;
+use crate::error::{Quantity, TrainError};
 
 /// Why a run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -277,43 +268,6 @@ impl Outcome {
                 epoch: d.epoch,
                 value: d.value,
             }),
-        }
-    }
-}
-
-/// Trains `arch` on `data` as `plan` says, on `device` (the core calls `.autodiff()` on it),
-/// from `start`, telling `observer` about every step, mini-batch and epoch.
-///
-/// The gradients come from Burn's autodiff of the module, or from squiggle's fused backward
-/// registered as one node of Burn's autodiff graph, as the plan's [`Kernels`](crate::Kernels)
-/// say; the same start, data, plan and backend give the same numbers. Training by epochs leaves `data`'s training rows in the order of
-/// the last epoch.
-///
-/// A divergence ends the run with [`StopReason::Diverged`] and the last finite state (so that
-/// its trace, metrics and plots can show the blow-up), never with an error; see
-/// [`Outcome::divergence_error`].
-///
-/// # Errors
-/// [`TrainError::Resume`] for a checkpoint that does not fit the plan (or a
-/// resume step by step, which keeps no checkpoints), a device failure, or the observer's own
-/// error.
-pub fn train<O: Observer>(
-    arch: &Architecture,
-    start: Start,
-    data: &mut Prepared,
-    plan: &TrainPlan,
-    device: &Device,
-    observer: &mut O,
-) -> Result<Outcome, O::Error> {
-    match plan.mode() {
-        Mode::Steps(_) => {
-            let Start::Fresh(values) = start else {
-                return Err(TrainError::Resume(ResumeError::StepByStep).into());
-            };
-            crate::steps::run(arch, &values, data, plan, device, observer)
-        }
-        Mode::Epochs(epochs) => {
-            crate::epochs::run(arch, start, data, plan, epochs, device, observer)
         }
     }
 }

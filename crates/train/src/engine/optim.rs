@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::kernels::Kernels;
 use crate::engine::optim_record;
 use crate::engine::params::Params;
-use crate::{CheckpointError, TrainError};
+use crate::error::{CheckpointError, TrainError};
 
 squiggle_model::named_enum! {
     /// The optimizers a config can name with `[train] optimizer`.

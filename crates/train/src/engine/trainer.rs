@@ -17,7 +17,8 @@ use crate::engine::loss::LossKind;
 use crate::engine::optim::{Optimizer, Updater};
 use crate::engine::params::Params;
 use crate::engine::record::ParamStep;
-use crate::{CheckpointError, TrainError, TrainPlan};
+use crate::error::{CheckpointError, TrainError};
+use crate::plan::TrainPlan;
 
 /// A network in training.
 pub(crate) struct Trainer {

@@ -7,63 +7,30 @@
 //! learning rates from Burn's schedulers, metrics in the data's original units, early
 //! stopping, and checkpoints.
 
-mod checkpoint;
-mod metrics;
-mod report;
 #[cfg(test)]
 mod stream_tests;
-
-pub use checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress, Within};
-pub use metrics::{MetricSums, Metrics, RunningSums};
-use metrics::{RunningConfusion, RunningResiduals};
-pub use report::EpochReport;
 
 use std::time::Instant;
 
 use burn::prelude::*;
-use squiggle_model::{Architecture, Named};
+use squiggle_model::Architecture;
 
 use crate::data::{Prepared, Stream};
+use crate::data::{Scaling, shuffle_for_epoch};
+use crate::engine::checkpoint::Start;
+use crate::engine::checkpoint::{Progress, Within};
+use crate::engine::metrics::{RunningConfusion, RunningResiduals, RunningSums};
+use crate::engine::observer::Observer;
 use crate::engine::observer::{BatchProgress, Flow};
 use crate::engine::record::{Batch, StepRecord};
+use crate::engine::report::{EpochReport, RunState};
 use crate::engine::trainer::Trainer;
 use crate::engine::{EpochDivergence, Verdict};
+use crate::engine::{EpochsSummary, Outcome, StopReason, Summary};
+use crate::error::TrainError;
 use crate::inspect::{Measured, Tally};
+use crate::plan::TrainPlan;
 use crate::plan::{EpochPlan, TrainMetrics};
-use crate::{
-    EpochsSummary, Observer, Outcome, Scaling, Start, StopReason, Summary, TrainError, TrainPlan,
-    shuffle_for_epoch,
-};
-
-/// The state of a run after an epoch, from which the observer can take a checkpoint.
-pub struct RunState<'a> {
-    trainer: &'a Trainer,
-    progress: Progress,
-    data: &'a crate::Dataset,
-    scaling: Option<&'a Scaling>,
-}
-
-impl RunState<'_> {
-    /// A checkpoint of the run as it stands.
-    ///
-    /// # Errors
-    /// A device that cannot hand the parameters back, or a record Burn cannot serialise.
-    pub fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
-        let (model, optimizer) = self.trainer.records()?;
-        Ok(Checkpoint {
-            meta: CheckpointMeta {
-                progress: self.progress.clone(),
-                network: NetworkMeta::new(self.trainer.arch(), self.data, self.trainer.precision()),
-                optimizer: *self.trainer.optimizer(),
-                scaling: self.scaling.cloned(),
-                data: Some(self.data.identity()),
-            },
-            model,
-            optimizer,
-            stale_optimizer_state: false,
-        })
-    }
-}
 
 /// The state of a run by epochs between batches and epochs, whatever holds its rows (a
 /// [`Prepared`] data set in memory, or a [`Stream`] read by epochs): the trainer, the
@@ -87,7 +54,7 @@ struct Runner<'a, O: Observer> {
     classifier: bool,
     /// Where a resumed run stopped inside its next epoch.
     within: Option<Within>,
-    /// What makes the epochs' batches ([`batch_order`]).
+    /// What makes the epochs' batches ([`TrainPlan::batch_order`]).
     order: String,
 }
 
@@ -114,7 +81,7 @@ impl<'a, O: Observer> Runner<'a, O> {
     fn new(
         arch: &Architecture,
         start: Start,
-        data: &crate::Dataset,
+        data: &crate::data::Dataset,
         buffer: Option<u64>,
         plan: &'a TrainPlan,
         epochs: &'a EpochPlan,
@@ -154,7 +121,7 @@ impl<'a, O: Observer> Runner<'a, O> {
             running: epochs.train_metrics == TrainMetrics::Running,
             classifier: plan.loss().is_cross_entropy(),
             within,
-            order: batch_order(plan, buffer),
+            order: plan.batch_order(buffer),
         })
     }
 
@@ -175,7 +142,7 @@ impl<'a, O: Observer> Runner<'a, O> {
         &mut self,
         (batches, rows, seconds): (usize, usize, f64),
         running: &mut Running,
-        data: &crate::Dataset,
+        data: &crate::data::Dataset,
         scaling: Option<&Scaling>,
     ) -> Result<(), O::Error> {
         let mut sums = RunningSums::default();
@@ -290,9 +257,9 @@ impl<'a, O: Observer> Runner<'a, O> {
         running: Running,
         rows: usize,
         totals: &[f64],
-        data: &crate::Dataset,
+        data: &crate::data::Dataset,
         scaling: Option<&Scaling>,
-    ) -> Result<(Measured, Option<crate::Confusion>), TrainError> {
+    ) -> Result<(Measured, Option<crate::inspect::Confusion>), TrainError> {
         if self.classifier {
             let classes = data
                 .classes()
@@ -312,11 +279,11 @@ impl<'a, O: Observer> Runner<'a, O> {
     fn end_epoch(
         &mut self,
         lr: f64,
-        (train, train_confusion): (Measured, Option<crate::Confusion>),
-        valid: Option<(Measured, Option<crate::Confusion>)>,
+        (train, train_confusion): (Measured, Option<crate::inspect::Confusion>),
+        valid: Option<(Measured, Option<crate::inspect::Confusion>)>,
         seconds: f64,
         rows: usize,
-        data: &crate::Dataset,
+        data: &crate::data::Dataset,
         scaling: Option<&Scaling>,
     ) -> Result<bool, O::Error> {
         let epoch = self.progress.epoch;
@@ -524,13 +491,13 @@ pub(crate) fn run<O: Observer>(
             }
             let seconds = within.seconds + started.elapsed().as_secs_f64();
             let eval = runner.trainer.inference();
-            let predictor = crate::Predictor {
+            let predictor = crate::inspect::Predictor {
                 net: &eval,
                 kernels: runner.trainer.kernels(),
             };
             // A classifier is measured through its confusion matrix, which the report keeps
             // (running: summed over the epoch's batches, each before its update).
-            let on = |(rows, which): (&crate::Dataset, &[u32])| {
+            let on = |(rows, which): (&crate::data::Dataset, &[u32])| {
                 let (device, scaling) = (runner.trainer.device(), data.scaling());
                 let mut tally = Tally::new(rows.outputs(), plan.loss());
                 tally.add(predictor, rows, which, scaling, precision, device)?;
@@ -583,7 +550,7 @@ pub fn train_stream<O: Observer>(
     arch: &Architecture,
     start: Start,
     stream: &Stream,
-    valid: Option<&crate::Dataset>,
+    valid: Option<&crate::data::Dataset>,
     plan: &TrainPlan,
     device: &Device,
     observer: &mut O,
@@ -599,7 +566,7 @@ pub fn train_stream<O: Observer>(
     let batch = epochs.batch_size.unwrap_or(total).clamp(1, total.max(1));
     let batches = total.div_ceil(batch);
     let mut carried = stream.carried_order(epochs.shuffle, runner.progress.epoch);
-    let csv = |e: crate::CsvError| O::Error::from(TrainError::Stream(e));
+    let csv = |e: crate::error::CsvError| O::Error::from(TrainError::Stream(e));
     while runner.epochs_left() {
         let epoch = runner.progress.epoch;
         let lr = runner.next_rate();
@@ -611,7 +578,7 @@ pub fn train_stream<O: Observer>(
             epochs.shuffle,
             batch,
             carried.as_mut(),
-            |rows: &crate::Dataset| -> Result<bool, StreamStop<O::Error>> {
+            |rows: &crate::data::Dataset| -> Result<bool, StreamStop<O::Error>> {
                 done += rows.len();
                 index += 1;
                 // The batches a stopped run stepped already are read again, not stepped.
@@ -645,7 +612,7 @@ pub fn train_stream<O: Observer>(
         }
         let seconds = within.seconds + started.elapsed().as_secs_f64();
         let eval = runner.trainer.inference();
-        let predictor = crate::Predictor {
+        let predictor = crate::inspect::Predictor {
             net: &eval,
             kernels: runner.trainer.kernels(),
         };
@@ -665,11 +632,11 @@ pub fn train_stream<O: Observer>(
         if full || stream.valid_len() > 0 {
             // Rows are measured in whole chunks gathered across windows, as an in-memory run
             // measures them (the same chunks, and a handful of tensor shapes).
-            let chunk = crate::PREDICT_CHUNK;
+            let chunk = crate::inspect::PREDICT_CHUNK;
             let (scaling, device) = (stream.scaling(), runner.trainer.device());
             let mut pending = [data.empty_like(chunk), data.empty_like(chunk)];
             let mut tallies = [&mut train_tally, &mut valid_tally];
-            let mut flush = |k: usize, pending: &mut crate::Dataset| {
+            let mut flush = |k: usize, pending: &mut crate::data::Dataset| {
                 let rows: Vec<u32> = (0..pending.len() as u32).collect();
                 let tally = &mut tallies[k];
                 let added = tally.add(predictor, pending, &rows, scaling, precision, device);
@@ -709,37 +676,14 @@ pub fn train_stream<O: Observer>(
     runner.outcome()
 }
 
-/// The settings besides the seed and the rows that decide an epoch's batches and its running
-/// sums, as a config says them: a run stopped inside an epoch finishes it only with the same.
-/// `buffer`: a streamed run's shuffle buffer when it holds fewer than all the training rows
-/// ([`Stream::buffered`]; one that holds them all gives the in-memory order).
-pub fn batch_order(plan: &TrainPlan, buffer: Option<u64>) -> String {
-    let Some(epochs) = plan.epoch_plan() else {
-        return String::new();
-    };
-    let mut order = match epochs.batch_size {
-        Some(rows) => format!("batch_size = {rows}"),
-        None => "no batch_size".to_string(),
-    };
-    order += &format!(
-        ", shuffle = {}, train_metrics = \"{}\"",
-        epochs.shuffle,
-        epochs.train_metrics.name()
-    );
-    if let Some(rows) = buffer {
-        order += &format!(", shuffle_buffer = {rows}");
-    }
-    order
-}
-
 /// Why a streamed epoch stopped early: the file, or the observer.
 enum StreamStop<E> {
-    Csv(crate::CsvError),
+    Csv(crate::error::CsvError),
     Observer(E),
 }
 
-impl<E> From<crate::CsvError> for StreamStop<E> {
-    fn from(e: crate::CsvError) -> Self {
+impl<E> From<crate::error::CsvError> for StreamStop<E> {
+    fn from(e: crate::error::CsvError) -> Self {
         StreamStop::Csv(e)
     }
 }
@@ -747,8 +691,13 @@ impl<E> From<crate::CsvError> for StreamStop<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Dataset;
+    use crate::engine::checkpoint::Checkpoint;
+    use crate::engine::kernels::Kernels;
+    use crate::engine::loss::LossKind;
+    use crate::engine::optim::{Optimizer, OptimizerKind};
     use crate::fixtures::{PT2, device, lesson_data, plan_with, random_data};
-    use crate::{Dataset, Kernels, LossKind, Optimizer, OptimizerKind, ScheduleKind, Settings};
+    use crate::plan::{ScheduleKind, Settings};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
     use squiggle_model::{Activation, Precision};
@@ -793,7 +742,7 @@ mod tests {
     ) -> Result<(Outcome, Keep), TrainError> {
         let mut keep = Keep::default();
         let mut prepared = Prepared::new(data.clone(), valid.cloned(), plan);
-        let outcome = crate::train(arch, start, &mut prepared, plan, &device(), &mut keep)?;
+        let outcome = crate::run::train(arch, start, &mut prepared, plan, &device(), &mut keep)?;
         Ok((outcome, keep))
     }
 
@@ -812,13 +761,13 @@ mod tests {
         let plan = plan_with(s, &[6]);
         let (outcome, _) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
 
-        let probe = crate::Backprop::new(
+        let probe = crate::inspect::Backprop::new(
             &arch,
             &data,
             LossKind::Ssr,
             &device(),
             Precision::F64,
-            crate::Kernels::Burn,
+            crate::engine::kernels::Kernels::Burn,
         );
         let (mut values, mut velocity) = (PT2.to_vec(), 0.0);
         for step in 0..3 {
@@ -862,13 +811,13 @@ mod tests {
             beta2 as f32 as f64,
             epsilon as f32 as f64,
         );
-        let probe = crate::Backprop::new(
+        let probe = crate::inspect::Backprop::new(
             &arch,
             &data,
             LossKind::Ssr,
             &device(),
             Precision::F64,
-            crate::Kernels::Burn,
+            crate::engine::kernels::Kernels::Burn,
         );
         let (mut b3, mut m, mut v) = (0.0, 0.0, 0.0);
         let mut after = Vec::new();
@@ -1148,12 +1097,12 @@ mod tests {
         s.shuffle = Some(true);
         s.loss = Some(LossKind::Mse);
         let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
-        let mut collect = crate::Collect {
+        let mut collect = crate::engine::observer::Collect {
             steps_by_epochs: true,
-            ..crate::Collect::default()
+            ..crate::engine::observer::Collect::default()
         };
         let mut prepared = Prepared::new(data, None, &plan);
-        let outcome = crate::train(
+        let outcome = crate::run::train(
             &arch,
             Start::Fresh(PT2.to_vec()),
             &mut prepared,
@@ -1306,7 +1255,7 @@ mod tests {
                 u32::from(row[0] > 0.0) + u32::from(row[1] > 0.5)
             })
             .collect();
-        let classes = crate::Classes {
+        let classes = crate::data::Classes {
             column: "class".into(),
             names: vec!["a".into(), "b".into(), "c".into()],
         };

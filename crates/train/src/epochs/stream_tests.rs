@@ -8,10 +8,12 @@ use rand::rngs::StdRng;
 use squiggle_model::{Activation, Architecture};
 
 use super::*;
+use crate::data::{Columns, CsvOptions, Dataset, Labels, StreamScaling, read_csv};
+use crate::engine::checkpoint::Checkpoint;
+use crate::engine::loss::LossKind;
+use crate::engine::observer::Collect;
 use crate::fixtures::{device, random_data};
-use crate::{
-    Collect, Columns, CsvOptions, Dataset, Labels, LossKind, Settings, StreamScaling, read_csv,
-};
+use crate::plan::Settings;
 
 /// `data` written as a CSV file `d.csv` in `dir` (columns x1…, y).
 fn write(dir: &Path, data: &Dataset) -> std::path::PathBuf {
@@ -57,7 +59,7 @@ fn open(path: &Path, columns: &Columns, plan: &TrainPlan, buffer: usize) -> Stre
         &CsvOptions::default(),
         valid,
         plan.seed(),
-        crate::ShuffleBuffer::Rows(buffer),
+        crate::data::ShuffleBuffer::Rows(buffer),
         scaling_of(plan),
     )
     .unwrap()
@@ -76,7 +78,7 @@ fn both(
     let mut prepared = Prepared::new(data, None, plan);
     let mut held = Collect::default();
     let start = Start::Fresh(initial.clone());
-    let a = crate::train(arch, start, &mut prepared, plan, &device(), &mut held).unwrap();
+    let a = crate::run::train(arch, start, &mut prepared, plan, &device(), &mut held).unwrap();
     let stream = open(path, columns, plan, buffer);
     let mut streamed = Collect::default();
     let start = Start::Fresh(initial);
@@ -178,7 +180,7 @@ fn a_small_buffer_visits_every_training_row_once_an_epoch_in_a_seeded_order() {
             .epoch(epoch, true, 10, None, |b: &Dataset| {
                 assert!(b.len() <= 10);
                 seen.extend((0..b.len()).map(|r| b.input_row(r)[0].to_bits()));
-                Ok::<_, crate::CsvError>(true)
+                Ok::<_, crate::error::CsvError>(true)
             })
             .unwrap();
         seen
@@ -252,7 +254,7 @@ fn a_run_stopped_inside_an_epoch_resumes_at_its_next_batch_in_memory_and_streame
     let arch = Architecture::new(2, vec![5], 3, Activation::Relu).unwrap();
     let mut s = settings();
     s.loss = Some(LossKind::CrossEntropy);
-    s.optimizer = Some(crate::OptimizerKind::Adam);
+    s.optimizer = Some(crate::engine::optim::OptimizerKind::Adam);
     s.valid_fraction = Some(0.2);
     let plan = TrainPlan::new(&s, &arch, vec![true; arch.num_params()]).unwrap();
     let initial = squiggle_model::standard_normal_values(&arch, 3);
@@ -287,7 +289,7 @@ fn a_run_stopped_inside_an_epoch_resumes_at_its_next_batch_in_memory_and_streame
     let run = |start: Start, streamed: bool, observer: &mut StopInside| match streamed {
         false => {
             let mut prepared = Prepared::new(data.clone(), None, &plan);
-            crate::train(&arch, start, &mut prepared, &plan, &device(), observer).unwrap()
+            crate::run::train(&arch, start, &mut prepared, &plan, &device(), observer).unwrap()
         }
         true => train_stream(&arch, start, &stream, None, &plan, &device(), observer).unwrap(),
     };
@@ -312,7 +314,7 @@ fn a_run_stopped_inside_an_epoch_resumes_at_its_next_batch_in_memory_and_streame
         // Another batch size would make other batches: refused, naming both.
         let mut other = settings();
         other.loss = Some(LossKind::CrossEntropy);
-        other.optimizer = Some(crate::OptimizerKind::Adam);
+        other.optimizer = Some(crate::engine::optim::OptimizerKind::Adam);
         other.valid_fraction = Some(0.2);
         other.batch_size = Some(8);
         let other = TrainPlan::new(&other, &arch, vec![true; arch.num_params()]).unwrap();

@@ -12,7 +12,8 @@
 
 use squiggle_model::{Architecture, ParamNames, RowPass, TensorKind};
 
-use crate::{Dataset, LossKind};
+use crate::data::Dataset;
+use crate::engine::loss::LossKind;
 
 /// One factor of the chain rule, for every data point.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,8 +153,8 @@ fn loss_factors(
     let mut dce = Vec::new();
     let mut dp = Vec::new();
     for (i, pass) in back.passes.iter().enumerate() {
-        let p = crate::softmax(pass.prediction());
-        let truth = crate::argmax(&data.output_row(i));
+        let p = crate::engine::loss::softmax(pass.prediction());
+        let truth = crate::engine::loss::argmax(&data.output_row(i));
         let p_true = p[truth];
         dce.push(-scale / p_true);
         let own = f64::from(u8::from(output == truth));
@@ -292,8 +293,9 @@ fn layer_factors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::kernels::Kernels;
     use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
-    use crate::{Backprop, Kernels};
+    use crate::inspect::Backprop;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
     use squiggle_model::{Activation, Named, Precision, standard_normal_values};
@@ -407,7 +409,7 @@ mod tests {
             let data = Dataset::from_labelled_rows(
                 &rows,
                 inputs,
-                crate::Classes {
+                crate::data::Classes {
                     column: "class".into(),
                     names: class_names,
                 },
@@ -425,7 +427,7 @@ mod tests {
                 let rule = &rules[bias.offset + k];
                 for i in 0..data.len() {
                     let raw = arch.forward_host(&values, &data.input_row(i));
-                    let p = crate::softmax(raw.prediction());
+                    let p = crate::engine::loss::softmax(raw.prediction());
                     let own = f64::from(u8::from(data.label(i) == k));
                     let product = rule.factors[0].values[i] * rule.factors[1].values[i];
                     assert!((product - scale * (p[k] - own)).abs() < 1e-12);

@@ -10,7 +10,10 @@
 use burn::prelude::Device;
 use squiggle_model::{Architecture, ParamNames, Precision, ReadBack};
 
-use crate::{Backprop, ChainRule, Dataset, Kernels, LossKind, chain_rules, relative_error};
+use crate::data::Dataset;
+use crate::engine::kernels::Kernels;
+use crate::engine::loss::LossKind;
+use crate::inspect::{Backprop, ChainRule, chain_rules, relative_error};
 
 /// Step of the central differences, taken in f64 and scaled by `max(1, |θ|)`.
 const FD_STEP: f64 = 1e-6;
@@ -103,7 +106,7 @@ pub fn explain(
     };
     let step = |x: f64| FD_STEP * x.abs().max(1.0);
     let steps: Vec<f64> = values.iter().map(|&x| step(x)).collect();
-    let kinks = crate::kinks(arch, values, rows, &steps);
+    let kinks = crate::inspect::kinks(arch, values, rows, &steps);
     Ok(rules
         .into_iter()
         .map(|rule| {

@@ -8,7 +8,9 @@
 
 use squiggle_model::{Activation, Architecture, Precision, ReadBack};
 
-use crate::{Backprop, Dataset, Kernels};
+use crate::data::Dataset;
+use crate::engine::kernels::Kernels;
+use crate::inspect::Backprop;
 
 /// The most forward passes (parameters² × rows) spent looking for kinks; larger networks are
 /// not searched, and a kink there can show as a failure.
@@ -269,7 +271,7 @@ pub fn relative_error(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LossKind;
+    use crate::engine::loss::LossKind;
     use crate::fixtures::{PT2, alternate_loss, device, lesson_data, random_data};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
@@ -362,7 +364,8 @@ mod tests {
     #[test]
     fn parameters_at_a_relu_kink_are_not_judged() {
         let arch = Architecture::new(1, vec![2], 1, Activation::Relu).unwrap();
-        let data = crate::Dataset::from_rows(&[vec![0.0, 0.5], vec![1.0, 1.0]], 1, 1).unwrap();
+        let data =
+            crate::data::Dataset::from_rows(&[vec![0.0, 0.5], vec![1.0, 1.0]], 1, 1).unwrap();
         // w1, w2, b1, b2, w3, w4, b3
         let values = [0.7, -0.4, 0.0, 0.0, 1.2, 0.9, 0.1];
         let backprop = Backprop::new(
@@ -423,7 +426,7 @@ mod tests {
                 vec![x, 5000.0 + 3.0 * x]
             })
             .collect();
-        let data = crate::Dataset::from_rows(&rows, 1, 1).unwrap();
+        let data = crate::data::Dataset::from_rows(&rows, 1, 1).unwrap();
         let arch = Architecture::new(1, vec![3], 1, Activation::Softplus).unwrap();
         let values = standard_normal_values(&arch, 1);
         let backprop = Backprop::new(

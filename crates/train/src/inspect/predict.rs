@@ -4,7 +4,10 @@
 use burn::prelude::*;
 use squiggle_model::{Network, Precision, ReadBack, read};
 
-use crate::{Dataset, Kernels, LossKind, MetricSums, Metrics, Scaling};
+use crate::data::{Dataset, Scaling};
+use crate::engine::kernels::Kernels;
+use crate::engine::loss::LossKind;
+use crate::engine::metrics::{MetricSums, Metrics};
 
 /// A network ready to predict: the module, and the kernels that compute its forward pass.
 #[derive(Clone, Copy, Debug)]
@@ -367,7 +370,7 @@ pub fn confusion(
     each_chunk(predictor, data, rows, device, precision, |raw, observed| {
         for (z, o) in raw.chunks(width).zip(observed.chunks(width)) {
             cross_entropy += LossKind::CrossEntropy.row_host(z, o);
-            counts[crate::argmax(o)][crate::argmax(z)] += 1;
+            counts[crate::engine::loss::argmax(o)][crate::engine::loss::argmax(z)] += 1;
         }
     })?;
     let classes = data

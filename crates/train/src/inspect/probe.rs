@@ -4,9 +4,11 @@
 use burn::prelude::*;
 use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
 
+use crate::data::Dataset;
+use crate::engine::kernels::Kernels;
+use crate::engine::loss::LossKind;
 use crate::engine::params::Params;
 use crate::engine::trainer::{backward, scalar};
-use crate::{Dataset, Kernels, LossKind};
 
 /// Predictions and loss of a network on a data set (a forward pass only).
 #[derive(Clone, Debug, PartialEq)]

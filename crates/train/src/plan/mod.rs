@@ -13,7 +13,7 @@ pub use schedule::{Schedule, ScheduleKind};
 pub use settings::{CheckedSettings, ModeKind, Setting, Settings};
 pub use stop::StopRules;
 
-use squiggle_model::{Architecture, Precision};
+use squiggle_model::{Architecture, Named, Precision};
 
 use crate::engine::kernels::Kernels;
 use crate::engine::loss::LossKind;
@@ -207,5 +207,29 @@ impl TrainPlan {
             Mode::Steps(_) => None,
             Mode::Epochs(plan) => Some(plan),
         }
+    }
+
+    /// The settings besides the seed and the rows that decide an epoch's batches and its
+    /// running sums, as a config says them: a run stopped inside an epoch finishes it only with
+    /// the same. `buffer`: a streamed run's shuffle buffer when it holds fewer than all the
+    /// training rows ([`Stream::buffered`](crate::Stream::buffered); one that holds them all
+    /// gives the in-memory order).
+    pub fn batch_order(&self, buffer: Option<u64>) -> String {
+        let Some(epochs) = self.epoch_plan() else {
+            return String::new();
+        };
+        let mut order = match epochs.batch_size {
+            Some(rows) => format!("batch_size = {rows}"),
+            None => "no batch_size".to_string(),
+        };
+        order += &format!(
+            ", shuffle = {}, train_metrics = \"{}\"",
+            epochs.shuffle,
+            epochs.train_metrics.name()
+        );
+        if let Some(rows) = buffer {
+            order += &format!(", shuffle_buffer = {rows}");
+        }
+        order
     }
 }

@@ -11,7 +11,7 @@ use super::{EpochPlan, Mode, Schedule, ScheduleKind, StopRules, TrainMetrics, Tr
 use crate::engine::kernels::Kernels;
 use crate::engine::loss::{LossKind, Reduction};
 use crate::engine::optim::{Optimizer, OptimizerKind};
-use crate::{PlanError, Problem};
+use crate::error::{PlanError, Problem};
 
 squiggle_model::named_enum! {
     /// A training setting, by the key that names it in a config file.

@@ -6,11 +6,14 @@ use squiggle_model::{Architecture, ParamNames};
 
 use crate::data::Prepared;
 use crate::engine::observer::Flow;
+use crate::engine::observer::Observer;
 use crate::engine::record::StepRecord;
 use crate::engine::trainer::Trainer;
 use crate::engine::{Cause, Divergence, EXPLOSION, StepsSummary, Verdict};
+use crate::engine::{Outcome, StopReason, Summary};
+use crate::error::{Quantity, TrainError};
 use crate::plan::Rates;
-use crate::{Observer, Outcome, Quantity, StopReason, StopRules, Summary, TrainError, TrainPlan};
+use crate::plan::{StopRules, TrainPlan};
 
 /// Runs gradient descent from `initial` until a stopping rule of the plan fires.
 ///
@@ -46,7 +49,7 @@ pub struct Stepper {
     trainer: Trainer,
     names: ParamNames,
     rules: StopRules,
-    loss_kind: crate::LossKind,
+    loss_kind: crate::engine::loss::LossKind,
     rates: Rates,
     x: Tensor<2>,
     y: Tensor<2>,
@@ -273,8 +276,10 @@ impl Stepper {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::checkpoint::Start;
+    use crate::error::TrainError;
     use crate::fixtures::{PT2, lesson_data, plan_with, run};
-    use crate::{Settings, Start, TrainError};
+    use crate::plan::Settings;
     use squiggle_model::{Activation, Precision, standard_normal_values};
 
     fn settings(lr: f64, precision: Precision) -> Settings {
@@ -416,7 +421,7 @@ mod tests {
                 vec![a, a * a, (3.0 * a).sin()]
             })
             .collect();
-        let data = crate::Dataset::from_rows(&rows, 2, 1).unwrap();
+        let data = crate::data::Dataset::from_rows(&rows, 2, 1).unwrap();
         let initial = standard_normal_values(&arch, 42);
         let plan = TrainPlan::new(
             &Settings {
@@ -479,7 +484,7 @@ mod tests {
         }
         let plan = plan_with(settings(0.1, Precision::F32), &[6]);
         let mut data = Prepared::new(lesson_data(), None, &plan);
-        let outcome = crate::train(
+        let outcome = crate::run::train(
             &Architecture::statquest(),
             Start::Fresh(PT2.to_vec()),
             &mut data,
@@ -558,11 +563,11 @@ mod tests {
                 vec![x, (12.0 * x).sin()]
             })
             .collect();
-        let data = crate::Dataset::from_rows(&rows, 1, 1).unwrap();
+        let data = crate::data::Dataset::from_rows(&rows, 1, 1).unwrap();
         let arch = Architecture::statquest();
         let plan = TrainPlan::new(
             &Settings {
-                loss: Some(crate::LossKind::Mse),
+                loss: Some(crate::engine::loss::LossKind::Mse),
                 learning_rate: Some(0.01),
                 ..Settings::default()
             },
@@ -583,7 +588,7 @@ mod tests {
 
     #[test]
     fn a_stepper_stepped_to_its_end_is_the_whole_run() {
-        for optimizer in [None, Some(crate::OptimizerKind::Adam)] {
+        for optimizer in [None, Some(crate::engine::optim::OptimizerKind::Adam)] {
             let mut s = settings(0.05, Precision::F32);
             s.optimizer = optimizer;
             s.max_steps = Some(40);
@@ -593,7 +598,7 @@ mod tests {
             let arch = Architecture::statquest();
             let mut stepper =
                 Stepper::new(&arch, &PT2, &data, &plan, &crate::fixtures::device()).unwrap();
-            let mut collect = crate::Collect::default();
+            let mut collect = crate::engine::observer::Collect::default();
             let mut calls = 0;
             while stepper.step(&mut collect).unwrap().is_none() {
                 calls += 1;
@@ -641,7 +646,7 @@ mod tests {
                 ..settings(0.05, Precision::F64)
             },
             Settings {
-                optimizer: Some(crate::OptimizerKind::Adam),
+                optimizer: Some(crate::engine::optim::OptimizerKind::Adam),
                 ..settings(0.05, Precision::F64)
             },
         ] {

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::CsvProblem;
+use crate::error::CsvProblem;
 
 /// The path that means standard input.
 pub const STDIN: &str = "-";

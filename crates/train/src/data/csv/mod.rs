@@ -18,7 +18,8 @@ use std::io::Read;
 use std::path::Path;
 
 use self::labels::{ClassBuilder, Kind, Known};
-use crate::{Classes, CsvError, CsvProblem, Dataset, Encoding, Gaps};
+use crate::data::{Classes, Dataset, Encoding, Gaps};
+use crate::error::{CsvError, CsvProblem};
 
 /// Which columns are inputs and which are targets.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -564,7 +565,7 @@ impl Opened {
             let (names_of, labels) = builder
                 .finish()
                 .map_err(|problem| self.error(Some(1), Some(column), problem))?;
-            let classes = crate::Classes {
+            let classes = crate::data::Classes {
                 column: self.header[column].clone(),
                 names: names_of,
             };

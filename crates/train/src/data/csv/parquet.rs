@@ -26,7 +26,7 @@ use parquet::errors::ParquetError;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescPtr;
 
-use crate::CsvProblem;
+use crate::error::CsvProblem;
 
 /// Rows rendered at a time: a few hundred kB of text, whatever the row groups' size.
 const BATCH: usize = 4096;

@@ -5,7 +5,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use squiggle_model::{ReadBack, read};
 
-use crate::{LossKind, Scaling};
+use crate::data::Scaling;
+use crate::engine::loss::LossKind;
 
 /// How well predictions match observations.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,13 +225,16 @@ impl RunningConfusion {
     ///
     /// # Errors
     /// [`ReadBack`] when the device cannot hand the sums back.
-    pub(crate) fn finish(mut self, classes: Vec<String>) -> Result<crate::Confusion, ReadBack> {
+    pub(crate) fn finish(
+        mut self,
+        classes: Vec<String>,
+    ) -> Result<crate::inspect::Confusion, ReadBack> {
         self.read()?;
         let width = classes.len();
         if self.counts.is_empty() {
             self.counts = vec![vec![0u64; width]; width];
         }
-        Ok(crate::Confusion {
+        Ok(crate::inspect::Confusion {
             classes,
             counts: self.counts,
             cross_entropy: self.cross_entropy,

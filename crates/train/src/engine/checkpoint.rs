@@ -13,9 +13,22 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 use squiggle_model::{Activation, Architecture, Network, Precision};
 
+use crate::data::{DataIdentity, Dataset, Scaling};
+use crate::engine::optim::Optimizer;
 use crate::engine::trainer::Trainer;
 use crate::engine::trainer::load_network;
-use crate::{CheckpointError, DataIdentity, Dataset, Optimizer, ResumeError, Scaling, TrainPlan};
+use crate::error::{CheckpointError, ResumeError};
+use crate::plan::TrainPlan;
+
+/// Where training starts from: fresh values, or a checkpoint (the core's vocabulary, taken
+/// by [`train`](crate::train) and by the epochs that resume).
+#[derive(Clone, Debug)]
+pub enum Start {
+    /// Initial parameters, flat order.
+    Fresh(Vec<f64>),
+    /// A checkpoint of an earlier run with the same plan (training by epochs only).
+    Resume(Box<Checkpoint>),
+}
 
 /// The first line of every checkpoint; the number changes with the layout.
 const MAGIC: &[u8] = b"SQUIGGLE-CHECKPOINT 3\n";
@@ -47,7 +60,7 @@ pub struct Progress {
 /// next one and the epoch's running sums: the run ends exactly as an uninterrupted one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Within {
-    /// The settings that made the epoch's batches ([`batch_order`](crate::batch_order)):
+    /// The settings that made the epoch's batches ([`TrainPlan::batch_order`]):
     /// the rest of the epoch needs the same.
     pub order: String,
     /// Mini-batches stepped.
@@ -57,7 +70,7 @@ pub struct Within {
     /// Seconds spent stepping them (so the epoch's rows per second count them).
     pub seconds: f64,
     /// The running training sums of those batches.
-    pub sums: crate::epochs::metrics::RunningSums,
+    pub sums: crate::engine::metrics::RunningSums,
 }
 
 /// The network a checkpoint holds, and the columns it reads and predicts.
@@ -76,21 +89,21 @@ pub struct NetworkMeta {
     /// For a classifier: the label column and the classes its outputs score, in order (the
     /// targets are then the class names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classes: Option<crate::Classes>,
+    pub classes: Option<crate::data::Classes>,
     /// The value each input's gaps were filled with (`[data] missing = "mean"`: the training
     /// file's means), so that predictions fill theirs the same way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill: Option<Vec<f32>>,
     /// How the file's input columns became `inputs`, when some are categorical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<crate::Encoding>,
+    pub encoding: Option<crate::data::Encoding>,
 }
 
 impl NetworkMeta {
     /// The file columns new rows must have, and which of them are categorical (with the
     /// run's categories): what `predict` and `eval --data` read.
-    pub fn input_columns(&self) -> (Vec<String>, Vec<crate::Categorical>) {
-        crate::Encoding::input_columns(self.encoding.as_ref(), &self.inputs, "run's")
+    pub fn input_columns(&self) -> (Vec<String>, Vec<crate::data::Categorical>) {
+        crate::data::Encoding::input_columns(self.encoding.as_ref(), &self.inputs, "run's")
     }
 
     /// The description of `arch` trained on `data`'s columns at `precision`.
@@ -343,7 +356,7 @@ impl Checkpoint {
     ) -> Result<(), ResumeError> {
         self.check_network(arch, data)?;
         if let Some(within) = &self.meta.progress.within {
-            let now = crate::batch_order(plan, buffer);
+            let now = plan.batch_order(buffer);
             if within.order != now {
                 return Err(ResumeError::StoppedWithin {
                     epoch: self.meta.progress.epoch + 1,
@@ -464,27 +477,27 @@ mod tests {
         use crate::engine::observer::Observer;
         struct Keep(Option<Vec<u8>>);
         impl Observer for Keep {
-            type Error = crate::TrainError;
+            type Error = crate::error::TrainError;
             fn epoch(
                 &mut self,
-                _: &crate::EpochReport,
-                state: &crate::RunState<'_>,
-            ) -> Result<crate::Flow, Self::Error> {
+                _: &crate::engine::report::EpochReport,
+                state: &crate::engine::report::RunState<'_>,
+            ) -> Result<crate::engine::observer::Flow, Self::Error> {
                 self.0 = Some(state.checkpoint()?.to_bytes());
-                Ok(crate::Flow::Continue)
+                Ok(crate::engine::observer::Flow::Continue)
             }
         }
         let arch = Architecture::statquest();
-        let settings = crate::Settings {
+        let settings = crate::plan::Settings {
             epochs: Some(1),
             momentum: Some(0.9),
-            ..crate::Settings::default()
+            ..crate::plan::Settings::default()
         };
-        let plan = crate::TrainPlan::new(&settings, &arch, vec![true; 7]).unwrap();
-        let mut prepared = crate::Prepared::new(crate::fixtures::lesson_data(), None, &plan);
+        let plan = crate::plan::TrainPlan::new(&settings, &arch, vec![true; 7]).unwrap();
+        let mut prepared = crate::data::Prepared::new(crate::fixtures::lesson_data(), None, &plan);
         let mut keep = Keep(None);
-        let start = crate::Start::Fresh(crate::fixtures::PT2.to_vec());
-        crate::train(
+        let start = Start::Fresh(crate::fixtures::PT2.to_vec());
+        crate::run::train(
             &arch,
             start,
             &mut prepared,
