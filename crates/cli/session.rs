@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use burn::prelude::Device;
 use squiggle_model::Precision;
 use squiggle_train::Prepared;
@@ -136,13 +136,14 @@ impl Session {
             );
         }
         let (path, checkpoint) = run_dir::load_checkpoint(dir, !select.last)?;
-        let in_file = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+        // The file, then the error with its chain (a record that does not load says why).
+        let in_file = || path.display().to_string();
         checkpoint
             .check_network(&config.arch, &data.train)
-            .map_err(|e| in_file(&e))?;
+            .with_context(in_file)?;
         let params = checkpoint
             .network(&device)
-            .map_err(|e| in_file(&e))?
+            .with_context(in_file)?
             .values()?;
         let prepared = Prepared::resumed(
             data.train,

@@ -264,8 +264,7 @@ pub fn load_checkpoint(dir: &Path, best: bool) -> anyhow::Result<(PathBuf, Check
             dir.display()
         )
     })?;
-    let checkpoint =
-        Checkpoint::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| path.display().to_string())?;
     Ok((path, checkpoint))
 }
 

@@ -19,6 +19,7 @@ use thiserror::Error;
 
 use crate::data::{ColumnScale, Scaling};
 use crate::engine::checkpoint::NetworkMeta;
+use crate::foreign::Foreign;
 
 /// The metadata key of a safetensors export that holds the [`ExportMeta`] JSON.
 pub const META_KEY: &str = "squiggle";
@@ -31,10 +32,11 @@ pub enum ExportError {
     #[error(transparent)]
     ReadBack(#[from] ReadBack),
     /// Burn's safetensors store refused the network.
-    #[error("the safetensors writer failed: {reason}")]
+    #[error("the safetensors writer failed")]
     Safetensors {
-        /// burn-store's explanation.
-        reason: String,
+        /// burn-store's error.
+        #[source]
+        cause: Foreign,
     },
 }
 
@@ -143,7 +145,7 @@ pub fn safetensors(net: &Network, meta: &ExportMeta) -> Result<Vec<u8>, ExportEr
         store = store.with_key_remapping(format!(r"^layers\.{index}\."), format!("{}.", 2 * index));
     }
     let failed = |e: burn::store::SafetensorsStoreError| ExportError::Safetensors {
-        reason: e.to_string(),
+        cause: Foreign::new(e),
     };
     sequential.save_into(&mut store).map_err(failed)?;
     store.get_bytes().map_err(failed)

@@ -8,9 +8,9 @@ use squiggle_model::{Architecture, lesson};
 use crate::data::{Dataset, Prepared};
 use crate::engine::Outcome;
 use crate::engine::checkpoint::Start;
+use crate::engine::error::TrainError;
 use crate::engine::loss::LossKind;
 use crate::engine::observer::Collect;
-use crate::error::TrainError;
 use crate::plan::{Settings, TrainPlan};
 
 /// The lesson's network from "Backpropagation Main Ideas" with b3 = 0, flat order

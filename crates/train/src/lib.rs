@@ -39,8 +39,8 @@ mod bytes;
 mod data;
 mod engine;
 mod epochs;
-mod error;
 pub mod export;
+mod foreign;
 pub mod fuzz;
 mod inspect;
 pub mod panics;
@@ -50,7 +50,10 @@ mod steps;
 
 pub use steps::Stepper;
 
+pub use crate::bench::BenchError;
 pub use crate::bytes::{Bytes, Thousands};
+pub use crate::engine::checkpoint::{CheckpointError, ResumeError};
+pub use crate::engine::error::{Quantity, TrainError};
 pub use crate::engine::kernels::Kernels;
 pub use crate::engine::loss::{LossKind, Reduction, argmax, log_sum_exp, softmax};
 pub use crate::engine::observer::{BatchProgress, Collect, Flow, Observer};
@@ -60,29 +63,27 @@ pub use crate::engine::{
     Cause, Divergence, EXPLOSION, EpochDivergence, EpochsSummary, Outcome, STALLED_R2,
     StepsSummary, StopReason, Summary, Verdict,
 };
+pub use crate::foreign::{Foreign, full_message};
 pub use crate::run::train;
 pub use data::{
-    Categorical, Classes, ColumnScale, Columns, CsvOptions, CsvWindows, DataIdentity, DataSource,
-    Dataset, Discovered, Encoding, Gaps, Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared,
-    STDIN, Scaling, ShuffleBuffer, Split, Stream, StreamScaling, dosage_curve, dosage_dataset,
-    open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
+    Categorical, Classes, ColumnScale, Columns, CsvError, CsvOptions, CsvProblem, CsvWindows,
+    DataError, DataIdentity, DataSource, Dataset, Discovered, Encoding, Gaps, Labels, LoadError,
+    MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling, ShuffleBuffer, Split, Stream,
+    StreamScaling, UnknownLabel, dosage_curve, dosage_dataset, open_text, read_csv, read_inputs,
+    shuffle_for_epoch, write_dosage,
 };
 pub use engine::checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress, Start, Within};
 pub use engine::metrics::{MetricSums, Metrics, RunningSums};
 pub use engine::report::{EpochReport, RunState};
 pub use epochs::train_stream;
-pub use error::{
-    BenchError, CheckpointError, CsvError, CsvProblem, DataError, LoadError, PlanError, Problem,
-    Quantity, ResumeError, TrainError, UnknownLabel,
-};
 pub use inspect::{
     Backprop, ChainRule, Confusion, Evaluation, Explained, Factor, GradCheck, Measured,
     PREDICT_CHUNK, Predictor, Residuals, central_difference, chain_rules, check_gradients,
     confusion, explain, kinks, measure, observed_and_predicted, predict, relative_error, tolerance,
 };
 pub use plan::{
-    CheckedSettings, EpochPlan, Mode, ModeKind, Schedule, ScheduleKind, Setting, Settings,
-    StopRules, TrainMetrics, TrainPlan,
+    CheckedSettings, EpochPlan, Mode, ModeKind, PlanError, Problem, Schedule, ScheduleKind,
+    Setting, Settings, StopRules, TrainMetrics, TrainPlan,
 };
 
 #[cfg(test)]

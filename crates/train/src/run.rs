@@ -7,8 +7,9 @@ use squiggle_model::Architecture;
 use crate::data::Prepared;
 use crate::engine::Outcome;
 use crate::engine::checkpoint::Start;
+use crate::engine::checkpoint::error::ResumeError;
+use crate::engine::error::TrainError;
 use crate::engine::observer::Observer;
-use crate::error::{ResumeError, TrainError};
 use crate::plan::{Mode, TrainPlan};
 
 /// Trains `arch` on `data` as `plan` says, on `device` (the core calls `.autodiff()` on it),

@@ -56,7 +56,8 @@ impl From<anyhow::Error> for Refusal {
 
 impl From<TrainError> for Refusal {
     fn from(e: TrainError) -> Self {
-        Refusal::Failed(e.to_string())
+        // The whole chain: a checkpoint that does not serialise says why in its source.
+        Refusal::Failed(crate::message(&e.into()))
     }
 }
 

@@ -17,15 +17,36 @@ use squiggle_model::{Activation, Architecture, Initializer, initial_values, less
 
 pub use baseline::Baseline;
 
+use thiserror::Error;
+
 use crate::data::{Dataset, Prepared, dosage_dataset, shuffle_for_epoch};
 use crate::engine::checkpoint::Start;
+use crate::engine::error::TrainError;
 use crate::engine::kernels::Kernels;
 use crate::engine::observer::{Flow, Observer};
 use crate::engine::record::StepRecord;
 use crate::engine::report::{EpochReport, RunState};
-use crate::error::{BenchError, TrainError};
 use crate::plan::Settings;
+use crate::plan::error::PlanError;
 use crate::run::train;
+
+/// A benchmark's work that could not be done.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// The work's settings do not make a plan (a benchmark of zero rows, say).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Training failed or diverged.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// The run ended before its work was done.
+    #[error("the benchmark's run stopped after {periods} of its steps or epochs")]
+    Stopped {
+        /// Steps or epochs done.
+        periods: usize,
+    },
+}
 
 /// The seed of the bench's data set, initial parameters and shuffles.
 const SEED: u64 = 0;

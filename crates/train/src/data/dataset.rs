@@ -1,6 +1,6 @@
 //! Training data: rows of inputs followed by outputs, held on the host in f32.
 
-use crate::error::DataError;
+use crate::data::error::DataError;
 use burn::prelude::*;
 use squiggle_model::Precision;
 

@@ -2,8 +2,9 @@
 //! files), how they are held ([`Dataset`]: f32 on the host), split, standardised and
 //! [`Prepared`] the way a plan trains on them, and synthetic data sets.
 
-mod csv;
+pub(crate) mod csv;
 mod dataset;
+pub(crate) mod error;
 mod prepare;
 mod scaling;
 mod source;
@@ -12,10 +13,11 @@ mod stream;
 mod synthetic;
 
 pub use self::csv::{
-    Categorical, Columns, CsvOptions, CsvWindows, Discovered, Labels, MAX_CLASSES, MAX_LINE_BYTES,
-    Missing, STDIN, open_text, read_csv, read_inputs,
+    Categorical, Columns, CsvError, CsvOptions, CsvProblem, CsvWindows, Discovered, Labels,
+    MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, UnknownLabel, open_text, read_csv, read_inputs,
 };
 pub use dataset::{Classes, DataIdentity, Dataset, Encoding, Gaps};
+pub use error::{DataError, LoadError};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;

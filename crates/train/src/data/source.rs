@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use squiggle_model::lesson;
 
+use crate::data::error::LoadError;
 use crate::data::{Columns, CsvOptions, Dataset, read_csv};
-use crate::error::LoadError;
 
 /// Where the training rows come from.
 ///
@@ -94,7 +94,7 @@ impl DataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::DataError;
+    use crate::data::error::DataError;
 
     #[test]
     fn the_lesson_points_fit_only_the_lesson_widths() {

@@ -13,10 +13,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
+use crate::data::csv::error::CsvError;
 use crate::data::{
     Columns, CsvOptions, CsvWindows, DataIdentity, Dataset, Discovered, Scaling, shuffle_for_epoch,
 };
-use crate::error::CsvError;
 
 /// How many rows a streamed file's shuffle buffer holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,7 +199,7 @@ impl Stream {
                 path: path.to_path_buf(),
                 line: None,
                 column: None,
-                problem: crate::error::CsvProblem::BufferOverLimit {
+                problem: crate::data::csv::error::CsvProblem::BufferOverLimit {
                     rows: buffered,
                     bytes: buffered as f64 * per_row as f64,
                     limit,

@@ -8,6 +8,7 @@
 //! epoch after epoch; `run.rs` ([`train`](crate::train)) picks one.
 
 pub(crate) mod checkpoint;
+pub(crate) mod error;
 pub(crate) mod freeze;
 pub(crate) mod kernels;
 pub(crate) mod loss;
@@ -19,11 +20,12 @@ pub(crate) mod params;
 pub(crate) mod record;
 pub(crate) mod report;
 pub(crate) mod trainer;
+pub(crate) mod updater;
 
 use std::fmt;
 
+use crate::engine::error::{Quantity, TrainError};
 use crate::engine::report::EpochReport;
-use crate::error::{Quantity, TrainError};
 
 /// Why a run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,9 +4,9 @@
 //! writes tables, traces, progress bars and checkpoints, and can stop the run. Its errors
 //! (a file that cannot be written) end the run and come back to the caller unchanged.
 
+use crate::engine::error::TrainError;
 use crate::engine::record::StepRecord;
 use crate::engine::report::{EpochReport, RunState};
-use crate::error::TrainError;
 
 /// Whether the run goes on after an observer has seen a step, a mini-batch or an epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

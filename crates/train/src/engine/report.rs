@@ -4,9 +4,9 @@
 use crate::data::{Dataset, Scaling};
 use crate::engine::StopReason;
 use crate::engine::checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress};
+use crate::engine::error::TrainError;
 use crate::engine::metrics::Metrics;
 use crate::engine::trainer::Trainer;
-use crate::error::TrainError;
 use crate::inspect::Confusion;
 
 /// One epoch's results.

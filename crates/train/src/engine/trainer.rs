@@ -11,13 +11,16 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Gradients};
 use squiggle_model::{Architecture, Network, Precision, ReadBack, read};
 
+use crate::engine::checkpoint::error::CheckpointError;
+use crate::engine::error::TrainError;
 use crate::engine::freeze::Freeze;
 use crate::engine::kernels::Kernels;
 use crate::engine::loss::LossKind;
-use crate::engine::optim::{Optimizer, Updater};
+use crate::engine::optim::Optimizer;
 use crate::engine::params::Params;
 use crate::engine::record::ParamStep;
-use crate::error::{CheckpointError, TrainError};
+use crate::engine::updater::Updater;
+use crate::foreign::Foreign;
 use crate::plan::TrainPlan;
 
 /// A network in training.
@@ -307,7 +310,7 @@ impl Trainer {
             .into_bytes()
             .map_err(|e| TrainError::Snapshot {
                 part: "model",
-                reason: e.to_string(),
+                cause: Foreign::new(e),
             })?;
         let optimizer = self.updater.to_bytes(&self.optimizer, &self.params)?;
         Ok((model.to_vec(), optimizer))
@@ -327,7 +330,7 @@ pub(crate) fn load_network(
 ) -> Result<Network, CheckpointError> {
     let bad = |e: burn::store::RecordError| CheckpointError::Record {
         part: "model",
-        reason: e.to_string(),
+        cause: Foreign::new(e),
     };
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model)).map_err(bad)?;
     let zeros = vec![0.0; arch.num_params()];
@@ -339,10 +342,7 @@ pub(crate) fn load_network(
     let net = match loaded {
         Ok(result) => result.map_err(bad)?,
         Err(_) => {
-            return Err(CheckpointError::Record {
-                part: "model",
-                reason: "a tensor of the record is not what the network holds".to_string(),
-            });
+            return Err(CheckpointError::RecordTensors);
         }
     };
     // A record of another precision than the one asked for would compute in a mixture of the

@@ -19,6 +19,7 @@ use crate::data::{Prepared, Stream};
 use crate::data::{Scaling, shuffle_for_epoch};
 use crate::engine::checkpoint::Start;
 use crate::engine::checkpoint::{Progress, Within};
+use crate::engine::error::TrainError;
 use crate::engine::metrics::{RunningConfusion, RunningResiduals, RunningSums};
 use crate::engine::observer::Observer;
 use crate::engine::observer::{BatchProgress, Flow};
@@ -27,7 +28,6 @@ use crate::engine::report::{EpochReport, RunState};
 use crate::engine::trainer::Trainer;
 use crate::engine::{EpochDivergence, Verdict};
 use crate::engine::{EpochsSummary, Outcome, StopReason, Summary};
-use crate::error::TrainError;
 use crate::inspect::{Measured, Tally};
 use crate::plan::TrainPlan;
 use crate::plan::{EpochPlan, TrainMetrics};
@@ -566,7 +566,7 @@ pub fn train_stream<O: Observer>(
     let batch = epochs.batch_size.unwrap_or(total).clamp(1, total.max(1));
     let batches = total.div_ceil(batch);
     let mut carried = stream.carried_order(epochs.shuffle, runner.progress.epoch);
-    let csv = |e: crate::error::CsvError| O::Error::from(TrainError::Stream(e));
+    let csv = |e: crate::data::csv::error::CsvError| O::Error::from(TrainError::Stream(e));
     while runner.epochs_left() {
         let epoch = runner.progress.epoch;
         let lr = runner.next_rate();
@@ -678,12 +678,12 @@ pub fn train_stream<O: Observer>(
 
 /// Why a streamed epoch stopped early: the file, or the observer.
 enum StreamStop<E> {
-    Csv(crate::error::CsvError),
+    Csv(crate::data::csv::error::CsvError),
     Observer(E),
 }
 
-impl<E> From<crate::error::CsvError> for StreamStop<E> {
-    fn from(e: crate::error::CsvError) -> Self {
+impl<E> From<crate::data::csv::error::CsvError> for StreamStop<E> {
+    fn from(e: crate::data::csv::error::CsvError) -> Self {
         StreamStop::Csv(e)
     }
 }

@@ -180,7 +180,7 @@ fn a_small_buffer_visits_every_training_row_once_an_epoch_in_a_seeded_order() {
             .epoch(epoch, true, 10, None, |b: &Dataset| {
                 assert!(b.len() <= 10);
                 seen.extend((0..b.len()).map(|r| b.input_row(r)[0].to_bits()));
-                Ok::<_, crate::error::CsvError>(true)
+                Ok::<_, crate::data::csv::error::CsvError>(true)
             })
             .unwrap();
         seen

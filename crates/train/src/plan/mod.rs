@@ -4,13 +4,17 @@
 //! settings as a config or a flag gives them) and returns a typed [`PlanError`](crate::PlanError)
 //! naming the setting at fault. The training core trusts it.
 
+mod check;
+pub(crate) mod error;
 mod schedule;
-mod settings;
+pub(crate) mod settings;
 mod stop;
 
+pub use check::CheckedSettings;
+pub use error::{PlanError, Problem};
 pub(crate) use schedule::Rates;
 pub use schedule::{Schedule, ScheduleKind};
-pub use settings::{CheckedSettings, ModeKind, Setting, Settings};
+pub use settings::{ModeKind, Setting, Settings};
 pub use stop::StopRules;
 
 use squiggle_model::{Architecture, Named, Precision};

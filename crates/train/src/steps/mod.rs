@@ -5,13 +5,13 @@ use burn::prelude::*;
 use squiggle_model::{Architecture, ParamNames};
 
 use crate::data::Prepared;
+use crate::engine::error::{Quantity, TrainError};
 use crate::engine::observer::Flow;
 use crate::engine::observer::Observer;
 use crate::engine::record::StepRecord;
 use crate::engine::trainer::Trainer;
 use crate::engine::{Cause, Divergence, EXPLOSION, StepsSummary, Verdict};
 use crate::engine::{Outcome, StopReason, Summary};
-use crate::error::{Quantity, TrainError};
 use crate::plan::Rates;
 use crate::plan::{StopRules, TrainPlan};
 
@@ -277,7 +277,7 @@ impl Stepper {
 mod tests {
     use super::*;
     use crate::engine::checkpoint::Start;
-    use crate::error::TrainError;
+    use crate::engine::error::TrainError;
     use crate::fixtures::{PT2, lesson_data, plan_with, run};
     use crate::plan::Settings;
     use squiggle_model::{Activation, Precision, standard_normal_values};

@@ -8,9 +8,11 @@ use std::io::Read;
 
 use rayon::prelude::*;
 
+use super::MAX_LINE_BYTES;
+use super::error::CsvProblem;
 use super::labels::{ClassBuilder, Kind, Known, PieceLabels};
 use super::records::{BadCell, Ends, Role, is_missing, number, plain_values, split, split_plain};
-use super::{CsvProblem, MAX_LINE_BYTES};
+use crate::foreign::Foreign;
 
 /// Text per piece: large enough that starting a piece costs nothing against parsing it,
 /// small enough that the blocks in flight (and the memory they leave to the allocator) stay
@@ -472,11 +474,14 @@ pub(super) fn fill(
     let missing = want.saturating_sub(buffer.len());
     buffer
         .try_reserve(missing)
-        .map_err(|_| CsvProblem::Unreadable("out of memory for the read buffer".to_string()))?;
+        .map_err(|e| CsvProblem::ReadBuffer(Foreign::new(e)))?;
     let got = reader
         .take(missing as u64)
         .read_to_end(buffer)
-        .map_err(|e| CsvProblem::Unreadable(e.to_string()))?;
+        .map_err(|e| CsvProblem::Unreadable {
+            via: None,
+            cause: Foreign::new(e),
+        })?;
     Ok(got < missing)
 }
 
@@ -536,9 +541,9 @@ pub(super) fn parse_rows(
                     },
                     || -> Result<bool, CsvProblem> {
                         spare.clear();
-                        spare.try_reserve(block).map_err(|_| {
-                            CsvProblem::Unreadable("out of memory for the read buffer".to_string())
-                        })?;
+                        spare
+                            .try_reserve(block)
+                            .map_err(|e| CsvProblem::ReadBuffer(Foreign::new(e)))?;
                         spare.extend_from_slice(rest);
                         match eof {
                             true => Ok(true),

@@ -5,7 +5,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::error::CsvProblem;
+use super::error::{CsvProblem, ReaderError};
+use crate::foreign::Foreign;
 
 /// The path that means standard input.
 pub const STDIN: &str = "-";
@@ -49,7 +50,10 @@ const MAGIC: usize = 4;
 /// [`CsvProblem::Unreadable`] for a file that cannot be opened or read,
 /// [`CsvProblem::NotAFile`] for a device or folder (reading `/dev/zero` would never end).
 pub(super) fn open(path: &Path, delimiter: u8) -> Result<Input, CsvProblem> {
-    let unreadable = |e: std::io::Error| CsvProblem::Unreadable(e.to_string());
+    let unreadable = |e: std::io::Error| CsvProblem::Unreadable {
+        via: None,
+        cause: Foreign::new(e),
+    };
     let (raw, regular): (Box<dyn Read + Send>, bool) = if path == Path::new(STDIN) {
         (Box::new(std::io::stdin()), false)
     } else {
@@ -85,8 +89,12 @@ pub(super) fn open(path: &Path, delimiter: u8) -> Result<Input, CsvProblem> {
             name: "gzip",
         }),
         Compression::Zstd => Box::new(Named {
-            inner: ruzstd::decoding::StreamingDecoder::new(whole)
-                .map_err(|e| CsvProblem::Unreadable(format!("zstd: {e}")))?,
+            inner: ruzstd::decoding::StreamingDecoder::new(whole).map_err(|e| {
+                CsvProblem::Unreadable {
+                    via: Some("zstd"),
+                    cause: Foreign::new(e),
+                }
+            })?,
             name: "zstd",
         }),
     };
@@ -126,9 +134,10 @@ struct Named<R> {
 
 impl<R: Read> Read for Named<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner
-            .read(buf)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.name)))
+        self.inner.read(buf).map_err(|e| {
+            let kind = e.kind();
+            std::io::Error::new(kind, ReaderError::new(self.name, e))
+        })
     }
 }
 

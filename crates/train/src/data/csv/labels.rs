@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::CsvProblem;
+use crate::data::csv::error::CsvProblem;
 
 use super::{Labels, MAX_CLASSES};
 
@@ -63,7 +63,7 @@ impl PieceLabels {
         let text = std::str::from_utf8(cell).map_err(|_| CsvProblem::NotText)?;
         if let Some(known) = known {
             let &id = known.index.get(text).ok_or_else(|| {
-                CsvProblem::UnknownLabel(Box::new(crate::error::UnknownLabel {
+                CsvProblem::UnknownLabel(Box::new(crate::data::csv::error::UnknownLabel {
                     label: text.to_string(),
                     which: known.from,
                     known: known.names.to_vec(),

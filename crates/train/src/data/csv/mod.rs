@@ -4,6 +4,7 @@
 //! when no single column is at fault), with 1-based line numbers as an editor shows them.
 
 mod chunks;
+pub(crate) mod error;
 mod input;
 mod labels;
 #[cfg(feature = "parquet")]
@@ -11,6 +12,7 @@ mod parquet;
 mod records;
 mod windows;
 
+pub use self::error::{CsvError, CsvProblem, UnknownLabel};
 pub use self::input::STDIN;
 pub use self::windows::{CsvWindows, Discovered};
 
@@ -19,7 +21,7 @@ use std::path::Path;
 
 use self::labels::{ClassBuilder, Kind, Known};
 use crate::data::{Classes, Dataset, Encoding, Gaps};
-use crate::error::{CsvError, CsvProblem};
+use crate::foreign::Foreign;
 
 /// Which columns are inputs and which are targets.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -220,7 +222,10 @@ fn header(
     delimiter: u8,
 ) -> Result<(Vec<String>, Vec<u8>, u64), CsvProblem> {
     let mut buffer = Vec::new();
-    let unreadable = |e: std::io::Error| CsvProblem::Unreadable(e.to_string());
+    let unreadable = |e: std::io::Error| CsvProblem::Unreadable {
+        via: None,
+        cause: Foreign::new(e),
+    };
     let end = loop {
         if let Some(end) = records::Ends::new(&buffer).next() {
             break end;
@@ -722,6 +727,7 @@ fn fill_gaps(x: &mut [f32], width: usize, given: Option<&[f32]>) -> Result<Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::foreign::full_message;
 
     /// Mutated CSV files get a data set or a one-line error, never a panic or a hang (a
     /// bounded pass here; `SQUIGGLE_FUZZ_SECONDS=600` for a long one).
@@ -850,9 +856,9 @@ mod tests {
             read("a,b\n1,2\n", &none).unwrap_err(),
             "d.csv:1: no target columns chosen"
         );
-        let missing = read_csv(Path::new("no/such.csv"), &d, &CsvOptions::default())
-            .unwrap_err()
-            .to_string();
+        let missing = full_message(
+            &read_csv(Path::new("no/such.csv"), &d, &CsvOptions::default()).unwrap_err(),
+        );
         assert!(
             missing.starts_with("no/such.csv: cannot read the file: "),
             "{missing}"
@@ -946,7 +952,7 @@ mod tests {
                     .build()
                     .unwrap();
                 pool.install(|| read_csv(&path, columns, options))
-                    .map_err(|e| e.to_string().replace(&path.display().to_string(), "d.csv"))
+                    .map_err(|e| full_message(&e).replace(&path.display().to_string(), "d.csv"))
             })
             .collect();
         assert!(results.windows(2).all(|w| w[0] == w[1]), "{results:?}");

@@ -26,7 +26,8 @@ use parquet::errors::ParquetError;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescPtr;
 
-use crate::error::CsvProblem;
+use super::error::{CsvProblem, ReaderError};
+use crate::foreign::Foreign;
 
 /// Rows rendered at a time: a few hundred kB of text, whatever the row groups' size.
 const BATCH: usize = 4096;
@@ -78,7 +79,10 @@ struct Column {
 /// [`CsvProblem::Unreadable`] for a file the Parquet reader refuses;
 /// [`CsvProblem::NestedColumn`] for a list, map or struct column.
 pub(super) fn open(path: &Path, delimiter: u8) -> Result<(ParquetText, u64), CsvProblem> {
-    let file = File::open(path).map_err(|e| CsvProblem::Unreadable(e.to_string()))?;
+    let file = File::open(path).map_err(|e| CsvProblem::Unreadable {
+        via: None,
+        cause: Foreign::new(e),
+    })?;
     let file = SerializedFileReader::new(file).map_err(unreadable)?;
     let meta = file.metadata();
     let rows = u64::try_from(meta.file_metadata().num_rows()).unwrap_or(0);
@@ -116,11 +120,14 @@ pub(super) fn open(path: &Path, delimiter: u8) -> Result<(ParquetText, u64), Csv
 }
 
 fn unreadable(e: ParquetError) -> CsvProblem {
-    CsvProblem::Unreadable(format!("parquet: {e}"))
+    CsvProblem::Unreadable {
+        via: Some("parquet"),
+        cause: Foreign::new(e),
+    }
 }
 
 fn io(e: ParquetError) -> std::io::Error {
-    std::io::Error::other(format!("parquet: {e}"))
+    std::io::Error::other(ReaderError::new("parquet", e))
 }
 
 /// How the column's values are written, from its logical type (or the older converted type).

@@ -8,7 +8,7 @@ use super::chunks::{self, Sink};
 use super::labels::{ClassBuilder, Kind};
 use super::{Columns, CsvOptions, Labels, MAX_LINE_BYTES, Missing, Opened, builders};
 use crate::data::Dataset;
-use crate::error::{CsvError, CsvProblem};
+use crate::data::csv::error::{CsvError, CsvProblem};
 
 /// Text per window: large enough that parsing it keeps every core busy, small enough that
 /// the window is a small share of the memory a streamed run takes.

@@ -9,6 +9,10 @@
 //! writing it atomically (temp file, then rename) swaps the whole state at once, and a
 //! checksum so a damaged file is refused instead of resumed.
 
+pub(crate) mod error;
+
+pub use error::{CheckpointError, ResumeError};
+
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 use squiggle_model::{Activation, Architecture, Network, Precision};
@@ -17,7 +21,7 @@ use crate::data::{DataIdentity, Dataset, Scaling};
 use crate::engine::optim::Optimizer;
 use crate::engine::trainer::Trainer;
 use crate::engine::trainer::load_network;
-use crate::error::{CheckpointError, ResumeError};
+use crate::foreign::Foreign;
 use crate::plan::TrainPlan;
 
 /// Where training starts from: fresh values, or a checkpoint (the core's vocabulary, taken
@@ -132,7 +136,7 @@ impl NetworkMeta {
             self.activation,
         )
         .map_err(|e| CheckpointError::Header {
-            reason: e.to_string(),
+            cause: Foreign::new(e),
         })
     }
 
@@ -218,7 +222,7 @@ impl Checkpoint {
         }
         let meta: CheckpointMeta =
             serde_json::from_slice(sections[0]).map_err(|e| CheckpointError::Header {
-                reason: e.to_string(),
+                cause: Foreign::new(e),
             })?;
         Ok(Self {
             meta,
@@ -241,14 +245,10 @@ impl Checkpoint {
             .num_params()
             .saturating_mul(self.meta.network.precision.dtype().size());
         if bytes > self.model.len() {
-            return Err(CheckpointError::Record {
-                part: "model",
-                reason: format!(
-                    "it holds {} bytes, fewer than the {} values of the header's {} network",
-                    self.model.len(),
-                    arch.num_params(),
-                    arch.describe()
-                ),
+            return Err(CheckpointError::ShortRecord {
+                bytes: self.model.len(),
+                values: arch.num_params(),
+                network: arch.describe(),
             });
         }
         self.check_scaling()?;
@@ -261,7 +261,7 @@ impl Checkpoint {
 
         let values = net.values().map_err(|e| CheckpointError::Record {
             part: "model",
-            reason: e.to_string(),
+            cause: Foreign::new(e),
         })?;
         if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(CheckpointError::NonFinite { index, value });
@@ -477,7 +477,7 @@ mod tests {
         use crate::engine::observer::Observer;
         struct Keep(Option<Vec<u8>>);
         impl Observer for Keep {
-            type Error = crate::error::TrainError;
+            type Error = crate::engine::error::TrainError;
             fn epoch(
                 &mut self,
                 _: &crate::engine::report::EpochReport,

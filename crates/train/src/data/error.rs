@@ -1,0 +1,61 @@
+//! Rows that cannot be trained on: rows written in a config ([`DataError`]), or either kind
+//! of source ([`LoadError`]).
+
+use thiserror::Error;
+
+use crate::data::csv::error::CsvError;
+
+/// A problem with the rows given as training data.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DataError {
+    /// No rows at all.
+    #[error("no data rows")]
+    Empty,
+    /// A row whose length is not `inputs + outputs`.
+    #[error("row {} has {got} values; expected {expected} ({inputs} inputs then {outputs} outputs)", row + 1)]
+    Width {
+        /// 0-based row index.
+        row: usize,
+        /// Its length.
+        got: usize,
+        /// `inputs + outputs`.
+        expected: usize,
+        /// Number of inputs.
+        inputs: usize,
+        /// Number of outputs.
+        outputs: usize,
+    },
+    /// A NaN or infinite value.
+    #[error("row {} value {} is {value}; data must be finite f32 numbers (|x| < 3.4e38)", row + 1, column + 1)]
+    NonFinite {
+        /// 0-based row index.
+        row: usize,
+        /// 0-based position within the row.
+        column: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A class index (the last value of a row of a classification data set) that names no
+    /// class.
+    #[error("row {} class {value} is not a class index: expected a whole number from 0 to {}", row + 1, classes - 1)]
+    Class {
+        /// 0-based row index.
+        row: usize,
+        /// The value.
+        value: f64,
+        /// Number of classes.
+        classes: usize,
+    },
+}
+
+/// Rows that cannot be loaded from their source.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum LoadError {
+    /// Rows written in the config.
+    #[error(transparent)]
+    Rows(#[from] DataError),
+    /// A CSV file.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+}
