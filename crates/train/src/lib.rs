@@ -75,7 +75,7 @@ pub use data::{
 pub use engine::checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress, Start, Within};
 pub use engine::metrics::{MetricSums, Metrics, RunningSums};
 pub use engine::report::{EpochReport, RunState};
-pub use epochs::train_stream;
+pub use epochs::{BatchStep, EpochRunner, train_stream};
 pub use inspect::{
     Backprop, ChainRule, Confusion, Evaluation, Explained, Factor, GradCheck, Measured,
     PREDICT_CHUNK, Predictor, Residuals, central_difference, chain_rules, check_gradients,

@@ -43,8 +43,6 @@ pub fn train<O: Observer>(
             };
             crate::steps::run(arch, &values, data, plan, device, observer)
         }
-        Mode::Epochs(epochs) => {
-            crate::epochs::run(arch, start, data, plan, epochs, device, observer)
-        }
+        Mode::Epochs(_) => crate::epochs::run(arch, start, data, plan, device, observer),
     }
 }

@@ -48,6 +48,10 @@ pub enum TrainError {
     /// A [`Stepper`](crate::Stepper) was asked to step a plan that trains by epochs.
     #[error("this plan trains by epochs; only a plan that trains step by step can be stepped")]
     NotStepByStep,
+    /// An [`EpochRunner`](crate::EpochRunner) was asked to run a plan that trains step by
+    /// step.
+    #[error("this plan trains step by step; only a plan that trains by epochs runs by epochs")]
+    NotByEpochs,
     /// A checkpoint could not be continued from.
     #[error("cannot resume: {0}")]
     Resume(#[from] ResumeError),

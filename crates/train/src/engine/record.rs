@@ -44,3 +44,17 @@ pub struct Batch {
     /// The training rows of the mini-batch, as indices into the training data.
     pub rows: Vec<u32>,
 }
+
+/// Which update a [`StepRecord`] describes, besides what the optimizer did: its number, the
+/// loss it started from and its mini-batch. ([`Trainer::apply_recorded`] builds every
+/// record from it: both modes' records come from one place.)
+///
+/// [`Trainer::apply_recorded`]: crate::engine::trainer::Trainer::apply_recorded
+pub(crate) struct Update {
+    /// 0-based number of the update within the run.
+    pub(crate) step: usize,
+    /// The loss before the step.
+    pub(crate) loss: f64,
+    /// Its mini-batch, when training by epochs.
+    pub(crate) batch: Option<Batch>,
+}

@@ -18,7 +18,7 @@ use crate::engine::kernels::Kernels;
 use crate::engine::loss::LossKind;
 use crate::engine::optim::Optimizer;
 use crate::engine::params::Params;
-use crate::engine::record::ParamStep;
+use crate::engine::record::{ParamStep, StepRecord, Update};
 use crate::engine::updater::Updater;
 use crate::foreign::Foreign;
 use crate::plan::TrainPlan;
@@ -232,10 +232,10 @@ impl Trainer {
         self.params = self.freeze.restore(params);
     }
 
-    /// The optimizer's step, as [`Trainer::apply`], recording what it did to every trainable
+    /// The optimizer's step, as [`Trainer::apply`], recorded: what it did to every trainable
     /// parameter given their values `before` (flat order, all parameters) and their
-    /// `derivatives` (in [`Trainer::trainable`] order). Returns the records and every
-    /// parameter's new value.
+    /// `derivatives` (in [`Trainer::trainable`] order), as the [`StepRecord`] of `update`.
+    /// Returns the record and every parameter's new value.
     ///
     /// # Errors
     /// [`TrainError::ReadBack`] when the device cannot hand the new values back.
@@ -243,9 +243,10 @@ impl Trainer {
         &mut self,
         pass: Pass,
         lr: f64,
+        update: Update,
         before: &[f64],
         derivatives: &[f64],
-    ) -> Result<(Vec<ParamStep>, Vec<f64>), TrainError> {
+    ) -> Result<(StepRecord, Vec<f64>), TrainError> {
         self.apply(pass, lr);
         let after = self.values()?;
         let plain = self.optimizer.is_gradient_descent();
@@ -265,7 +266,14 @@ impl Trainer {
                 new_value: after[i],
             })
             .collect();
-        Ok((steps, after))
+        let record = StepRecord {
+            step: update.step,
+            loss: update.loss,
+            learning_rate: lr,
+            params: steps,
+            batch: update.batch,
+        };
+        Ok((record, after))
     }
 
     /// Every parameter, flat order.

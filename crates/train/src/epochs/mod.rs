@@ -7,699 +7,36 @@
 //! learning rates from Burn's schedulers, metrics in the data's original units, early
 //! stopping, and checkpoints.
 
+mod memory;
+mod runner;
+mod stream;
 #[cfg(test)]
 mod stream_tests;
 
-use std::time::Instant;
-
-use burn::prelude::*;
-use squiggle_model::Architecture;
-
-use crate::data::{Prepared, Stream};
-use crate::data::{Scaling, shuffle_for_epoch};
-use crate::engine::checkpoint::Start;
-use crate::engine::checkpoint::{Progress, Within};
-use crate::engine::error::TrainError;
-use crate::engine::metrics::{RunningConfusion, RunningResiduals, RunningSums};
-use crate::engine::observer::Observer;
-use crate::engine::observer::{BatchProgress, Flow};
-use crate::engine::record::{Batch, StepRecord};
-use crate::engine::report::{EpochReport, RunState};
-use crate::engine::trainer::Trainer;
-use crate::engine::{EpochDivergence, Verdict};
-use crate::engine::{EpochsSummary, Outcome, StopReason, Summary};
-use crate::inspect::{Measured, Tally};
-use crate::plan::TrainPlan;
-use crate::plan::{EpochPlan, TrainMetrics};
-
-/// The state of a run by epochs between batches and epochs, whatever holds its rows (a
-/// [`Prepared`] data set in memory, or a [`Stream`] read by epochs): the trainer, the
-/// progress, the schedule and what the run has seen so far.
-struct Runner<'a, O: Observer> {
-    trainer: Trainer,
-    progress: Progress,
-    plan: &'a TrainPlan,
-    epochs: &'a EpochPlan,
-    observer: &'a mut O,
-    rates: Box<dyn Iterator<Item = f64> + 'a>,
-    last: Option<EpochReport>,
-    best_report: Option<EpochReport>,
-    stop: StopReason,
-    steps: usize,
-    /// The network after the last epoch whose loss was finite (its start before any), for a
-    /// run that diverges: a handle on the device, not a copy.
-    last_finite: squiggle_model::Network,
-    divergence: Option<EpochDivergence>,
-    running: bool,
-    classifier: bool,
-    /// Where a resumed run stopped inside its next epoch.
-    within: Option<Within>,
-    /// What makes the epochs' batches ([`TrainPlan::batch_order`]).
-    order: String,
-}
-
-/// One epoch's running sums of the training batches, each before its update.
-struct Running {
-    residuals: RunningResiduals,
-    confusion: RunningConfusion,
-}
-
-/// A mini-batch as the runner steps it.
-struct Step {
-    epoch: usize,
-    index: usize,
-    batches: usize,
-    /// Training rows done in the epoch after this batch, of `total`.
-    done: usize,
-    total: usize,
-}
-
-impl<'a, O: Observer> Runner<'a, O> {
-    /// A fresh or resumed run, its data described by `data` (checked against a checkpoint).
-    /// `buffer`: a streamed run's shuffle buffer ([`Stream::buffered`]).
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        arch: &Architecture,
-        start: Start,
-        data: &crate::data::Dataset,
-        buffer: Option<u64>,
-        plan: &'a TrainPlan,
-        epochs: &'a EpochPlan,
-        device: &Device,
-        observer: &'a mut O,
-    ) -> Result<Self, O::Error> {
-        let (trainer, mut progress) = match start {
-            Start::Fresh(values) => (
-                Trainer::new(arch, &values, plan, device),
-                Progress::default(),
-            ),
-            Start::Resume(checkpoint) => {
-                checkpoint
-                    .check_resumable(arch, data, plan, buffer)
-                    .map_err(TrainError::from)?;
-                let (meta, model, optimizer) = checkpoint.into_parts();
-                let trainer = Trainer::restore(arch, model, optimizer, plan, device)
-                    .map_err(|e| TrainError::Resume(e.into()))?;
-                (trainer, meta.progress)
-            }
-        };
-        let last_finite = trainer.inference();
-        let within = progress.within.take();
-        Ok(Self {
-            rates: Box::new(plan.rates().skip(progress.epoch)),
-            trainer,
-            progress,
-            plan,
-            epochs,
-            observer,
-            last: None,
-            best_report: None,
-            stop: StopReason::Epochs,
-            steps: 0,
-            last_finite,
-            divergence: None,
-            running: epochs.train_metrics == TrainMetrics::Running,
-            classifier: plan.loss().is_cross_entropy(),
-            within,
-            order: plan.batch_order(buffer),
-        })
-    }
-
-    /// The start of the next epoch: how far a stopped run got into it (the batches to pass
-    /// over, their rows and seconds; nothing for a fresh epoch), and its running sums so far.
-    fn enter_epoch(&mut self) -> (Within, Running) {
-        let within = self.within.take().unwrap_or_default();
-        let mut running = Running::new();
-        running.residuals.resume(&within.sums);
-        running.confusion.resume(&within.sums);
-        (within, running)
-    }
-
-    /// Hands the observer the state of a run stopped inside its current epoch after
-    /// `batches` batches of `rows` rows in `seconds`, from which a checkpoint resumes it at the
-    /// next batch.
-    fn pause(
-        &mut self,
-        (batches, rows, seconds): (usize, usize, f64),
-        running: &mut Running,
-        data: &crate::data::Dataset,
-        scaling: Option<&Scaling>,
-    ) -> Result<(), O::Error> {
-        let mut sums = RunningSums::default();
-        running
-            .residuals
-            .save(&mut sums)
-            .map_err(TrainError::from)?;
-        running
-            .confusion
-            .save(&mut sums)
-            .map_err(TrainError::from)?;
-        let mut progress = self.progress.clone();
-        progress.within = Some(Within {
-            order: self.order.clone(),
-            batches,
-            rows: rows as u64,
-            seconds,
-            sums,
-        });
-        let state = RunState {
-            trainer: &self.trainer,
-            progress,
-            data,
-            scaling,
-        };
-        self.observer.paused(&state)
-    }
-
-    /// True while epochs are left to train.
-    fn epochs_left(&self) -> bool {
-        self.progress.epoch < self.epochs.epochs
-    }
-
-    /// The next epoch's learning rate.
-    fn next_rate(&mut self) -> f64 {
-        self.rates
-            .next()
-            .expect("a schedule has a rate for every epoch")
-    }
-
-    /// One step on the batch `x`, `y`; false when the observer stops the run.
-    fn step(
-        &mut self,
-        (x, y): (Tensor<2>, Tensor<2>),
-        lr: f64,
-        at: Step,
-        rows: impl FnOnce() -> Vec<u32>,
-        running: &mut Running,
-    ) -> Result<bool, O::Error> {
-        let trainer = &mut self.trainer;
-        let pass = trainer.pass(x, y);
-        match (self.running, self.classifier) {
-            (true, false) => running
-                .residuals
-                .push(pass.residual_sums())
-                .map_err(TrainError::from)?,
-            (true, true) => running
-                .confusion
-                .push(pass.class_sums())
-                .map_err(TrainError::from)?,
-            (false, _) => {}
-        }
-        let batch_loss = if self.observer.wants_batch_loss() {
-            Some(trainer.loss_of(&pass)?)
-        } else {
-            None
-        };
-        let mut flow = Flow::Continue;
-        if self.observer.wants_steps() {
-            let loss = match batch_loss {
-                Some(loss) => loss,
-                None => trainer.loss_of(&pass)?,
-            };
-            let before = trainer.values()?;
-            let derivatives = trainer.derivatives(&pass)?;
-            let (params, _) = trainer.apply_recorded(pass, lr, &before, &derivatives)?;
-            let record = StepRecord {
-                step: self.steps,
-                loss,
-                learning_rate: lr,
-                params,
-                batch: Some(Batch {
-                    epoch: at.epoch,
-                    index: at.index,
-                    count: at.batches,
-                    rows: rows(),
-                }),
-            };
-            flow = self.observer.step(&record)?;
-        } else {
-            trainer.apply(pass, lr);
-        }
-        self.steps += 1;
-        let progress = BatchProgress {
-            epoch: at.epoch,
-            epochs: self.epochs.epochs,
-            done: at.done,
-            total: at.total,
-            loss: batch_loss,
-        };
-        if flow == Flow::Stop || self.observer.batch(&progress)? == Flow::Stop {
-            self.stop = StopReason::Stopped;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    /// The running training loss and metrics of an epoch's `rows` rows, whose targets'
-    /// total squares are `totals` (a regression's).
-    fn running_train(
-        &self,
-        running: Running,
-        rows: usize,
-        totals: &[f64],
-        data: &crate::data::Dataset,
-        scaling: Option<&Scaling>,
-    ) -> Result<(Measured, Option<crate::inspect::Confusion>), TrainError> {
-        if self.classifier {
-            let classes = data
-                .classes()
-                .map_or_else(|| data.output_names().to_vec(), |c| c.names.clone());
-            let c = running.confusion.finish(classes)?;
-            return Ok((c.measured(self.plan.loss()), Some(c)));
-        }
-        let (loss, metrics) = running
-            .residuals
-            .finish(rows, totals, self.plan.loss(), scaling)?;
-        Ok((Measured { loss, metrics }, None))
-    }
-
-    /// Ends an epoch measured as `train` and `valid` after `seconds` over `rows` training
-    /// rows: the report, early stopping, divergence, the observer; false when the run ends.
-    #[allow(clippy::too_many_arguments)]
-    fn end_epoch(
-        &mut self,
-        lr: f64,
-        (train, train_confusion): (Measured, Option<crate::inspect::Confusion>),
-        valid: Option<(Measured, Option<crate::inspect::Confusion>)>,
-        seconds: f64,
-        rows: usize,
-        data: &crate::data::Dataset,
-        scaling: Option<&Scaling>,
-    ) -> Result<bool, O::Error> {
-        let epoch = self.progress.epoch;
-        let eval = self.trainer.inference();
-        let (valid, valid_confusion) = match valid {
-            Some((measured, c)) => (Some(measured), c),
-            None => (None, None),
-        };
-        // Running metrics describe the parameters before each update: the last update
-        // may still have produced non-finite parameters.
-        let parameters = if self.running {
-            self.trainer.values()?.into_iter().find(|v| !v.is_finite())
-        } else {
-            None
-        };
-        let losses = [Some(train.loss), valid.as_ref().map(|m| m.loss), parameters];
-        if let Some(value) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
-            self.divergence = Some(EpochDivergence {
-                epoch: epoch + 1,
-                value,
-            });
-            self.stop = StopReason::Diverged;
-            return Ok(false);
-        }
-        self.last_finite = eval;
-        let progress = &mut self.progress;
-        progress.epoch += 1;
-        let watched = valid.as_ref().map_or(train.loss, |m| m.loss);
-        let best = progress.best.is_none_or(|(b, _)| watched < b);
-        if best {
-            progress.best = Some((watched, progress.epoch));
-            progress.since_best = 0;
-        } else {
-            progress.since_best += 1;
-        }
-        // The planned last epoch ends the run as planned, whatever the patience says.
-        let finished = if progress.epoch >= self.epochs.epochs {
-            Some(StopReason::Epochs)
-        } else if self
-            .epochs
-            .patience
-            .is_some_and(|p| progress.since_best >= p)
-        {
-            let best_epoch = progress.best.map_or(progress.epoch, |(_, e)| e);
-            Some(StopReason::EarlyStopping { best_epoch })
-        } else {
-            None
-        };
-        let report = EpochReport {
-            epoch: progress.epoch,
-            epochs: self.epochs.epochs,
-            learning_rate: lr,
-            train_loss: train.loss,
-            valid_loss: valid.map(|m| m.loss),
-            train: train.metrics,
-            valid: valid.map(|m| m.metrics),
-            train_confusion,
-            valid_confusion,
-            seconds,
-            rows_per_second: rows as f64 / seconds.max(1e-9),
-            best,
-            stop: finished,
-        };
-        let state = RunState {
-            trainer: &self.trainer,
-            progress: progress.clone(),
-            data,
-            scaling,
-        };
-        let flow = self.observer.epoch(&report, &state)?;
-        if best {
-            self.best_report = Some(report.clone());
-        }
-        self.last = Some(report);
-        if let Some(s) = finished {
-            self.stop = s;
-            return Ok(false);
-        }
-        if flow == Flow::Stop {
-            self.stop = StopReason::Stopped;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    /// How the run ended.
-    fn outcome(self) -> Result<Outcome, O::Error> {
-        // How much better than the mean the fit is: R², or a classifier's gain over always
-        // predicting its most common class.
-        let watched_r2 = self.last.as_ref().and_then(|r: &EpochReport| {
-            match r.valid_confusion.as_ref().or(r.train_confusion.as_ref()) {
-                Some(c) => Some(c.gain()),
-                None => Some(r.valid.unwrap_or(r.train).r2).filter(|r2| r2.is_finite()),
-            }
-        });
-        let params = if self.divergence.is_some() {
-            self.last_finite.values().map_err(TrainError::from)?
-        } else {
-            self.trainer.values()?
-        };
-        Ok(Outcome {
-            stop: self.stop,
-            verdict: Verdict::of(self.stop, watched_r2),
-            steps: self.steps,
-            params,
-            summary: Summary::Epochs(Box::new(EpochsSummary {
-                epochs: self.progress.epoch,
-                last: self.last,
-                best: self.progress.best,
-                best_report: self.best_report,
-                divergence: self.divergence,
-            })),
-        })
-    }
-}
-
-impl Running {
-    fn new() -> Self {
-        Self {
-            residuals: RunningResiduals::new(),
-            confusion: RunningConfusion::new(),
-        }
-    }
-}
-
-/// Trains by epochs of mini-batches until `epochs.epochs` or early stopping.
-///
-/// Resuming hands the optimizer state to Burn, which materialises it on `Device::default()`
-/// before moving it to the parameters' device; in a build with a GPU backend compiled in,
-/// that default is a GPU device even where none exists, so pin it (`BURN_DEVICE=flex`, as
-/// the squiggle binary and this workspace's `.cargo/config.toml` do).
-pub(crate) fn run<O: Observer>(
-    arch: &Architecture,
-    start: Start,
-    data: &mut Prepared,
-    plan: &TrainPlan,
-    epochs: &EpochPlan,
-    device: &Device,
-    observer: &mut O,
-) -> Result<Outcome, O::Error> {
-    let mut runner = Runner::new(
-        arch,
-        start,
-        data.data(),
-        None,
-        plan,
-        epochs,
-        device,
-        observer,
-    )?;
-    let precision = plan.precision();
-    let mut order = data.take_train_rows();
-    // Replay the shuffles of the epochs done, only when there are epochs left to train (a
-    // finished run has nothing to shuffle for, whatever its checkpoint claims).
-    if epochs.shuffle && runner.epochs_left() {
-        for epoch in 0..runner.progress.epoch {
-            shuffle_for_epoch(&mut order, plan.seed(), epoch);
-        }
-    }
-    let batch = epochs
-        .batch_size
-        .unwrap_or(order.len())
-        .clamp(1, order.len().max(1));
-    let batches = order.len().div_ceil(batch);
-    // The denominators of the running R², over the training rows in index order (so that a
-    // resumed run computes the same numbers), found through a bitset of them rather than a
-    // sorted copy of the row list (which would add 4 bytes a row to the peak memory).
-    let column_totals = (runner.running && !runner.classifier).then(|| {
-        let mut training = vec![0u64; data.data().len().div_ceil(64)];
-        for &r in &order {
-            training[r as usize / 64] |= 1 << (r % 64);
-        }
-        let rows = (0..data.data().len() as u32)
-            .filter(|&r| training[r as usize / 64] & (1 << (r % 64)) != 0);
-        data.data().column_total_squares(rows)
-    });
-    let result = (|| -> Result<(), O::Error> {
-        while runner.epochs_left() {
-            let epoch = runner.progress.epoch;
-            let lr = runner.next_rate();
-            if epochs.shuffle {
-                shuffle_for_epoch(&mut order, plan.seed(), epoch);
-            }
-            let (within, mut running) = runner.enter_epoch();
-            let started = Instant::now();
-            let chunks = order.chunks(batch).enumerate().skip(within.batches);
-            for (index, chunk) in chunks {
-                let tensors = data
-                    .data()
-                    .gather(chunk, runner.trainer.autodiff(), precision);
-                let done = (index * batch + chunk.len()).min(order.len());
-                let at = Step {
-                    epoch,
-                    index,
-                    batches,
-                    done,
-                    total: order.len(),
-                };
-                if !runner.step(tensors, lr, at, || chunk.to_vec(), &mut running)? {
-                    let seconds = within.seconds + started.elapsed().as_secs_f64();
-                    let (rows, scaling) = (data.data(), data.scaling());
-                    runner.pause((index + 1, done, seconds), &mut running, rows, scaling)?;
-                    return Ok(());
-                }
-            }
-            let seconds = within.seconds + started.elapsed().as_secs_f64();
-            let eval = runner.trainer.inference();
-            let predictor = crate::inspect::Predictor {
-                net: &eval,
-                kernels: runner.trainer.kernels(),
-            };
-            // A classifier is measured through its confusion matrix, which the report keeps
-            // (running: summed over the epoch's batches, each before its update).
-            let on = |(rows, which): (&crate::data::Dataset, &[u32])| {
-                let (device, scaling) = (runner.trainer.device(), data.scaling());
-                let mut tally = Tally::new(rows.outputs(), plan.loss());
-                tally.add(predictor, rows, which, scaling, precision, device)?;
-                Ok::<_, TrainError>(tally.measured(plan.loss()))
-            };
-            let train = match &column_totals {
-                None if runner.running && runner.classifier => {
-                    runner.running_train(running, order.len(), &[], data.data(), None)?
-                }
-                None => on((data.data(), &order))?,
-                Some(totals) => runner.running_train(
-                    running,
-                    order.len(),
-                    totals,
-                    data.data(),
-                    data.scaling(),
-                )?,
-            };
-            let valid = data.valid().map(on).transpose()?;
-            if !runner.end_epoch(
-                lr,
-                train,
-                valid,
-                seconds,
-                order.len(),
-                data.data(),
-                data.scaling(),
-            )? {
-                return Ok(());
-            }
-        }
-        Ok(())
-    })();
-    data.put_train_rows(order);
-    result?;
-    runner.outcome()
-}
-
-/// Trains by epochs on a [`Stream`]: each epoch reads the file through, training on its
-/// training rows as the shuffle buffer hands them out, then reads it again to measure the
-/// validation rows (and, with `train_metrics = "full"`, the training rows); `valid`: rows of
-/// a validation file of their own, scaled as the stream is. As in memory, the observer gets
-/// a checkpoint at the end of each epoch, and one inside an epoch when it stops the run there
-/// ([`Observer::paused`]), from which the run resumes at its next batch.
-///
-/// # Errors
-/// As [`train`](crate::train), and the file's first problem (it may have changed since the
-/// passes before training).
-pub fn train_stream<O: Observer>(
-    arch: &Architecture,
-    start: Start,
-    stream: &Stream,
-    valid: Option<&crate::data::Dataset>,
-    plan: &TrainPlan,
-    device: &Device,
-    observer: &mut O,
-) -> Result<Outcome, O::Error> {
-    let Some(epochs) = plan.epoch_plan() else {
-        return Err(TrainError::StreamByEpochs.into());
-    };
-    let data = stream.template();
-    let buffer = stream.buffered();
-    let mut runner = Runner::new(arch, start, data, buffer, plan, epochs, device, observer)?;
-    let precision = plan.precision();
-    let total = usize::try_from(stream.train_len()).unwrap_or(usize::MAX);
-    let batch = epochs.batch_size.unwrap_or(total).clamp(1, total.max(1));
-    let batches = total.div_ceil(batch);
-    let mut carried = stream.carried_order(epochs.shuffle, runner.progress.epoch);
-    let csv = |e: crate::data::csv::error::CsvError| O::Error::from(TrainError::Stream(e));
-    while runner.epochs_left() {
-        let epoch = runner.progress.epoch;
-        let lr = runner.next_rate();
-        let (within, mut running) = runner.enter_epoch();
-        let started = Instant::now();
-        let (mut index, mut done) = (0, 0);
-        let going = stream.epoch(
-            epoch,
-            epochs.shuffle,
-            batch,
-            carried.as_mut(),
-            |rows: &crate::data::Dataset| -> Result<bool, StreamStop<O::Error>> {
-                done += rows.len();
-                index += 1;
-                // The batches a stopped run stepped already are read again, not stepped.
-                if index <= within.batches {
-                    return Ok(true);
-                }
-                let tensors = rows.gather_all(runner.trainer.autodiff(), precision);
-                let at = Step {
-                    epoch,
-                    index: index - 1,
-                    batches,
-                    done,
-                    total,
-                };
-                let going = runner.step(tensors, lr, at, Vec::new, &mut running);
-                if !going.map_err(StreamStop::Observer)? {
-                    let seconds = within.seconds + started.elapsed().as_secs_f64();
-                    runner
-                        .pause((index, done, seconds), &mut running, data, stream.scaling())
-                        .map_err(StreamStop::Observer)?;
-                    return Ok(false);
-                }
-                Ok(true)
-            },
-        );
-        match going {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(StreamStop::Csv(e)) => return Err(csv(e)),
-            Err(StreamStop::Observer(e)) => return Err(e),
-        }
-        let seconds = within.seconds + started.elapsed().as_secs_f64();
-        let eval = runner.trainer.inference();
-        let predictor = crate::inspect::Predictor {
-            net: &eval,
-            kernels: runner.trainer.kernels(),
-        };
-        let full = !runner.running;
-        let want_valid = stream.valid_len() > 0 || valid.is_some();
-        let (mut train_tally, mut valid_tally) = (
-            Tally::new(data.outputs(), plan.loss()),
-            Tally::new(data.outputs(), plan.loss()),
-        );
-        if let Some(file) = valid {
-            let rows: Vec<u32> = (0..file.len() as u32).collect();
-            let (scaling, device) = (stream.scaling(), runner.trainer.device());
-            valid_tally
-                .add(predictor, file, &rows, scaling, precision, device)
-                .map_err(TrainError::from)?;
-        }
-        if full || stream.valid_len() > 0 {
-            // Rows are measured in whole chunks gathered across windows, as an in-memory run
-            // measures them (the same chunks, and a handful of tensor shapes).
-            let chunk = crate::inspect::PREDICT_CHUNK;
-            let (scaling, device) = (stream.scaling(), runner.trainer.device());
-            let mut pending = [data.empty_like(chunk), data.empty_like(chunk)];
-            let mut tallies = [&mut train_tally, &mut valid_tally];
-            let mut flush = |k: usize, pending: &mut crate::data::Dataset| {
-                let rows: Vec<u32> = (0..pending.len() as u32).collect();
-                let tally = &mut tallies[k];
-                let added = tally.add(predictor, pending, &rows, scaling, precision, device);
-                pending.clear();
-                added.map_err(TrainError::from)
-            };
-            let mut windows = stream.windows().map_err(csv)?;
-            while let Some((window, first)) = windows.next().map_err(csv)? {
-                for r in 0..window.len() {
-                    let k = usize::from(stream.is_valid(first + r as u64));
-                    if k == 0 && !full {
-                        continue;
-                    }
-                    pending[k].push_row(&window, r);
-                    if pending[k].len() == chunk {
-                        flush(k, &mut pending[k])?;
-                    }
-                }
-            }
-            for (k, rest) in pending.iter_mut().enumerate() {
-                if !rest.is_empty() {
-                    flush(k, rest)?;
-                }
-            }
-        }
-        let train = match full {
-            true => train_tally.measured(plan.loss()),
-            false => {
-                runner.running_train(running, total, stream.totals(), data, stream.scaling())?
-            }
-        };
-        let valid = want_valid.then(|| valid_tally.measured(plan.loss()));
-        if !runner.end_epoch(lr, train, valid, seconds, total, data, stream.scaling())? {
-            break;
-        }
-    }
-    runner.outcome()
-}
-
-/// Why a streamed epoch stopped early: the file, or the observer.
-enum StreamStop<E> {
-    Csv(crate::data::csv::error::CsvError),
-    Observer(E),
-}
-
-impl<E> From<crate::data::csv::error::CsvError> for StreamStop<E> {
-    fn from(e: crate::data::csv::error::CsvError) -> Self {
-        StreamStop::Csv(e)
-    }
-}
+pub(crate) use memory::run;
+pub use memory::{BatchStep, EpochRunner};
+pub use stream::train_stream;
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::data::Dataset;
+    use crate::data::Prepared;
     use crate::engine::checkpoint::Checkpoint;
+    use crate::engine::checkpoint::Start;
+    use crate::engine::error::TrainError;
     use crate::engine::kernels::Kernels;
     use crate::engine::loss::LossKind;
+    use crate::engine::observer::{Flow, Observer};
     use crate::engine::optim::{Optimizer, OptimizerKind};
+    use crate::engine::report::{EpochReport, RunState};
+    use crate::engine::{EpochsSummary, Outcome, StopReason, Verdict};
+    use crate::epochs::{BatchStep, EpochRunner};
     use crate::fixtures::{PT2, device, lesson_data, plan_with, random_data};
     use crate::plan::{ScheduleKind, Settings};
+    use crate::plan::{TrainMetrics, TrainPlan};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+    use squiggle_model::Architecture;
     use squiggle_model::{Activation, Precision};
 
     /// Records reports and checkpoints, fails nothing.
@@ -744,6 +81,151 @@ mod tests {
         let mut prepared = Prepared::new(data.clone(), valid.cloned(), plan);
         let outcome = crate::run::train(arch, start, &mut prepared, plan, &device(), &mut keep)?;
         Ok((outcome, keep))
+    }
+
+    /// Stops the run after `after` mini-batches, keeping the state it was paused with.
+    #[derive(Default)]
+    struct StopAfter {
+        after: usize,
+        batches: usize,
+        paused: Option<Checkpoint>,
+    }
+
+    impl Observer for StopAfter {
+        type Error = TrainError;
+        fn batch(
+            &mut self,
+            _: &crate::engine::observer::BatchProgress,
+        ) -> Result<Flow, TrainError> {
+            self.batches += 1;
+            Ok(match self.batches >= self.after {
+                true => Flow::Stop,
+                false => Flow::Continue,
+            })
+        }
+        fn paused(&mut self, state: &RunState<'_>) -> Result<(), TrainError> {
+            self.paused = Some(state.checkpoint()?);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_epoch_runner_stepped_by_hand_trains_as_train_does() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let data = random_data(&mut rng, 70, 1, 1);
+        let arch = Architecture::statquest();
+        let mut s = settings(4);
+        s.batch_size = Some(16);
+        s.shuffle = Some(true);
+        s.valid_fraction = Some(0.2);
+        s.loss = Some(LossKind::Mse);
+        s.learning_rate = Some(0.05);
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let (whole, keep) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
+
+        let mut prepared = Prepared::new(data.clone(), None, &plan);
+        let rows_before = prepared.train_rows().len();
+        let mut by_hand = Keep::default();
+        let mut runner = EpochRunner::new(
+            &arch,
+            Start::Fresh(PT2.to_vec()),
+            &mut prepared,
+            &plan,
+            &device(),
+        )
+        .unwrap();
+        let (mut stepped, mut epochs) = (0, 0);
+        loop {
+            match runner.next_batch(&mut by_hand).unwrap() {
+                BatchStep::Stepped => stepped += 1,
+                BatchStep::EpochDone => {
+                    epochs += 1;
+                    assert_eq!(runner.epochs_done() + 1, epochs);
+                    if !runner.finish_epoch(&mut by_hand).unwrap() {
+                        break;
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            runner.next_batch(&mut by_hand).unwrap(),
+            BatchStep::Finished
+        );
+        let outcome = runner.outcome().unwrap();
+        assert_eq!(outcome.stop, StopReason::Epochs);
+        assert!(outcome.params.iter().all(|v| v.is_finite()));
+        // 56 training rows in batches of 16: 4 a epoch.
+        assert_eq!((stepped, epochs), (16, 4));
+        assert_eq!(outcome.params, whole.params);
+        assert_eq!(by_hand.reports.len(), keep.reports.len());
+        for (a, b) in by_hand.reports.iter().zip(&keep.reports) {
+            assert_eq!((a.train_loss, a.valid_loss), (b.train_loss, b.valid_loss));
+        }
+        assert_eq!(
+            prepared.train_rows().len(),
+            rows_before,
+            "the rows are handed back"
+        );
+    }
+
+    #[test]
+    fn an_epoch_runner_stopped_inside_an_epoch_resumes_where_it_stopped() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let data = random_data(&mut rng, 50, 1, 1);
+        let arch = Architecture::statquest();
+        let mut s = settings(3);
+        s.batch_size = Some(8);
+        s.shuffle = Some(true);
+        s.loss = Some(LossKind::Mse);
+        s.learning_rate = Some(0.05);
+        let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
+        let (whole, _) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
+
+        let mut prepared = Prepared::new(data.clone(), None, &plan);
+        let mut stop = StopAfter {
+            after: 9,
+            ..StopAfter::default()
+        };
+        let mut runner = EpochRunner::new(
+            &arch,
+            Start::Fresh(PT2.to_vec()),
+            &mut prepared,
+            &plan,
+            &device(),
+        )
+        .unwrap();
+        let mut last = BatchStep::Stepped;
+        while last == BatchStep::Stepped {
+            last = runner.next_batch(&mut stop).unwrap();
+            if last == BatchStep::EpochDone {
+                assert!(runner.finish_epoch(&mut stop).unwrap());
+                last = BatchStep::Stepped;
+            }
+        }
+        assert_eq!(last, BatchStep::Stopped);
+        assert_eq!(runner.next_batch(&mut stop).unwrap(), BatchStep::Finished);
+        drop(runner);
+        let paused = stop.paused.expect("a checkpoint inside the second epoch");
+        assert_eq!(paused.meta.progress.epoch, 1);
+        let (resumed, _) = run(&arch, Start::Resume(Box::new(paused)), &data, None, &plan).unwrap();
+        assert!(whole.params.iter().all(|v| v.is_finite()));
+        assert_eq!(resumed.params, whole.params);
+    }
+
+    #[test]
+    fn an_epoch_runner_refuses_a_plan_that_trains_step_by_step() {
+        let plan = plan_with(Settings::default(), &[6]);
+        let mut prepared = Prepared::new(lesson_data(), None, &plan);
+        let start = Start::Fresh(PT2.to_vec());
+        let refused = EpochRunner::new(
+            &Architecture::statquest(),
+            start,
+            &mut prepared,
+            &plan,
+            &device(),
+        );
+        assert!(matches!(refused, Err(TrainError::NotByEpochs)));
     }
 
     fn summary(outcome: &Outcome) -> &EpochsSummary {

@@ -9,11 +9,18 @@ use squiggle_model::{Activation, Architecture};
 
 use super::*;
 use crate::data::{Columns, CsvOptions, Dataset, Labels, StreamScaling, read_csv};
+use crate::data::{Prepared, Stream};
+use crate::engine::Outcome;
 use crate::engine::checkpoint::Checkpoint;
+use crate::engine::checkpoint::Start;
+use crate::engine::error::TrainError;
 use crate::engine::loss::LossKind;
 use crate::engine::observer::Collect;
+use crate::engine::observer::{BatchProgress, Flow, Observer};
+use crate::engine::report::{EpochReport, RunState};
 use crate::fixtures::{device, random_data};
 use crate::plan::Settings;
+use crate::plan::{TrainMetrics, TrainPlan};
 
 /// `data` written as a CSV file `d.csv` in `dir` (columns x1…, y).
 fn write(dir: &Path, data: &Dataset) -> std::path::PathBuf {

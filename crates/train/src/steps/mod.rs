@@ -1,5 +1,5 @@
 //! Training step by step, as in the lessons: full-batch gradient descent until a stopping
-//! rule fires, with one [`StepRecord`] per step carrying every number the lesson's table shows.
+//! rule fires, with one [`StepRecord`](crate::StepRecord) per step carrying every number the lesson's table shows.
 
 use burn::prelude::*;
 use squiggle_model::{Architecture, ParamNames};
@@ -8,7 +8,7 @@ use crate::data::Prepared;
 use crate::engine::error::{Quantity, TrainError};
 use crate::engine::observer::Flow;
 use crate::engine::observer::Observer;
-use crate::engine::record::StepRecord;
+use crate::engine::record::Update;
 use crate::engine::trainer::Trainer;
 use crate::engine::{Cause, Divergence, EXPLOSION, StepsSummary, Verdict};
 use crate::engine::{Outcome, StopReason, Summary};
@@ -209,17 +209,15 @@ impl Stepper {
             .rates
             .next()
             .expect("a schedule has a rate for every step");
-        let (params, after) = self
-            .trainer
-            .apply_recorded(pass, lr, &self.values, &derivatives)?;
-        self.values = after;
-        let record = StepRecord {
+        let update = Update {
             step: steps,
             loss,
-            learning_rate: lr,
-            params,
             batch: None,
         };
+        let (record, after) =
+            self.trainer
+                .apply_recorded(pass, lr, update, &self.values, &derivatives)?;
+        self.values = after;
         let flow = observer.step(&record)?;
         self.steps += 1;
         if self
@@ -278,6 +276,7 @@ mod tests {
     use super::*;
     use crate::engine::checkpoint::Start;
     use crate::engine::error::TrainError;
+    use crate::engine::record::StepRecord;
     use crate::fixtures::{PT2, lesson_data, plan_with, run};
     use crate::plan::Settings;
     use squiggle_model::{Activation, Precision, standard_normal_values};
