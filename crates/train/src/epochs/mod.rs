@@ -70,6 +70,16 @@ mod tests {
         }
     }
 
+    /// Shuffled mini-batches of `batch` rows under MSE: [`settings`] for a data set.
+    fn mini_batches(epochs: usize, batch: usize) -> Settings {
+        Settings {
+            batch_size: Some(batch),
+            shuffle: Some(true),
+            loss: Some(LossKind::Mse),
+            ..settings(epochs)
+        }
+    }
+
     fn run(
         arch: &Architecture,
         start: Start,
@@ -174,10 +184,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(12);
         let data = random_data(&mut rng, 50, 1, 1);
         let arch = Architecture::statquest();
-        let mut s = settings(3);
-        s.batch_size = Some(8);
-        s.shuffle = Some(true);
-        s.loss = Some(LossKind::Mse);
+        let mut s = mini_batches(3, 8);
         s.learning_rate = Some(0.05);
         let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
         let (whole, _) = run(&arch, Start::Fresh(PT2.to_vec()), &data, None, &plan).unwrap();
@@ -574,10 +581,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(8);
         let data = random_data(&mut rng, 10, 1, 1);
         let arch = Architecture::statquest();
-        let mut s = settings(2);
-        s.batch_size = Some(4);
-        s.shuffle = Some(true);
-        s.loss = Some(LossKind::Mse);
+        let s = mini_batches(2, 4);
         let plan = plan_with(s, &[0, 1, 2, 3, 4, 5, 6]);
         let mut collect = crate::engine::observer::Collect {
             steps_by_epochs: true,
