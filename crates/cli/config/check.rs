@@ -13,8 +13,8 @@ use squiggle_model::{
     Architecture, DEFAULT_MAX_PARAMS, Initializer, ModelError, ParamNames, Values, initial_values,
 };
 use squiggle_train::{
-    Categorical, CheckedSettings, Columns, CsvOptions, DataError, DataSource, Labels, LoadError,
-    Missing, PlanError, Problem, Setting, Settings, read_csv,
+    Categorical, CheckedSettings, Classes, Columns, CsvOptions, DataError, DataSource, Dataset,
+    Labels, LoadError, Missing, PlanError, Problem, Setting, Settings, read_csv,
 };
 use toml::Spanned;
 
@@ -66,7 +66,10 @@ impl Origins {
     }
 }
 
-/// Checks `file`, reads its data, and builds the [`Config`].
+/// Checks `file`, reads its data, and builds the [`Config`], in stages: the training
+/// settings (before anything is read), the data source, the training rows of a file (whose
+/// columns may give the network its widths), the network, its initial values, the rows of a
+/// config's points, the plan, the validation rows.
 pub(super) fn check(
     file: ConfigFile,
     src: &Source,
@@ -81,18 +84,14 @@ pub(super) fn check(
     let (settings, origins) = settings(&file.model, &train_section, data_section, overrides);
     let checked = settings.check().map_err(|e| origins.error(src, e))?;
     let classify = checked.loss().is_cross_entropy();
-    let spec = data_spec(file.data.as_ref(), classify, src)?;
+    let source = data_source(file.data.as_ref(), &file.model, classify, src)?;
     let reading = std::time::Instant::now();
-    let (csv, stream) = match &spec {
-        Spec::Csv(source) => {
-            let (rows, stream) = super::stream::training_rows(
-                source,
-                data_section,
-                &settings,
-                overrides.streams,
-                src,
-            )?;
-            (Some(rows), stream)
+    let (csv, stream) = match &source {
+        DataSource::Csv { .. } => {
+            let streams = overrides.streams;
+            let read =
+                super::stream::training_rows(&source, data_section, &settings, streams, src)?;
+            (Some(read.0), read.1)
         }
         _ => (None, None),
     };
@@ -102,92 +101,25 @@ pub(super) fn check(
         filled: stream.as_ref().map_or(data.gaps().filled, |s| s.gaps().1),
         seconds: reading.elapsed().as_secs_f64(),
     });
-    let widths = match (&spec, &csv) {
+    let widths = match (&source, &csv) {
         (_, Some(data)) => Some((data.inputs(), data.outputs())),
-        (Spec::Points(_, Some(classes)), None) => {
-            let inputs = file.model.inputs.as_ref().map_or(1, |i| *i.get_ref());
-            Some((inputs, classes.get_ref().len()))
-        }
+        (
+            DataSource::Points {
+                inputs,
+                outputs,
+                classes: Some(_),
+                ..
+            },
+            None,
+        ) => Some((*inputs, *outputs)),
         _ => None,
     };
-    let arch = architecture(&file.model, widths, classify, src)?;
-    let max_params = file
-        .model
-        .max_params
-        .as_ref()
-        .map_or(DEFAULT_MAX_PARAMS, |m| *m.get_ref());
-    let span = file.model.hidden.as_ref().map_or(0..0, Spanned::span);
-    arch.check_size(max_params)
-        .map_err(|e| src.error(span.clone(), e))?;
-    // Every parameter is held as f64 on the host (its initial value, and read back) and on the
-    // device with its gradient and an optimizer's two moments at the run's precision.
-    let precision = settings.precision.unwrap_or_default().dtype().size() as f64;
-    let bytes = arch.num_params() as f64 * (16.0 + 4.0 * precision);
-    crate::memory::ensure_fits(
-        &format!("a network of {} parameters", arch.num_params()),
-        bytes,
-    )
-    .map_err(|e| src.error(span, e))?;
+    let (arch, max_params) = network(&file.model, widths, classify, &settings, src)?;
     let names = ParamNames::new(&arch);
-    let seed = settings.seed.unwrap_or(0);
-    // The lessons draw standard normal weights; a data set starts where Burn and PyTorch do.
-    let initializer = match &file.model.initializer {
-        Some(i) => *i.get_ref(),
-        None if matches!(spec, Spec::Csv(_)) => Initializer::Uniform,
-        None => Initializer::Normal,
-    };
-    let initial = init_values(
-        &file.model.init,
-        &names,
-        initial_values(&arch, seed, initializer),
-        src,
-    )?;
-    let (source, train) = match spec {
-        Spec::Csv(source) => (source, csv.expect("a CSV source was read above")),
-        Spec::Lesson if classify => {
-            return Err(src.error(
-                0..0,
-                "`loss = \"cross_entropy\"` needs labelled data: [data] `csv = \"file.csv\"` with a label column, or `points` with `classes`",
-            ));
-        }
-        Spec::Lesson => {
-            let source = DataSource::Lesson {
-                inputs: arch.inputs,
-                outputs: arch.outputs,
-            };
-            let data = source.load().map_err(|e| {
-                src.error(
-                    0..0,
-                    format!("no [data] section, and the lesson's points do not fit: {e}"),
-                )
-            })?;
-            (source, data)
-        }
-        Spec::Points(points, classes) => {
-            let rows = points
-                .get_ref()
-                .iter()
-                .map(|r| r.get_ref().clone())
-                .collect();
-            let source = DataSource::Points {
-                rows,
-                inputs: arch.inputs,
-                outputs: arch.outputs,
-                classes: classes.map(|c| c.get_ref().clone()),
-            };
-            let data = source.load().map_err(|e| {
-                let span = match &e {
-                    LoadError::Rows(
-                        DataError::Width { row, .. }
-                        | DataError::NonFinite { row, .. }
-                        | DataError::Class { row, .. },
-                    ) => points.get_ref()[*row].span(),
-                    _ => points.span(),
-                };
-                src.error(span, format!("[data] points: {e}"))
-            })?;
-            (source, data)
-        }
+    let (initializer, initial) = start(&file.model, &source, &names, &arch, &settings, src)?;
+    let train = match csv {
+        Some(rows) => rows,
+        None => config_rows(&source, file.data.as_ref(), classify, src)?,
     };
     let trainable = trainable(train_section.trainable.as_ref(), &names, src)?;
     if let Some(note) = renamed_by_edit(&file.model, &train_section, &arch, src) {
@@ -209,46 +141,7 @@ pub(super) fn check(
         .and_then(|d| d.valid_csv.as_ref())
         .map(|file| relative(src, file));
     let valid = match &valid_csv {
-        Some(path) => {
-            // The training file's columns, categories and classes.
-            let (inputs, categorical) = train.input_columns("training data's");
-            let columns = match train.classes() {
-                Some(classes) => Columns {
-                    inputs: Some(inputs),
-                    targets: Some(vec![classes.column.clone()]),
-                    labels: Some(Labels::Known {
-                        names: classes.names.clone(),
-                        from: "training data's",
-                    }),
-                    categorical,
-                    ..Columns::default()
-                },
-                None => Columns {
-                    inputs: Some(inputs),
-                    targets: Some(train.output_names().to_vec()),
-                    categorical,
-                    ..Columns::default()
-                },
-            };
-            // Validation rows are written as the training rows are, and their gaps filled
-            // with the training file's means.
-            let options = match &source {
-                DataSource::Csv { options, .. } => CsvOptions {
-                    fill: train.gaps().fill.clone(),
-                    ..options.clone()
-                },
-                _ => CsvOptions::default(),
-            };
-            let reading = std::time::Instant::now();
-            let rows = read_csv(path, &columns, &options)?;
-            if let Some(read) = &mut read {
-                read.rows += rows.len();
-                read.dropped += rows.dropped();
-                read.filled += rows.gaps().filled;
-                read.seconds += reading.elapsed().as_secs_f64();
-            }
-            Some(rows)
-        }
+        Some(path) => Some(validation_rows(path, &train, &source, &mut read)?),
         None => None,
     };
     let backend = match (overrides.backend, &train_section.backend) {
@@ -290,6 +183,136 @@ pub(super) fn check(
             stream,
         },
     ))
+}
+
+/// The network of `[model]` (its widths from `widths`, a data file's or a classifier's
+/// classes, when given), within its size limit and the memory its parameters need.
+fn network(
+    model: &ModelSection,
+    widths: Option<(usize, usize)>,
+    classify: bool,
+    settings: &Settings,
+    src: &Source,
+) -> anyhow::Result<(Architecture, u64)> {
+    let arch = architecture(model, widths, classify, src)?;
+    let max_params = model
+        .max_params
+        .as_ref()
+        .map_or(DEFAULT_MAX_PARAMS, |m| *m.get_ref());
+    let span = model.hidden.as_ref().map_or(0..0, Spanned::span);
+    arch.check_size(max_params)
+        .map_err(|e| src.error(span.clone(), e))?;
+    // Every parameter is held as f64 on the host (its initial value, and read back) and on the
+    // device with its gradient and an optimizer's two moments at the run's precision.
+    let precision = settings.precision.unwrap_or_default().dtype().size() as f64;
+    let bytes = arch.num_params() as f64 * (16.0 + 4.0 * precision);
+    crate::memory::ensure_fits(
+        &format!("a network of {} parameters", arch.num_params()),
+        bytes,
+    )
+    .map_err(|e| src.error(span, e))?;
+    Ok((arch, max_params))
+}
+
+/// Where training starts: the initializer (the lessons draw standard normal weights; a data
+/// file starts where Burn and PyTorch do) and the initial values with `[model.init]`'s.
+fn start(
+    model: &ModelSection,
+    source: &DataSource,
+    names: &ParamNames,
+    arch: &Architecture,
+    settings: &Settings,
+    src: &Source,
+) -> anyhow::Result<(Initializer, Vec<f64>)> {
+    let initializer = match &model.initializer {
+        Some(i) => *i.get_ref(),
+        None if source.csv_path().is_some() => Initializer::Uniform,
+        None => Initializer::Normal,
+    };
+    let seed = settings.seed.unwrap_or(0);
+    let drawn = initial_values(arch, seed, initializer);
+    let initial = init_values(&model.init, names, drawn, src)?;
+    Ok((initializer, initial))
+}
+
+/// The rows of the lesson's points or of `[data] points`, an error placed at the row at
+/// fault.
+fn config_rows(
+    source: &DataSource,
+    data: Option<&Spanned<DataSection>>,
+    classify: bool,
+    src: &Source,
+) -> anyhow::Result<Dataset> {
+    let points = data.and_then(|d| d.get_ref().points.as_ref());
+    match (source, points) {
+        (DataSource::Lesson { .. }, _) if classify => Err(src.error(
+            0..0,
+            "`loss = \"cross_entropy\"` needs labelled data: [data] `csv = \"file.csv\"` with a label column, or `points` with `classes`",
+        )),
+        (DataSource::Lesson { .. }, _) => source.load().map_err(|e| {
+            src.error(
+                0..0,
+                format!("no [data] section, and the lesson's points do not fit: {e}"),
+            )
+        }),
+        (_, Some(points)) => source.load().map_err(|e| {
+            let span = match &e {
+                LoadError::Rows(
+                    DataError::Width { row, .. }
+                    | DataError::NonFinite { row, .. }
+                    | DataError::Class { row, .. },
+                ) => points.get_ref()[*row].span(),
+                _ => points.span(),
+            };
+            src.error(span, format!("[data] points: {e}"))
+        }),
+        (_, None) => Ok(source.load()?),
+    }
+}
+
+/// The rows of `[data] valid_csv`: the training file's columns, categories and classes, its
+/// gaps filled with the training file's means; their count and reading time added to `read`.
+fn validation_rows(
+    path: &Path,
+    train: &Dataset,
+    source: &DataSource,
+    read: &mut Option<DataRead>,
+) -> anyhow::Result<Dataset> {
+    let (inputs, categorical) = train.input_columns("training data's");
+    let columns = match train.classes() {
+        Some(classes) => Columns {
+            inputs: Some(inputs),
+            targets: Some(vec![classes.column.clone()]),
+            labels: Some(Labels::Known {
+                names: classes.names.clone(),
+                from: "training data's",
+            }),
+            categorical,
+            ..Columns::default()
+        },
+        None => Columns {
+            inputs: Some(inputs),
+            targets: Some(train.output_names().to_vec()),
+            categorical,
+            ..Columns::default()
+        },
+    };
+    let options = match source {
+        DataSource::Csv { options, .. } => CsvOptions {
+            fill: train.gaps().fill.clone(),
+            ..options.clone()
+        },
+        _ => CsvOptions::default(),
+    };
+    let reading = std::time::Instant::now();
+    let rows = read_csv(path, &columns, &options)?;
+    if let Some(read) = read {
+        read.rows += rows.len();
+        read.dropped += rows.dropped();
+        read.filled += rows.gaps().filled;
+        read.seconds += reading.elapsed().as_secs_f64();
+    }
+    Ok(rows)
 }
 
 /// The checked settings with the trainable mask: the plan.
@@ -423,26 +446,22 @@ fn settings(
     (settings, o)
 }
 
-/// What `[data]` asks for, checked but not read.
-enum Spec<'a> {
-    /// No `[data]`: the lesson's points.
-    Lesson,
-    /// `points = […]`, with the class names when each row ends with a class index.
-    Points(
-        &'a Spanned<Vec<Spanned<Vec<f64>>>>,
-        Option<&'a Spanned<Vec<String>>>,
-    ),
-    /// `csv = "…"`.
-    Csv(DataSource),
-}
-
-fn data_spec<'a>(
-    data: Option<&'a Spanned<DataSection>>,
+/// Where the training rows come from, checked but not read: the lesson's points (no
+/// `[data]`), `[data] points` or a CSV file. The widths that split a row of points into
+/// inputs and outputs are the network's as `[model]` gives them (the outputs a classifier's
+/// classes), which `architecture` then holds the network to.
+fn data_source(
+    data: Option<&Spanned<DataSection>>,
+    model: &ModelSection,
     classify: bool,
     src: &Source,
-) -> anyhow::Result<Spec<'a>> {
+) -> anyhow::Result<DataSource> {
+    let given = |width: &Option<Spanned<usize>>| width.as_ref().map_or(1, |w| *w.get_ref());
     let Some(section) = data else {
-        return Ok(Spec::Lesson);
+        return Ok(DataSource::Lesson {
+            inputs: given(&model.inputs),
+            outputs: given(&model.outputs),
+        });
     };
     let d = section.get_ref();
     let classes = d.classes.as_ref();
@@ -453,75 +472,21 @@ fn data_spec<'a>(
                 "class names need `loss = \"cross_entropy\"` in [train]".to_string()
             ));
         }
-        let names = given.get_ref();
-        if names.len() > squiggle_train::MAX_CLASSES {
-            return Err(at(format!(
-                "{} classes; a classifier takes at most {}",
-                names.len(),
-                squiggle_train::MAX_CLASSES
-            )));
-        }
-        if names.len() < 2 {
-            return Err(at(format!(
-                "classification needs at least two classes; {} given",
-                names.len()
-            )));
-        }
-        if let Some(k) = (1..names.len()).find(|&k| names[..k].contains(&names[k])) {
-            return Err(at(format!("`{}` is listed twice", names[k])));
-        }
+        Classes::check_names(given.get_ref()).map_err(|e| at(e.to_string()))?;
     }
     let Some(csv) = &d.csv else {
-        for (key, given) in [
-            ("delimiter", &d.delimiter),
-            ("missing", &d.missing),
-            ("memory_limit", &d.memory_limit),
-        ] {
-            if let Some(given) = given {
-                return Err(src.error(
-                    given.span(),
-                    format!("[data] `{key}` is for CSV files; it needs `csv = \"file.csv\"`"),
-                ));
-            }
-        }
-        let streaming = [
-            ("stream", d.stream.as_ref().map(Spanned::span)),
-            (
-                "shuffle_buffer",
-                d.shuffle_buffer.as_ref().map(Spanned::span),
-            ),
-        ];
-        if let Some((key, Some(span))) = streaming.into_iter().find(|(_, s)| s.is_some()) {
-            return Err(src.error(
-                span,
-                format!("[data] `{key}` streams a CSV file; it needs `csv = \"file.csv\"`"),
-            ));
-        }
-        for (key, given) in [
-            ("inputs", &d.inputs),
-            ("targets", &d.targets),
-            ("exclude", &d.exclude),
-            ("categorical", &d.categorical),
-        ] {
-            if let Some(given) = given {
-                return Err(src.error(
-                    given.span(),
-                    format!("[data] `{key}` names CSV columns; it needs `csv = \"file.csv\"`"),
-                ));
-            }
-        }
-        if let Some(file) = &d.valid_csv {
-            return Err(src.error(
-                file.span(),
-                "`valid_csv` needs `csv = \"file.csv\"` for the training rows",
-            ));
-        }
+        not_for_points(d, src)?;
         return match &d.points {
             Some(points) if classify && classes.is_none() => Err(src.error(
                 points.span(),
                 "[data] points for `loss = \"cross_entropy\"` need `classes = [\"name\", …]`: each row ends with its class index",
             )),
-            Some(points) => Ok(Spec::Points(points, classes)),
+            Some(points) => Ok(DataSource::Points {
+                rows: points.get_ref().iter().map(|r| r.get_ref().clone()).collect(),
+                inputs: given(&model.inputs),
+                outputs: classes.map_or_else(|| given(&model.outputs), |c| c.get_ref().len()),
+                classes: classes.map(|c| c.get_ref().clone()),
+            }),
             None => Err(src.error(
                 section.span(),
                 "[data] needs `points = [[input…, output…], …]` or `csv = \"file.csv\"`",
@@ -560,7 +525,7 @@ fn data_spec<'a>(
             None => crate::memory::available(),
         },
     };
-    Ok(Spec::Csv(DataSource::Csv {
+    Ok(DataSource::Csv {
         path: relative(src, csv),
         columns: Columns {
             inputs: d.inputs.as_ref().map(|s| s.get_ref().clone()),
@@ -587,7 +552,56 @@ fn data_spec<'a>(
             }),
         },
         options,
-    }))
+    })
+}
+
+/// Refuses the `[data]` keys that only a CSV file takes, in a section without one.
+fn not_for_points(d: &DataSection, src: &Source) -> anyhow::Result<()> {
+    for (key, given) in [
+        ("delimiter", &d.delimiter),
+        ("missing", &d.missing),
+        ("memory_limit", &d.memory_limit),
+    ] {
+        if let Some(given) = given {
+            return Err(src.error(
+                given.span(),
+                format!("[data] `{key}` is for CSV files; it needs `csv = \"file.csv\"`"),
+            ));
+        }
+    }
+    let streaming = [
+        ("stream", d.stream.as_ref().map(Spanned::span)),
+        (
+            "shuffle_buffer",
+            d.shuffle_buffer.as_ref().map(Spanned::span),
+        ),
+    ];
+    if let Some((key, Some(span))) = streaming.into_iter().find(|(_, s)| s.is_some()) {
+        return Err(src.error(
+            span,
+            format!("[data] `{key}` streams a CSV file; it needs `csv = \"file.csv\"`"),
+        ));
+    }
+    for (key, given) in [
+        ("inputs", &d.inputs),
+        ("targets", &d.targets),
+        ("exclude", &d.exclude),
+        ("categorical", &d.categorical),
+    ] {
+        if let Some(given) = given {
+            return Err(src.error(
+                given.span(),
+                format!("[data] `{key}` names CSV columns; it needs `csv = \"file.csv\"`"),
+            ));
+        }
+    }
+    if let Some(file) = &d.valid_csv {
+        return Err(src.error(
+            file.span(),
+            "`valid_csv` needs `csv = \"file.csv\"` for the training rows",
+        ));
+    }
+    Ok(())
 }
 
 /// A `memory_limit` setting in bytes: a number with a unit, `B`, `KB`, `MB`, `GB`, `TB`

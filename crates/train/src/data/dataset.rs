@@ -1,6 +1,6 @@
 //! Training data: rows of inputs followed by outputs, held on the host in f32.
 
-use crate::data::error::DataError;
+use crate::data::error::{ClassNamesError, DataError};
 use burn::prelude::*;
 use squiggle_model::Precision;
 
@@ -137,6 +137,32 @@ pub struct Classes {
     pub column: String,
     /// The class names in output order.
     pub names: Vec<String>,
+}
+
+impl Classes {
+    /// Checks class names as a config lists them: two at least, at most [`MAX_CLASSES`],
+    /// none twice (which output would it name?).
+    ///
+    /// # Errors
+    /// The first [`ClassNamesError`].
+    ///
+    /// [`MAX_CLASSES`]: crate::MAX_CLASSES
+    pub fn check_names(names: &[String]) -> Result<(), ClassNamesError> {
+        let max = crate::data::csv::MAX_CLASSES;
+        if names.len() > max {
+            return Err(ClassNamesError::TooMany {
+                given: names.len(),
+                max,
+            });
+        }
+        if names.len() < 2 {
+            return Err(ClassNamesError::TooFew { given: names.len() });
+        }
+        match (1..names.len()).find(|&k| names[..k].contains(&names[k])) {
+            Some(k) => Err(ClassNamesError::Twice(names[k].clone())),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Dataset {
@@ -642,6 +668,27 @@ fn widen(values: &[f32]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_names_are_two_to_the_limit_and_each_once() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(Classes::check_names(&names(&["cat", "dog"])), Ok(()));
+        assert_eq!(
+            Classes::check_names(&names(&["cat"])),
+            Err(ClassNamesError::TooFew { given: 1 })
+        );
+        assert_eq!(
+            Classes::check_names(&names(&["cat", "dog", "cat"]))
+                .unwrap_err()
+                .to_string(),
+            "`cat` is listed twice"
+        );
+        let many: Vec<String> = (0..=crate::MAX_CLASSES).map(|i| i.to_string()).collect();
+        assert!(matches!(
+            Classes::check_names(&many),
+            Err(ClassNamesError::TooMany { given, max }) if given == max + 1
+        ));
+    }
 
     #[test]
     fn rows_split_into_inputs_and_outputs() {

@@ -59,3 +59,26 @@ pub enum LoadError {
     #[error(transparent)]
     Csv(#[from] CsvError),
 }
+
+/// Class names that cannot name a classifier's outputs (see
+/// [`Classes::check_names`](crate::Classes::check_names)).
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ClassNamesError {
+    /// More than a classifier takes.
+    #[error("{given} classes; a classifier takes at most {max}")]
+    TooMany {
+        /// Names given.
+        given: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Fewer than two.
+    #[error("classification needs at least two classes; {given} given")]
+    TooFew {
+        /// Names given.
+        given: usize,
+    },
+    /// A name listed twice.
+    #[error("`{0}` is listed twice")]
+    Twice(String),
+}

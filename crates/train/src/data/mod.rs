@@ -17,7 +17,7 @@ pub use self::csv::{
     MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, UnknownLabel, open_text, read_csv, read_inputs,
 };
 pub use dataset::{Classes, DataIdentity, Dataset, Encoding, Gaps};
-pub use error::{DataError, LoadError};
+pub use error::{ClassNamesError, DataError, LoadError};
 pub use prepare::Prepared;
 pub use scaling::{ColumnScale, Scaling};
 pub use source::DataSource;
