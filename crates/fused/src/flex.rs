@@ -200,9 +200,18 @@ fn matmul_into(out: &mut [f32], a: View, b: View) {
 }
 
 /// The sum of per-block partial results in f32, added in block order in f64 and rounded once.
-fn add_partials(partials: &[Vec<f32>], len: usize) -> Vec<f32> {
+/// A batch of one block is its own sum (an f32 through f64 and back is itself, a −0 added to
+/// the sum's +0 aside): no f64 buffer, no conversion.
+fn add_partials(mut partials: Vec<Vec<f32>>, len: usize) -> Vec<f32> {
+    if let [_] = partials.as_slice() {
+        let mut only = partials.pop().unwrap_or_default();
+        for v in &mut only {
+            *v += 0.0;
+        }
+        return only;
+    }
     let mut total = vec![0.0f64; len];
-    for part in partials {
+    for part in &partials {
         for (t, &v) in total.iter_mut().zip(part) {
             *t += f64::from(v);
         }
@@ -620,7 +629,7 @@ impl FusedKernels for Flex {
                 matmul_into(&mut part, x_t, dz);
                 part
             });
-            let dw = add_partials(&partials, fan_in * fan_out);
+            let dw = add_partials(partials, fan_in * fan_out);
             // dx = dz·Wᵀ, block by block.
             let dx = input.then(|| {
                 let (len, chunk) = (rows * fan_in, BLOCK_ROWS * fan_in);
