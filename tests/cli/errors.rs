@@ -41,7 +41,7 @@ fn unknown_keys_are_rejected_with_the_accepted_ones() {
         &[],
         2,
         "squiggle: bad.toml:2:1: unknown field `learning_rat`: did you mean `learning_rate`? (expected one of `trainable`, \
-         `loss`, `reduction`, `learning_rate`, `max_steps`, `min_step_size`, `target_loss`, `dtype`, `backend`, `kernels`, `epochs`, `batch_size`, `shuffle`, `momentum`, `weight_decay`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `optimizer`, `beta1`, `beta2`, `epsilon`)",
+         `backend`, `loss`, `reduction`, `learning_rate`, `optimizer`, `momentum`, `weight_decay`, `beta1`, `beta2`, `epsilon`, `max_steps`, `min_step_size`, `target_loss`, `epochs`, `batch_size`, `shuffle`, `schedule`, `step_every`, `step_gamma`, `min_learning_rate`, `patience`, `train_metrics`, `dtype`, `kernels`)",
     );
     rejects(
         "[modle]\nhidden = [2]\n",

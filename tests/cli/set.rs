@@ -154,7 +154,7 @@ fn bad_edits_are_one_line_errors_naming_the_edit() {
     for (edit, message) in [
         (
             "train.learning_rat=0.5",
-            "unknown field `learning_rat`: did you mean `learning_rate`? (expected one of `trainable`, `loss`, `reduction`, `learning_rate`,",
+            "unknown field `learning_rat`: did you mean `learning_rate`? (expected one of `trainable`, `backend`, `loss`, `reduction`, `learning_rate`,",
         ),
         (
             "train.learning_rate=-1",

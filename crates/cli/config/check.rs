@@ -18,7 +18,7 @@ use squiggle_train::{
 };
 use toml::Spanned;
 
-use super::schema::{ConfigFile, DataSection, ModelSection, TrainSection};
+use super::schema::{ConfigFile, DataSection, ModelSection, TrainSection, in_section};
 use super::source::{Origin, Source};
 use super::{Config, Data, DataRead, Overrides};
 use crate::backend::Backend;
@@ -328,6 +328,29 @@ fn plan(
         .map_err(|e| origins.error(src, e))
 }
 
+/// The training settings of the sections `model`, `data` and `train`, each remembered in
+/// `o` with its position: every setting of `squiggle_train`'s table, taken from the section
+/// that holds it.
+macro_rules! gather {
+    ($o:ident, $model:ident, $data:ident, $train:ident rows:
+        $( $(#[$doc:meta])* $f:ident : $ty:ty = $v:ident $k:literal $sec:ident $mode:ident $kind:ident; )*) => {
+        Settings {
+            $( $f: take!($kind $o, Setting::$v, &in_section!($sec, $model, $data, $train).$f), )*
+            data_set: false,
+        }
+    };
+}
+
+/// A setting's value (`value`), or whether it was given (`given`), remembering its position.
+macro_rules! take {
+    (value $o:ident, $setting:expr, $field:expr) => {
+        $o.take($setting, $field)
+    };
+    (given $o:ident, $setting:expr, $field:expr) => {
+        $o.take($setting, $field).is_some()
+    };
+}
+
 /// The training settings of the file, with the flags that override them, and where each
 /// came from.
 fn settings(
@@ -337,72 +360,16 @@ fn settings(
     overrides: &Overrides,
 ) -> (Settings, Origins) {
     let mut o = Origins::default();
-    let TrainSection {
-        trainable,
-        loss,
-        reduction,
-        learning_rate,
-        max_steps,
-        min_step_size,
-        target_loss,
-        dtype,
-        backend: _,
-        kernels,
-        epochs,
-        batch_size,
-        shuffle,
-        momentum,
-        weight_decay,
-        schedule,
-        step_every,
-        step_gamma,
-        min_learning_rate,
-        patience,
-        train_metrics,
-        optimizer,
-        beta1,
-        beta2,
-        epsilon,
-    } = train;
-    o.take(Setting::Trainable, trainable);
+    o.take(Setting::Trainable, &train.trainable);
     let empty = DataSection::default();
     let data = data.unwrap_or(&empty);
-    let mut settings = Settings {
-        loss: o.take(Setting::Loss, loss),
-        reduction: o.take(Setting::Reduction, reduction),
-        learning_rate: o.take(Setting::LearningRate, learning_rate),
-        optimizer: o.take(Setting::Optimizer, optimizer),
-        momentum: o.take(Setting::Momentum, momentum),
-        weight_decay: o.take(Setting::WeightDecay, weight_decay),
-        beta1: o.take(Setting::Beta1, beta1),
-        beta2: o.take(Setting::Beta2, beta2),
-        epsilon: o.take(Setting::Epsilon, epsilon),
-        max_steps: o.take(Setting::MaxSteps, max_steps),
-        min_step_size: o.take(Setting::MinStepSize, min_step_size),
-        target_loss: o.take(Setting::TargetLoss, target_loss),
-        epochs: o.take(Setting::Epochs, epochs),
-        batch_size: o.take(Setting::BatchSize, batch_size),
-        shuffle: o.take(Setting::Shuffle, shuffle),
-        schedule: o.take(Setting::Schedule, schedule),
-        step_every: o.take(Setting::StepEvery, step_every),
-        step_gamma: o.take(Setting::StepGamma, step_gamma),
-        min_learning_rate: o.take(Setting::MinLearningRate, min_learning_rate),
-        patience: o.take(Setting::Patience, patience),
-        train_metrics: o.take(Setting::TrainMetrics, train_metrics),
-        valid_fraction: o.take(Setting::ValidFraction, &data.valid_fraction),
-        valid_csv: o.take(Setting::ValidCsv, &data.valid_csv).is_some(),
-        standardize: o.take(Setting::Standardize, &data.standardize),
-        rescale: o.take(Setting::Rescale, &data.rescale),
-        precision: o.take(Setting::Dtype, dtype),
-        kernels: o.take(Setting::Kernels, kernels),
-        seed: o.take(Setting::Seed, &model.seed),
-        data_set: data.csv.is_some(),
-    };
+    let mut settings = squiggle_train::for_each_setting!(gather! { o, model, data, train });
+    settings.data_set = data.csv.is_some();
     let f = overrides;
     // `--epochs` on a config that trains step by step trains it by epochs (full batch unless
     // `--set train.batch_size=N`): the file's step-by-step rules are set aside, said in one
     // line (a `--max-steps` given with it is still refused).
-    if f.epochs.is_some() && epochs.is_none() {
+    if f.epochs.is_some() && train.epochs.is_none() {
         let rules = [
             ("max_steps", settings.max_steps.take().is_some()),
             ("min_step_size", settings.min_step_size.take().is_some()),

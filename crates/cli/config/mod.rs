@@ -18,15 +18,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use serde::Deserialize;
 use squiggle_model::{Architecture, Initializer, ParamNames, Precision};
-use squiggle_train::{
-    CsvOptions, DataSource, Dataset, Missing, Mode, Optimizer, Prepared, Schedule, TrainPlan,
-};
+use squiggle_train::{CsvOptions, DataSource, Dataset, Missing, Prepared, TrainPlan};
 use toml::Spanned;
 use toml::de::DeTable;
 
 use crate::backend::Backend;
 pub use check::delimiter;
-use schema::{ConfigFile, DataSection, ModelSection, TrainSection, resolved};
+use schema::{ConfigFile, DataSection, ModelSection, TrainSection, in_section, resolved};
 pub use set::Edit;
 use source::Source;
 
@@ -199,6 +197,24 @@ fn did_you_mean(message: String) -> String {
     }
 }
 
+/// Writes `settings` (a plan's, every default stated) into the sections `model`, `data` and
+/// `train` of a resolved config: every setting of `squiggle_train`'s table whose value the
+/// plan holds, in the section that holds it (a validation file is written by the caller).
+macro_rules! write_back {
+    ($s:ident, $model:ident, $data:ident, $train:ident rows:
+        $( $(#[$doc:meta])* $f:ident : $ty:ty = $v:ident $k:literal $sec:ident $mode:ident $kind:ident; )*) => {
+        $( put!($kind in_section!($sec, $model, $data, $train).$f, $s.$f); )*
+    };
+}
+
+/// One setting written back: a value the plan holds (`value`); nothing for one only given.
+macro_rules! put {
+    (value $place:expr, $value:expr) => {
+        $place = $value.clone().and_then(resolved)
+    };
+    (given $place:expr, $value:expr) => {};
+}
+
 impl Config {
     /// Names of the trainable parameters, in flat order.
     pub fn trainable_names(&self) -> Vec<String> {
@@ -238,10 +254,23 @@ impl Config {
     /// parameters. Drawn weights are not written out: a network of thousands of weights would
     /// make the file one enormous line of numbers nobody reads.
     pub fn resolved_toml(&self) -> String {
+        let (mut model, mut data) = (self.resolved_model(), self.resolved_data());
+        let mut train = TrainSection {
+            trainable: resolved(
+                self.trainable_covering()
+                    .into_iter()
+                    .map(|n| Spanned::new(0..0, n))
+                    .collect(),
+            ),
+            backend: resolved(self.backend),
+            ..TrainSection::default()
+        };
+        let settings = self.plan.resolved_settings();
+        squiggle_train::for_each_setting!(write_back! { settings, model, data, train });
         let file = ConfigFile {
-            model: self.resolved_model(),
-            data: Some(Spanned::new(0..0, self.resolved_data())),
-            train: Some(self.resolved_train()),
+            model,
+            data: Some(Spanned::new(0..0, data)),
+            train: Some(train),
         };
         format!(
             "# Resolved by squiggle from {}: every default filled in.\n{}",
@@ -261,10 +290,10 @@ impl Config {
             hidden: resolved(self.arch.hidden.clone()),
             outputs: resolved(self.arch.outputs),
             activation: resolved(self.arch.activation),
-            seed: resolved(self.plan.seed()),
             initializer: resolved(self.initializer),
             max_params: resolved(self.max_params),
             init,
+            ..ModelSection::default()
         }
     }
 
@@ -323,83 +352,14 @@ impl Config {
                 data.classes = classes.clone().and_then(resolved);
             }
         }
-        if let Some(epochs) = self.plan.epoch_plan() {
-            data.valid_fraction = epochs.valid_fraction.and_then(resolved);
+        // The file itself: the settings the plan holds are written back by `write_back!`.
+        if self.plan.epoch_plan().is_some() {
             data.valid_csv = self
                 .valid_csv
                 .as_deref()
                 .and_then(|p| resolved(absolute(p)));
-            data.standardize = resolved(epochs.standardize);
-            // Written only when on, so runs from before the key resume unchanged.
-            data.rescale = if epochs.rescale { resolved(true) } else { None };
         }
         data
-    }
-
-    fn resolved_train(&self) -> TrainSection {
-        let plan = &self.plan;
-        let mut train = TrainSection {
-            trainable: resolved(
-                self.trainable_covering()
-                    .into_iter()
-                    .map(|n| Spanned::new(0..0, n))
-                    .collect(),
-            ),
-            loss: resolved(plan.loss()),
-            learning_rate: resolved(plan.learning_rate()),
-            dtype: resolved(plan.precision()),
-            backend: resolved(self.backend),
-            kernels: resolved(plan.kernels()),
-            optimizer: resolved(plan.optimizer().kind()),
-            ..TrainSection::default()
-        };
-        match *plan.optimizer() {
-            Optimizer::GradientDescent => {}
-            Optimizer::Sgd {
-                momentum,
-                weight_decay,
-            } => {
-                train.momentum = resolved(momentum);
-                train.weight_decay = resolved(weight_decay);
-            }
-            Optimizer::Adam {
-                beta1,
-                beta2,
-                epsilon,
-                weight_decay,
-            } => {
-                train.beta1 = resolved(beta1);
-                train.beta2 = resolved(beta2);
-                train.epsilon = resolved(epsilon);
-                train.weight_decay = resolved(weight_decay);
-            }
-        }
-        match plan.mode() {
-            Mode::Steps(stop) => {
-                train.max_steps = resolved(stop.max_steps);
-                train.min_step_size = resolved(stop.min_step_size);
-                train.target_loss = stop.target_loss.and_then(resolved);
-            }
-            Mode::Epochs(epochs) => {
-                train.epochs = resolved(epochs.epochs);
-                train.batch_size = epochs.batch_size.and_then(resolved);
-                train.shuffle = resolved(epochs.shuffle);
-                train.patience = epochs.patience.and_then(resolved);
-                train.train_metrics = resolved(epochs.train_metrics);
-            }
-        }
-        train.schedule = resolved(plan.schedule().kind());
-        match *plan.schedule() {
-            Schedule::Constant => {}
-            Schedule::Step { every, gamma } => {
-                train.step_every = resolved(every);
-                train.step_gamma = resolved(gamma);
-            }
-            Schedule::Cosine { min_lr } => {
-                train.min_learning_rate = resolved(min_lr);
-            }
-        }
-        train
     }
 }
 
@@ -445,5 +405,55 @@ mod fuzz_tests {
         });
         eprintln!("config: {ran} fuzzed files");
         assert!(ran >= 300);
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+    use squiggle_model::Named;
+    use squiggle_train::Setting;
+
+    /// Every setting of `squiggle_train`'s table is a key of the section the table names, and
+    /// of no other: the schema follows from the table.
+    #[test]
+    fn every_setting_is_a_key_of_its_section_alone() {
+        for &setting in Setting::ALL {
+            for section in ["model", "data", "train"] {
+                let text = format!("[{section}]\n{} = \"?\"\n", setting.key());
+                let parsed = toml::from_str::<ConfigFile>(&text);
+                let unknown = parsed
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().contains("unknown field"));
+                assert_eq!(
+                    unknown,
+                    section != setting.section(),
+                    "{setting:?} in [{section}]: {parsed:?}"
+                );
+            }
+        }
+    }
+
+    /// A plan's settings, written back into a resolved config and read from it again, are the
+    /// plan's: the write-back and the mapping follow from the same table.
+    #[test]
+    fn resolved_settings_read_back_as_they_were_written() {
+        let configs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        for name in [
+            "statquest-pt2-adam.toml",
+            "diabetes.toml",
+            "statquest-pt4-iris.toml",
+        ] {
+            let (config, _) = load(&configs.join(name), &Overrides::default()).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let resolved = dir.path().join("config.toml");
+            std::fs::write(&resolved, config.resolved_toml()).unwrap();
+            let (again, _) = load(&resolved, &Overrides::default()).unwrap();
+            assert_eq!(
+                again.plan.resolved_settings(),
+                config.plan.resolved_settings(),
+                "{name}"
+            );
+        }
     }
 }

@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use squiggle_model::{Activation, Initializer, Precision};
-use squiggle_train::{Kernels, LossKind, OptimizerKind, Reduction, ScheduleKind, TrainMetrics};
+use squiggle_model::{Activation, Initializer};
 use toml::Spanned;
 
 use crate::backend::Backend;
@@ -28,10 +27,54 @@ pub struct ConfigFile {
     pub train: Option<TrainSection>,
 }
 
-/// `[model]`.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelSection {
+/// The three sections that hold settings: each its own keys as written here, then the
+/// training settings a config file writes in it, from `squiggle_train`'s one table
+/// ([`squiggle_train::for_each_setting!`]).
+macro_rules! sections {
+    (model { $($m:tt)* } data { $($d:tt)* } train { $($t:tt)* } rows: $($rows:tt)*) => {
+        sections!(@sort [$($m)*] [$($d)*] [$($t)*] $($rows)*);
+    };
+    (@sort [$($m:tt)*] [$($d:tt)*] [$($t:tt)*]
+        $(#[$doc:meta])* $f:ident : $ty:ty = $v:ident $k:literal model $mode:ident $kind:ident;
+        $($rest:tt)*) => {
+        sections!(@sort [$($m)* $(#[$doc])* #[serde(rename = $k)] pub $f: Option<Spanned<$ty>>,]
+            [$($d)*] [$($t)*] $($rest)*);
+    };
+    (@sort [$($m:tt)*] [$($d:tt)*] [$($t:tt)*]
+        $(#[$doc:meta])* $f:ident : $ty:ty = $v:ident $k:literal data $mode:ident $kind:ident;
+        $($rest:tt)*) => {
+        sections!(@sort [$($m)*]
+            [$($d)* $(#[$doc])* #[serde(rename = $k)] pub $f: Option<Spanned<$ty>>,]
+            [$($t)*] $($rest)*);
+    };
+    (@sort [$($m:tt)*] [$($d:tt)*] [$($t:tt)*]
+        $(#[$doc:meta])* $f:ident : $ty:ty = $v:ident $k:literal train $mode:ident $kind:ident;
+        $($rest:tt)*) => {
+        sections!(@sort [$($m)*] [$($d)*]
+            [$($t)* $(#[$doc])* #[serde(rename = $k)] pub $f: Option<Spanned<$ty>>,]
+            $($rest)*);
+    };
+    (@sort [$($m:tt)*] [$($d:tt)*] [$($t:tt)*]) => {
+        /// `[model]`.
+        #[derive(Debug, Default, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct ModelSection { $($m)* }
+
+        /// `[data]`: `points` or `csv` (with optional columns), and the validation and scaling
+        /// of training by epochs.
+        #[derive(Debug, Default, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct DataSection { $($d)* }
+
+        /// `[train]`.
+        #[derive(Debug, Default, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct TrainSection { $($t)* }
+    };
+}
+
+squiggle_train::for_each_setting!(sections! {
+    model {
     /// Input columns (default 1, or the CSV's).
     pub inputs: Option<Spanned<usize>>,
     /// Hidden layer widths (default `[2]`).
@@ -40,8 +83,6 @@ pub struct ModelSection {
     pub outputs: Option<Spanned<usize>>,
     /// The hidden units' activation (default softplus).
     pub activation: Option<Spanned<Activation>>,
-    /// Seed of the initial weights, the split and the shuffles (default 0).
-    pub seed: Option<Spanned<u64>>,
     /// How random weights are scaled (default normal).
     pub initializer: Option<Spanned<Initializer>>,
     /// The most parameters the network may have (default 1,000,000).
@@ -49,13 +90,8 @@ pub struct ModelSection {
     /// `[model.init]`: initial values by parameter name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub init: BTreeMap<String, Spanned<toml::Value>>,
-}
-
-/// `[data]`: `points` or `csv` (with optional columns), and the validation and scaling of
-/// training by epochs.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataSection {
+    }
+    data {
     /// Rows of inputs then outputs.
     pub points: Option<Spanned<Vec<Spanned<Vec<f64>>>>>,
     /// A CSV file, relative to the config's folder.
@@ -83,71 +119,29 @@ pub struct DataSection {
     /// Cross entropy: the class names in output order (a CSV file's labels must be among
     /// them; each row of `points` ends with an index into them).
     pub classes: Option<Spanned<Vec<String>>>,
-    /// Fraction of rows held out for validation.
-    pub valid_fraction: Option<Spanned<f64>>,
-    /// A CSV file of validation rows.
-    pub valid_csv: Option<Spanned<String>>,
-    /// Standardise with the training rows' statistics.
-    pub standardize: Option<Spanned<bool>>,
-    /// Rescale the inputs to 0..1 by the training rows' minimum and maximum.
-    pub rescale: Option<Spanned<bool>>,
-}
-
-/// `[train]`.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainSection {
+    }
+    train {
     /// Parameters that learn (default: all).
     pub trainable: Option<Spanned<Vec<Spanned<String>>>>,
-    /// The loss.
-    pub loss: Option<Spanned<LossKind>>,
-    /// Cross entropy: `sum` or `mean` over the rows.
-    pub reduction: Option<Spanned<Reduction>>,
-    /// The step-size multiplier.
-    pub learning_rate: Option<Spanned<f64>>,
-    /// Step by step: at most this many steps.
-    pub max_steps: Option<Spanned<usize>>,
-    /// Step by step: stop when every |step size| is below this.
-    pub min_step_size: Option<Spanned<f64>>,
-    /// Step by step: stop once the loss is at or below this.
-    pub target_loss: Option<Spanned<f64>>,
-    /// Float precision.
-    pub dtype: Option<Spanned<Precision>>,
     /// Where the tensors live.
     pub backend: Option<Spanned<Backend>>,
-    /// What computes the passes: squiggle's fused kernels or Burn's autodiff of the module.
-    pub kernels: Option<Spanned<Kernels>>,
-    /// Train by this many epochs.
-    pub epochs: Option<Spanned<usize>>,
-    /// Rows per mini-batch.
-    pub batch_size: Option<Spanned<usize>>,
-    /// A new row order every epoch.
-    pub shuffle: Option<Spanned<bool>>,
-    /// SGD momentum.
-    pub momentum: Option<Spanned<f64>>,
-    /// L2 penalty.
-    pub weight_decay: Option<Spanned<f64>>,
-    /// Learning-rate schedule.
-    pub schedule: Option<Spanned<ScheduleKind>>,
-    /// `schedule = "step"`: epochs (steps, step by step) between decays.
-    pub step_every: Option<Spanned<usize>>,
-    /// `schedule = "step"`: decay factor.
-    pub step_gamma: Option<Spanned<f64>>,
-    /// `schedule = "cosine"`: final rate.
-    pub min_learning_rate: Option<Spanned<f64>>,
-    /// Early stopping.
-    pub patience: Option<Spanned<usize>>,
-    /// How the training rows are measured after each epoch.
-    pub train_metrics: Option<Spanned<TrainMetrics>>,
-    /// The optimizer.
-    pub optimizer: Option<Spanned<OptimizerKind>>,
-    /// Adam's β1.
-    pub beta1: Option<Spanned<f64>>,
-    /// Adam's β2.
-    pub beta2: Option<Spanned<f64>>,
-    /// Adam's ε.
-    pub epsilon: Option<Spanned<f64>>,
+    }
+});
+
+/// Which of the sections `model`, `data` and `train` (given as their variables) holds a
+/// setting of the table's section `$section`.
+macro_rules! in_section {
+    (model, $m:ident, $d:ident, $t:ident) => {
+        $m
+    };
+    (data, $m:ident, $d:ident, $t:ident) => {
+        $d
+    };
+    (train, $m:ident, $d:ident, $t:ident) => {
+        $t
+    };
 }
+pub(super) use in_section;
 
 /// A value for a resolved config, which has no position in any file.
 pub fn resolved<T>(value: T) -> Option<Spanned<T>> {

@@ -213,6 +213,70 @@ impl TrainPlan {
         }
     }
 
+    /// The settings that make this plan again, every default stated: what a run's resolved
+    /// config writes back (the settings of the other mode, optimizers and schedules left out,
+    /// as is the sum or mean of cross entropy, which the mode decides, and `rescale` when off,
+    /// so that runs from before the key resume unchanged; a validation file is the caller's).
+    pub fn resolved_settings(&self) -> Settings {
+        let mut settings = Settings {
+            loss: Some(self.loss()),
+            learning_rate: Some(self.learning_rate()),
+            optimizer: Some(self.optimizer().kind()),
+            schedule: Some(self.schedule().kind()),
+            precision: Some(self.precision()),
+            kernels: Some(self.kernels()),
+            seed: Some(self.seed()),
+            ..Settings::default()
+        };
+        match *self.optimizer() {
+            Optimizer::GradientDescent => {}
+            Optimizer::Sgd {
+                momentum,
+                weight_decay,
+            } => {
+                settings.momentum = Some(momentum);
+                settings.weight_decay = Some(weight_decay);
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+            } => {
+                settings.beta1 = Some(beta1);
+                settings.beta2 = Some(beta2);
+                settings.epsilon = Some(epsilon);
+                settings.weight_decay = Some(weight_decay);
+            }
+        }
+        match self.mode() {
+            Mode::Steps(stop) => {
+                settings.max_steps = Some(stop.max_steps);
+                settings.min_step_size = Some(stop.min_step_size);
+                settings.target_loss = stop.target_loss;
+            }
+            Mode::Epochs(epochs) => {
+                settings.epochs = Some(epochs.epochs);
+                settings.batch_size = epochs.batch_size;
+                settings.shuffle = Some(epochs.shuffle);
+                settings.patience = epochs.patience;
+                settings.train_metrics = Some(epochs.train_metrics);
+                settings.valid_fraction = epochs.valid_fraction;
+                settings.standardize = Some(epochs.standardize);
+                settings.rescale = epochs.rescale.then_some(true);
+            }
+        }
+        match *self.schedule() {
+            Schedule::Constant => {}
+            Schedule::Step { every, gamma } => {
+                settings.step_every = Some(every);
+                settings.step_gamma = Some(gamma);
+            }
+            Schedule::Cosine { min_lr } => settings.min_learning_rate = Some(min_lr),
+        }
+        settings
+    }
+
     /// The settings besides the seed and the rows that decide an epoch's batches and its
     /// running sums, as a config says them: a run stopped inside an epoch finishes it only with
     /// the same. `buffer`: a streamed run's shuffle buffer when it holds fewer than all the
