@@ -13,7 +13,7 @@ pub enum DataError {
     #[error("no data rows")]
     Empty,
     /// A row whose length is not `inputs + outputs`.
-    #[error("row {} has {got} values; expected {expected} ({inputs} inputs then {outputs} outputs)", row + 1)]
+    #[error("row {} has {got} values; expected {expected} ({inputs} inputs then {outputs} outputs)", Nth(*row))]
     Width {
         /// 0-based row index.
         row: usize,
@@ -27,7 +27,7 @@ pub enum DataError {
         outputs: usize,
     },
     /// A NaN or infinite value.
-    #[error("row {} value {} is {value}; data must be finite f32 numbers (|x| < 3.4e38)", row + 1, column + 1)]
+    #[error("row {} value {} is {value}; data must be finite f32 numbers (|x| < 3.4e38)", Nth(*row), Nth(*column))]
     NonFinite {
         /// 0-based row index.
         row: usize,
@@ -38,7 +38,7 @@ pub enum DataError {
     },
     /// A class index (the last value of a row of a classification data set) that names no
     /// class.
-    #[error("row {} class {value} is not a class index: expected a whole number from 0 to {}", row + 1, classes - 1)]
+    #[error("row {} class {value} is not a class index: expected a whole number from 0 to {}", Nth(*row), LastIndex(*classes))]
     Class {
         /// 0-based row index.
         row: usize,
@@ -81,4 +81,22 @@ pub enum ClassNamesError {
     /// A name listed twice.
     #[error("`{0}` is listed twice")]
     Twice(String),
+}
+
+/// A 0-based position as messages count it, from 1.
+struct Nth(usize);
+
+impl std::fmt::Display for Nth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0 + 1)
+    }
+}
+
+/// The last index of `n` things (0-based): `n − 1`.
+struct LastIndex(usize);
+
+impl std::fmt::Display for LastIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.saturating_sub(1))
+    }
 }
