@@ -581,20 +581,27 @@ impl Dataset {
         device: &Device,
         precision: Precision,
     ) -> (Tensor<2>, Tensor<2>) {
+        self.gather_host(rows).upload(device, precision)
+    }
+
+    /// The rows listed in `rows` (in that order) copied out on the host, to be uploaded as a
+    /// mini-batch: the part of [`Dataset::gather`] another thread can do.
+    pub(crate) fn gather_host(&self, rows: &[u32]) -> HostRows {
         let targets = match self.classes {
             Some(_) => {
                 let mut out: Vec<f32> = Vec::with_capacity(rows.len() * self.outputs);
                 for &r in rows {
                     self.push_targets(r as usize, &mut out);
                 }
-                Tensor::from_data(
-                    TensorData::new(out, [rows.len(), self.outputs]),
-                    (device, precision.dtype()),
-                )
+                out
             }
-            None => pick(&self.y, self.outputs, rows, device, precision),
+            None => pick(&self.y, self.outputs, rows),
         };
-        (self.gather_inputs(rows, device, precision), targets)
+        HostRows {
+            rows: rows.len(),
+            inputs: (pick(&self.x, self.inputs, rows), self.inputs),
+            targets: (targets, self.outputs),
+        }
     }
 
     /// Uploads every row, in order, as a mini-batch (a streamed file's, gathered already).
@@ -603,38 +610,33 @@ impl Dataset {
         device: &Device,
         precision: Precision,
     ) -> (Tensor<2>, Tensor<2>) {
-        let n = self.len();
         let targets = match self.classes {
             Some(_) => one_hot(&self.labels, self.outputs).collect(),
             None => self.y.clone(),
         };
-        let upload = |values: Vec<f32>, width: usize| {
-            Tensor::from_data(
-                TensorData::new(values, [n, width]),
-                (device, precision.dtype()),
-            )
-        };
-        (
-            upload(self.x.clone(), self.inputs),
-            upload(targets, self.outputs),
-        )
+        HostRows {
+            rows: self.len(),
+            inputs: (self.x.clone(), self.inputs),
+            targets: (targets, self.outputs),
+        }
+        .upload(device, precision)
     }
 
     /// Uploads the inputs of the rows listed in `rows` as an `[n, inputs]` tensor.
     pub fn gather_inputs(&self, rows: &[u32], device: &Device, precision: Precision) -> Tensor<2> {
-        pick(&self.x, self.inputs, rows, device, precision)
+        upload(
+            pick(&self.x, self.inputs, rows),
+            rows.len(),
+            self.inputs,
+            device,
+            precision,
+        )
     }
 }
 
-/// The rows `rows` of a row-major `width`-wide table, as a tensor on `device`.
-fn pick(
-    values: &[f32],
-    width: usize,
-    rows: &[u32],
-    device: &Device,
-    precision: Precision,
-) -> Tensor<2> {
-    let out: Vec<f32> = match width {
+/// The rows `rows` of a row-major `width`-wide table.
+fn pick(values: &[f32], width: usize, rows: &[u32]) -> Vec<f32> {
+    match width {
         // One value a row (a lesson's dosage, a single target): a plain indexed load, not a
         // copy call per row.
         1 => rows.iter().map(|&r| values[r as usize]).collect(),
@@ -646,11 +648,36 @@ fn pick(
             }
             out
         }
-    };
+    }
+}
+
+/// `rows` row-major rows of `values`, `width` a row, as a tensor on `device`.
+fn upload(
+    values: Vec<f32>,
+    rows: usize,
+    width: usize,
+    device: &Device,
+    precision: Precision,
+) -> Tensor<2> {
     Tensor::from_data(
-        TensorData::new(out, [rows.len(), width]),
+        TensorData::new(values, [rows, width]),
         (device, precision.dtype()),
     )
+}
+
+/// A mini-batch's rows copied out on the host ([`Dataset::gather_host`]), not yet uploaded.
+pub(crate) struct HostRows {
+    rows: usize,
+    inputs: (Vec<f32>, usize),
+    targets: (Vec<f32>, usize),
+}
+
+impl HostRows {
+    /// The `[n, inputs]` and `[n, outputs]` tensors on `device`.
+    pub(crate) fn upload(self, device: &Device, precision: Precision) -> (Tensor<2>, Tensor<2>) {
+        let tensor = |(values, width)| upload(values, self.rows, width, device, precision);
+        (tensor(self.inputs), tensor(self.targets))
+    }
 }
 
 fn default_names(stem: &str, count: usize) -> Vec<String> {

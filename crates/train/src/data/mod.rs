@@ -3,7 +3,7 @@
 //! [`Prepared`] the way a plan trains on them, and synthetic data sets.
 
 pub(crate) mod csv;
-mod dataset;
+pub(crate) mod dataset;
 pub(crate) mod error;
 mod prepare;
 mod scaling;

@@ -7,6 +7,7 @@ use burn::prelude::*;
 use squiggle_model::Architecture;
 
 use super::runner::{Runner, Running, Step};
+use crate::data::dataset::HostRows;
 use crate::data::{Dataset, Prepared, shuffle_for_epoch};
 use crate::engine::Outcome;
 use crate::engine::checkpoint::{Start, Within};
@@ -93,7 +94,16 @@ pub struct EpochRunner<'a> {
     column_totals: Option<Vec<f64>>,
     epoch: Option<Epoch>,
     over: bool,
+    /// Whether the next mini-batch is gathered while one trains: with a thread to spare, for
+    /// batches whose rows are worth copying on it ([`PREFETCH_VALUES`]).
+    prefetch: bool,
+    /// The next mini-batch (by its index in the epoch), gathered already.
+    prefetched: Option<(usize, HostRows)>,
 }
+
+/// Values in a mini-batch from which gathering the next one on another thread pays (waking
+/// a thread costs about as much as copying this many).
+const PREFETCH_VALUES: usize = 1 << 15;
 
 impl<'a> EpochRunner<'a> {
     /// Ready to train `arch` from `start` on `data`'s training rows, by epochs as `plan`
@@ -125,6 +135,9 @@ impl<'a> EpochRunner<'a> {
             .clamp(1, order.len().max(1));
         let column_totals =
             (runner.running && !runner.classifier).then(|| column_totals(data.data(), &order));
+        let width = data.data().inputs() + data.data().outputs();
+        let prefetch =
+            rayon::current_num_threads() > 1 && batch.saturating_mul(width) >= PREFETCH_VALUES;
         Ok(Self {
             batches: order.len().div_ceil(batch),
             batch,
@@ -133,6 +146,8 @@ impl<'a> EpochRunner<'a> {
             runner,
             data,
             plan,
+            prefetch,
+            prefetched: None,
             epoch: None,
             over: false,
         })
@@ -170,12 +185,19 @@ impl<'a> EpochRunner<'a> {
         if index >= self.batches {
             return Ok(BatchStep::EpochDone);
         }
-        let chunk =
-            &self.order[index * self.batch..((index + 1) * self.batch).min(self.order.len())];
-        let tensors =
-            self.data
-                .data()
-                .gather(chunk, self.runner.trainer.autodiff(), self.plan.precision());
+        let (data, precision) = (self.data.data(), self.plan.precision());
+        let rows_of =
+            |k: usize| &self.order[k * self.batch..((k + 1) * self.batch).min(self.order.len())];
+        let chunk = rows_of(index);
+        let host = match self.prefetched.take() {
+            Some((at, rows)) if at == index => rows,
+            _ => data.gather_host(chunk),
+        };
+        // The next mini-batch's rows are copied out on another of the pool's threads while
+        // this one trains (a wide batch's rows, gathered at random from memory, were an
+        // eighth of a 784-[128]-10 epoch).
+        let next = (self.prefetch && index + 1 < self.batches).then(|| rows_of(index + 1));
+        let device = self.runner.trainer.autodiff().clone();
         let done = (index * self.batch + chunk.len()).min(self.order.len());
         let at = Step {
             epoch: self.runner.progress.epoch,
@@ -185,9 +207,15 @@ impl<'a> EpochRunner<'a> {
             total: self.order.len(),
         };
         let (lr, running) = (epoch.learning_rate, &mut epoch.running);
-        let going = self
-            .runner
-            .step(observer, tensors, lr, at, || chunk.to_vec(), running)?;
+        let (runner, mut fetched) = (&mut self.runner, None);
+        let going = rayon::in_place_scope(|scope| {
+            if let Some(rows) = next {
+                scope.spawn(|_| fetched = Some(data.gather_host(rows)));
+            }
+            let tensors = host.upload(&device, precision);
+            runner.step(observer, tensors, lr, at, || chunk.to_vec(), running)
+        })?;
+        self.prefetched = fetched.map(|rows| (index + 1, rows));
         epoch.next += 1;
         if going {
             return Ok(BatchStep::Stepped);

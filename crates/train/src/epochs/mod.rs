@@ -221,6 +221,32 @@ mod tests {
     }
 
     #[test]
+    fn wide_batches_gathered_ahead_on_another_thread_train_as_on_one() {
+        // 128 rows of 300 inputs: past PREFETCH_VALUES, so two threads gather the next batch
+        // while one trains; one thread gathers each in turn.
+        let mut rng = StdRng::seed_from_u64(13);
+        let data = random_data(&mut rng, 300, 300, 1);
+        let arch = Architecture::new(300, vec![4], 1, Activation::Relu).unwrap();
+        let mut s = mini_batches(2, 128);
+        s.learning_rate = Some(0.001);
+        let plan = TrainPlan::new(&s, &arch, vec![true; arch.num_params()]).unwrap();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let initial =
+                squiggle_model::initial_values(&arch, 1, squiggle_model::Initializer::Uniform);
+            pool.install(|| run(&arch, Start::Fresh(initial), &data, None, &plan).unwrap())
+        };
+        let (one, two) = (on(1).0, on(2).0);
+        assert!(one.params.iter().all(|v| v.is_finite()));
+        assert_eq!(one.params, two.params);
+        let last = |o: &Outcome| summary(o).last.as_ref().map(|r| (r.train_loss, r.train));
+        assert_eq!(last(&one), last(&two));
+    }
+
+    #[test]
     fn an_epoch_runner_refuses_a_plan_that_trains_step_by_step() {
         let plan = plan_with(Settings::default(), &[6]);
         let mut prepared = Prepared::new(lesson_data(), None, &plan);
