@@ -31,6 +31,9 @@ const BLOCK_ROWS: usize = 128;
 /// core. Handing blocks to the team's spinning threads costs about a microsecond, so a batch
 /// of two blocks of a 64-unit layer already pays: work, not the batch's size, decides.
 const PARALLEL_WORK: usize = 1 << 13;
+/// From this many multiply-adds, a batch of one block computes its products in two pieces
+/// (see [`parts_of_one_block`]).
+const SPLIT_WORK: usize = 1 << 20;
 
 /// Compiles `body` twice, for the x86-64 baseline (`portable`) and for AVX2 (`avx2`), in a
 /// module of the kernel's name whose `call` runs the version the CPU has. Only IEEE additions,
@@ -196,6 +199,35 @@ fn matmul_into(out: &mut [f32], a: View, b: View) {
             false,
             gemm::Parallelism::None,
         );
+    }
+}
+
+/// `out = a · b` as [`matmul_into`], its output's rows in `parts` pieces that the team may
+/// compute at once (each piece's rows of `a` times all of `b`): the second core's share of a
+/// batch of one block (a 784-[128]-10 batch of 128 rows). The pieces are the same whatever
+/// the number of threads, so the bits are too.
+fn matmul_in_parts(out: &mut [f32], a: View, b: View, parts: usize) {
+    let per = a.rows.div_ceil(parts.max(1)).max(1);
+    let pieces: Vec<Mutex<&mut [f32]>> = out.chunks_mut(per * b.cols).map(Mutex::new).collect();
+    Team::get().run(pieces.len(), &|k| {
+        let first = k * per;
+        let rows = per.min(a.rows - first);
+        let a_part = View {
+            data: &a.data[first * a.row_stride..],
+            rows,
+            ..a
+        };
+        matmul_into(&mut lock(&pieces[k]), a_part, b);
+    });
+}
+
+/// How many pieces a product of one block of `rows` rows and `products` multiply-adds a row is
+/// computed in: two when the batch is that one block and the product is large enough to
+/// share, one otherwise (many blocks are spread over the team block by block).
+fn parts_of_one_block(rows: usize, products: usize) -> usize {
+    match rows <= BLOCK_ROWS && rows.saturating_mul(products) >= SPLIT_WORK {
+        true => 2,
+        false => 1,
     }
 }
 
@@ -550,7 +582,8 @@ impl FusedKernels for Flex {
                 one_output_affine::call(x, &ws, bias[0], z);
             } else {
                 let x = View::rows(&xs[first * fan_in..(first + n) * fan_in], n, fan_in);
-                matmul_into(z, x, View::rows(&ws, fan_in, fan_out));
+                let w = View::rows(&ws, fan_in, fan_out);
+                matmul_in_parts(z, x, w, parts_of_one_block(rows, fan_in * fan_out));
                 add_bias::call(z, &bias);
             }
             activate(z, activation, s);
@@ -626,7 +659,7 @@ impl FusedKernels for Flex {
                 let mut part = vec![0.0f32; fan_in * fan_out];
                 let x_t = View::transposed(&xs[r.start * fan_in..r.end * fan_in], r.len(), fan_in);
                 let dz = View::rows(&dz[r.start * fan_out..r.end * fan_out], r.len(), fan_out);
-                matmul_into(&mut part, x_t, dz);
+                matmul_in_parts(&mut part, x_t, dz, parts_of_one_block(rows, work));
                 part
             });
             let dw = add_partials(partials, fan_in * fan_out);
@@ -774,6 +807,38 @@ mod tests {
 
     fn bits<T: Copy + Into<f64>>(v: &[T]) -> Vec<u64> {
         v.iter().map(|&x| x.into().to_bits()).collect()
+    }
+
+    #[test]
+    fn a_product_in_pieces_is_the_product_whatever_the_threads() {
+        let mut rng = StdRng::seed_from_u64(10);
+        for (m, k, n) in [(128, 784, 128), (100, 300, 40), (7, 3, 5)] {
+            let (a, b) = (random(&mut rng, m * k), random(&mut rng, k * n));
+            let mut whole = vec![f32::NAN; m * n];
+            matmul_into(&mut whole, View::rows(&a, m, k), View::rows(&b, k, n));
+            // The transposed case of a weight gradient: xᵀ·dz, split by x's columns.
+            let mut whole_t = vec![f32::NAN; k * n];
+            let g = random(&mut rng, m * n);
+            let (a_t, dz) = (View::transposed(&a, m, k), View::rows(&g, m, n));
+            matmul_into(&mut whole_t, a_t, dz);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let (mut parts, mut parts_t) = (vec![f32::NAN; m * n], vec![f32::NAN; k * n]);
+                pool.install(|| {
+                    matmul_in_parts(&mut parts, View::rows(&a, m, k), View::rows(&b, k, n), 2);
+                    matmul_in_parts(&mut parts_t, a_t, dz, 2);
+                });
+                assert_eq!(bits(&parts), bits(&whole), "{m}×{k}×{n}, {threads} threads");
+                assert_eq!(
+                    bits(&parts_t),
+                    bits(&whole_t),
+                    "{m}×{k}×{n}ᵀ, {threads} threads"
+                );
+            }
+        }
     }
 
     /// gemm on views: a product, a transposed left and a transposed right, against the sums
