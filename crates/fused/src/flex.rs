@@ -207,7 +207,10 @@ fn matmul_into(out: &mut [f32], a: View, b: View) {
 /// batch of one block (a 784-[128]-10 batch of 128 rows). The pieces are the same whatever
 /// the number of threads, so the bits are too.
 fn matmul_in_parts(out: &mut [f32], a: View, b: View, parts: usize) {
-    let per = a.rows.div_ceil(parts.max(1)).max(1);
+    if parts < 2 {
+        return matmul_into(out, a, b);
+    }
+    let per = a.rows.div_ceil(parts).max(1);
     let pieces: Vec<Mutex<&mut [f32]>> = out.chunks_mut(per * b.cols).map(Mutex::new).collect();
     Team::get().run(pieces.len(), &|k| {
         let first = k * per;

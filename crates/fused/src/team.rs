@@ -126,6 +126,10 @@ impl Team {
     /// Runs `f(0)`, …, `f(count − 1)` on the caller and the helpers; returns when all have
     /// finished.
     pub(crate) fn run(&self, count: usize, f: &(dyn Fn(usize) + Sync)) {
+        // A kernel of one block has nothing to share: no lock, no helper started for it.
+        if count < 2 {
+            return (0..count).for_each(f);
+        }
         let mut started = match self.caller.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
@@ -146,7 +150,7 @@ impl Team {
             *started += 1;
         }
         let helpers = wanted.min(*started);
-        if helpers == 0 || count < 2 {
+        if helpers == 0 {
             return (0..count).for_each(f);
         }
         let shared = self.shared;

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use burn::prelude::*;
-use squiggle_model::Architecture;
+use squiggle_model::{Architecture, Network};
 
 use super::runner::{Runner, Running, Step};
 use crate::data::dataset::HostRows;
@@ -85,7 +85,6 @@ struct Epoch {
 pub struct EpochRunner<'a> {
     runner: Runner<'a>,
     data: &'a mut Prepared,
-    plan: &'a TrainPlan,
     order: Vec<u32>,
     /// Rows per mini-batch, and mini-batches per epoch.
     batch: usize,
@@ -145,7 +144,6 @@ impl<'a> EpochRunner<'a> {
             column_totals,
             runner,
             data,
-            plan,
             prefetch,
             prefetched: None,
             epoch: None,
@@ -166,7 +164,8 @@ impl<'a> EpochRunner<'a> {
         if self.over || (self.epoch.is_none() && !self.runner.epochs_left()) {
             return Ok(BatchStep::Finished);
         }
-        let (runner, order, seed) = (&mut self.runner, &mut self.order, self.plan.seed());
+        let seed = self.runner.plan.seed();
+        let (runner, order) = (&mut self.runner, &mut self.order);
         let epoch = self.epoch.get_or_insert_with(|| {
             let learning_rate = runner.next_rate();
             if runner.shuffle() {
@@ -185,7 +184,7 @@ impl<'a> EpochRunner<'a> {
         if index >= self.batches {
             return Ok(BatchStep::EpochDone);
         }
-        let (data, precision) = (self.data.data(), self.plan.precision());
+        let (data, precision) = (self.data.data(), self.runner.plan.precision());
         let rows_of =
             |k: usize| &self.order[k * self.batch..((k + 1) * self.batch).min(self.order.len())];
         let chunk = rows_of(index);
@@ -240,8 +239,14 @@ impl<'a> EpochRunner<'a> {
             return Ok(!self.over && self.runner.epochs_left());
         };
         let seconds = epoch.within.seconds + epoch.started.elapsed().as_secs_f64();
-        let train = self.measure_train(epoch.running)?;
-        let valid = self.data.valid().map(|v| self.measure(v)).transpose()?;
+        // One network without autodiff measures both splits.
+        let eval = self.runner.trainer.inference();
+        let train = self.measure_train(&eval, epoch.running)?;
+        let valid = self
+            .data
+            .valid()
+            .map(|v| self.measure(&eval, v))
+            .transpose()?;
         let (data, scaling) = (self.data.data(), self.data.scaling());
         let rows = self.order.len();
         let going = self.runner.end_epoch(
@@ -268,13 +273,17 @@ impl<'a> EpochRunner<'a> {
 
     /// The training rows' loss and metrics for the epoch: summed while it ran, or measured
     /// now in full.
-    fn measure_train(&self, running: Running) -> Result<(Measured, Option<Confusion>), TrainError> {
+    fn measure_train(
+        &self,
+        eval: &Network,
+        running: Running,
+    ) -> Result<(Measured, Option<Confusion>), TrainError> {
         let (data, rows) = (self.data.data(), self.order.len());
         match &self.column_totals {
             None if self.runner.running && self.runner.classifier => {
                 self.runner.running_train(running, rows, &[], data, None)
             }
-            None => self.measure((data, &self.order)),
+            None => self.measure(eval, (data, &self.order)),
             Some(totals) => {
                 let scaling = self.data.scaling();
                 self.runner
@@ -283,28 +292,21 @@ impl<'a> EpochRunner<'a> {
         }
     }
 
-    /// The loss and metrics of the network now on the rows `which` of `rows`; a classifier's
-    /// through its confusion matrix, which the report keeps.
+    /// The loss and metrics of `eval` (the network now) on the rows `which` of `rows`; a
+    /// classifier's through its confusion matrix, which the report keeps.
     fn measure(
         &self,
+        eval: &Network,
         (rows, which): (&Dataset, &[u32]),
     ) -> Result<(Measured, Option<Confusion>), TrainError> {
-        let trainer = &self.runner.trainer;
-        let eval = trainer.inference();
+        let (trainer, plan) = (&self.runner.trainer, self.runner.plan);
         let predictor = Predictor {
-            net: &eval,
+            net: eval,
             kernels: trainer.kernels(),
         };
-        let (device, scaling, loss) = (trainer.device(), self.data.scaling(), self.plan.loss());
+        let (device, scaling, loss) = (trainer.device(), self.data.scaling(), plan.loss());
         let mut tally = Tally::new(rows.outputs(), loss);
-        tally.add(
-            predictor,
-            rows,
-            which,
-            scaling,
-            self.plan.precision(),
-            device,
-        )?;
+        tally.add(predictor, rows, which, scaling, plan.precision(), device)?;
         Ok(tally.measured(loss))
     }
 }

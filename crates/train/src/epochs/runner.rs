@@ -23,7 +23,7 @@ use crate::plan::{EpochPlan, TrainMetrics, TrainPlan};
 pub(super) struct Runner<'a> {
     pub(super) trainer: Trainer,
     pub(super) progress: Progress,
-    plan: &'a TrainPlan,
+    pub(super) plan: &'a TrainPlan,
     epochs: &'a EpochPlan,
     rates: Box<dyn Iterator<Item = f64> + 'a>,
     last: Option<EpochReport>,
