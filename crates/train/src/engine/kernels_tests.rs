@@ -515,6 +515,17 @@ fn the_fused_kernels_are_burns_autodiff_of_the_module() {
     every_case_on(&Device::flex(), &SHAPES, &ROWS, CPU);
 }
 
+/// A batch of one block whose products are large enough for the fused kernels to compute them
+/// in two pieces the team shares (as a 784-[128]-10 batch of 128 rows), on two threads.
+#[test]
+fn a_wide_block_in_pieces_is_burns_autodiff_of_the_module() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a pool of two threads");
+    pool.install(|| every_case_on(&Device::flex(), &[(300, &[64], 10)], &[100, 128], CPU));
+}
+
 /// The cross-backend suite: the same on ndarray, whose fused kernels compose Burn's backend
 /// operations.
 #[test]
