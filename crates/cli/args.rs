@@ -8,7 +8,7 @@ use squiggle_model::Precision;
 use squiggle_train::Kernels;
 
 use crate::backend::{Backend, named_flag};
-use crate::config::Overrides;
+use squiggle_config::Overrides;
 
 /// Backpropagation, step by step: StatQuest's neural-network lessons on Burn.
 ///
@@ -417,7 +417,7 @@ pub struct EvalArgs {
 
 /// `--delimiter`: one character, as `[data] delimiter` takes it; `\t` spelled out is a tab.
 fn delimiter_flag(s: &str) -> Result<u8, String> {
-    crate::config::delimiter(if s == "\\t" { "\t" } else { s })
+    squiggle_config::delimiter(if s == "\\t" { "\t" } else { s })
 }
 
 fn non_negative_number(s: &str) -> Result<f64, String> {

@@ -4,25 +4,22 @@ use anyhow::bail;
 use burn::prelude::Device;
 use squiggle_model::{Named, lesson};
 
-squiggle_model::named_enum! {
-    /// A backend the user can name with `--backend` or `[train] backend`.
+pub use squiggle_config::Backend;
+
+/// What the CLI does with a backend's name: the only place it opens one.
+pub trait Open {
+    /// Whether this binary was built with the backend's cargo feature.
+    fn compiled(self) -> bool;
+
+    /// The (non-autodiff) device of this backend; training calls `.autodiff()` on it.
     ///
-    /// Every variant exists whatever the cargo features, so the flag's help and errors are the
-    /// same everywhere; naming one that was not compiled in is a clear error, not a parse error.
-    pub enum Backend as "backend" {
-        /// Burn's maintained pure-Rust CPU backend (SIMD, multi-threaded). The default.
-        Flex = "flex",
-        /// The ndarray CPU backend. Deprecated in Burn 0.22 and removed in 0.23.
-        Ndarray = "ndarray",
-        /// The GPU through wgpu (Vulkan, Metal, DX12); Mesa's software Vulkan driver where
-        /// there is no GPU (slow, but the same numbers).
-        Wgpu = "wgpu",
-    }
+    /// # Errors
+    /// A backend not compiled in, or (wgpu) no adapter at all, each with the fix.
+    fn device(self) -> anyhow::Result<Device>;
 }
 
-impl Backend {
-    /// Whether this binary was built with the backend's cargo feature.
-    pub fn compiled(self) -> bool {
+impl Open for Backend {
+    fn compiled(self) -> bool {
         match self {
             Backend::Flex => cfg!(feature = "flex"),
             Backend::Ndarray => cfg!(feature = "ndarray"),
@@ -30,11 +27,7 @@ impl Backend {
         }
     }
 
-    /// The (non-autodiff) device of this backend; training calls `.autodiff()` on it.
-    ///
-    /// # Errors
-    /// A backend not compiled in, or (wgpu) no adapter at all, each with the fix.
-    pub fn device(self) -> anyhow::Result<Device> {
+    fn device(self) -> anyhow::Result<Device> {
         match self {
             #[cfg(feature = "flex")]
             Backend::Flex => Ok(Device::flex()),
@@ -65,11 +58,11 @@ impl Backend {
             ),
         }
     }
+}
 
-    /// Whether `device` computes in f64 (every CPU backend does; wgpu needs SHADER_F64).
-    pub fn supports_f64(device: &Device) -> bool {
-        device.supports_dtype(burn::tensor::DType::F64)
-    }
+/// Whether `device` computes in f64 (every CPU backend does; wgpu needs SHADER_F64).
+pub fn supports_f64(device: &Device) -> bool {
+    device.supports_dtype(burn::tensor::DType::F64)
 }
 
 /// `--backend`, `--dtype` and the other named flags take the words of their [`Named`] enum,

@@ -18,7 +18,6 @@
 mod args;
 mod backend;
 mod commands;
-mod config;
 mod exit;
 mod files;
 mod interrupt;

@@ -2,8 +2,6 @@
 //! the machine is refused with one line before anything that size is allocated (Rust aborts
 //! the process when an allocation fails).
 
-use squiggle_train::Bytes;
-
 /// Bytes this process may still allocate: the least of the system's available memory
 /// (`MemAvailable`), the control group's limit less its use, and the address-space limit
 /// (`ulimit -v`) less what the process already maps; `None` where none of them can be read.
@@ -14,23 +12,6 @@ pub fn available() -> Option<u64> {
         address_space_available(),
     ];
     limits.into_iter().flatten().min()
-}
-
-/// Refuses `what` needing about `bytes` of memory when that is more than [`available`].
-///
-/// # Errors
-/// One line: what, how much it needs, how much there is.
-pub fn ensure_fits(what: &str, bytes: f64) -> anyhow::Result<()> {
-    if let Some(free) = available()
-        && bytes > free as f64
-    {
-        anyhow::bail!(
-            "{what} needs about {} of memory; this process can take about {}",
-            Bytes(bytes),
-            Bytes(free as f64)
-        );
-    }
-    Ok(())
 }
 
 /// `MemAvailable` of `/proc/meminfo`.
@@ -125,14 +106,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn what_does_not_fit_is_refused_in_one_line() {
-        let message = ensure_fits("the network", 1e30).unwrap_err().to_string();
-        assert!(
-            message.starts_with(
-                "the network needs about 1.0e21 GB of memory; this process can take about "
-            ),
-            "{message}"
-        );
-        ensure_fits("a byte", 1.0).unwrap();
+    fn this_machine_reports_its_memory() {
+        let free = available().expect("Linux reports MemAvailable");
+        assert!(free > 1 << 20, "{free}");
     }
 }

@@ -11,10 +11,10 @@ use squiggle_model::Precision;
 use squiggle_train::Prepared;
 
 use crate::args::{RunArgs, RunSelect};
-use crate::backend::{self, Backend};
-use crate::config::{self, Config, Data, Overrides};
-use crate::output::format::plural;
+use crate::backend::{self, Backend, Open};
 use crate::run_dir;
+use squiggle_config::{self as config, Config, Data, Overrides};
+use squiggle_train::format::plural;
 
 /// Loads the config named by `args`, with the shared flags and any command-specific ones.
 ///
@@ -27,9 +27,15 @@ pub fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<(Config, Data)> 
         seed: args.flags.seed.or(extra.seed),
         backend: args.flags.backend,
         set: args.flags.set.clone(),
+        memory: Some(crate::memory::available),
         ..extra
     };
-    config::load(&args.config, &overrides)
+    Ok(config::load(&args.config, &overrides)?)
+}
+
+/// [`device`] as a playground asks for it ([`squiggle_playground::DeviceOf`]).
+pub fn playground_device(config: &Config) -> Result<Device, String> {
+    device(config).map_err(|e| crate::message(&e))
 }
 
 /// The device of the config's backend, checked to compute at the config's precision.
@@ -40,7 +46,7 @@ pub fn load(args: &RunArgs, extra: Overrides) -> anyhow::Result<(Config, Data)> 
 pub fn device(config: &Config) -> anyhow::Result<Device> {
     let device = config.backend.device()?;
     if config.plan.precision() == Precision::F64 {
-        if !Backend::supports_f64(&device) {
+        if !crate::backend::supports_f64(&device) {
             bail!(
                 "backend `{}` cannot compute in f64 on this device (no SHADER_F64); use `--dtype f32` or `--backend flex`",
                 config.backend

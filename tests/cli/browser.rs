@@ -4,8 +4,12 @@
 //! remove points, and play; the dashboard must draw the epochs a run writes while it is open,
 //! fit a projector's window and a desktop's with a wide network's run, and overlay runs.
 //!
-//! They need Debian's `chromium` and `chromium-driver` (`.ci/run` installs them), so they are
-//! ignored by a plain `cargo test` and run by `.ci/run` with `--ignored`.
+//! The static site (`crates/web/build.sh`) must play the lesson the same way with its
+//! WebAssembly module alone, served by a plain static file server (`site.rs`).
+//!
+//! They need Debian's `chromium` and `chromium-driver` (`.ci/run` installs them), and the
+//! static site built, so they are ignored by a plain `cargo test` and run by `.ci/run` with
+//! `--ignored`.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::serve::Server;
+use crate::site::{StaticSite, built_site};
 use crate::util::{close, scratch, squiggle, write};
 use crate::webdriver::{Browser, Driver, Mouse};
 
@@ -36,19 +41,17 @@ fn screenshot(browser: &Browser, name: &str) {
     std::fs::write(path, browser.screenshot()).unwrap();
 }
 
-#[test]
-#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
-fn the_playground_reproduces_the_lesson_in_a_browser() {
-    let server = Server::start(&[]);
+/// Pt. 2 in the page at `browser`, as a learner plays it: ten clicks on Step give the CLI's
+/// numbers and stop as it stops; clicking freezes and unfreezes; a dragged point moves the
+/// data and the squiggle; double-clicks add and remove points. The same whoever answers the
+/// page (`squiggle serve`, or the WebAssembly module of the static site).
+fn the_lesson_plays(browser: &Browser) {
     let cli = squiggle(&["train", "configs/statquest-pt2.toml", "--json"]).json();
-    let driver = Driver::start();
-    let browser = Browser::open(&driver);
-    browser.goto(&format!("{}/", server.url));
     browser.until(
         "the first state",
         "return document.getElementById('loss').textContent.includes('20.42')",
     );
-    ten_steps(&browser);
+    ten_steps(browser);
     let b3 = browser.property("#param-b3", "value");
     assert_eq!(b3, "2.608911");
     let b3: f64 = b3.as_str().unwrap().parse().unwrap();
@@ -81,13 +84,13 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
         "w3 trains",
         "return document.getElementById('trains-w3').checked",
     );
-    let before = param_values(&browser);
+    let before = param_values(browser);
     browser.click("#step");
     browser.until(
         "step 11",
         "return document.getElementById('step-count').textContent === '11'",
     );
-    let after = param_values(&browser);
+    let after = param_values(browser);
     for (k, name) in ["w1", "w2", "b1", "b2", "w3", "w4", "b3"]
         .iter()
         .enumerate()
@@ -122,7 +125,6 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
         json!(3),
         "a drag moves a point, it does not add one"
     );
-    screenshot(&browser, "playground-dragged.png");
 
     // Double-click empty space: a point is added there; double-click it: it is gone.
     let double = [Mouse::Down, Mouse::Up, Mouse::Down, Mouse::Up];
@@ -130,6 +132,16 @@ fn the_playground_reproduces_the_lesson_in_a_browser() {
     browser.until("a fourth point", "return state.data.length === 4");
     browser.mouse("circle.point[data-index='3']", 0.0, 0.0, &double);
     browser.until("three points again", "return state.data.length === 3");
+}
+
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_playground_reproduces_the_lesson_in_a_browser() {
+    let server = Server::start(&[]);
+    let driver = Driver::start();
+    let browser = Browser::open(&driver);
+    browser.goto(&format!("{}/", server.url));
+    the_lesson_plays(&browser);
 
     // Back to the lesson for the picture: Pt. 2 after ten steps.
     browser.click("#reload");
@@ -481,4 +493,55 @@ fn the_cross_entropy_lesson_plays_as_decision_regions() {
     let loss: f64 = browser.text("#loss").parse().unwrap();
     assert!(loss.is_finite() && loss > 0.0);
     screenshot(&browser, "playground-regions.png");
+}
+
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver and the static site; .ci/run builds it and runs this"]
+fn the_static_site_plays_the_lesson_with_webassembly_alone() {
+    let site = StaticSite::start(built_site());
+    let driver = Driver::start();
+    let browser = Browser::open(&driver);
+    let opened = Instant::now();
+    browser.goto(&format!("{}/", site.url));
+    browser.until(
+        "the module's first state",
+        "return document.getElementById('loss').textContent.includes('20.42')",
+    );
+    eprintln!(
+        "static site: first state {:.2} s after the page was asked for",
+        opened.elapsed().as_secs_f64()
+    );
+    // The page is the static site's: no dashboard link, and no server to ask.
+    assert_eq!(
+        browser.execute("return document.getElementById('runs-link') === null"),
+        json!(true)
+    );
+    the_lesson_plays(&browser);
+    assert_eq!(browser.text("#error"), "", "no request was refused");
+    screenshot(&browser, "static-site.png");
+
+    // Burn's autodiff computes the same steps as the fused kernels, inside the page too.
+    browser.click("#reload");
+    browser.until(
+        "a fresh Pt. 2",
+        "return state.step === 0 && state.data[1][1] === 1",
+    );
+    browser.execute(
+        "const k = document.getElementById('kernels'); k.value = 'burn'; k.dispatchEvent(new Event('change')); return true",
+    );
+    browser.until("Burn's autodiff", "return state.kernels === 'burn'");
+    ten_steps(&browser);
+    assert_eq!(browser.property("#param-b3", "value"), "2.608911");
+
+    // The cross-entropy lesson, a classifier, opens and steps too.
+    browser.execute(
+        "const s = document.getElementById('preset'); s.value = 'statquest-pt7-cross-entropy'; s.dispatchEvent(new Event('change')); return true",
+    );
+    browser.until(
+        "Pt. 7",
+        "return state.name === 'statquest-pt7-cross-entropy'",
+    );
+    browser.click("#step");
+    browser.until("a classifier's step", "return state.step === 1");
+    assert_eq!(browser.text("#error"), "", "no request was refused");
 }

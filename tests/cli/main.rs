@@ -40,3 +40,5 @@ mod serve;
 mod browser;
 // The WebDriver commands the browser tests speak to chromedriver.
 mod webdriver;
+// The static site served as a plain file server would, for the browser test of the site.
+mod site;

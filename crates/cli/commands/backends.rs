@@ -4,7 +4,7 @@ use std::io::Write;
 
 use squiggle_model::Named;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Open};
 
 /// Prints each backend, whether it is compiled in, and the wgpu adapters found.
 pub fn run() -> anyhow::Result<()> {
@@ -31,7 +31,7 @@ pub fn run() -> anyhow::Result<()> {
             }
             for (i, a) in adapters.iter().enumerate() {
                 let f64_note = match (
-                    Backend::supports_f64(&a.device),
+                    crate::backend::supports_f64(&a.device),
                     crate::backend::computes_f64_correctly(&a.device),
                 ) {
                     (true, true) => "f32, f64",

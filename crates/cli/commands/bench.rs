@@ -16,8 +16,8 @@ use squiggle_train::Kernels;
 use squiggle_train::bench::{Timing, Unit, Work, run_baseline, run_core};
 
 use crate::args::BenchArgs;
-use crate::backend::Backend;
-use crate::output::format::thousands;
+use crate::backend::{Backend, Open};
+use squiggle_train::format::thousands;
 
 /// One case's medians: the baseline's, then one per column.
 struct Row {

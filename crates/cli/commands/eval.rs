@@ -12,15 +12,15 @@ use squiggle_train::{
 };
 
 use crate::args::{EvalArgs, RunArgs};
-use crate::backend::Backend;
-use crate::config::Overrides;
+use crate::backend::{Backend, Open};
 use crate::exit::CheckFailed;
 use crate::output::classes;
 use crate::output::epochs::metrics_json;
-use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
 use crate::output::{print_json, print_lines};
 use crate::run_dir;
 use crate::session::Session;
+use squiggle_config::Overrides;
+use squiggle_train::format::{cell, elision, exact, num, plural, shown_rows};
 
 /// Rows printed before the elision in long tables, and after it.
 const HEAD_ROWS: usize = 10;

@@ -11,11 +11,11 @@ use squiggle_train::{
 };
 
 use crate::args::ExplainArgs;
-use crate::config::{Config, Overrides};
 use crate::exit::CheckFailed;
-use crate::output::format::{cell, elision, exact, num, plural, shown_rows};
 use crate::output::{print_json, print_lines};
 use crate::session::{ParamsAt, Session};
+use squiggle_config::{Config, Overrides};
+use squiggle_train::format::{cell, elision, exact, num, plural, shown_rows};
 
 /// Rows printed before the elision in long factor tables, and after it.
 const HEAD_ROWS: usize = 10;

@@ -7,10 +7,10 @@ use anyhow::Context;
 use squiggle_train::export::{self, ExportMeta};
 
 use crate::args::{ExportArgs, ExportFormat};
-use crate::backend::Backend;
+use crate::backend::{Backend, Open};
 use crate::files::{AtomicFile, refuse_destroying};
-use crate::output::format::plural;
 use crate::run_dir;
+use squiggle_train::format::plural;
 
 /// Reads the run's checkpoint (best, else last; `--last`: last) and writes its network in
 /// the chosen format, replacing `--out` only once the whole file is written.

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::files::{AtomicFile, free_space};
 use crate::interrupt::{self, Interrupted};
-use crate::output::format::plural;
+use squiggle_train::format::plural;
 
 /// Writes the data set to `--out` (atomically: a temporary file renamed at the end).
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {

@@ -5,11 +5,11 @@ use squiggle_model::{Named, Precision};
 use squiggle_train::{Backprop, check_gradients, kinks};
 
 use crate::args::GradcheckArgs;
-use crate::config::Overrides;
 use crate::exit::CheckFailed;
-use crate::output::format::{cell, num};
 use crate::output::{print_json, print_lines};
 use crate::session::Session;
+use squiggle_config::Overrides;
+use squiggle_train::format::{cell, num};
 
 /// Checks the gradient on the training rows at the config's initial parameters (or a run's
 /// checkpoint): Burn's autodiff of the module and the fused backward, each against central

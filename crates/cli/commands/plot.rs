@@ -6,11 +6,11 @@ use anyhow::bail;
 use squiggle_train::{Collect, Start, TrainError, train};
 
 use crate::args::PlotArgs;
-use crate::config::Overrides;
 use crate::output::plot::{self, epochs, lesson};
 use crate::output::print_json;
 use crate::run_dir;
 use crate::session::{self, ParamsAt, Session};
+use squiggle_config::Overrides;
 
 /// Writes the plots of the configured run, or of a trained run with `--run`. A configured
 /// run that diverges is drawn up to the blow-up, then reported (exit 1), as `train` does.

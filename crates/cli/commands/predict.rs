@@ -4,12 +4,12 @@ use anyhow::{Context, bail};
 use squiggle_train::{CsvOptions, read_inputs};
 
 use crate::args::PredictArgs;
-use crate::backend::Backend;
+use crate::backend::{Backend, Open};
 use crate::exit::CheckFailed;
 use crate::files::{AtomicFile, refuse_destroying};
 use crate::interrupt::{self, Interrupted};
-use crate::output::format::{data_value, plural};
 use crate::run_dir;
+use squiggle_train::format::{data_value, plural};
 
 /// Reads the run's checkpoint and the input rows; writes every input column as it was
 /// written, then one `predicted_<target>` column per target — for a classifier, the

@@ -1,14 +1,14 @@
 //! `squiggle serve`: checks the arguments, then hands over to the server (`crate::serve`).
 
 use crate::args::ServeArgs;
-use crate::config::Overrides;
 use crate::serve::{self, Options, Runs};
+use squiggle_config::Overrides;
 
 /// Serves the playground (and the dashboard of `--run`) until Ctrl-C.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let start = match &args.config {
         Some(path) => {
-            let text = crate::config::read(path)?;
+            let text = squiggle_config::read(path)?;
             let name = path
                 .file_stem()
                 .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
@@ -21,6 +21,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         start,
         overrides: Overrides {
             backend: args.backend,
+            memory: Some(crate::memory::available),
             ..Overrides::default()
         },
         runs,

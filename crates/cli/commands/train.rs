@@ -11,23 +11,23 @@ use squiggle_train::{
 };
 
 use crate::args::{RunArgs, TrainArgs};
-use crate::config::{Config, Data};
 use crate::files::refuse_destroying;
 use crate::interrupt::{self, Interrupted};
 use crate::output::epochs::{self, Bar};
-use crate::output::format::thousands;
 use crate::output::plot::{self, lesson};
 use crate::output::steps::{self, RSquared, StepTable};
 use crate::output::trace::Trace;
 use crate::output::{print_json, print_lines};
 use crate::run_dir::{self, Resuming, RunDir};
 use crate::session;
+use squiggle_config::{Config, Data};
+use squiggle_train::format::thousands;
 
 /// Trains, streaming the step table or the epoch lines (and the files asked for) as the run
 /// goes.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     interrupt::install()?;
-    let overrides = crate::config::Overrides {
+    let overrides = squiggle_config::Overrides {
         streams: true,
         ..args.training.overrides()
     };

@@ -4,7 +4,7 @@
 use serde_json::json;
 use squiggle_train::{Confusion, EpochReport};
 
-use super::format::plural;
+use squiggle_train::format::plural;
 
 /// An epoch's confusion matrices by split: `train`, then `valid` when rows validate; none for
 /// a regression.

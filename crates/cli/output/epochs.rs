@@ -13,9 +13,9 @@ use squiggle_train::{
 };
 
 use super::classes::share;
-use super::format::{num, param_lines, params_json, plural};
 use super::print_lines;
-use crate::config::{Config, DataRead};
+use squiggle_config::{Config, DataRead};
+use squiggle_train::format::{num, param_lines, params_json, plural};
 
 /// `Streaming d.csv by epochs (read once per epoch, not held): a shuffle buffer of 100,000
 /// rows, validation rows held out row by row.`
@@ -28,7 +28,7 @@ pub fn streaming(stream: &squiggle_train::Stream) -> String {
     format!(
         "Streaming {} by epochs (read once per epoch, not held): a shuffle buffer of {} rows{valid}.",
         stream.path().display(),
-        super::format::thousands(stream.shuffle_buffer()),
+        squiggle_train::format::thousands(stream.shuffle_buffer()),
     )
 }
 
@@ -53,9 +53,9 @@ pub fn intro(
         config.arch.describe(),
         match train_rows {
             1 => "1 row".to_string(),
-            n => format!("{} rows", super::format::thousands(n)),
+            n => format!("{} rows", squiggle_train::format::thousands(n)),
         },
-        super::format::thousands(valid_rows),
+        squiggle_train::format::thousands(valid_rows),
         config.plan.loss().symbol(),
         config.plan.optimizer(),
         crate::session::computed_by(config),
@@ -75,7 +75,7 @@ pub fn intro(
             "Resuming inside epoch {} of {}, after {} of its rows.",
             epoch + 1,
             plan.epochs,
-            super::format::thousands(within.rows as usize)
+            squiggle_train::format::thousands(within.rows as usize)
         )),
         Some(p) => lines.push(format!(
             "Resuming after epoch {} of {}.",
@@ -93,20 +93,20 @@ pub fn read_line(read: &DataRead) -> String {
         0 => String::new(),
         n => format!(
             "; left out {} with a missing value",
-            super::format::thousands(n as usize)
+            squiggle_train::format::thousands(n as usize)
         ),
     };
     if read.filled > 0 {
         dropped += &format!(
             "; filled {} missing input{} with {} column's mean",
-            super::format::thousands(read.filled as usize),
+            squiggle_train::format::thousands(read.filled as usize),
             if read.filled == 1 { "" } else { "s" },
             if read.filled == 1 { "its" } else { "their" },
         );
     }
     format!(
         "Read {} row{} in {:.2} s ({} rows/s){dropped}.",
-        super::format::thousands(read.rows),
+        squiggle_train::format::thousands(read.rows),
         if read.rows == 1 { "" } else { "s" },
         read.seconds,
         rate(read.rows as f64 / read.seconds.max(1e-9))

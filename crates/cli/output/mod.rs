@@ -1,10 +1,9 @@
-//! Everything the commands print and draw: number formats, the step table, trace files, the
+//! Everything the commands print and draw: the step table, trace files, the
 //! epoch lines and progress bar, JSON summaries, and plots. Commands call into here; no
 //! command imports another.
 
 pub mod classes;
 pub mod epochs;
-pub mod format;
 pub mod plot;
 pub mod steps;
 pub mod trace;

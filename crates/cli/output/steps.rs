@@ -10,11 +10,11 @@ use squiggle_train::{
     StepsSummary, StopReason, Verdict,
 };
 
-use super::format::{
+use super::print_lines;
+use squiggle_config::Config;
+use squiggle_train::format::{
     cell, elision, exact, list, num, param_lines, params_json, plural, short_number,
 };
-use super::print_lines;
-use crate::config::Config;
 
 /// Steps printed before the elision in long runs, and after it.
 const HEAD_STEPS: usize = 10;
@@ -98,7 +98,7 @@ impl StepTable {
         &self,
         config: &Config,
         run: &str,
-        read: Option<&crate::config::DataRead>,
+        read: Option<&squiggle_config::DataRead>,
     ) -> anyhow::Result<()> {
         let stop = config
             .plan

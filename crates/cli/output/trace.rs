@@ -19,9 +19,9 @@ use serde_json::json;
 use squiggle_model::Precision;
 use squiggle_train::{Outcome, Schedule, StepRecord};
 
-use super::format::{exact, params_json};
-use crate::config::Config;
 use crate::files::AtomicFile;
+use squiggle_config::Config;
+use squiggle_train::format::{exact, params_json};
 
 enum Format {
     Csv,

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use squiggle_train::{Checkpoint, EpochReport};
 
-use crate::config::Config;
 use crate::files::{AtomicFile, TEMP_PREFIX, same_file};
+use squiggle_config::Config;
 
 mod formats;
 mod lock;

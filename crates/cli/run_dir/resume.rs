@@ -141,7 +141,7 @@ pub(super) fn kept_metrics(dir: &Path, epoch: usize) -> anyhow::Result<Vec<Strin
         bail!(
             "cannot resume: `{}` holds {} where the checkpoint says {epoch} (the history was cut or edited, or the checkpoint's header was); restore them, or train a new run",
             path.display(),
-            crate::output::format::plural(rows.len(), "epoch")
+            squiggle_train::format::plural(rows.len(), "epoch")
         );
     }
     Ok(rows

@@ -6,7 +6,6 @@
 //! [`COMPUTE_THREADS`](super::limits::COMPUTE_THREADS) at once), each playground behind its
 //! own lock.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::Json;
@@ -16,13 +15,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use squiggle_playground::Refusal;
+use squiggle_playground::request::{self, Change, Create};
 
 use super::App;
 use super::limits::MAX_BODY_BYTES;
-use super::playground::{Playground, Refusal, SettingsChange};
-use super::presets::{self, PRESETS, Preset};
 
 /// A refused request: its status and one line saying why.
 #[derive(Debug)]
@@ -71,9 +70,9 @@ impl IntoResponse for ApiError {
 
 type Answer = Result<Json<Value>, ApiError>;
 
-/// The body as JSON of type `T` (an empty body is `{}`).
-fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let bytes = bytes.map_err(|e| {
+/// The body's bytes, or the refusal of one axum could not read (over [`MAX_BODY_BYTES`]).
+fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|e| {
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -83,14 +82,7 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, 
         } else {
             ApiError::new(status, e.body_text())
         }
-    })?;
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        &bytes
-    };
-    serde_json::from_slice(text)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON body: {e}")))
+    })
 }
 
 /// Which parameter the landscape and the chain rule show (`?param=w1`).
@@ -128,58 +120,26 @@ fn bad_query(e: QueryRejection) -> ApiError {
 
 /// `GET /api/presets`: the lesson configs the playground opens.
 pub async fn presets() -> Json<Value> {
-    let list: Vec<Value> = PRESETS
-        .iter()
-        .map(
-            |p| json!({"name": p.name, "title": p.title(), "file": p.path().display().to_string()}),
-        )
-        .collect();
-    Json(json!({"default": presets::DEFAULT, "presets": list}))
+    Json(request::presets_json(true))
 }
 
-/// What a new playground is made from: a preset, a config's TOML text, or (neither) the
-/// config the server was started with.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Create {
-    preset: Option<String>,
-    toml: Option<String>,
-}
-
-/// `POST /api/playgrounds`: a new playground (201) and its state.
+/// `POST /api/playgrounds`: a new playground (201) and its state, made as [`Create`] says
+/// (`{}`: the config the server was started with).
 pub async fn create(
     State(app): State<App>,
     query: Result<Query<View>, QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let view = view(query)?;
-    let request: Create = body(bytes)?;
+    let request = Create::parse(&body(bytes)?)?;
     let made = app
         .compute(move |app| {
-            let playground = match (request.preset, request.toml) {
-                (Some(_), Some(_)) => {
-                    return Err(Refusal::Bad("give `preset` or `toml`, not both".into()));
-                }
-                (Some(name), None) => {
-                    let preset = Preset::find(&name).ok_or_else(|| {
-                        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-                        Refusal::Bad(format!(
-                            "unknown preset `{name}`; expected one of {}",
-                            names.join(", ")
-                        ))
-                    })?;
-                    Playground::of_preset(preset, app.overrides.clone())?
-                }
-                (None, Some(text)) => {
-                    refuse_files(&text)?;
-                    let path = std::path::Path::new("request.toml");
-                    Playground::new("request", path, text, app.overrides.clone())?
-                }
-                (None, None) => {
-                    let (name, path, text) = app.start.clone();
-                    Playground::new(&name, &path, text, app.overrides.clone())?
-                }
-            };
+            let (name, path, text) = app.start.clone();
+            let playground = request.open(
+                Some((&name, &path, text)),
+                app.overrides.clone(),
+                crate::session::playground_device,
+            )?;
             let (id, shared) = app.registry().insert(playground, Instant::now());
             let state = shared
                 .lock()
@@ -189,23 +149,6 @@ pub async fn create(
         })
         .await?;
     Ok((StatusCode::CREATED, Json(made)))
-}
-
-/// A config sent over HTTP may not name files: the server would read its own disk for a
-/// client. Its data comes as `[data] points`.
-fn refuse_files(text: &str) -> Result<(), Refusal> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        Refusal::Bad(format!("request.toml: {}", e.message().trim()))
-    })?;
-    let data = table.get("data").and_then(toml::Value::as_table);
-    for key in ["csv", "valid_csv"] {
-        if data.is_some_and(|d| d.contains_key(key)) {
-            return Err(Refusal::Bad(format!(
-                "request.toml: [data] {key}: a config sent to the server cannot read its files; give the data as [data] points"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// `GET /api/playgrounds/{id}`: the state.
@@ -238,27 +181,8 @@ pub fn unknown(id: &str) -> ApiError {
     ))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StepRequest {
-    #[serde(default = "one")]
-    steps: u64,
-}
-
-fn one() -> u64 {
-    1
-}
-
-/// `POST /api/playgrounds/{id}/{action}`: every change of a playground, by its action:
-/// - `step` `{"steps": n}`: up to `n` steps (1 by default, at most 10,000), fewer when a
-///   stopping rule fires;
-/// - `reset`: back to the initial values and step 0 (the data and settings stay);
-/// - `values` `{"values": {"b3": 1.5}}`: sets parameters;
-/// - `trainable` `{"trainable": ["b3", "w1"]}`: these train, every other one is frozen;
-/// - `settings` `{"learning_rate": 0.1, "max_steps": 1000, "min_step_size": 0.001,
-///   "target_loss": 1e-4, "kernels": "burn"}` (each optional; `kernels` is `fused` or
-///   `burn`: what computes the steps from then on);
-/// - `data` `{"points": [[0, 0], [0.5, 1], [1, 0]]}`: new data points.
+/// `POST /api/playgrounds/{id}/{action}`: every change of a playground, by its action
+/// ([`Change`] lists them), then its state.
 pub async fn act(
     State(app): State<App>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -266,49 +190,8 @@ pub async fn act(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let ((id, action), view) = (segment(path)?, view(query)?);
-    match action.as_str() {
-        "step" => {
-            let r: StepRequest = body(bytes)?;
-            app.with(id, view, move |p| p.take_steps(r.steps)).await
-        }
-        "reset" => app.with(id, view, Playground::reset).await,
-        "values" => {
-            let r: Values = body(bytes)?;
-            app.with(id, view, move |p| p.set_values(&r.values)).await
-        }
-        "trainable" => {
-            let r: Trainable = body(bytes)?;
-            app.with(id, view, move |p| p.set_trainable(&r.trainable))
-                .await
-        }
-        "settings" => {
-            let r: SettingsChange = body(bytes)?;
-            app.with(id, view, move |p| p.set_settings(&r)).await
-        }
-        "data" => {
-            let r: Points = body(bytes)?;
-            app.with(id, view, move |p| p.set_points(&r.points)).await
-        }
-        _ => Err(not_found().await),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Values {
-    values: BTreeMap<String, f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Trainable {
-    trainable: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Points {
-    points: Vec<Vec<f64>>,
+    let change = Change::parse(&action, &body(bytes)?)?;
+    app.with(id, view, move |p| p.apply(&change)).await
 }
 
 /// `GET /api/playgrounds/{id}/explain?param=w1`: the chain rule of one parameter at the
@@ -360,5 +243,5 @@ fn no_runs() -> ApiError {
 
 /// Any other path under `/api/`.
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("no such API endpoint; docs/playground.md lists them")
+    request::no_such_action().into()
 }

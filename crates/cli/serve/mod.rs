@@ -1,11 +1,12 @@
 //! `squiggle serve`: the lesson in the browser and a dashboard of training runs.
 //!
-//! - `playground/`: one playground, a config trained step by step by the core's
-//!   [`Stepper`](squiggle_train::Stepper) (`mod.rs`), the state its page draws (`view.rs`),
-//!   and configs by epochs turned into points and steps (`by_epochs.rs`);
+//! - the playground itself (a config trained step by step by the core's
+//!   [`Stepper`](squiggle_train::Stepper), the state its page draws, the lesson presets, the
+//!   requests it reads) is the `squiggle_playground` crate, which the WebAssembly page runs
+//!   too;
 //! - `registry.rs`: the playgrounds of a server (independent, capped, expiring);
 //! - `api.rs`: the JSON API; `runs.rs`: the run folders the dashboard reads;
-//! - `presets.rs`: the lesson configs compiled in; `limits.rs`: every limit;
+//! - `limits.rs`: every limit of the server;
 //! - `assets/`: the two pages (HTML, CSS, JavaScript: drawing only, every number comes from
 //!   the API), compiled into the binary so the server needs no network and no files.
 //!
@@ -17,8 +18,6 @@
 mod api;
 mod guard;
 mod limits;
-mod playground;
-mod presets;
 mod registry;
 mod runs;
 
@@ -35,11 +34,13 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
 use serde_json::Value;
 
-use crate::config::Overrides;
+use squiggle_config::Overrides;
+use squiggle_playground::presets;
+use squiggle_playground::{Playground, Refusal};
+
 use crate::interrupt::{self, Interrupted};
 use api::{ApiError, View};
 use limits::{COMPUTE_THREADS, HEADER_READ_TIMEOUT, IDLE_TIMEOUT, MAX_BODY_BYTES, MAX_CONNECTIONS};
-use playground::{Playground, Refusal};
 use registry::Registry;
 pub use runs::Runs;
 
@@ -139,6 +140,7 @@ impl App {
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
+const BACKEND_JS: &str = include_str!("assets/backend.js");
 const PLOT_JS: &str = include_str!("assets/plot.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
 const RUNS_HTML: &str = include_str!("assets/runs.html");
@@ -157,6 +159,7 @@ pub fn router(app: App, hosts: guard::Hosts) -> Router {
     Router::new()
         .route("/", get(|| async { asset(HTML, INDEX_HTML) }))
         .route("/app.js", get(|| async { asset(JS, APP_JS) }))
+        .route("/backend.js", get(|| async { asset(JS, BACKEND_JS) }))
         .route("/plot.js", get(|| async { asset(JS, PLOT_JS) }))
         .route("/style.css", get(|| async { asset(CSS, STYLE_CSS) }))
         .route("/runs", get(|| async { asset(HTML, RUNS_HTML) }))
@@ -255,8 +258,14 @@ async fn accept(
 pub fn serve(options: Options) -> anyhow::Result<()> {
     // The start config is checked now, so a bad one is an error here, not on the page.
     let (name, path, text) = &options.start;
-    Playground::new(name, path, text.clone(), options.overrides.clone())
-        .map_err(|r| anyhow::anyhow!("{}", refusal_text(r)))?;
+    Playground::new(
+        name,
+        path,
+        text.clone(),
+        options.overrides.clone(),
+        crate::session::playground_device,
+    )
+    .map_err(|r| anyhow::anyhow!("{}", refusal_text(r)))?;
     // Before the URL is printed: from then on a client (or a test) may signal at any time.
     interrupt::install()?;
     let address = SocketAddr::new(options.host, options.port);

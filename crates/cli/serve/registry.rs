@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::limits::{IDLE_EXPIRY, MAX_PLAYGROUNDS};
-use super::playground::Playground;
+use squiggle_playground::Playground;
 
 /// One playground behind its own lock, so that requests to different playgrounds run side
 /// by side and requests to one run one after another.
@@ -85,8 +85,8 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Overrides;
-    use crate::serve::presets::Preset;
+    use squiggle_config::Overrides;
+    use squiggle_playground::presets::Preset;
 
     fn playground() -> Playground {
         let preset = Preset::find("statquest-pt2").unwrap();
@@ -95,6 +95,7 @@ mod tests {
             &preset.path(),
             preset.text.to_string(),
             Overrides::default(),
+            crate::session::playground_device,
         )
         .unwrap_or_else(|_| panic!("the preset loads"))
     }

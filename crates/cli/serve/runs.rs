@@ -15,9 +15,9 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::limits::{MAX_CONFIG_BYTES, MAX_METRICS_BYTES, MAX_RUNS, METRICS_TAIL_BYTES};
-use super::playground::Refusal;
 use crate::files::{open_regular_no_follow, read_tail};
 use crate::run_dir::{self, CONFIG, LOCK, METRICS};
+use squiggle_playground::Refusal;
 
 /// What `squiggle serve --run DIR` serves: one run folder, or a folder of them.
 #[derive(Clone, Debug)]

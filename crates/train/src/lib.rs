@@ -21,6 +21,8 @@
 //! - `inspect/`: the gradient probe, the chain rule written out, gradient checks,
 //!   predictions and metrics;
 //! - [`export`]: a trained network as safetensors (PyTorch's layout) or JSON;
+//! - [`format`](mod@format): numbers and parameter listings as every output writes them (the CLI's
+//!   tables, the playground's page);
 //! - [`bench`](mod@bench): the core timed on fixed work beside a plain-Rust baseline;
 //! - [`fuzz`]: seeded mutated inputs for the robustness tests of every reader;
 //! - [`panics`]: the panics a call expects, caught as errors and kept quiet.
@@ -30,7 +32,7 @@
 //! layers depend, and no two modules import each other.
 //!
 //! It never chooses a backend: callers pass the device, and the core calls `.autodiff()` on
-//! it. Config files, output formats and flags belong to the CLI.
+//! it. Config files belong to `squiggle-config`, flags and output to the CLI.
 
 #![forbid(unsafe_code)]
 
@@ -41,6 +43,7 @@ mod engine;
 mod epochs;
 pub mod export;
 mod foreign;
+pub mod format;
 pub mod fuzz;
 mod inspect;
 pub mod panics;

@@ -11,8 +11,8 @@ use squiggle_train::{EpochReport, Prepared, observed_and_predicted};
 use super::{
     BLUE, Curve, Curves, MAX_POINTS_DRAWN, PINK, PredictedVsObserved, sample, write_svg_and_png,
 };
-use crate::config::Config;
-use crate::output::format::plural;
+use squiggle_config::Config;
+use squiggle_train::format::plural;
 
 /// The network with `params` against the validation rows (the training rows without
 /// validation), in original units, titled for what it shows; `when` says which parameters

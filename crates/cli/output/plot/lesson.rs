@@ -17,7 +17,8 @@ use squiggle_model::{ParamNames, ParamTarget, lesson};
 use squiggle_train::{DataSource, Dataset, LossKind, Outcome, StepRecord};
 
 use crate::args::PlotOptions;
-use crate::config::Config;
+use squiggle_config::Config;
+use squiggle_playground::drawing::padded_data_range;
 
 use super::{
     Curve, Curves, Entry, GREEN, Key, PINK, Picture, PredictedVsObserved, axes, draw_legend_beside,
@@ -493,12 +494,6 @@ fn inside(curve: &[(f64, f64)], (lo, hi): (f64, f64)) -> Vec<Vec<(f64, f64)>> {
         runs.push(current);
     }
     runs
-}
-
-/// The inputs' range with a tenth of it added on each side.
-pub fn padded_data_range(data: &Dataset) -> (f64, f64) {
-    let (lo, hi) = min_max((0..data.len()).map(|i| data.input_row(i)[0]));
-    padded(lo, hi, 0.1)
 }
 
 /// For networks with the lesson's names, each hidden unit's scaled output

@@ -25,6 +25,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use squiggle_playground::drawing::{self, min_max, padded};
+
 use crate::files::AtomicFile;
 
 /// At most this many data points are drawn in a plot of a data set (evenly sampled).
@@ -88,19 +90,17 @@ fn svg(picture: &impl Picture, size: (u32, u32)) -> anyhow::Result<String> {
     Ok(svg.replacen(&drawn, &shown, 1))
 }
 
+/// A colour of the palette the page shares ([`squiggle_playground::drawing`]), for plotters.
+const fn plotters_colour(c: drawing::Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
 /// The squiggle (the prediction) and the steps taken.
-pub const GREEN: RGBColor = RGBColor(0, 158, 72);
+pub const GREEN: RGBColor = plotters_colour(drawing::GREEN);
 /// Loss curves and landscapes.
-pub const PINK: RGBColor = RGBColor(226, 72, 160);
-const BLUE: RGBColor = RGBColor(31, 119, 230);
-const HIDDEN_COLOURS: [RGBColor; 6] = [
-    BLUE,
-    RGBColor(255, 140, 0),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(23, 190, 207),
-    RGBColor(188, 189, 34),
-];
+pub const PINK: RGBColor = plotters_colour(drawing::PINK);
+/// The first hidden unit, and the validation curve.
+const BLUE: RGBColor = plotters_colour(drawing::BLUE);
 
 /// Something that draws itself into any plotters backend (SVG or bitmap).
 pub trait Picture {
@@ -267,25 +267,6 @@ fn plot_error<E: std::error::Error + Send + Sync + 'static>(
     anyhow!("drawing failed: {e}")
 }
 
-/// `(lo, hi)` widened by `margin` of its span on each side, and never empty.
-fn padded(lo: f64, hi: f64, margin: f64) -> (f64, f64) {
-    let span = (hi - lo).max(1e-9);
-    let pad = (span * margin).max(if hi > lo { 0.0 } else { 0.5 });
-    (lo - pad, hi + pad)
-}
-
-/// The smallest and largest finite values; `(0, 1)` when there are none (an axis over an
-/// infinite or NaN range would never finish choosing its ticks).
-fn min_max(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .into_iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo <= hi { (lo, hi) } else { (0.0, 1.0) }
-}
-
 fn linspace(lo: f64, hi: f64, n: usize) -> impl Iterator<Item = f64> {
     (0..n).map(move |i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
 }
@@ -428,38 +409,9 @@ where
     Ok(())
 }
 
-/// The colour of hidden unit `k`: the lesson's blue and orange first, then distinct hues
-/// (the golden angle apart), so no two of a network's units share one.
+/// The colour of hidden unit `k` (and of class `k`), for plotters.
 pub fn unit_colour(k: usize) -> RGBColor {
-    if let Some(&c) = HIDDEN_COLOURS.get(k) {
-        return c;
-    }
-    let hue = (k as f64 * 137.507_764) % 360.0;
-    let (r, g, b) = hsl_to_rgb(hue / 360.0, 0.65, 0.45);
-    RGBColor(r, g, b)
-}
-
-/// `#rrggbb`, for the pages of `squiggle serve`, which draw in the same colours.
-pub fn hex(c: RGBColor) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
-}
-
-/// HSL (each in [0, 1]) to 8-bit RGB.
-fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
-    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
-    let hp = h * 6.0;
-    let x = c * (1.0 - (hp % 2.0 - 1.0).abs());
-    let (r, g, b) = match hp as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = l - c / 2.0;
-    let byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
-    (byte(r), byte(g), byte(b))
+    plotters_colour(drawing::unit_colour(k))
 }
 
 /// The caption of `title` on `area`: 24 px, or smaller until it fits the area's width with
@@ -562,7 +514,7 @@ where
 pub fn tick(value: &f64) -> String {
     let rounded: f64 = format!("{value:.9e}").parse().unwrap_or(*value);
     // `-0` reads as 0.
-    super::format::short_number(rounded + 0.0)
+    squiggle_train::format::short_number(rounded + 0.0)
 }
 
 /// A tick label on an axis of whole numbers (steps, epochs): the number where a tick falls
@@ -731,17 +683,6 @@ impl Picture for PredictedVsObserved {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_unit_gets_its_own_colour() {
-        let colours: Vec<RGBColor> = (0..32).map(unit_colour).collect();
-        for (i, a) in colours.iter().enumerate() {
-            for b in &colours[i + 1..] {
-                assert_ne!(a, b);
-            }
-        }
-        assert_eq!(unit_colour(0), BLUE);
-    }
 
     #[test]
     fn a_bitmap_drawn_larger_is_averaged_down_block_by_block() {

@@ -1,5 +1,6 @@
 // The playground page. It only draws: every number (parameters, losses, curves, chain-rule
-// factors) comes from the server's API, where squiggle's training core computes it.
+// factors) comes from the playground's API (backend.js), where squiggle's training core
+// computes it: on the server of `squiggle serve`, or in the page's WebAssembly module.
 "use strict";
 
 // The drawing helpers ($, el, frame, line, …) are in plot.js.
@@ -12,23 +13,9 @@ let pendingPoints = null;
 let newClass = 0;      // the class a double-click adds to a classifier's data
 const rate = { steps: 0, since: performance.now() };
 
-// ---- the API --------------------------------------------------------------------------
-
-async function api(method, path, body) {
-  const options = { method, headers: {} };
-  // Every change is a JSON request (the server refuses any other kind of POST).
-  if (method === "POST" && body === undefined) body = {};
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
-  const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
-  if (!response.ok) {
-    throw new Error(data.error || `HTTP ${response.status}`);
-  }
-  return data;
-}
+// ---- the API ------------------------------------------------------------------------
+// `api(method, path, body)` is backend.js's: the server's JSON API over HTTP, or on the static
+// site the same requests answered by the WebAssembly module inside the page.
 
 function query() {
   return selected ? `?param=${encodeURIComponent(selected)}` : "";

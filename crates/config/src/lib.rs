@@ -1,5 +1,5 @@
-//! Config files: the TOML schema as written ([`schema`]), positions for messages
-//! ([`source`]), and the checks that turn a file into a [`Config`] ([`check`]).
+//! Config files: the TOML schema as written (`schema`), positions for messages
+//! (`source`), and the checks that turn a file into a [`Config`] (`check`).
 //!
 //! Parsing and checking are separate steps (as cargo and linfa do): the schema mirrors the
 //! file and validates nothing; [`load`] checks it, hands the training settings to
@@ -7,7 +7,10 @@
 //! [`Config`] the commands use. Every error is one line, `path:line:column: message`,
 //! pointing at the offending key or value (or `--flag: message` for a flag).
 
+mod backend;
 mod check;
+mod error;
+mod memory;
 mod schema;
 mod set;
 mod source;
@@ -15,18 +18,21 @@ mod stream;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
 use serde::Deserialize;
 use squiggle_model::{Architecture, Initializer, ParamNames, Precision};
 use squiggle_train::{CsvOptions, DataSource, Dataset, Missing, Prepared, TrainPlan};
 use toml::Spanned;
 use toml::de::DeTable;
 
-use crate::backend::Backend;
+pub use backend::Backend;
 pub use check::delimiter;
+pub use error::ConfigError;
 use schema::{ConfigFile, DataSection, ModelSection, TrainSection, in_section, resolved};
 pub use set::Edit;
 use source::Source;
+
+/// Results of this crate: a [`ConfigError`] unless said otherwise.
+type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// Command-line values that take precedence over the file.
 #[derive(Debug, Default, Clone)]
@@ -50,6 +56,9 @@ pub struct Overrides {
     /// The command can train on a streamed file (`train`): a file beyond the memory limit
     /// (or `[data] stream = true`) is then streamed; other commands hold their rows.
     pub streams: bool,
+    /// How to learn the bytes this process may still take, asked when a network or its data
+    /// is sized (the CLI reads the system's limits); `None` checks nothing.
+    pub memory: Option<fn() -> Option<u64>>,
 }
 
 /// A checked config: everything a command needs, with defaults filled in.
@@ -134,13 +143,13 @@ impl Data {
 ///
 /// # Errors
 /// A one-line error naming the file, line and column for every problem found.
-pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)> {
+pub fn load(path: &Path, overrides: &Overrides) -> Result<(Config, Data)> {
     let text = read(path)?;
     let edits = overrides
         .set
         .iter()
         .map(|arg| set::Edit::parse(arg))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     load_text(path, text, &edits, overrides)
 }
 
@@ -148,9 +157,17 @@ pub fn load(path: &Path, overrides: &Overrides) -> anyhow::Result<(Config, Data)
 ///
 /// # Errors
 /// Not a regular file, or unreadable.
-pub fn read(path: &Path) -> anyhow::Result<String> {
-    crate::files::regular_file(path, "config")?;
-    std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))
+pub fn read(path: &Path) -> Result<String> {
+    let unreadable = |e: std::io::Error| ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        source: squiggle_train::Foreign::new(e),
+    };
+    if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
+        return Err(ConfigError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    std::fs::read_to_string(path).map_err(unreadable)
 }
 
 /// Checks the config `text` (named `path` in messages; relative data paths are read from
@@ -163,14 +180,20 @@ pub fn load_text(
     text: String,
     edits: &[Edit],
     overrides: &Overrides,
-) -> anyhow::Result<(Config, Data)> {
-    let lengths: Vec<(String, usize)> = edits.iter().map(|e| (e.label.clone(), e.len())).collect();
+) -> Result<(Config, Data)> {
+    let lengths: Vec<(String, usize)> = edits
+        .iter()
+        .map(|e| (e.label.clone(), e.value_len()))
+        .collect();
     let source = Source::new(path.to_path_buf(), text, &lengths);
     let toml_error = |e: toml::de::Error| {
         let message = did_you_mean(e.message().trim().replace('\n', " "));
         match e.span() {
             Some(span) => source.error(span, message),
-            None => anyhow!("{}: {message}", source.path.display()),
+            None => ConfigError::At {
+                at: source.path.display().to_string(),
+                message,
+            },
         }
     };
     let mut root = DeTable::parse(&source.text).map_err(toml_error)?;
@@ -391,7 +414,7 @@ mod fuzz_tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
         for name in ["dosage.csv", "diabetes.csv", "iris.csv", "wine.csv"] {
-            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/data");
+            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/data");
             std::fs::copy(data.join(name), dir.path().join("data").join(name)).unwrap();
         }
         let path = dir.path().join("fuzzed.toml");
@@ -399,7 +422,7 @@ mod fuzz_tests {
         let ran = squiggle_train::fuzz::run(&seeds, budget, |input| {
             std::fs::write(&path, input).unwrap();
             if let Err(e) = load(&path, &Overrides::default()) {
-                let message = crate::message(&e);
+                let message = squiggle_train::full_message(&e);
                 assert!(!message.contains('\n'), "one line: {message}");
             }
         });
@@ -438,7 +461,7 @@ mod table_tests {
     /// plan's: the write-back and the mapping follow from the same table.
     #[test]
     fn resolved_settings_read_back_as_they_were_written() {
-        let configs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let configs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
         for name in [
             "statquest-pt2-adam.toml",
             "diabetes.toml",

@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn every_lesson_config_is_a_preset_with_a_title() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let Some(text) = path

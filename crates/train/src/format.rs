@@ -1,4 +1,5 @@
-//! Numbers, parameter listings and JSON values shared by the commands' outputs.
+//! Numbers, parameter listings and JSON values as squiggle writes them: the CLI's tables and
+//! files and the playground's page share one rule for each.
 
 use serde_json::{Map, Value, json};
 use squiggle_model::{ParamNames, Precision, TensorKind};
@@ -104,7 +105,7 @@ pub fn plural(n: usize, noun: &str) -> String {
 
 /// `100,000`: digits in groups of three.
 pub fn thousands(n: usize) -> String {
-    squiggle_train::Thousands(n as u64).to_string()
+    crate::bytes::Thousands(n as u64).to_string()
 }
 
 /// `b3`, `w3 and b3`, `w1, w2 and b3`; long lists are counted instead.

@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 use squiggle_model::{Named, Precision, TensorKind};
 use squiggle_train::{Divergence, Explained, StopReason, Verdict, explain, tolerance};
 
-use super::{Playground, Result, point_rows};
-use crate::config::Config;
-use crate::output::format::{exact, num};
-use crate::output::plot::lesson::padded_data_range;
-use crate::output::plot::{GREEN, PINK, hex, unit_colour};
-use crate::serve::limits::{REGION_CELLS, SAMPLES};
+use squiggle_config::Config;
+use squiggle_train::format::{exact, num};
+
+use crate::drawing::{GREEN, PINK, hex, padded_data_range, unit_colour};
+use crate::limits::{REGION_CELLS, SAMPLES};
+use crate::{Playground, Result, point_rows};
 
 impl Playground {
     /// Everything the page draws, with the landscape and the chain rule of `param` (by

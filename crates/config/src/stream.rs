@@ -1,7 +1,7 @@
 //! Whether a training file is held in memory or streamed by epochs (`[data] stream`), and
 //! the stream opened with the run's split, seed and scaling.
 
-use anyhow::anyhow;
+use crate::{ConfigError, Result};
 use squiggle_train::{
     CsvProblem, DataSource, Dataset, LoadError, STDIN, Settings, ShuffleBuffer, Stream,
     StreamScaling,
@@ -25,7 +25,7 @@ pub fn training_rows(
     settings: &Settings,
     streams: bool,
     src: &Source,
-) -> anyhow::Result<(Dataset, Option<Stream>)> {
+) -> Result<(Dataset, Option<Stream>)> {
     let DataSource::Csv { path, .. } = source else {
         return Ok((source.load()?, None));
     };
@@ -43,7 +43,7 @@ pub fn training_rows(
         }
     }
     // What streaming needs, as the message that names the key it hangs on.
-    let streamable = |span: std::ops::Range<usize>| -> anyhow::Result<()> {
+    let streamable = |span: std::ops::Range<usize>| -> Result<()> {
         let need = if settings.epochs.is_none() {
             "trains by epochs: add [train] `epochs = N`"
         } else if settings.batch_size.is_none() {
@@ -76,12 +76,18 @@ pub fn training_rows(
                 None => " with [train] `batch_size`",
             };
             match (by_epochs, wanted) {
-                (true, Some(w)) if !*w.get_ref() => Err(anyhow!(
-                    "{e}; `stream = true`{batches} trains on it by epochs without holding it"
-                )),
-                (true, _) => Err(anyhow!(
-                    "{e}; [data] `stream = true`{batches} trains on it by epochs without holding it"
-                )),
+                (true, Some(w)) if !*w.get_ref() => Err(ConfigError::OverLimit {
+                    error: Box::new(e),
+                    advice: format!(
+                        "`stream = true`{batches} trains on it by epochs without holding it"
+                    ),
+                }),
+                (true, _) => Err(ConfigError::OverLimit {
+                    error: Box::new(e),
+                    advice: format!(
+                        "[data] `stream = true`{batches} trains on it by epochs without holding it"
+                    ),
+                }),
                 (false, _) => Err(e.into()),
             }
         }
@@ -95,7 +101,7 @@ fn open(
     settings: &Settings,
     buffer: Option<&Spanned<u64>>,
     src: &Source,
-) -> anyhow::Result<(Dataset, Option<Stream>)> {
+) -> Result<(Dataset, Option<Stream>)> {
     let DataSource::Csv {
         path,
         columns,

@@ -10,10 +10,10 @@
 //! [`Source::edit_at`](super::source::Source::edit_at)), so every message about it names the
 //! `--set` argument instead of a line of the file.
 
+use crate::{ConfigError, Result};
 use std::borrow::Cow;
 use std::ops::Range;
 
-use anyhow::{anyhow, bail};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -33,8 +33,11 @@ impl Edit {
     ///
     /// # Errors
     /// No `=`, an empty value, or a key that is not one TOML key (bare or quoted parts).
-    pub fn parse(arg: &str) -> anyhow::Result<Self> {
-        let fail = |why: &str| anyhow!("--set {arg}: {why}");
+    pub fn parse(arg: &str) -> Result<Self> {
+        let fail = |why: &str| ConfigError::At {
+            at: format!("--set {arg}"),
+            message: why.to_string(),
+        };
         let Some((key, value)) = arg.split_once('=') else {
             return Err(fail("expected KEY=VALUE, e.g. --set train.batch_size=64"));
         };
@@ -64,7 +67,7 @@ impl Edit {
     }
 
     /// The length of the span the edit's value takes past the end of the file.
-    pub fn len(&self) -> usize {
+    pub(crate) fn value_len(&self) -> usize {
         self.value.len()
     }
 }
@@ -101,7 +104,7 @@ pub fn apply<'i>(
     root: &mut DeTable<'i>,
     edits: &'i [Edit],
     regions: &[Range<usize>],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     for (edit, region) in edits.iter().zip(regions) {
         let value = value_of(edit, region.start)?;
         let (last, parents) = edit.key.split_last().expect("a parsed key has a part");
@@ -112,12 +115,16 @@ pub fn apply<'i>(
                 .or_insert_with(|| Spanned::new(region.clone(), DeValue::Table(DeTable::new())));
             table = match slot.get_mut() {
                 DeValue::Table(t) => t,
-                other => bail!(
-                    "{}: `{}` is a {}, not a table",
-                    edit.label,
-                    edit.key[..=depth].join("."),
-                    other.type_str()
-                ),
+                other => {
+                    return Err(ConfigError::At {
+                        at: edit.label.clone(),
+                        message: format!(
+                            "`{}` is a {}, not a table",
+                            edit.key[..=depth].join("."),
+                            other.type_str()
+                        ),
+                    });
+                }
             };
         }
         let key = Spanned::new(region.clone(), Cow::Borrowed(last.as_str()));
@@ -128,7 +135,7 @@ pub fn apply<'i>(
 }
 
 /// The edit's value as TOML, its spans moved to start at `at`; a bare word is a string.
-fn value_of(edit: &Edit, at: usize) -> anyhow::Result<Spanned<DeValue<'_>>> {
+fn value_of(edit: &Edit, at: usize) -> Result<Spanned<DeValue<'_>>> {
     let text = edit.value.as_str();
     match DeValue::parse(text) {
         Ok(value) => Ok(shifted(value, at)),
@@ -136,11 +143,10 @@ fn value_of(edit: &Edit, at: usize) -> anyhow::Result<Spanned<DeValue<'_>>> {
             at..at + text.len(),
             DeValue::String(Cow::Borrowed(text)),
         )),
-        Err(e) => Err(anyhow!(
-            "{}: {}",
-            edit.label,
-            e.message().trim().replace('\n', " ")
-        )),
+        Err(e) => Err(ConfigError::At {
+            at: edit.label.clone(),
+            message: e.message().trim().replace('\n', " "),
+        }),
     }
 }
 
@@ -175,7 +181,7 @@ fn shifted(value: Spanned<DeValue<'_>>, by: usize) -> Spanned<DeValue<'_>> {
 mod tests {
     use super::*;
 
-    fn edited(file: &str, args: &[&str]) -> anyhow::Result<toml::Table> {
+    fn edited(file: &str, args: &[&str]) -> Result<toml::Table> {
         let edits: Vec<Edit> = args
             .iter()
             .map(|a| Edit::parse(a))
@@ -184,7 +190,7 @@ mod tests {
         let regions: Vec<Range<usize>> = edits
             .iter()
             .map(|e| {
-                let r = at..at + e.len();
+                let r = at..at + e.value_len();
                 at = r.end + 1;
                 r
             })

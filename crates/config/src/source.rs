@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use anyhow::anyhow;
+use crate::error::ConfigError;
 
 /// The config file being checked.
 pub struct Source {
@@ -53,22 +53,31 @@ impl Source {
 
     /// `path:line:column: message` for the byte range `span` (1-based, as editors count), or
     /// `--set KEY=VALUE: message` where an edit gave the value.
-    pub fn error(&self, span: Range<usize>, message: impl std::fmt::Display) -> anyhow::Error {
+    pub fn error(&self, span: Range<usize>, message: impl std::fmt::Display) -> ConfigError {
         if let Some(arg) = self.edit_at(&span) {
-            return anyhow!("{arg}: {message}");
+            return ConfigError::At {
+                at: arg.to_string(),
+                message: message.to_string(),
+            };
         }
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-        anyhow!("{}:{line}:{column}: {message}", self.path.display())
+        ConfigError::At {
+            at: format!("{}:{line}:{column}", self.path.display()),
+            message: message.to_string(),
+        }
     }
 
     /// The error at `origin`: the file position, or the flag that gave the value.
-    pub fn error_at(&self, origin: &Origin, message: impl std::fmt::Display) -> anyhow::Error {
+    pub fn error_at(&self, origin: &Origin, message: impl std::fmt::Display) -> ConfigError {
         match origin {
             Origin::File(span) => self.error(span.clone(), message),
-            Origin::Flag(flag) => anyhow!("{flag}: {message}"),
+            Origin::Flag(flag) => ConfigError::At {
+                at: flag.to_string(),
+                message: message.to_string(),
+            },
         }
     }
 }

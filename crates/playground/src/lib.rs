@@ -9,30 +9,42 @@
 //! (an optimizer with memory — momentum, Adam — starts afresh there); the step count and the
 //! history go on.
 //!
-//! This module holds the playground and its changes; [`view`] computes what the page draws
-//! from it, and [`by_epochs`] turns a config that trains by epochs into the points and steps
-//! a playground trains on.
+//! This crate is the playground whoever hosts it: `squiggle serve` answers its JSON API
+//! from it, and the WebAssembly module of `crates/web` runs it inside the page. Neither
+//! chooses anything here: the host says which device a config's backend opens ([`DeviceOf`])
+//! and how much memory there is ([`Overrides::memory`]).
+//!
+//! This module holds the playground and its changes; `view` computes what the page draws
+//! from it, `by_epochs` turns a config that trains by epochs into the points and steps a
+//! playground trains on, [`request`] reads the page's requests (as the API and the module
+//! receive them), [`presets`] holds the lesson configs, [`limits`] what one playground may
+//! cost, and [`drawing`] the colours the page shares with the CLI's plots.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
+use squiggle_config::{self as config, Config, ConfigError, Edit, Overrides};
 use squiggle_model::{Named, ParamTarget};
-use squiggle_train::{Dataset, Flow, Observer, StepRecord, Stepper, TrainError};
-
-use crate::config::{self, Config, Edit, Overrides};
-use crate::output::format::{num, plural};
-use crate::session;
-
-use super::presets::Preset;
+use squiggle_train::format::{num, plural};
+use squiggle_train::{Dataset, Flow, Observer, StepRecord, Stepper, TrainError, full_message};
 
 mod by_epochs;
+pub mod drawing;
+pub mod limits;
+pub mod presets;
+pub mod request;
 mod view;
 
 use by_epochs::by_steps;
+use limits::{MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_VALUE};
+use presets::Preset;
+pub use request::{Change, Create};
 use view::status_message;
 
-use super::limits::{MAX_HISTORY, MAX_PARAMS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_VALUE};
+/// The device a config's backend opens, as the host can open it (the CLI: any backend
+/// compiled in; the web page: flex), or why not in one line.
+pub type DeviceOf = fn(&Config) -> std::result::Result<Device, String>;
 
 /// Why a request to a playground was not carried out.
 #[derive(Debug)]
@@ -48,16 +60,25 @@ pub enum Refusal {
     Failed(String),
 }
 
-impl From<anyhow::Error> for Refusal {
-    fn from(e: anyhow::Error) -> Self {
-        Refusal::Bad(crate::message(&e))
+impl Refusal {
+    /// The one line that says why.
+    pub fn message(&self) -> &str {
+        match self {
+            Refusal::Bad(m) | Refusal::NotFound(m) | Refusal::Conflict(m) | Refusal::Failed(m) => m,
+        }
+    }
+}
+
+impl From<ConfigError> for Refusal {
+    fn from(e: ConfigError) -> Self {
+        Refusal::Bad(full_message(&e))
     }
 }
 
 impl From<TrainError> for Refusal {
     fn from(e: TrainError) -> Self {
         // The whole chain: a checkpoint that does not serialise says why in its source.
-        Refusal::Failed(crate::message(&e.into()))
+        Refusal::Failed(full_message(&e))
     }
 }
 
@@ -171,20 +192,27 @@ impl Observer for Recorder<'_> {
 impl Playground {
     /// A playground of the config `text` (named `path`), on the backend it names (or
     /// `overrides`' one). The config is read once; one that trains by epochs becomes the
-    /// step-by-step config of its training rows ([`by_steps`]), which is read in turn.
+    /// step-by-step config of its training rows (`by_steps`), which is read in turn.
     ///
     /// # Errors
     /// A config the loader refuses, or one the playground cannot show: a classifier of more
     /// than two inputs, more than [`MAX_POINTS`] points or [`MAX_PARAMS`] parameters.
-    pub fn new(name: &str, path: &Path, text: String, overrides: Overrides) -> Result<Self> {
+    pub fn new(
+        name: &str,
+        path: &Path,
+        text: String,
+        overrides: Overrides,
+        device_of: DeviceOf,
+    ) -> Result<Self> {
         let (config, data) = config::load_text(path, text.clone(), &[], &overrides)?;
+        let host = (overrides, device_of);
         if config.by_epochs() {
             let (steps, axes) = by_steps(path, &config, data)?;
-            let (config, rows) = load(path, &steps, &BTreeMap::new(), &overrides)?;
-            return Self::built(name, path, steps, overrides, Some(axes), config, rows);
+            let (config, rows) = load(path, &steps, &BTreeMap::new(), &host.0)?;
+            return Self::built(name, path, steps, host, Some(axes), config, rows);
         }
         let (config, rows) = drawable(path, config, data)?;
-        Self::built(name, path, text, overrides, None, config, rows)
+        Self::built(name, path, text, host, None, config, rows)
     }
 
     /// A playground of a lesson preset. A preset that reads data files has them compiled in
@@ -193,10 +221,16 @@ impl Playground {
     ///
     /// # Errors
     /// As [`Playground::new`]; a private folder that cannot be written.
-    pub fn of_preset(preset: &Preset, overrides: Overrides) -> Result<Self> {
+    pub fn of_preset(preset: &Preset, overrides: Overrides, device_of: DeviceOf) -> Result<Self> {
         let path = preset.path();
         if preset.files.is_empty() {
-            return Self::new(preset.name, &path, preset.text.to_string(), overrides);
+            return Self::new(
+                preset.name,
+                &path,
+                preset.text.to_string(),
+                overrides,
+                device_of,
+            );
         }
         let failed = |e: std::io::Error| Refusal::Failed(format!("{}: {e}", path.display()));
         let dir = tempfile::tempdir().map_err(failed)?;
@@ -221,7 +255,7 @@ impl Playground {
             preset.name,
             &path,
             steps,
-            overrides,
+            (overrides, device_of),
             Some(axes),
             config,
             rows,
@@ -234,12 +268,12 @@ impl Playground {
         name: &str,
         path: &Path,
         text: String,
-        overrides: Overrides,
+        (overrides, device_of): (Overrides, DeviceOf),
         axes: Option<[String; 2]>,
         config: Config,
         rows: Dataset,
     ) -> Result<Self> {
-        let device = session::device(&config)?;
+        let device = device_of(&config).map_err(Refusal::Failed)?;
         let trainable = if config.trains {
             config.plan.trainable().to_vec()
         } else {

@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
+use squiggle_config::{Config, Data};
 use squiggle_train::{ModeKind, Setting};
 
-use super::view::axes;
-use super::{Refusal, Result, point_rows};
-use crate::config::{Config, Data};
-use crate::serve::limits::MAX_POINTS;
+use crate::limits::MAX_POINTS;
+use crate::view::axes;
+use crate::{Refusal, Result, point_rows};
 
 /// A config that trains by epochs as the playground trains it: step by step, full batch, on
 /// its training rows scaled as training by epochs scales them (the lessons' Iris network was

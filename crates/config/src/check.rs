@@ -6,6 +6,7 @@
 //! (whose widths may come from a CSV file's columns), its initial values and the trainable
 //! parameters. So a mistake in the config is reported before a large file is read.
 
+use crate::{ConfigError, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -56,7 +57,7 @@ impl Origins {
 
     /// `error` at the position of the setting it names. A schedule that refuses the learning
     /// rate is placed at the learning rate when a flag gave it (the flag is what changed).
-    fn error(&self, src: &Source, error: PlanError) -> anyhow::Error {
+    fn error(&self, src: &Source, error: PlanError) -> ConfigError {
         let rate = self.of(Setting::LearningRate);
         let at = match (&error.problem, &rate) {
             (Problem::Schedule(_), Origin::Flag(_)) => rate,
@@ -74,7 +75,7 @@ pub(super) fn check(
     file: ConfigFile,
     src: &Source,
     overrides: &Overrides,
-) -> anyhow::Result<(Config, Data)> {
+) -> Result<(Config, Data)> {
     let data_section = file.data.as_ref().map(Spanned::get_ref);
     let trains = file.train.is_some()
         || overrides.learning_rate.is_some()
@@ -84,22 +85,24 @@ pub(super) fn check(
     let (settings, origins) = settings(&file.model, &train_section, data_section, overrides);
     let checked = settings.check().map_err(|e| origins.error(src, e))?;
     let classify = checked.loss().is_cross_entropy();
-    let source = data_source(file.data.as_ref(), &file.model, classify, src)?;
-    let reading = std::time::Instant::now();
-    let (csv, stream) = match &source {
+    let source = data_source(file.data.as_ref(), &file.model, classify, src, overrides)?;
+    // Timed only when there is a file to read: a clock is not there on every host (a
+    // WebAssembly page has none through `std`), and a config of points reads nothing.
+    let (csv, stream, seconds) = match &source {
         DataSource::Csv { .. } => {
+            let reading = std::time::Instant::now();
             let streams = overrides.streams;
             let read =
                 super::stream::training_rows(&source, data_section, &settings, streams, src)?;
-            (Some(read.0), read.1)
+            (Some(read.0), read.1, reading.elapsed().as_secs_f64())
         }
-        _ => (None, None),
+        _ => (None, None, 0.0),
     };
     let mut read = csv.as_ref().map(|data| DataRead {
         rows: data.identity().rows as usize,
         dropped: stream.as_ref().map_or(data.dropped(), |s| s.gaps().0),
         filled: stream.as_ref().map_or(data.gaps().filled, |s| s.gaps().1),
-        seconds: reading.elapsed().as_secs_f64(),
+        seconds,
     });
     let widths = match (&source, &csv) {
         (_, Some(data)) => Some((data.inputs(), data.outputs())),
@@ -114,7 +117,7 @@ pub(super) fn check(
         ) => Some((*inputs, *outputs)),
         _ => None,
     };
-    let (arch, max_params) = network(&file.model, widths, classify, &settings, src)?;
+    let (arch, max_params) = network(&file.model, widths, classify, &settings, src, overrides)?;
     let names = ParamNames::new(&arch);
     let (initializer, initial) = start(&file.model, &source, &names, &arch, &settings, src)?;
     let train = match csv {
@@ -130,9 +133,10 @@ pub(super) fn check(
         .as_ref()
         .map_or(train.len(), |s| s.train_len() as usize);
     crate::memory::ensure_fits(
+        overrides,
         &format!(
             "training on {} rows at a time",
-            crate::output::format::thousands(plan.rows_at_once(rows))
+            squiggle_train::format::thousands(plan.rows_at_once(rows))
         ),
         plan.working_bytes(&arch, rows),
     )
@@ -193,7 +197,8 @@ fn network(
     classify: bool,
     settings: &Settings,
     src: &Source,
-) -> anyhow::Result<(Architecture, u64)> {
+    overrides: &Overrides,
+) -> Result<(Architecture, u64)> {
     let arch = architecture(model, widths, classify, src)?;
     let max_params = model
         .max_params
@@ -207,6 +212,7 @@ fn network(
     let precision = settings.precision.unwrap_or_default().dtype().size() as f64;
     let bytes = arch.num_params() as f64 * (16.0 + 4.0 * precision);
     crate::memory::ensure_fits(
+        overrides,
         &format!("a network of {} parameters", arch.num_params()),
         bytes,
     )
@@ -223,7 +229,7 @@ fn start(
     arch: &Architecture,
     settings: &Settings,
     src: &Source,
-) -> anyhow::Result<(Initializer, Vec<f64>)> {
+) -> Result<(Initializer, Vec<f64>)> {
     let initializer = match &model.initializer {
         Some(i) => *i.get_ref(),
         None if source.csv_path().is_some() => Initializer::Uniform,
@@ -242,7 +248,7 @@ fn config_rows(
     data: Option<&Spanned<DataSection>>,
     classify: bool,
     src: &Source,
-) -> anyhow::Result<Dataset> {
+) -> Result<Dataset> {
     let points = data.and_then(|d| d.get_ref().points.as_ref());
     match (source, points) {
         (DataSource::Lesson { .. }, _) if classify => Err(src.error(
@@ -277,7 +283,7 @@ fn validation_rows(
     train: &Dataset,
     source: &DataSource,
     read: &mut Option<DataRead>,
-) -> anyhow::Result<Dataset> {
+) -> Result<Dataset> {
     let (inputs, categorical) = train.input_columns("training data's");
     let columns = match train.classes() {
         Some(classes) => Columns {
@@ -322,7 +328,7 @@ fn plan(
     trainable: Vec<bool>,
     origins: &Origins,
     src: &Source,
-) -> anyhow::Result<squiggle_train::TrainPlan> {
+) -> Result<squiggle_train::TrainPlan> {
     checked
         .into_plan(arch, trainable)
         .map_err(|e| origins.error(src, e))
@@ -422,7 +428,8 @@ fn data_source(
     model: &ModelSection,
     classify: bool,
     src: &Source,
-) -> anyhow::Result<DataSource> {
+    overrides: &Overrides,
+) -> Result<DataSource> {
     let given = |width: &Option<Spanned<usize>>| width.as_ref().map_or(1, |w| *w.get_ref());
     let Some(section) = data else {
         return Ok(DataSource::Lesson {
@@ -489,7 +496,7 @@ fn data_source(
                 memory_limit(given.get_ref())
                     .map_err(|e| src.error(given.span(), format!("[data] memory_limit: {e}")))?,
             ),
-            None => crate::memory::available(),
+            None => crate::memory::available(overrides),
         },
     };
     Ok(DataSource::Csv {
@@ -523,7 +530,7 @@ fn data_source(
 }
 
 /// Refuses the `[data]` keys that only a CSV file takes, in a section without one.
-fn not_for_points(d: &DataSection, src: &Source) -> anyhow::Result<()> {
+fn not_for_points(d: &DataSection, src: &Source) -> Result<()> {
     for (key, given) in [
         ("delimiter", &d.delimiter),
         ("missing", &d.missing),
@@ -637,7 +644,7 @@ fn architecture(
     widths: Option<(usize, usize)>,
     classify: bool,
     src: &Source,
-) -> anyhow::Result<Architecture> {
+) -> Result<Architecture> {
     let activation = model
         .activation
         .as_ref()
@@ -695,7 +702,7 @@ fn init_values(
     names: &ParamNames,
     mut values: Vec<f64>,
     src: &Source,
-) -> anyhow::Result<Vec<f64>> {
+) -> Result<Vec<f64>> {
     let mut set_by: Vec<Option<&str>> = vec![None; values.len()];
     let mut entries: Vec<_> = init.iter().collect();
     entries.sort_by_key(|(_, v)| v.span().start);
@@ -816,7 +823,7 @@ fn trainable(
     list: Option<&Spanned<Vec<Spanned<String>>>>,
     names: &ParamNames,
     src: &Source,
-) -> anyhow::Result<Vec<bool>> {
+) -> Result<Vec<bool>> {
     let count = names.names().len();
     let Some(list) = list else {
         return Ok(vec![true; count]);
