@@ -543,5 +543,13 @@ fn the_static_site_plays_the_lesson_with_webassembly_alone() {
     );
     browser.click("#step");
     browser.until("a classifier's step", "return state.step === 1");
+
+    // Pt. 4's Iris network reads its data file, compiled into the module.
+    browser.execute(
+        "const s = document.getElementById('preset'); s.value = 'statquest-pt4-iris'; s.dispatchEvent(new Event('change')); return true",
+    );
+    browser.until("Iris", "return state.name === 'statquest-pt4-iris'");
+    browser.click("#step");
+    browser.until("Iris's step", "return state.step === 1");
     assert_eq!(browser.text("#error"), "", "no request was refused");
 }

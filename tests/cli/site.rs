@@ -1,6 +1,7 @@
 //! The static site of `crates/web/build.sh` served as any static file server would: files
 //! by path, with their MIME types, nothing else (no `/api/`). The browser test opens the
 //! playground from it and must get the lesson's numbers from the WebAssembly module alone.
+//! And the builder itself: it never replaces what it did not write.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -86,5 +87,52 @@ fn mime(file: &Path) -> &'static str {
         Some("css") => "text/css",
         Some("wasm") => "application/wasm",
         _ => "application/octet-stream",
+    }
+}
+
+/// `crates/web/build.sh FOLDER`, answering its exit code and standard error.
+fn build_site_into(folder: &Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new("bash")
+        .arg(crate::util::root().join("crates/web/build.sh"))
+        .arg(folder)
+        .output()
+        .expect("bash runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_site_builder_never_replaces_a_folder_of_other_files_or_a_link() {
+    let dir = crate::util::scratch();
+    let folder = dir.path().join("notes");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("mine.txt"), "keep me").unwrap();
+    let (code, stderr) = build_site_into(&folder);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("exists and is not a site this script built"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("mine.txt")).unwrap(),
+        "keep me"
+    );
+
+    let file = dir.path().join("file.txt");
+    std::fs::write(&file, "keep me too").unwrap();
+    let (code, stderr) = build_site_into(&file);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me too");
+
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&folder, &link).unwrap();
+        let (code, stderr) = build_site_into(&link);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("is a symbolic link"), "{stderr}");
+        assert!(folder.join("mine.txt").is_file());
     }
 }

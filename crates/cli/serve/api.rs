@@ -120,7 +120,7 @@ fn bad_query(e: QueryRejection) -> ApiError {
 
 /// `GET /api/presets`: the lesson configs the playground opens.
 pub async fn presets() -> Json<Value> {
-    Json(request::presets_json(true))
+    Json(request::presets_json())
 }
 
 /// `POST /api/playgrounds`: a new playground (201) and its state, made as [`Create`] says

@@ -86,15 +86,14 @@ pub(super) fn check(
     let checked = settings.check().map_err(|e| origins.error(src, e))?;
     let classify = checked.loss().is_cross_entropy();
     let source = data_source(file.data.as_ref(), &file.model, classify, src, overrides)?;
-    // Timed only when there is a file to read: a clock is not there on every host (a
-    // WebAssembly page has none through `std`), and a config of points reads nothing.
     let (csv, stream, seconds) = match &source {
         DataSource::Csv { .. } => {
-            let reading = std::time::Instant::now();
             let streams = overrides.streams;
-            let read =
-                super::stream::training_rows(&source, data_section, &settings, streams, src)?;
-            (Some(read.0), read.1, reading.elapsed().as_secs_f64())
+            let (read, seconds) = timed(|| {
+                super::stream::training_rows(&source, data_section, &settings, streams, src)
+            });
+            let (rows, stream) = read?;
+            (Some(rows), stream, seconds)
         }
         _ => (None, None, 0.0),
     };
@@ -310,15 +309,28 @@ fn validation_rows(
         },
         _ => CsvOptions::default(),
     };
-    let reading = std::time::Instant::now();
-    let rows = read_csv(path, &columns, &options)?;
+    let (rows, seconds) = timed(|| read_csv(path, &columns, &options));
+    let rows = rows?;
     if let Some(read) = read {
         read.rows += rows.len();
         read.dropped += rows.dropped();
         read.filled += rows.gaps().filled;
-        read.seconds += reading.elapsed().as_secs_f64();
+        read.seconds += seconds;
     }
     Ok(rows)
+}
+
+/// `read()` and the seconds it took, where `std` has a clock: in a WebAssembly page it has
+/// none (`Instant::now` panics there), and the page's reads count as 0 s.
+fn timed<T>(read: impl FnOnce() -> T) -> (T, f64) {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        let start = std::time::Instant::now();
+        let value = read();
+        (value, start.elapsed().as_secs_f64())
+    }
+    #[cfg(target_family = "wasm")]
+    (read(), 0.0)
 }
 
 /// The checked settings with the trainable mask: the plan.
@@ -498,6 +510,7 @@ fn data_source(
             ),
             None => crate::memory::available(overrides),
         },
+        compiled_in: overrides.compiled_in.clone(),
     };
     Ok(DataSource::Csv {
         path: relative(src, csv),

@@ -59,6 +59,8 @@ pub struct Overrides {
     /// How to learn the bytes this process may still take, asked when a network or its data
     /// is sized (the CLI reads the system's limits); `None` checks nothing.
     pub memory: Option<fn() -> Option<u64>>,
+    /// Data files compiled into the program, read in place of the disk (a lesson preset's).
+    pub compiled_in: squiggle_train::CompiledIn,
 }
 
 /// A checked config: everything a command needs, with defaults filled in.

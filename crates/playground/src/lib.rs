@@ -216,11 +216,12 @@ impl Playground {
     }
 
     /// A playground of a lesson preset. A preset that reads data files has them compiled in
-    /// too: they are handed to the loader from a private folder, read once, and the
-    /// playground goes on from the points it made of them.
+    /// too: the loader reads them from the program, never from the disk (so a host without
+    /// files, the WebAssembly page, opens them as well), once; the playground goes on from the
+    /// points it made of them.
     ///
     /// # Errors
-    /// As [`Playground::new`]; a private folder that cannot be written.
+    /// As [`Playground::new`].
     pub fn of_preset(preset: &Preset, overrides: Overrides, device_of: DeviceOf) -> Result<Self> {
         let path = preset.path();
         if preset.files.is_empty() {
@@ -232,17 +233,18 @@ impl Playground {
                 device_of,
             );
         }
-        let failed = |e: std::io::Error| Refusal::Failed(format!("{}: {e}", path.display()));
-        let dir = tempfile::tempdir().map_err(failed)?;
-        let copy = dir.path().join(format!("{}.toml", preset.name));
-        for (name, text) in preset.files {
-            let file = dir.path().join(name);
-            if let Some(folder) = file.parent() {
-                std::fs::create_dir_all(folder).map_err(failed)?;
-            }
-            std::fs::write(file, text).map_err(failed)?;
-        }
-        let (config, data) = config::load_text(&copy, preset.text.to_string(), &[], &overrides)?;
+        let folder = path.parent().unwrap_or(Path::new(""));
+        let with_files = Overrides {
+            compiled_in: squiggle_train::CompiledIn(
+                preset
+                    .files
+                    .iter()
+                    .map(|&(name, text)| (folder.join(name), text))
+                    .collect(),
+            ),
+            ..overrides.clone()
+        };
+        let (config, data) = config::load_text(&path, preset.text.to_string(), &[], &with_files)?;
         if !config.by_epochs() {
             return Err(Refusal::Failed(format!(
                 "{}: a preset with data files should train by epochs",

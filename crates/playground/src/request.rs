@@ -194,12 +194,10 @@ fn refuse_files(text: &str) -> Result<()> {
 }
 
 /// The lesson configs a page offers, and the one it opens: `{"default": name, "presets":
-/// [{"name", "title", "file"}]}`. A host without files (the WebAssembly page) leaves out the
-/// presets that read data files (`files` false).
-pub fn presets_json(files: bool) -> Value {
+/// [{"name", "title", "file"}]}`.
+pub fn presets_json() -> Value {
     let list: Vec<Value> = PRESETS
         .iter()
-        .filter(|p| files || p.files.is_empty())
         .map(
             |p| json!({"name": p.name, "title": p.title(), "file": p.path().display().to_string()}),
         )

@@ -69,11 +69,11 @@ pub use crate::engine::{
 pub use crate::foreign::{Foreign, full_message};
 pub use crate::run::train;
 pub use data::{
-    Categorical, ClassNamesError, Classes, ColumnScale, Columns, CsvError, CsvOptions, CsvProblem,
-    CsvWindows, DataError, DataIdentity, DataSource, Dataset, Discovered, Encoding, Gaps, Labels,
-    LoadError, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling, ShuffleBuffer,
-    Split, Stream, StreamScaling, UnknownLabel, dosage_curve, dosage_dataset, open_text, read_csv,
-    read_inputs, shuffle_for_epoch, write_dosage,
+    Categorical, ClassNamesError, Classes, ColumnScale, Columns, CompiledIn, CsvError, CsvOptions,
+    CsvProblem, CsvWindows, DataError, DataIdentity, DataSource, Dataset, Discovered, Encoding,
+    Gaps, Labels, LoadError, MAX_CLASSES, MAX_LINE_BYTES, Missing, Prepared, STDIN, Scaling,
+    ShuffleBuffer, Split, Stream, StreamScaling, UnknownLabel, dosage_curve, dosage_dataset,
+    open_text, read_csv, read_inputs, shuffle_for_epoch, write_dosage,
 };
 pub use engine::checkpoint::{Checkpoint, CheckpointMeta, NetworkMeta, Progress, Start, Within};
 pub use engine::metrics::{MetricSums, Metrics, RunningSums};

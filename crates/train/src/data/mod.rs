@@ -13,8 +13,9 @@ mod stream;
 mod synthetic;
 
 pub use self::csv::{
-    Categorical, Columns, CsvError, CsvOptions, CsvProblem, CsvWindows, Discovered, Labels,
-    MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, UnknownLabel, open_text, read_csv, read_inputs,
+    Categorical, Columns, CompiledIn, CsvError, CsvOptions, CsvProblem, CsvWindows, Discovered,
+    Labels, MAX_CLASSES, MAX_LINE_BYTES, Missing, STDIN, UnknownLabel, open_text, read_csv,
+    read_inputs,
 };
 pub use dataset::{Classes, DataIdentity, Dataset, Encoding, Gaps};
 pub use error::{ClassNamesError, DataError, LoadError};

@@ -1,5 +1,6 @@
-//! Where a data file's bytes come from: a regular file, a FIFO (`<(zcat data.csv.gz)`) or
-//! standard input (`-`), each plain, gzip- or zstd-compressed. Compression is told by the
+//! Where a data file's bytes come from: a regular file, a FIFO (`<(zcat data.csv.gz)`),
+//! standard input (`-`) or a text compiled into the program, each plain, gzip- or
+//! zstd-compressed. Compression is told by the
 //! file's first bytes, whatever its name, so that `data.csv.gz` renamed or piped still reads.
 
 use std::io::Read;
@@ -44,17 +45,24 @@ pub(super) struct Input {
 /// Bytes read through to tell compression apart.
 const MAGIC: usize = 4;
 
-/// Opens `path` (or standard input for `-`).
+/// Opens `path` (or standard input for `-`, or `compiled_in`, the text compiled into the
+/// program for it).
 ///
 /// # Errors
 /// [`CsvProblem::Unreadable`] for a file that cannot be opened or read,
 /// [`CsvProblem::NotAFile`] for a device or folder (reading `/dev/zero` would never end).
-pub(super) fn open(path: &Path, delimiter: u8) -> Result<Input, CsvProblem> {
+pub(super) fn open(
+    path: &Path,
+    delimiter: u8,
+    compiled_in: Option<&'static str>,
+) -> Result<Input, CsvProblem> {
     let unreadable = |e: std::io::Error| CsvProblem::Unreadable {
         via: None,
         cause: Foreign::new(e),
     };
-    let (raw, regular): (Box<dyn Read + Send>, bool) = if path == Path::new(STDIN) {
+    let (raw, regular): (Box<dyn Read + Send>, bool) = if let Some(text) = compiled_in {
+        (Box::new(text.as_bytes()), false)
+    } else if path == Path::new(STDIN) {
         (Box::new(std::io::stdin()), false)
     } else {
         let kind = std::fs::metadata(path).map_err(unreadable)?.file_type();

@@ -64,6 +64,26 @@ pub struct CsvOptions {
     /// are read (counted first) or as soon as they pass it (a stream). `None`: no limit
     /// beyond the allocator's.
     pub memory_limit: Option<u64>,
+    /// Data files compiled into the program, read in place of the disk.
+    pub compiled_in: CompiledIn,
+}
+
+/// Data files compiled into the program (path, text), read in place of the disk: so a host
+/// without files (the playground's WebAssembly page) can open the lesson presets that read
+/// data, and the server never writes them out. Paths as a config's data paths resolve
+/// (`configs/data/iris.csv`: joined onto the config's folder); any other path is read from
+/// the disk as usual.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CompiledIn(pub Vec<(std::path::PathBuf, &'static str)>);
+
+impl CompiledIn {
+    /// The text compiled in for `path`, if any.
+    pub fn text_of(&self, path: &Path) -> Option<&'static str> {
+        self.0
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|&(_, text)| text)
+    }
 }
 
 /// Bytes a data set takes per row beyond its values: the row's index in a split or a shuffle
@@ -100,6 +120,7 @@ impl Default for CsvOptions {
             missing: Missing::Error,
             fill: None,
             memory_limit: None,
+            compiled_in: CompiledIn::default(),
         }
     }
 }
@@ -192,7 +213,7 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// # Errors
 /// One line naming the file, as [`read_csv`]'s.
 pub fn open_text(path: &Path, delimiter: u8) -> Result<Box<dyn Read + Send>, CsvError> {
-    input::open(path, delimiter)
+    input::open(path, delimiter, None)
         .map(|input| input.reader)
         .map_err(|problem| CsvError {
             path: path.to_path_buf(),
@@ -296,7 +317,8 @@ impl Opened {
         };
         let header_error = |problem| error(Some(1), None, problem);
         let input::Input { mut reader, lines } =
-            input::open(path, options.delimiter).map_err(|p| error(None, None, p))?;
+            input::open(path, options.delimiter, options.compiled_in.text_of(path))
+                .map_err(|p| error(None, None, p))?;
         let (header, rest, header_lines) =
             header(&mut reader, options.delimiter).map_err(|p| error(Some(1), None, p))?;
         if header.is_empty() || header.iter().all(String::is_empty) {
@@ -766,6 +788,33 @@ mod tests {
         });
         eprintln!("csv: {ran} fuzzed files");
         assert!(ran >= 400);
+    }
+
+    #[test]
+    fn a_file_compiled_in_is_read_in_place_of_the_disk_with_the_same_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_disk = dir.path().join("d.csv");
+        std::fs::write(&on_disk, "x,y\n9,9\n").unwrap();
+        let options = CsvOptions {
+            compiled_in: CompiledIn(vec![
+                (on_disk.clone(), "x,y\n1,2\n3,4\n"),
+                ("nowhere/e.csv".into(), "x,y\n1,oops\n"),
+            ]),
+            ..CsvOptions::default()
+        };
+        let data = read_csv(&on_disk, &Columns::default(), &options).unwrap();
+        assert_eq!(data.input_values(), [1.0, 3.0], "the compiled-in text wins");
+        let bad = read_csv(Path::new("nowhere/e.csv"), &Columns::default(), &options);
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "nowhere/e.csv:2: column `y`: `oops` is not a number"
+        );
+        let other = dir.path().join("other.csv");
+        let missing = read_csv(&other, &Columns::default(), &options).unwrap_err();
+        assert!(
+            matches!(missing.problem, CsvProblem::Unreadable { .. }),
+            "{missing}"
+        );
     }
 
     fn read(text: &str, columns: &Columns) -> Result<Dataset, String> {
