@@ -35,9 +35,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $VERSION"; then
     cargo install wasm-bindgen-cli --version "=$VERSION"
 fi
 
-# getrandom reads the browser's crypto.getRandomValues (its `wasm_js` backend).
-RUSTFLAGS='--cfg getrandom_backend="wasm_js"' \
-    cargo build --profile web -p squiggle-web --target wasm32-unknown-unknown
+cargo build --profile web -p squiggle-web --target wasm32-unknown-unknown
 
 STAGE="$(mktemp -d "${TMPDIR:-/tmp}/squiggle-site.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT

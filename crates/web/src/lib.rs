@@ -2,7 +2,7 @@
 //! flex backend with Burn's autodiff (and the fused kernels, single-threaded), answering the
 //! page's requests as `squiggle serve` answers its JSON API.
 //!
-//! The page's script (`web/backend.js`) hands each request here as the server would receive
+//! The page's script (`crates/web/backend.js`) hands each request here as the server would receive
 //! it — method, path under `/api/`, `?param=`, JSON body — and gets the same JSON back, or
 //! the same one-line refusal. So the page is one set of assets for both hosts, and a request
 //! means the same in both: the routes below are the API's (docs/playground.md, "The API"),
@@ -14,7 +14,8 @@ use burn::prelude::Device;
 use squiggle_config::{Backend, Config, Overrides};
 use squiggle_playground::request::{self, Change, Create};
 use squiggle_playground::{Playground, Refusal};
-use wasm_bindgen::prelude::*;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Playgrounds a page keeps; opening one more drops the oldest (the page works on one, and
 /// opens a new one with each lesson it loads).
@@ -30,18 +31,20 @@ fn flex(config: &Config) -> Result<Device, String> {
     }
 }
 
-/// The playgrounds of one page, by id.
-#[wasm_bindgen]
+/// The playgrounds of one page, by id. Exported to the page's script on wasm32 only: the
+/// host build (its tests) has no use for wasm-bindgen, whose macros would change the
+/// features of crates the rest of the workspace shares, and so rebuild Burn.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 #[derive(Default)]
 pub struct Page {
     playgrounds: VecDeque<(String, Playground)>,
     opened: u64,
 }
 
-#[wasm_bindgen]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 impl Page {
     /// A page with no playground yet.
-    #[wasm_bindgen(constructor)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen(constructor))]
     pub fn new() -> Page {
         Page::default()
     }
