@@ -5,11 +5,19 @@
 // in both.
 "use strict";
 
-// The module, fetched and compiled once; the playgrounds live in its `Page`.
-const page = import("./pkg/squiggle_web.js").then(async (module) => {
-  await module.default();
-  return new module.Page();
-});
+// The module, fetched and compiled once; the playgrounds live in its `Page`. A browser
+// loads it only over HTTP: a page opened as a file (file://) is told how to serve it.
+const page = import("./pkg/squiggle_web.js")
+  .then(async (module) => {
+    await module.default();
+    return new module.Page();
+  })
+  .catch((e) => {
+    const how = location.protocol === "file:"
+      ? "a page opened as a file cannot load it: serve this folder over HTTP, e.g. `python3 -m http.server` in it"
+      : "is pkg/ beside index.html?";
+    throw new Error(`the playground's WebAssembly module did not load (${e.message}); ${how}`);
+  });
 
 // The static site has no dashboard of runs: that needs `squiggle serve --run DIR`.
 document.getElementById("runs-link")?.remove();

@@ -553,3 +553,22 @@ fn the_static_site_plays_the_lesson_with_webassembly_alone() {
     browser.until("Iris's step", "return state.step === 1");
     assert_eq!(browser.text("#error"), "", "no request was refused");
 }
+
+#[test]
+#[ignore = "needs Debian's chromium and chromium-driver and the static site; .ci/run builds it and runs this"]
+fn the_static_site_opened_as_a_file_says_how_to_serve_it() {
+    let index = built_site().join("index.html");
+    let driver = Driver::start();
+    let browser = Browser::open(&driver);
+    browser.goto(&format!("file://{}", index.display()));
+    let said = browser.until(
+        "the page's advice",
+        "const t = document.getElementById('error').textContent; return t.includes('serve this folder over HTTP') && t",
+    );
+    assert!(
+        said.as_str()
+            .unwrap()
+            .starts_with("the playground's WebAssembly module did not load"),
+        "{said}"
+    );
+}
