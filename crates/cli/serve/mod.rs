@@ -62,7 +62,7 @@ pub struct Options {
 
 /// The built-in lesson config a playground opens on without a config.
 pub fn default_start() -> (String, PathBuf, String) {
-    let preset = presets::Preset::find(presets::DEFAULT).expect("the default is a preset");
+    let preset = presets::default_preset();
     (
         preset.name.to_string(),
         preset.path(),

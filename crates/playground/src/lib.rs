@@ -217,50 +217,29 @@ impl Playground {
 
     /// A playground of a lesson preset. A preset that reads data files has them compiled in
     /// too: the loader reads them from the program, never from the disk (so a host without
-    /// files, the WebAssembly page, opens them as well), once; the playground goes on from the
-    /// points it made of them.
+    /// files, the WebAssembly page, opens them as well); such a preset trains by epochs, and
+    /// the playground goes on from the points [`Playground::new`] makes of its rows.
     ///
     /// # Errors
     /// As [`Playground::new`].
     pub fn of_preset(preset: &Preset, overrides: Overrides, device_of: DeviceOf) -> Result<Self> {
         let path = preset.path();
-        if preset.files.is_empty() {
-            return Self::new(
-                preset.name,
-                &path,
-                preset.text.to_string(),
-                overrides,
-                device_of,
-            );
-        }
         let folder = path.parent().unwrap_or(Path::new(""));
-        let with_files = Overrides {
+        let files = preset.files.iter();
+        let overrides = Overrides {
             compiled_in: squiggle_train::CompiledIn(
-                preset
-                    .files
-                    .iter()
+                files
                     .map(|&(name, text)| (folder.join(name), text))
                     .collect(),
             ),
-            ..overrides.clone()
+            ..overrides
         };
-        let (config, data) = config::load_text(&path, preset.text.to_string(), &[], &with_files)?;
-        if !config.by_epochs() {
-            return Err(Refusal::Failed(format!(
-                "{}: a preset with data files should train by epochs",
-                path.display()
-            )));
-        }
-        let (steps, axes) = by_steps(&path, &config, data)?;
-        let (config, rows) = load(&path, &steps, &BTreeMap::new(), &overrides)?;
-        Self::built(
+        Self::new(
             preset.name,
             &path,
-            steps,
-            (overrides, device_of),
-            Some(axes),
-            config,
-            rows,
+            preset.text.to_string(),
+            overrides,
+            device_of,
         )
     }
 

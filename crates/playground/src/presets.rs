@@ -36,6 +36,11 @@ presets!(
 /// The preset the playground opens on.
 pub const DEFAULT: &str = "statquest-pt2";
 
+/// The preset the playground opens on ([`DEFAULT`]).
+pub fn default_preset() -> &'static Preset {
+    Preset::find(DEFAULT).expect("the default is a preset")
+}
+
 impl Preset {
     /// The preset called `name`.
     pub fn find(name: &str) -> Option<&'static Preset> {

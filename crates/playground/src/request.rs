@@ -167,10 +167,7 @@ impl Create {
             }
             (None, None) => match start {
                 Some((name, path, text)) => Playground::new(name, path, text, overrides, device_of),
-                None => {
-                    let preset = Preset::find(presets::DEFAULT).expect("the default is a preset");
-                    Playground::of_preset(preset, overrides, device_of)
-                }
+                None => Playground::of_preset(presets::default_preset(), overrides, device_of),
             },
         }
     }
