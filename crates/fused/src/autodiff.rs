@@ -59,6 +59,30 @@ impl<B: Backend + FusedKernels> Backward<B, 2> for SquaredErrorBackward {
     }
 }
 
+/// The backward step of cross entropy; its state is the prediction and the target.
+#[derive(Debug)]
+struct CrossEntropyBackward {
+    scale: f64,
+}
+
+impl<B: Backend + FusedKernels> Backward<B, 2> for CrossEntropyBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [prediction_node, target_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (prediction, target) = ops.state;
+        let (by_prediction, by_target) =
+            B::cross_entropy_backward(prediction, target, self.scale, grad, target_node.is_some());
+        if let (Some(node), Some(d)) = (target_node, by_target) {
+            grads.register::<B>(node.id, d);
+        }
+        if let Some(node) = prediction_node {
+            grads.register::<B>(node.id, by_prediction);
+        }
+    }
+}
+
 impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     fn squared_error(
         prediction: FloatTensor<Self>,
@@ -71,6 +95,23 @@ impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, 
             .stateful();
         let (prediction, target) = (prediction.into_primitive(), target.into_primitive());
         let loss = B::squared_error(prediction.clone(), target.clone(), scale);
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((prediction, target), loss),
+            OpsKind::UnTracked(prep) => prep.finish(loss),
+        }
+    }
+
+    fn cross_entropy(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+    ) -> FloatTensor<Self> {
+        let prep = CrossEntropyBackward { scale }
+            .prepare::<C>([prediction.node(), target.node()])
+            .compute_bound()
+            .stateful();
+        let (prediction, target) = (prediction.into_primitive(), target.into_primitive());
+        let loss = B::cross_entropy(prediction.clone(), target.clone(), scale);
         match prep {
             OpsKind::Tracked(prep) => prep.finish((prediction, target), loss),
             OpsKind::UnTracked(prep) => prep.finish(loss),
@@ -106,6 +147,21 @@ impl<B: Backend + FusedKernels, C: CheckpointStrategy> FusedOps for Autodiff<B, 
         <Self as AutodiffBackend>::from_inner(B::residual_sums(
             <Self as AutodiffBackend>::inner(prediction),
             <Self as AutodiffBackend>::inner(target),
+        ))
+    }
+
+    fn class_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>) -> FloatTensor<Self> {
+        <Self as AutodiffBackend>::from_inner(B::class_sums(
+            <Self as AutodiffBackend>::inner(prediction),
+            <Self as AutodiffBackend>::inner(target),
+        ))
+    }
+
+    fn descend(theta: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self> {
+        <Self as AutodiffBackend>::from_inner(B::descend(
+            <Self as AutodiffBackend>::inner(theta),
+            <Self as AutodiffBackend>::inner(grad),
+            lr,
         ))
     }
 }

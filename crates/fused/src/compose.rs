@@ -2,7 +2,9 @@
 //! wgpu run, and what flex falls back to for element types its loops do not cover.
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Scalar, TensorMetadata};
+use burn::backend::tensor::IndexingUpdateOp;
+use burn::backend::{Backend, IntDType, Scalar, TensorMetadata};
+use burn::tensor::Shape;
 
 use squiggle_model::Activation;
 
@@ -101,8 +103,85 @@ pub(super) fn squared_error_backward<B: Backend>(
     grad: FloatTensor<B>,
 ) -> FloatTensor<B> {
     let shape = prediction.shape();
-    let d = B::float_mul_scalar(B::float_sub(prediction, target), scalar(2.0 * scale));
+    let d = B::float_sub(prediction, target);
+    B::float_mul(d, spread_grad::<B>(grad, 2.0 * scale, shape))
+}
+
+/// `ln SoftMax(z)` along each row of `z` `[rows, classes]`, about each row's maximum (as Burn's
+/// log-SoftMax), so no exponential overflows.
+fn log_softmax<B: Backend>(z: FloatTensor<B>) -> FloatTensor<B> {
+    let shape = z.shape();
+    let max = B::float_max_dim(z.clone(), 1);
+    let shifted = B::float_sub(z, B::float_expand(max, shape.clone()));
+    let lse = B::float_log(B::float_sum_dim(B::float_exp(shifted.clone()), 1));
+    B::float_sub(shifted, B::float_expand(lse, shape))
+}
+
+/// `grad` (a one-element tensor) times `scale`, spread over `shape`.
+fn spread_grad<B: Backend>(grad: FloatTensor<B>, scale: f64, shape: Shape) -> FloatTensor<B> {
     let ones = vec![1; shape.num_dims()];
-    let grad = B::float_expand(B::float_reshape(grad, ones.into()), shape);
-    B::float_mul(d, grad)
+    let grad = B::float_mul_scalar(B::float_reshape(grad, ones.into()), scalar(scale));
+    B::float_expand(grad, shape)
+}
+
+/// See [`FusedKernels::cross_entropy`](crate::kernels::FusedKernels::cross_entropy).
+pub(super) fn cross_entropy<B: Backend>(
+    prediction: FloatTensor<B>,
+    target: FloatTensor<B>,
+    scale: f64,
+) -> FloatTensor<B> {
+    let sum = B::float_sum(B::float_mul(log_softmax::<B>(prediction), target));
+    B::float_reshape(B::float_mul_scalar(sum, scalar(-scale)), [1].into())
+}
+
+/// See [`FusedKernels::cross_entropy_backward`](crate::kernels::FusedKernels::cross_entropy_backward).
+pub(super) fn cross_entropy_backward<B: Backend>(
+    prediction: FloatTensor<B>,
+    target: FloatTensor<B>,
+    scale: f64,
+    grad: FloatTensor<B>,
+    target_too: bool,
+) -> (FloatTensor<B>, Option<FloatTensor<B>>) {
+    let shape = prediction.shape();
+    let log_p = log_softmax::<B>(prediction);
+    let total = B::float_expand(B::float_sum_dim(target.clone(), 1), shape.clone());
+    let p = B::float_mul(B::float_exp(log_p.clone()), total);
+    let factor = spread_grad::<B>(grad, scale, shape);
+    let by_target = target_too.then(|| B::float_neg(B::float_mul(log_p, factor.clone())));
+    (B::float_mul(B::float_sub(p, target), factor), by_target)
+}
+
+/// See [`FusedKernels::class_sums`](crate::kernels::FusedKernels::class_sums).
+pub(super) fn class_sums<B: Backend>(
+    prediction: FloatTensor<B>,
+    target: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let shape = prediction.shape();
+    let (rows, dtype, device) = (shape[0], prediction.dtype(), prediction.device());
+    let entropy = B::float_neg(B::float_sum_dim(
+        B::float_mul(log_softmax::<B>(prediction.clone()), target.clone()),
+        1,
+    ));
+    // ArgMax takes the first of equal maxima, so a tie counts as the lowest class.
+    let predicted = B::float_argmax(prediction, 1, IntDType::I32);
+    let ones = B::float_ones([rows, 1].into(), &device, dtype.into());
+    let zeros = B::float_zeros(shape, &device, dtype.into());
+    let one_hot = B::float_scatter(1, zeros, predicted, ones, IndexingUpdateOp::Assign);
+    let by_class = B::float_transpose(target);
+    B::float_cat(
+        vec![
+            B::float_matmul(by_class.clone(), one_hot),
+            B::float_matmul(by_class, entropy),
+        ],
+        1,
+    )
+}
+
+/// See [`FusedKernels::descend`](crate::kernels::FusedKernels::descend).
+pub(super) fn descend<B: Backend>(
+    theta: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    lr: f64,
+) -> FloatTensor<B> {
+    B::float_sub(theta, B::float_mul_scalar(grad, scalar(lr)))
 }

@@ -23,7 +23,7 @@ use squiggle_model::Activation;
 
 use crate::kernels::{FusedKernels, LayerState};
 use crate::team::Team;
-use crate::{compose, math};
+use crate::{classes, compose, math};
 
 /// Rows per block: the unit of work a core takes, and of the partial sums.
 const BLOCK_ROWS: usize = 128;
@@ -202,16 +202,38 @@ fn matmul_into(out: &mut [f32], a: View, b: View) {
     }
 }
 
+/// A product's output and, beside it, a second output of its shape (an activation's slopes).
+type Outputs<'a> = (&'a mut [f32], Option<&'a mut [f32]>);
+
 /// `out = a · b` as [`matmul_into`], its output's rows in `parts` pieces that the team may
 /// compute at once (each piece's rows of `a` times all of `b`): the second core's share of a
-/// batch of one block (a 784-[128]-10 batch of 128 rows). The pieces are the same whatever
-/// the number of threads, so the bits are too.
-fn matmul_in_parts(out: &mut [f32], a: View, b: View, parts: usize) {
+/// batch of one block (a 784-[128]-10 batch of 128 rows). Each piece is then handed to
+/// `finish` on the thread that computed it, while it is in that core's cache, with the same
+/// rows of `side` when given (a second output of `out`'s shape: an activation's slopes), so
+/// an elementwise pass after the product is shared too. The pieces are the same whatever the
+/// number of threads, so the bits are too.
+fn matmul_in_parts(
+    (out, side): Outputs,
+    a: View,
+    b: View,
+    parts: usize,
+    finish: &(dyn Fn(Outputs) + Sync),
+) {
     if parts < 2 {
-        return matmul_into(out, a, b);
+        matmul_into(out, a, b);
+        return finish((out, side));
     }
     let per = a.rows.div_ceil(parts).max(1);
-    let pieces: Vec<Mutex<&mut [f32]>> = out.chunks_mut(per * b.cols).map(Mutex::new).collect();
+    let len = per * b.cols;
+    let mut sides: Vec<Option<&mut [f32]>> = match side {
+        Some(side) => side.chunks_mut(len).map(Some).collect(),
+        None => Vec::new(),
+    };
+    let pieces: Vec<Mutex<Outputs>> = out
+        .chunks_mut(len)
+        .enumerate()
+        .map(|(k, piece)| Mutex::new((piece, sides.get_mut(k).and_then(Option::take))))
+        .collect();
     Team::get().run(pieces.len(), &|k| {
         let first = k * per;
         let rows = per.min(a.rows - first);
@@ -220,7 +242,10 @@ fn matmul_in_parts(out: &mut [f32], a: View, b: View, parts: usize) {
             rows,
             ..a
         };
-        matmul_into(&mut lock(&pieces[k]), a_part, b);
+        let mut piece = lock(&pieces[k]);
+        let (out, side) = &mut *piece;
+        matmul_into(out, a_part, b);
+        finish((out, side.as_deref_mut()));
     });
 }
 
@@ -234,24 +259,28 @@ fn parts_of_one_block(rows: usize, products: usize) -> usize {
     }
 }
 
-/// The sum of per-block partial results in f32, added in block order in f64 and rounded once.
-/// A batch of one block is its own sum (an f32 through f64 and back is itself, a −0 added to
-/// the sum's +0 aside): no f64 buffer, no conversion.
-fn add_partials(mut partials: Vec<Vec<f32>>, len: usize) -> Vec<f32> {
-    if let [_] = partials.as_slice() {
-        let mut only = partials.pop().unwrap_or_default();
-        for v in &mut only {
-            *v += 0.0;
-        }
-        return only;
-    }
-    let mut total = vec![0.0f64; len];
+/// The sum of per-block partial results in f32, added in block order in f64 and rounded once
+/// into `out`.
+fn add_partials(partials: Vec<Vec<f32>>, out: &mut [f32]) {
+    let mut total = vec![0.0f64; out.len()];
     for part in &partials {
         for (t, &v) in total.iter_mut().zip(part) {
             *t += f64::from(v);
         }
     }
-    total.into_iter().map(|v| v as f32).collect()
+    for (o, t) in out.iter_mut().zip(total) {
+        *o = t as f32;
+    }
+}
+
+/// Adds +0 to every value: a −0 becomes +0 and nothing else changes, as when a sum in f64
+/// that starts at +0 takes it. A one-block batch's weight gradient passes through it so that
+/// it has the bits of the f64 sum of blocks it replaces (an f32 through f64 and back is
+/// itself).
+fn plus_zero((values, _): Outputs) {
+    for v in values {
+        *v += 0.0;
+    }
 }
 
 /// `N` outputs of `len` values each, computed block by block (`chunk` values of each output a
@@ -361,6 +390,38 @@ with_avx2! {
             }
         }
     }
+}
+
+with_avx2! {
+    fn descend_in_place(theta: &mut [f32], g: &[f32], lr: f32) {
+        // Burn's `theta − grad · lr`: the product rounded, then the difference.
+        for (t, &g) in theta.iter_mut().zip(g) {
+            *t -= g * lr;
+        }
+    }
+}
+
+/// Parameters from which a step of gradient descent is shared by the team: a pass over a
+/// 784-[128]-10 network's 101,770 parameters and their gradient takes tens of microseconds
+/// from memory, and each core then updates the half of the weights whose gradient it computed
+/// (the pieces of `matmul_in_parts`), while it is in its cache.
+const PARALLEL_DESCENT: usize = 1 << 16;
+
+/// `theta −= lr · g`, in pieces the team shares for a large vector (elementwise, so the bits
+/// are the same whoever computes a piece).
+fn descend_in_parts(theta: &mut [f32], g: &[f32], lr: f32) {
+    let threads = Team::get().threads();
+    if theta.len() < PARALLEL_DESCENT || threads < 2 {
+        return descend_in_place::call(theta, g, lr);
+    }
+    let per = theta.len().div_ceil(threads);
+    let pieces: Vec<Mutex<&mut [f32]>> = theta.chunks_mut(per).map(Mutex::new).collect();
+    Team::get().run(pieces.len(), &|k| {
+        let start = k * per;
+        let mut piece = lock(&pieces[k]);
+        let end = start + piece.len();
+        descend_in_place::call(&mut piece, &g[start..end], lr);
+    });
 }
 
 /// Applies `activation` to every element of `z` in place, writing the slopes when given.
@@ -552,10 +613,53 @@ impl FusedKernels for Flex {
         grad: FloatTensor<Self>,
         input: bool,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>) {
-        match one_hidden_layer_backward(&states, &grad, input) {
-            Some(theta) => (None, theta),
-            None => Self::layers_backward(states, grad, input),
+        if let Some(theta) = one_hidden_layer_backward(&states, &grad, input) {
+            return (None, theta);
         }
+        let typed = states.iter().all(|l| {
+            is_f32(&[&l.input, &l.weight]) && l.slope.as_ref().is_none_or(|s| is_f32(&[s]))
+        });
+        if !typed || !is_f32(&[&grad]) {
+            return Self::layers_backward(states, grad, input);
+        }
+        // Every layer's gradient written in place in the flat vector (weights row-major, then
+        // bias, layer by layer), from the output layer down: no piece copied into it after.
+        let sizes: Vec<(usize, usize)> = states
+            .iter()
+            .map(|l| (l.weight.shape()[0], l.weight.shape()[1]))
+            .collect();
+        let total = sizes.iter().map(|(i, o)| i * o + o).sum();
+        let mut flat = vec![0.0f32; total];
+        let mut regions = Vec::with_capacity(sizes.len());
+        let mut rest = flat.as_mut_slice();
+        for &(fan_in, fan_out) in &sizes {
+            let (layer, tail) = rest.split_at_mut(fan_in * fan_out + fan_out);
+            regions.push(layer.split_at_mut(fan_in * fan_out));
+            rest = tail;
+        }
+        let mut delta = values(&grad).into_owned();
+        let mut dx = None;
+        for (i, (state, (dw, db))) in states.iter().zip(regions).enumerate().rev() {
+            let (xs, ws) = (values(&state.input), values(&state.weight));
+            let s = state.slope.as_ref().map(|s| values(s));
+            let layer = Layer {
+                x: &xs,
+                w: &ws,
+                s: s.as_deref(),
+                fan_in: sizes[i].0,
+                fan_out: sizes[i].1,
+            };
+            // A layer above the first always passes its input's gradient down.
+            let below = dense_backward_into(&layer, &delta, i > 0 || input, dw, db);
+            if i == 0 {
+                dx = below;
+            } else if let Some(below) = below {
+                delta = below;
+            }
+        }
+        let rows = grad.shape()[0];
+        let dx = dx.map(|dx| tensor(dx, vec![rows, sizes[0].0]));
+        (dx, tensor(flat, vec![total]))
     }
 
     fn dense_forward(
@@ -586,8 +690,12 @@ impl FusedKernels for Flex {
             } else {
                 let x = View::rows(&xs[first * fan_in..(first + n) * fan_in], n, fan_in);
                 let w = View::rows(&ws, fan_in, fan_out);
-                matmul_in_parts(z, x, w, parts_of_one_block(rows, fan_in * fan_out));
-                add_bias::call(z, &bias);
+                let parts = parts_of_one_block(rows, fan_in * fan_out);
+                // The bias and the activation on each piece, by the thread that computed it.
+                return matmul_in_parts((z, s), x, w, parts, &|(z, s)| {
+                    add_bias::call(z, &bias);
+                    activate(z, activation, s);
+                });
             }
             activate(z, activation, s);
         };
@@ -620,90 +728,21 @@ impl FusedKernels for Flex {
         let (fan_in, fan_out) = (w.shape()[0], w.shape()[1]);
         let (xs, ws, g) = (values(&x), values(&w), values(&grad));
         let s = slope.as_ref().map(|s| values(s));
-        let s = s.as_deref();
-        let rows = g.len() / fan_out;
-        // dz = grad ⊙ slope is formed in f64 where it is only summed: the sums over the rows
-        // are taken in f64 and rounded once.
-        let (dw, db) = if fan_in == 1 {
-            let blocks = per_block(rows, fan_out, |r| {
-                let mut sums = vec![0.0f64; 2 * fan_out];
-                let range = r.start * fan_out..r.end * fan_out;
-                one_input_sums::call(
-                    &xs[r.clone()],
-                    &g[range.clone()],
-                    s.map(|s| &s[range]),
-                    &mut sums,
-                );
-                sums
-            });
-            let sums = add_blocks(blocks, 2 * fan_out);
-            (
-                tensor(sums[fan_out..].to_vec(), vec![1, fan_out]),
-                sums[..fan_out].to_vec(),
-            )
-        } else if fan_out == 1 {
-            let blocks = per_block(rows, fan_in, |r| {
-                let mut sums = vec![0.0f64; 1 + fan_in];
-                let dz = dz_f64(&g, s, r.clone(), 1);
-                one_output_sums::call(&xs[r.start * fan_in..r.end * fan_in], &dz, &mut sums);
-                sums
-            });
-            let sums = add_blocks(blocks, 1 + fan_in);
-            (
-                tensor(sums[1..].to_vec(), vec![fan_in, 1]),
-                sums[..1].to_vec(),
-            )
-        } else {
-            let (dz, db) = dz_and_sums(&g, s, rows, fan_out);
-            let work = fan_in * fan_out;
-            // dW = xᵀ·dz, block by block (each block's product on one thread), the blocks'
-            // products added in block order in f64.
-            let partials = per_block(rows, work, |r| {
-                let mut part = vec![0.0f32; fan_in * fan_out];
-                let x_t = View::transposed(&xs[r.start * fan_in..r.end * fan_in], r.len(), fan_in);
-                let dz = View::rows(&dz[r.start * fan_out..r.end * fan_out], r.len(), fan_out);
-                matmul_in_parts(&mut part, x_t, dz, parts_of_one_block(rows, work));
-                part
-            });
-            let dw = add_partials(partials, fan_in * fan_out);
-            // dx = dz·Wᵀ, block by block.
-            let dx = input.then(|| {
-                let (len, chunk) = (rows * fan_in, BLOCK_ROWS * fan_in);
-                let [dx] = computed(len, chunk, spread(rows, work), |k, [block]| {
-                    let (first, n) = (k * BLOCK_ROWS, block.len() / fan_in);
-                    let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
-                    matmul_into(block, dz, View::transposed(&ws, fan_in, fan_out));
-                });
-                tensor(dx, vec![rows, fan_in])
-            });
-            return (
-                dx,
-                tensor(dw, vec![fan_in, fan_out]),
-                tensor(db, vec![fan_out]),
-            );
+        let layer = Layer {
+            x: &xs,
+            w: &ws,
+            s: s.as_deref(),
+            fan_in,
+            fan_out,
         };
-        let dx = input.then(|| {
-            if fan_out == 1 {
-                // dz·wᵀ is an outer product.
-                let spread = spread(rows, fan_in);
-                let [dx] = computed(rows * fan_in, BLOCK_ROWS * fan_in, spread, |k, [block]| {
-                    let (first, n) = (k * BLOCK_ROWS, block.len() / fan_in);
-                    let dz = dz_f64(&g, s, first..first + n, 1);
-                    outer_product::call(&dz, &ws, block);
-                });
-                tensor(dx, vec![rows, fan_in])
-            } else {
-                // One input (the network's): dz·Wᵀ has one column.
-                let (dz, _) = dz_and_sums(&g, s, rows, fan_out);
-                let [dx] = computed(rows, BLOCK_ROWS, spread(rows, fan_out), |k, [block]| {
-                    let (first, n) = (k * BLOCK_ROWS, block.len());
-                    let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
-                    matmul_into(block, dz, View::transposed(&ws, 1, fan_out));
-                });
-                tensor(dx, vec![rows, fan_in])
-            }
-        });
-        (dx, dw, tensor(db, vec![fan_out]))
+        let (mut dw, mut db) = (vec![0.0f32; fan_in * fan_out], vec![0.0f32; fan_out]);
+        let dx = dense_backward_into(&layer, &g, input, &mut dw, &mut db);
+        let rows = g.len() / fan_out.max(1);
+        (
+            dx.map(|dx| tensor(dx, vec![rows, fan_in])),
+            tensor(dw, vec![fan_in, fan_out]),
+            tensor(db, vec![fan_out]),
+        )
     }
 
     fn squared_error(
@@ -745,6 +784,69 @@ impl FusedKernels for Flex {
         tensor(sums.into_iter().map(|v| v as f32).collect(), vec![2, width])
     }
 
+    fn cross_entropy(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+    ) -> FloatTensor<Self> {
+        if !is_f32(&[&prediction, &target]) {
+            return compose::cross_entropy::<Self>(prediction, target, scale);
+        }
+        let width = prediction.shape()[1];
+        let (z, t) = (values(&prediction), values(&target));
+        tensor(vec![classes::loss(&z, &t, width, scale)], vec![1])
+    }
+
+    fn cross_entropy_backward(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+        grad: FloatTensor<Self>,
+        target_too: bool,
+    ) -> (FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        if !is_f32(&[&prediction, &target, &grad]) {
+            return compose::cross_entropy_backward::<Self>(
+                prediction, target, scale, grad, target_too,
+            );
+        }
+        let shape = prediction.shape().to_vec();
+        let factor = scale * f64::from(values(&grad)[0]);
+        let (z, t) = (values(&prediction), values(&target));
+        let (by_z, by_t) = classes::gradients(&z, &t, shape[1], factor, target_too);
+        (tensor(by_z, shape.clone()), by_t.map(|d| tensor(d, shape)))
+    }
+
+    fn class_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>) -> FloatTensor<Self> {
+        if !is_f32(&[&prediction, &target]) {
+            return compose::class_sums::<Self>(prediction, target);
+        }
+        let width = prediction.shape()[1];
+        let (z, t) = (values(&prediction), values(&target));
+        tensor(classes::class_sums(&z, &t, width), vec![width, width + 1])
+    }
+
+    fn descend(
+        mut theta: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        lr: f64,
+    ) -> FloatTensor<Self> {
+        let len = theta.shape().num_elements();
+        if !is_f32(&[&theta, &grad]) || grad.shape().num_elements() != len {
+            return compose::descend::<Self>(theta, grad, lr);
+        }
+        let g = values(&grad);
+        // In place only where the tensor is all of its memory, and that memory its own.
+        let whole = theta.layout().contiguous_offsets() == Some((0, len))
+            && theta.storage::<f32>().len() == len;
+        if whole && let Some(values) = theta.try_storage_mut::<f32>() {
+            descend_in_parts(values, &g, lr as f32);
+            return theta;
+        }
+        let mut values = values(&theta).into_owned();
+        descend_in_parts(&mut values, &g, lr as f32);
+        tensor(values, theta.shape().to_vec())
+    }
+
     fn squared_error_backward(
         prediction: FloatTensor<Self>,
         target: FloatTensor<Self>,
@@ -762,6 +864,126 @@ impl FusedKernels for Flex {
             .collect();
         tensor(d, prediction.shape().to_vec())
     }
+}
+
+/// A dense layer's values for its backward pass: its input, its weights and its
+/// activation's slope (none for the identity).
+struct Layer<'a> {
+    x: &'a [f32],
+    w: &'a [f32],
+    s: Option<&'a [f32]>,
+    fan_in: usize,
+    fan_out: usize,
+}
+
+/// The gradients of a dense layer from the gradient `g` of its output, written into `dw`
+/// (weights, row-major) and `db` (bias); `dx` when `input` asks for it. Writing into the
+/// caller's memory lets a whole network's gradient be written in place in its flat vector
+/// (see `network_backward`), with no copy of the layers' pieces into it.
+fn dense_backward_into(
+    layer: &Layer,
+    g: &[f32],
+    input: bool,
+    dw: &mut [f32],
+    db: &mut [f32],
+) -> Option<Vec<f32>> {
+    let Layer {
+        x: xs,
+        w: ws,
+        s,
+        fan_in,
+        fan_out,
+    } = *layer;
+    let rows = g.len() / fan_out.max(1);
+    // dz = grad ⊙ slope is formed in f64 where it is only summed: the sums over the rows are
+    // taken in f64 and rounded once.
+    if fan_in == 1 {
+        let blocks = per_block(rows, fan_out, |r| {
+            let mut sums = vec![0.0f64; 2 * fan_out];
+            let range = r.start * fan_out..r.end * fan_out;
+            one_input_sums::call(
+                &xs[r.clone()],
+                &g[range.clone()],
+                s.map(|s| &s[range]),
+                &mut sums,
+            );
+            sums
+        });
+        let sums = add_blocks(blocks, 2 * fan_out);
+        dw.copy_from_slice(&sums[fan_out..]);
+        db.copy_from_slice(&sums[..fan_out]);
+    } else if fan_out == 1 {
+        let blocks = per_block(rows, fan_in, |r| {
+            let mut sums = vec![0.0f64; 1 + fan_in];
+            let dz = dz_f64(g, s, r.clone(), 1);
+            one_output_sums::call(&xs[r.start * fan_in..r.end * fan_in], &dz, &mut sums);
+            sums
+        });
+        let sums = add_blocks(blocks, 1 + fan_in);
+        dw.copy_from_slice(&sums[1..]);
+        db.copy_from_slice(&sums[..1]);
+    } else {
+        let (dz, sums) = dz_and_sums(g, s, rows, fan_out);
+        db.copy_from_slice(&sums);
+        let work = fan_in * fan_out;
+        let x_t = |r: &Range<usize>| {
+            View::transposed(&xs[r.start * fan_in..r.end * fan_in], r.len(), fan_in)
+        };
+        let dz_rows = |r: &Range<usize>| {
+            View::rows(&dz[r.start * fan_out..r.end * fan_out], r.len(), fan_out)
+        };
+        if rows <= BLOCK_ROWS {
+            // dW = xᵀ·dz of the one block, straight into `dw`, in pieces the team shares.
+            let parts = parts_of_one_block(rows, work);
+            matmul_in_parts(
+                (dw, None),
+                x_t(&(0..rows)),
+                dz_rows(&(0..rows)),
+                parts,
+                &plus_zero,
+            );
+        } else {
+            // Block by block (each block's product on one thread), the blocks' products added
+            // in block order in f64.
+            let partials = per_block(rows, work, |r| {
+                let mut part = vec![0.0f32; work];
+                matmul_into(&mut part, x_t(&r), dz_rows(&r));
+                part
+            });
+            add_partials(partials, dw);
+        }
+        // dx = dz·Wᵀ, block by block.
+        return input.then(|| {
+            let (len, chunk) = (rows * fan_in, BLOCK_ROWS * fan_in);
+            let [dx] = computed(len, chunk, spread(rows, work), |k, [block]| {
+                let (first, n) = (k * BLOCK_ROWS, block.len() / fan_in);
+                let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
+                matmul_into(block, dz, View::transposed(ws, fan_in, fan_out));
+            });
+            dx
+        });
+    }
+    input.then(|| {
+        if fan_out == 1 {
+            // dz·wᵀ is an outer product.
+            let spread = spread(rows, fan_in);
+            let [dx] = computed(rows * fan_in, BLOCK_ROWS * fan_in, spread, |k, [block]| {
+                let (first, n) = (k * BLOCK_ROWS, block.len() / fan_in);
+                let dz = dz_f64(g, s, first..first + n, 1);
+                outer_product::call(&dz, ws, block);
+            });
+            dx
+        } else {
+            // One input (the network's): dz·Wᵀ has one column.
+            let (dz, _) = dz_and_sums(g, s, rows, fan_out);
+            let [dx] = computed(rows, BLOCK_ROWS, spread(rows, fan_out), |k, [block]| {
+                let (first, n) = (k * BLOCK_ROWS, block.len());
+                let dz = View::rows(&dz[first * fan_out..(first + n) * fan_out], n, fan_out);
+                matmul_into(block, dz, View::transposed(ws, 1, fan_out));
+            });
+            dx
+        }
+    })
 }
 
 /// `grad ⊙ slope` for every row rounded to f32, for the matmuls (the f32 product is the exact
@@ -831,14 +1053,59 @@ mod tests {
                     .unwrap();
                 let (mut parts, mut parts_t) = (vec![f32::NAN; m * n], vec![f32::NAN; k * n]);
                 pool.install(|| {
-                    matmul_in_parts(&mut parts, View::rows(&a, m, k), View::rows(&b, k, n), 2);
-                    matmul_in_parts(&mut parts_t, a_t, dz, 2);
+                    let (a, b) = (View::rows(&a, m, k), View::rows(&b, k, n));
+                    matmul_in_parts((&mut parts, None), a, b, 2, &|_| {});
+                    matmul_in_parts((&mut parts_t, None), a_t, dz, 2, &|_| {});
                 });
                 assert_eq!(bits(&parts), bits(&whole), "{m}×{k}×{n}, {threads} threads");
                 assert_eq!(
                     bits(&parts_t),
                     bits(&whole_t),
                     "{m}×{k}×{n}ᵀ, {threads} threads"
+                );
+            }
+        }
+    }
+
+    /// A step of gradient descent gives the bits of Burn's `theta − grad · lr`, in place (the
+    /// parameters' memory their own) or not (shared with another tensor, which keeps its
+    /// values), on a vector small enough for one thread and one the team shares, on one
+    /// thread and on three.
+    #[test]
+    fn a_descent_is_burns_theta_minus_grad_times_lr() {
+        use burn::prelude::{Device, Tensor, TensorData};
+        let mut rng = StdRng::seed_from_u64(12);
+        let device = Device::flex();
+        let lr = 0.1;
+        for len in [7, PARALLEL_DESCENT + 13] {
+            let (theta, grad) = (random(&mut rng, len), random(&mut rng, len));
+            let vector =
+                |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [len]), &device);
+            let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+            let want = read(vector(&theta) - vector(&grad).mul_scalar(lr));
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let own = pool.install(|| crate::descend(vector(&theta), vector(&grad), lr));
+                assert_eq!(
+                    bits(&read(own)),
+                    bits(&want),
+                    "{len} values, {threads} threads"
+                );
+                let shared = vector(&theta);
+                let kept = shared.clone();
+                let moved = pool.install(|| crate::descend(shared, vector(&grad), lr));
+                assert_eq!(
+                    bits(&read(moved)),
+                    bits(&want),
+                    "{len} shared, {threads} threads"
+                );
+                assert_eq!(
+                    bits(&read(kept)),
+                    bits(&theta),
+                    "the other handle keeps its values"
                 );
             }
         }

@@ -116,6 +116,41 @@ pub trait FusedKernels: Backend {
         compose::residual_sums::<Self>(prediction, target)
     }
 
+    /// `scale · Σ −target · ln SoftMax(prediction)` over the rows (SoftMax along each row), a
+    /// one-element tensor.
+    fn cross_entropy(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+    ) -> FloatTensor<Self> {
+        compose::cross_entropy::<Self>(prediction, target, scale)
+    }
+
+    /// The gradients of [`FusedKernels::cross_entropy`] times `grad` (a one-element tensor):
+    /// by the prediction, `scale · grad · (SoftMax(prediction) · Σ target − target)` row by
+    /// row; by the target, when `target_too` asks for it, `−scale · grad · ln SoftMax`.
+    fn cross_entropy_backward(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+        grad: FloatTensor<Self>,
+        target_too: bool,
+    ) -> (FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        compose::cross_entropy_backward::<Self>(prediction, target, scale, grad, target_too)
+    }
+
+    /// A classifier's running sums, `[classes, classes + 1]`: per true class (weighted by the
+    /// target), the rows predicted as each class by ArgMax (the lowest class on a tie) and
+    /// their summed cross entropy.
+    fn class_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>) -> FloatTensor<Self> {
+        compose::class_sums::<Self>(prediction, target)
+    }
+
+    /// `theta − lr · grad`: a step of gradient descent.
+    fn descend(theta: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self> {
+        compose::descend::<Self>(theta, grad, lr)
+    }
+
     /// The gradient of [`FusedKernels::squared_error`] with respect to the prediction, times
     /// `grad` (a one-element tensor): `2 · scale · (prediction − target) · grad`.
     fn squared_error_backward(

@@ -21,20 +21,26 @@
 //!   gradient back in one piece;
 //! - [`squared_error`]: `scale · Σ (prediction − target)²` (SSR with scale 1, MSE with
 //!   `1 / values`), whose backward pass is `2 · scale · (prediction − target) · grad`;
-//! - [`residual_sums`]: the running training metrics' sums, summed in f64, not differentiable.
+//! - [`cross_entropy`]: `scale · Σ −target · ln SoftMax(prediction)`, whose backward pass is
+//!   `scale · (SoftMax(prediction) − target) · grad` for one-hot targets;
+//! - [`residual_sums`] and [`class_sums`]: a regression's and a classifier's running training
+//!   metrics' sums, summed in f64, not differentiable;
+//! - [`descend`]: the lessons' gradient-descent update `θ − lr·g` on the flat vector, one pass.
 //!
 //! The nodes are registered with Burn's autodiff engine through Burn's backend-extension
-//! mechanism, so Burn still routes gradients between them (and through cross entropy's
-//! log-SoftMax, which stays Burn's). On flex in f32 the kernels are loops over the tensors'
+//! mechanism, so Burn still routes gradients between them. On flex in f32 the kernels are loops over the tensors'
 //! memory with softplus vectorised (AVX2 where the CPU has it, bit-equal to the scalar path)
 //! and row blocks spread over the cores; other element types and backends compose Burn's
 //! backend operations. Tests hold the forward pass, the loss and the gradient of every
 //! activation, loss and a range of shapes, row counts and thread counts to Burn's autodiff of
 //! the module.
 //!
-//! Every `unsafe` block of squiggle is in this crate (the AVX2 entry points).
+//! Every `unsafe` block of squiggle's libraries is in this crate (the AVX2 entry points, and
+//! writing a kernel's blocks into memory not yet initialised).
 
 mod autodiff;
+#[cfg(feature = "flex")]
+mod classes;
 mod compose;
 #[cfg(feature = "flex")]
 mod flex;
@@ -106,5 +112,46 @@ pub fn squared_error(prediction: Tensor<2>, target: Tensor<2>, scale: f64) -> Te
         prediction.into_dispatch(),
         target.into_dispatch(),
         scale,
+    ))
+}
+
+/// `scale · Σ −target · ln SoftMax(prediction)` over the rows (SoftMax along each row) as one
+/// operation (one autodiff node when training): total cross entropy with `scale = 1`, its mean
+/// with `1 / rows`. Its backward pass is `scale · (SoftMax(prediction) · Σ target − target) ·
+/// grad` row by row ("Neural Networks Pt. 7"'s `SoftMax − one-hot` for one-hot targets).
+///
+/// # Shapes
+/// - `prediction`, `target`: `[rows, classes]`
+/// - output: `[1]`
+pub fn cross_entropy(prediction: Tensor<2>, target: Tensor<2>, scale: f64) -> Tensor<1> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::cross_entropy(
+        prediction.into_dispatch(),
+        target.into_dispatch(),
+        scale,
+    ))
+}
+
+/// A classifier's running training sums for a batch of raw class scores `prediction` and
+/// one-hot `target` rows, `[classes, classes + 1]`: row `c` counts the rows of true class `c`
+/// predicted as each class (by ArgMax, the lowest class on a tie) and, in its last column,
+/// sums their cross entropy. A confusion matrix and a loss added up batch by batch without
+/// reading predictions back; summed in f64 on flex. Not differentiable.
+pub fn class_sums(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::class_sums(
+        prediction.into_dispatch(),
+        target.into_dispatch(),
+    ))
+}
+
+/// `theta − lr · grad` in one pass: a step of gradient descent on a flat parameter vector (the
+/// lessons' rule for the fused kernels' one tensor), the same roundings as Burn's
+/// `theta − grad · lr` (a product, then a difference, in the tensors' precision). On flex in
+/// f32 it writes into `theta`'s memory when no other tensor shares it, where Burn's two
+/// operations take two passes over the parameters. Not differentiable.
+pub fn descend(theta: Tensor<1>, grad: Tensor<1>, lr: f64) -> Tensor<1> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::descend(
+        theta.into_dispatch(),
+        grad.into_dispatch(),
+        lr,
     ))
 }

@@ -17,9 +17,10 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 const ROUND: f32 = 12_582_912.0;
 
 /// `e^x` for `x ≤ 0`: Cephes' `expf` with the range reduction `x = n·ln 2 + r`. Arguments
-/// below −87 (where e^x is below f32's normal range) give 0.
+/// below −87 (where e^x is below f32's normal range) give 0. (SoftMax's `e^(z − max)` is
+/// also one.)
 #[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
+pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     let clamped = if x < -87.0 { -87.0 } else { x };
     // `shifted` holds round(x·log2 e) in its low mantissa bits.
     let shifted = clamped * LOG2_E + ROUND;

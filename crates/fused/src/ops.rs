@@ -37,6 +37,19 @@ pub trait FusedOps: Backend {
     /// See [`residual_sums`](crate::residual_sums); never tracked by autodiff.
     fn residual_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>)
     -> FloatTensor<Self>;
+
+    /// See [`cross_entropy`](crate::cross_entropy).
+    fn cross_entropy(
+        prediction: FloatTensor<Self>,
+        target: FloatTensor<Self>,
+        scale: f64,
+    ) -> FloatTensor<Self>;
+
+    /// See [`class_sums`](crate::class_sums); never tracked by autodiff.
+    fn class_sums(prediction: FloatTensor<Self>, target: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// See [`descend`](crate::descend); never tracked by autodiff.
+    fn descend(theta: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self>;
 }
 
 /// A concrete backend runs the kernels directly (no slope: nothing will go backwards).
@@ -65,6 +78,29 @@ macro_rules! concrete_backend {
                 target: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
                 <Self as FusedKernels>::residual_sums(prediction, target)
+            }
+
+            fn cross_entropy(
+                prediction: FloatTensor<Self>,
+                target: FloatTensor<Self>,
+                scale: f64,
+            ) -> FloatTensor<Self> {
+                <Self as FusedKernels>::cross_entropy(prediction, target, scale)
+            }
+
+            fn class_sums(
+                prediction: FloatTensor<Self>,
+                target: FloatTensor<Self>,
+            ) -> FloatTensor<Self> {
+                <Self as FusedKernels>::class_sums(prediction, target)
+            }
+
+            fn descend(
+                theta: FloatTensor<Self>,
+                grad: FloatTensor<Self>,
+                lr: f64,
+            ) -> FloatTensor<Self> {
+                <Self as FusedKernels>::descend(theta, grad, lr)
             }
         }
     };

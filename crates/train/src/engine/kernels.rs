@@ -14,9 +14,9 @@ squiggle_model::named_enum! {
     #[derive(Default)]
     pub enum Kernels as "kernels" {
         /// squiggle's fused kernels: the whole network as one operation whose backward pass is
-        /// written by hand, and the squared-error losses likewise (cross entropy stays Burn's
-        /// log-SoftMax). The default: the same numbers within f32 rounding, several times
-        /// faster on the lessons and on small batches.
+        /// written by hand, and each loss likewise (squared errors, cross entropy). The
+        /// default: the same numbers within f32 rounding, several times faster on the lessons
+        /// and on small batches.
         #[default]
         Fused = "fused",
         /// Burn's own: the module's forward pass in Burn's tensor operations and activation
@@ -68,6 +68,37 @@ impl Kernels {
                 let d = prediction.detach() - target.detach();
                 let squared = d.clone().powi_scalar(2).sum_dim(0);
                 Tensor::cat(vec![squared, d.abs().sum_dim(0)], 0)
+            }
+        }
+    }
+
+    /// For a classifier's raw scores `prediction` and one-hot `target` rows, per true class:
+    /// the rows predicted as each class (by ArgMax, the lowest class on a tie, as
+    /// [`argmax`](crate::argmax)) and their summed cross entropy, `[classes, classes + 1]` on
+    /// the device, never tracked by autodiff: what a classifier's running training metrics
+    /// (a confusion matrix and a loss) add up batch by batch without reading predictions
+    /// back. The fused kernel sums in f64; Burn's operations in the tensors' precision.
+    pub fn class_sums(self, prediction: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
+        let (raw, truth) = (prediction.detach(), target.detach());
+        match self {
+            Kernels::Fused => squiggle_fused::class_sums(raw, truth),
+            Kernels::Burn => {
+                let [rows, classes] = raw.dims();
+                let predicted = raw
+                    .clone()
+                    .argmax(1)
+                    .reshape([rows])
+                    .one_hot::<2>(classes)
+                    .float()
+                    .cast(truth.dtype());
+                let entropy = (burn::tensor::activation::log_softmax(raw, 1) * truth.clone())
+                    .sum_dim(1)
+                    .neg();
+                let by_class = truth.transpose();
+                Tensor::cat(
+                    vec![by_class.clone().matmul(predicted), by_class.matmul(entropy)],
+                    1,
+                )
             }
         }
     }

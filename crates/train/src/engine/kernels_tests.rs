@@ -537,7 +537,9 @@ fn the_fused_kernels_are_burns_autodiff_of_the_module_on_ndarray() {
     #[cfg(feature = "ndarray")]
     {
         #[allow(deprecated)]
-        every_case_on(&Device::ndarray(), &SHAPES, &[1, 129], CPU);
+        let device = Device::ndarray();
+        every_case_on(&device, &SHAPES, &[1, 129], CPU);
+        class_sums_on(&device, &[Precision::F32]);
     }
     #[cfg(not(feature = "ndarray"))]
     panic!("this build has no ndarray backend (build with `--features ndarray`)");
@@ -552,6 +554,7 @@ fn the_fused_kernels_are_burns_autodiff_of_the_module_on_wgpu() {
     {
         let device = Device::wgpu_options().init().expect("a wgpu adapter");
         every_case_on(&device, &[SHAPES[1], SHAPES[3], SHAPES[5]], &[1, 129], GPU);
+        class_sums_on(&device, &[Precision::F32]);
     }
     #[cfg(not(feature = "wgpu"))]
     panic!("this build has no wgpu backend (build with `--features wgpu`)");
@@ -616,6 +619,64 @@ fn every_loss_is_computed_as_itself() {
                     g.value
                 );
             }
+        }
+    }
+}
+
+/// A classifier's running sums by the fused kernel (flex's loop in f32, and its composition of
+/// Burn's backend operations in f64) are those of Burn's tensor operations: the same counts,
+/// ties (whole-number scores) counted as the lowest class, and the same summed cross entropy
+/// within f32's rounding.
+#[test]
+fn the_fused_class_sums_are_burns() {
+    class_sums_on(&Device::flex(), &[Precision::F32, Precision::F64]);
+}
+
+/// [`the_fused_class_sums_are_burns`] on `device` at each of `precisions`.
+fn class_sums_on(device: &Device, precisions: &[Precision]) {
+    let mut rng = StdRng::seed_from_u64(3);
+    for (rows, classes) in [(1, 2), (127, 3), (128, 10), (129, 10), (1000, 4)] {
+        let scores: Vec<f64> = (0..rows * classes)
+            .map(|i| match i % 3 {
+                0 => f64::from(rng.random_range(0..3u8)),
+                _ => rng.random_range(-20.0..20.0),
+            })
+            .collect();
+        let truth: Vec<f64> = (0..rows)
+            .flat_map(|_| {
+                let class = rng.random_range(0..classes);
+                (0..classes).map(move |c| f64::from(u8::from(c == class)))
+            })
+            .collect();
+        for &precision in precisions {
+            let device = device.clone().autodiff();
+            let tensor = |values: &[f64]| {
+                Tensor::<2>::from_data(
+                    TensorData::new(values.to_vec(), [rows, classes]),
+                    (&device, precision.dtype()),
+                )
+            };
+            let sums = |kernels: Kernels| {
+                let sums = kernels.class_sums(tensor(&scores), tensor(&truth));
+                assert_eq!(sums.dims(), [classes, classes + 1]);
+                read(sums, "class sums").unwrap()
+            };
+            let (fused, burn) = (sums(Kernels::Fused), sums(Kernels::Burn));
+            let what = format!("{rows} rows of {classes} classes in {precision:?}");
+            for (i, (f, b)) in fused.iter().zip(&burn).enumerate() {
+                let entropy = i % (classes + 1) == classes;
+                let tolerance = if entropy {
+                    1e-5 * b.abs().max(1.0)
+                } else {
+                    0.0
+                };
+                assert!((f - b).abs() <= tolerance, "{what}, sum {i}: {f} vs {b}");
+            }
+            let counted: f64 = fused
+                .chunks(classes + 1)
+                .map(|row| row[..classes].iter().sum::<f64>())
+                .sum();
+            assert_eq!(counted, rows as f64, "{what}: every row counted once");
         }
     }
 }

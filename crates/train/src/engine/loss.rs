@@ -44,8 +44,8 @@ squiggle_model::named_enum! {
 
 impl LossKind {
     /// The loss of `predicted` against `observed`, as a one-element tensor, computed by
-    /// `kernels`: Burn's own loss functions, or squiggle's fused squared error (cross entropy
-    /// is Burn's log-SoftMax either way).
+    /// `kernels`: Burn's own loss functions and log-SoftMax, or squiggle's fused squared
+    /// error and cross entropy (one autodiff node each).
     ///
     /// # Shapes
     /// - `predicted`, `observed`: `[batch, outputs]`
@@ -53,16 +53,12 @@ impl LossKind {
     pub fn compute(self, kernels: Kernels, predicted: Tensor<2>, observed: Tensor<2>) -> Tensor<1> {
         let [rows, width] = observed.shape().dims();
         let scale = self.scale(rows, width);
-        let cross_entropy = |predicted: Tensor<2>, observed: Tensor<2>| {
-            // Burn's log-SoftMax subtracts each row's maximum before exponentiating (the
-            // log-sum-exp trick), so large raw outputs neither overflow nor lose the gradient;
-            // autodiff differentiates through it.
-            let log_p = burn::tensor::activation::log_softmax(predicted, 1);
-            (log_p * observed).sum().neg().mul_scalar(scale)
-        };
         match (self, kernels) {
             (LossKind::Ssr | LossKind::Mse, Kernels::Fused) => {
                 squiggle_fused::squared_error(predicted, observed, scale)
+            }
+            (LossKind::CrossEntropy | LossKind::MeanCrossEntropy, Kernels::Fused) => {
+                squiggle_fused::cross_entropy(predicted, observed, scale)
             }
             (LossKind::Ssr, Kernels::Burn) => {
                 MseLoss::new().forward(predicted, observed, BurnReduction::Sum)
@@ -70,8 +66,12 @@ impl LossKind {
             (LossKind::Mse, Kernels::Burn) => {
                 MseLoss::new().forward(predicted, observed, BurnReduction::Mean)
             }
-            (LossKind::CrossEntropy | LossKind::MeanCrossEntropy, _) => {
-                cross_entropy(predicted, observed)
+            (LossKind::CrossEntropy | LossKind::MeanCrossEntropy, Kernels::Burn) => {
+                // Burn's log-SoftMax subtracts each row's maximum before exponentiating (the
+                // log-sum-exp trick), so large raw outputs neither overflow nor lose the
+                // gradient; autodiff differentiates through it.
+                let log_p = burn::tensor::activation::log_softmax(predicted, 1);
+                (log_p * observed).sum().neg().mul_scalar(scale)
             }
         }
     }

@@ -57,29 +57,11 @@ impl Pass {
             .residual_sums(self.prediction.clone(), self.target.clone())
     }
 
-    /// For a classifier, per true class: the rows predicted as each class (by ArgMax, the
-    /// lowest class on a tie, as [`argmax`](crate::argmax)) and their summed cross entropy,
-    /// `[classes, classes + 1]` on the device: what running training metrics of a
-    /// classifier are made of (a confusion matrix and a loss, with nothing read per batch).
+    /// For a classifier, this pass's [`Kernels::class_sums`]: what running training metrics
+    /// of a classifier are made of (a confusion matrix and a loss, nothing read per batch).
     pub(crate) fn class_sums(&self) -> Tensor<2> {
-        let raw = self.prediction.clone().detach();
-        let truth = self.target.clone().detach();
-        let [rows, classes] = raw.dims();
-        let predicted = raw
-            .clone()
-            .argmax(1)
-            .reshape([rows])
-            .one_hot::<2>(classes)
-            .float()
-            .cast(truth.dtype());
-        let entropy = (burn::tensor::activation::log_softmax(raw, 1) * truth.clone())
-            .sum_dim(1)
-            .neg();
-        let by_class = truth.transpose();
-        Tensor::cat(
-            vec![by_class.clone().matmul(predicted), by_class.matmul(entropy)],
-            1,
-        )
+        self.kernels
+            .class_sums(self.prediction.clone(), self.target.clone())
     }
 }
 
@@ -228,7 +210,11 @@ impl Trainer {
 
     /// The optimizer's step at learning rate `lr`, frozen scalars kept.
     pub(crate) fn apply(&mut self, pass: Pass, lr: f64) {
-        let params = self.updater.apply(self.params.clone(), pass.grads, lr);
+        // The pass's predictions and the parameters' own handle are let go first, so that the
+        // update holds the only handle to the parameters' values.
+        let Pass { grads, .. } = pass;
+        let params = self.params.take(&self.autodiff);
+        let params = self.updater.apply(params, grads, lr);
         self.params = self.freeze.restore(params);
     }
 

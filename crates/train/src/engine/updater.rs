@@ -75,9 +75,9 @@ impl Updater {
     /// Moves every parameter that has a gradient in `grads` by one step at learning rate `lr`.
     pub(crate) fn apply(&mut self, params: Params, grads: Gradients, lr: f64) -> Params {
         match self {
-            // The lessons' rule: `new = old − lr × gradient`, on the device.
+            // The lessons' rule: `new = old − lr × gradient`, on the device, in one pass.
             Updater::Plain => params.map(Some(&grads), |value, grad, _| match grad {
-                Some(grad) => value - grad.mul_scalar(lr),
+                Some(grad) => squiggle_fused::descend(value, grad, lr),
                 None => value,
             }),
             Updater::Burn(optim) => match params {
