@@ -608,6 +608,8 @@ fn one_hidden_layer_backward(
 }
 
 impl FusedKernels for Flex {
+    /// In f32, every layer's backward pass by [`dense_backward_into`]; other element types
+    /// layer by layer through the composed `dense_backward`.
     fn network_backward(
         states: Vec<LayerState<Self>>,
         grad: FloatTensor<Self>,
@@ -708,41 +710,6 @@ impl FusedKernels for Flex {
         }
         let [z] = computed(len, chunk, spread, |k, [z]| block(k * BLOCK_ROWS, z, None));
         (tensor(z, shape), None)
-    }
-
-    fn dense_backward(
-        x: FloatTensor<Self>,
-        w: FloatTensor<Self>,
-        slope: Option<FloatTensor<Self>>,
-        grad: FloatTensor<Self>,
-        input: bool,
-    ) -> (
-        Option<FloatTensor<Self>>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    ) {
-        let typed = is_f32(&[&x, &w, &grad]) && slope.as_ref().is_none_or(|s| is_f32(&[s]));
-        if !typed {
-            return compose::dense_backward::<Self>(x, w, slope, grad, input);
-        }
-        let (fan_in, fan_out) = (w.shape()[0], w.shape()[1]);
-        let (xs, ws, g) = (values(&x), values(&w), values(&grad));
-        let s = slope.as_ref().map(|s| values(s));
-        let layer = Layer {
-            x: &xs,
-            w: &ws,
-            s: s.as_deref(),
-            fan_in,
-            fan_out,
-        };
-        let (mut dw, mut db) = (vec![0.0f32; fan_in * fan_out], vec![0.0f32; fan_out]);
-        let dx = dense_backward_into(&layer, &g, input, &mut dw, &mut db);
-        let rows = g.len() / fan_out.max(1);
-        (
-            dx.map(|dx| tensor(dx, vec![rows, fan_in])),
-            tensor(dw, vec![fan_in, fan_out]),
-            tensor(db, vec![fan_out]),
-        )
     }
 
     fn squared_error(

@@ -29,7 +29,9 @@ pub struct LayerState<B: Backend> {
 /// with or without the slope the backward pass needs, and the backward pass.
 ///
 /// The default bodies compose Burn's operations, so any backend has them; flex overrides them
-/// with loops over its memory.
+/// with loops over its memory (its backward pass as a whole network's, which writes each
+/// layer's gradient into the flat vector, so it leaves `dense_backward` composed: what its
+/// other element types take, layer by layer).
 pub trait FusedKernels: Backend {
     /// `activation(x·w + b)` for `x` `[rows, fan_in]`, `w` `[fan_in, fan_out]`, `b`
     /// `[fan_out]`; with `slope`, also `activation'(x·w + b)` (none for the identity, whose
